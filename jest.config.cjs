@@ -1,0 +1,31 @@
+/**
+ * Jest runs TypeScript through @swc/jest (decorators + metadata on). NestJS 12 ships as ESM, so
+ * @nestjs packages are transformed too; everything else in node_modules is left alone.
+ */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+      target: 'es2022',
+    },
+    module: { type: 'commonjs' },
+  },
+];
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
+  moduleNameMapper: { '^nestjs-rampart$': '<rootDir>/src/index.ts' },
+  setupFiles: ['reflect-metadata'],
+};
+module.exports = {
+  globalSetup: '<rootDir>/test/utils/redis.global-setup.ts',
+  globalTeardown: '<rootDir>/test/utils/redis.global-teardown.ts',
+  testTimeout: 30000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

@@ -1,0 +1,48 @@
+import type { Principal } from './principal.interface';
+
+/** Per-request security state, kept on the underlying Node request under a private symbol. @internal */
+export interface SecurityRequestState {
+  requestId?: string;
+  ip?: string;
+  principal?: Principal;
+  /** Set by the authentication stage once it has run (even for public routes). */
+  authenticated: boolean;
+  /** Raw body bytes when captured for signing. */
+  rawBody?: Buffer;
+  /** Resources loaded by the ownership guard, by resource type. */
+  resources?: Map<string, unknown>;
+}
+
+const STATE = Symbol.for('nestjs-rampart:state');
+
+interface Holder {
+  [STATE]?: SecurityRequestState;
+  raw?: unknown;
+}
+
+/** The Node `IncomingMessage` behind an Express or Fastify request. */
+export function rawRequest<T extends object>(req: T): T {
+  const raw = (req as Holder).raw;
+  return raw && typeof raw === 'object' ? (raw as T) : req;
+}
+
+/**
+ * Gets (creating on first use) the security state of a request. Works with the Express request,
+ * the Fastify request and the raw Node request alike: state lives on the raw request.
+ *
+ * @internal
+ */
+export function getSecurityState(req: object): SecurityRequestState {
+  const holder = rawRequest(req) as Holder;
+  let state = holder[STATE];
+  if (!state) {
+    state = { authenticated: false };
+    holder[STATE] = state;
+  }
+  return state;
+}
+
+/** The principal on a request, if authenticated. @publicApi */
+export function getPrincipal(req: object): Principal | undefined {
+  return (rawRequest(req) as Holder)[STATE]?.principal;
+}

@@ -1,0 +1,69 @@
+/**
+ * Stable machine-readable codes carried in every error body as `code`. Clients may switch on
+ * these; they never change meaning between releases.
+ *
+ * @publicApi
+ */
+export const SecurityErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  AUTHENTICATION_REQUIRED: 'AUTHENTICATION_REQUIRED',
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  INVALID_API_KEY: 'INVALID_API_KEY',
+  API_KEY_IN_QUERY: 'API_KEY_IN_QUERY',
+  INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
+  FORBIDDEN: 'FORBIDDEN',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  CONFLICT: 'CONFLICT',
+  GONE: 'GONE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  IDEMPOTENCY_KEY_MISSING: 'IDEMPOTENCY_KEY_MISSING',
+  IDEMPOTENCY_KEY_INVALID: 'IDEMPOTENCY_KEY_INVALID',
+  IDEMPOTENCY_KEY_MISMATCH: 'IDEMPOTENCY_KEY_MISMATCH',
+  IDEMPOTENCY_IN_FLIGHT: 'IDEMPOTENCY_IN_FLIGHT',
+  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
+  HTTPS_REQUIRED: 'HTTPS_REQUIRED',
+  CORS_ORIGIN_DENIED: 'CORS_ORIGIN_DENIED',
+  STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+} as const;
+
+/** @publicApi */
+export type SecurityErrorCode = (typeof SecurityErrorCode)[keyof typeof SecurityErrorCode];
+
+/** The code used when an HttpException carries none of its own. @internal */
+export function defaultCodeForStatus(status: number): SecurityErrorCode {
+  switch (status) {
+    case 400:
+      return SecurityErrorCode.BAD_REQUEST;
+    case 401:
+      return SecurityErrorCode.AUTHENTICATION_REQUIRED;
+    case 403:
+      return SecurityErrorCode.FORBIDDEN;
+    case 404:
+      return SecurityErrorCode.NOT_FOUND;
+    case 405:
+      return SecurityErrorCode.METHOD_NOT_ALLOWED;
+    case 409:
+      return SecurityErrorCode.CONFLICT;
+    case 410:
+      return SecurityErrorCode.GONE;
+    case 413:
+      return SecurityErrorCode.PAYLOAD_TOO_LARGE;
+    case 415:
+      return SecurityErrorCode.UNSUPPORTED_MEDIA_TYPE;
+    case 422:
+      return SecurityErrorCode.VALIDATION_FAILED;
+    case 429:
+      return SecurityErrorCode.RATE_LIMITED;
+    case 503:
+      return SecurityErrorCode.SERVICE_UNAVAILABLE;
+    default:
+      return status >= 500 ? SecurityErrorCode.INTERNAL_ERROR : SecurityErrorCode.BAD_REQUEST;
+  }
+}

@@ -1,0 +1,128 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { getSecurityState } from '../context/request-state';
+import type { HttpRequestLike } from '../context/get-request';
+import { SecurityEvents } from '../events/security-events.service';
+import { SecurityEventType } from '../events/security-event.interface';
+import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import { SECURITY_OPTIONS } from '../security.constants';
+import { defaultCodeForStatus, SecurityErrorCode } from './error-codes';
+import { Messages } from './messages.constant';
+import type { SecurityErrorBody } from './security-exception';
+
+/** Body keys a client may see besides the standard ones (validation details etc.). */
+const SAFE_EXTRAS = new Set(['errors', 'retryAfter', 'limit', 'policy']);
+
+/**
+ * Gives every HTTP error one shape: Nest's `{ statusCode, error, message }` plus a stable `code` and
+ * the `requestId`, or RFC 9457 `application/problem+json`. Errors that are not HttpExceptions
+ * become a generic 500: no stack trace, library message or secret reaches the client, and the log
+ * line carries only the error's class name and the request id. GraphQL and RPC errors pass through.
+ *
+ * @publicApi
+ */
+@Catch()
+export class SecurityExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('SecurityExceptionFilter');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    private readonly events: SecurityEvents,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): unknown {
+    if (host.getType() !== 'http') return exception instanceof Error ? exception : new Error('Unknown error');
+    const http = host.switchToHttp();
+    const req = http.getRequest<HttpRequestLike>();
+    const res = http.getResponse<unknown>();
+    const requestId = getSecurityState(req).requestId;
+    const body = this.toBody(exception, req, requestId);
+    const adapter = this.adapterHost.httpAdapter;
+    if (this.options.errors.format === 'problem+json') {
+      adapter.setHeader(res, 'Content-Type', 'application/problem+json');
+      adapter.reply(res, this.toProblem(body, req), body.statusCode);
+    } else {
+      adapter.reply(res, body, body.statusCode);
+    }
+    return undefined;
+  }
+
+  /** Maps any thrown value to the public body. */
+  protected toBody(exception: unknown, req: HttpRequestLike, requestId: string | undefined): SecurityErrorBody {
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const given = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
+      const ours = typeof given.code === 'string';
+      const body: SecurityErrorBody = {
+        statusCode: status,
+        error: typeof given.error === 'string' ? given.error : httpReason(status),
+        message: status >= 500 && !ours ? Messages.INTERNAL_ERROR() : pickMessage(response, exception),
+        code: ours ? (given.code as string) : defaultCodeForStatus(status),
+      };
+      for (const key of Object.keys(given)) if (SAFE_EXTRAS.has(key)) body[key] = given[key];
+      if (status >= 500 && !ours) this.logUnexpected(exception, req, requestId);
+      if (requestId) body.requestId = requestId;
+      return body;
+    }
+    this.logUnexpected(exception, req, requestId);
+    const body: SecurityErrorBody = {
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: Messages.INTERNAL_ERROR(),
+      code: SecurityErrorCode.INTERNAL_ERROR,
+    };
+    if (requestId) body.requestId = requestId;
+    return body;
+  }
+
+  private toProblem(body: SecurityErrorBody, req: HttpRequestLike): Record<string, unknown> {
+    const { statusCode, error, message, code, requestId, ...extra } = body;
+    return {
+      type: `urn:nestjs-rampart:error:${String(code).toLowerCase().replace(/_/g, '-')}`,
+      title: error,
+      status: statusCode,
+      detail: Array.isArray(message) ? message.join('; ') : message,
+      instance: req.originalUrl ?? req.url,
+      code,
+      ...(requestId ? { requestId } : {}),
+      ...extra,
+    };
+  }
+
+  /** Logs the class name only: messages and stacks may carry secrets or internals. */
+  private logUnexpected(exception: unknown, req: HttpRequestLike, requestId: string | undefined): void {
+    const name = exception instanceof Error ? exception.constructor.name : typeof exception;
+    this.logger.error(`Unhandled ${name} (requestId=${requestId ?? '-'})`);
+    this.events.emit({ type: SecurityEventType.INTERNAL_ERROR, outcome: 'failure', reason: name, request: req });
+  }
+}
+
+function pickMessage(response: unknown, exception: HttpException): string | string[] {
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message) && message.every((m) => typeof m === 'string')) return message as string[];
+  return exception.message;
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function httpReason(status: number): string {
+  return REASONS[status] ?? (status >= 500 ? 'Internal Server Error' : 'Error');
+}

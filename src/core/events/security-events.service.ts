@@ -1,0 +1,67 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { getSecurityState, rawRequest } from '../context/request-state';
+import { requestPath, type HttpRequestLike } from '../context/get-request';
+import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import { SECURITY_OPTIONS } from '../security.constants';
+import { redact } from './redact.util';
+import type { SecurityEvent, SecurityEventInput } from './security-event.interface';
+
+/**
+ * The audit log. Every feature reports security decisions here as structured events with a
+ * stable type; each event is redacted (passwords, secrets, tokens, keys, cookies, signatures)
+ * and written as one JSON line to the `SecurityEvents` logger and to any configured sinks.
+ * Inject it to report your own events.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class SecurityEvents {
+  private readonly logger = new Logger('SecurityEvents');
+
+  constructor(@Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions) {}
+
+  /** Whether events are produced (lets callers skip building expensive details). */
+  get enabled(): boolean {
+    return this.options.events.enabled;
+  }
+
+  /** Records one event. Never throws: a failing sink cannot break a request. */
+  emit(input: SecurityEventInput): void {
+    const config = this.options.events;
+    if (!config.enabled) return;
+    const event = this.build(input);
+    if (config.logger) {
+      const line = JSON.stringify(event);
+      if (input.outcome === 'success' || input.outcome === 'info') this.logger.log(line);
+      else this.logger.warn(line);
+    }
+    for (const sink of config.sinks) {
+      try {
+        sink(event);
+      } catch {
+        // A sink must never break the request it reports on.
+      }
+    }
+  }
+
+  private build(input: SecurityEventInput): SecurityEvent {
+    const event: SecurityEvent = { type: input.type, time: new Date().toISOString(), outcome: input.outcome };
+    if (input.reason) event.reason = input.reason;
+    const req = input.request as HttpRequestLike | undefined;
+    if (req && typeof req === 'object') {
+      const state = getSecurityState(req);
+      const raw = rawRequest(req);
+      event.requestId = state.requestId;
+      event.ip = state.ip ?? raw.socket?.remoteAddress;
+      event.method = req.method ?? raw.method;
+      event.path = requestPath(req);
+      if (state.principal) {
+        event.principalId = state.principal.id;
+        event.principalType = state.principal.type;
+      }
+    }
+    if (input.principalId) event.principalId = input.principalId;
+    if (input.details) event.details = redact(input.details, this.options.events.redactKeys) as Record<string, unknown>;
+    return event;
+  }
+}

@@ -1,0 +1,2 @@
+/** The ordered edge steps (request context, HTTPS, headers, CORS). @internal */
+export const EDGE_HANDLERS = 'SECURITY:EDGE_HANDLERS';

@@ -1,0 +1,154 @@
+import { SecurityConfigError } from '../errors/security-config.error';
+import { compileIpMatcher } from '../context/client-ip';
+import type { SecurityStorage } from '../../storage/security-storage.interface';
+import type { ResolvedCoreOptions, SecurityProfile } from './core.options';
+import type { ResolveContext, ResolvedSecurityOptions, SecurityModuleOptions } from './security-options.interface';
+import {
+  deepFreeze,
+  describe,
+  readBoolean,
+  readEnum,
+  readNumber,
+  readSection,
+  readString,
+  readStrictSection,
+  readStringArray,
+  refuseUnknownKeys,
+  type Raw,
+} from './validate.util';
+import { resolveAuthOptions } from './auth.options';
+import { resolveAuthorizationOptions } from './authorization.options';
+import { resolveCorsOptions } from './cors.options';
+import { resolveGraphqlOptions } from './graphql.options';
+import { resolveHeadersOptions } from './headers.options';
+import { resolveIdempotencyOptions } from './idempotency.options';
+import { resolveRateLimitOptions } from './rate-limit.options';
+import { resolveResponseFilteringOptions } from './response-filtering.options';
+import { resolveSigningOptions } from './signing.options';
+import { resolveValidationOptions } from './validation.options';
+
+const PROFILES = ['development', 'staging', 'production'] as const;
+
+/** Every top-level option, in documentation order. */
+export const TOP_LEVEL_KEYS = [
+  'profile',
+  'storage',
+  'trustProxy',
+  'requestId',
+  'errors',
+  'events',
+  'auth',
+  'authorization',
+  'responseFiltering',
+  'rateLimit',
+  'idempotency',
+  'validation',
+  'headers',
+  'cors',
+  'signing',
+  'graphql',
+  'isGlobal',
+] as const;
+
+function isStorageInstance(value: unknown): value is SecurityStorage {
+  const v = value as Partial<SecurityStorage> | null;
+  return !!v && typeof v === 'object' && typeof v.get === 'function' && typeof v.run === 'function';
+}
+
+function resolveStorage(value: unknown): ResolvedCoreOptions['storage'] {
+  if (value === undefined) return { type: 'memory', maxEntries: 100_000 };
+  if (isStorageInstance(value)) return value;
+  const raw = readSection(value, 'storage');
+  const type = readEnum(raw, 'type', 'storage', ['memory', 'redis'], 'memory');
+  if (type === 'memory') {
+    refuseUnknownKeys(raw, ['type', 'maxEntries'], 'storage');
+    return { type, maxEntries: readNumber(raw, 'maxEntries', 'storage', 100_000, { min: 100, integer: true }) };
+  }
+  refuseUnknownKeys(raw, ['type', 'url', 'client', 'keyPrefix', 'commandTimeoutMs'], 'storage');
+  const url = readString(raw, 'url', 'storage');
+  if (!url && !raw.client) {
+    throw SecurityConfigError.create(
+      'storage',
+      'is "redis" but has neither url nor client',
+      'Set storage.url (e.g. process.env.REDIS_URL) or pass an ioredis client as storage.client',
+    );
+  }
+  if (url && !/^rediss?:\/\//.test(url)) {
+    throw SecurityConfigError.create(
+      'storage.url',
+      'must start with redis:// or rediss://',
+      'Use a Redis URL such as redis://127.0.0.1:6379',
+    );
+  }
+  return {
+    type,
+    url,
+    client: raw.client,
+    keyPrefix: readString(raw, 'keyPrefix', 'storage', 'rampart:'),
+    commandTimeoutMs: readNumber(raw, 'commandTimeoutMs', 'storage', 75, { min: 1, max: 10_000, unit: 'ms' }),
+  };
+}
+
+function resolveCore(raw: Raw): ResolvedCoreOptions {
+  const defaultProfile: SecurityProfile = process.env.NODE_ENV === 'production' ? 'production' : 'development';
+  const profile = readEnum(raw, 'profile', '', PROFILES, defaultProfile);
+  const requestId = readStrictSection(raw.requestId, ['header', 'trustIncoming'], 'requestId');
+  const errors = readStrictSection(raw.errors, ['format'], 'errors');
+  const events = readStrictSection(raw.events, ['enabled', 'logger', 'sinks', 'redactKeys'], 'events');
+  const sinks = events.sinks === undefined ? [] : events.sinks;
+  if (!Array.isArray(sinks) || sinks.some((s) => typeof s !== 'function')) {
+    throw SecurityConfigError.create(
+      'events.sinks',
+      `must be an array of functions, got ${describe(sinks)}`,
+      'Pass e.g. [(event) => shipper.send(event)]',
+    );
+  }
+  return {
+    profile,
+    storage: resolveStorage(raw.storage),
+    trustProxy: readStringArray(raw, 'trustProxy', '', []),
+    requestId: {
+      header: readString(requestId, 'header', 'requestId', 'X-Request-ID').toLowerCase(),
+      trustIncoming: readBoolean(requestId, 'trustIncoming', 'requestId', true),
+    },
+    errors: { format: readEnum(errors, 'format', 'errors', ['nest', 'problem+json'], 'nest') },
+    events: {
+      enabled: readBoolean(events, 'enabled', 'events', true),
+      logger: readBoolean(events, 'logger', 'events', true),
+      sinks: sinks as ResolvedCoreOptions['events']['sinks'],
+      redactKeys: readStringArray(events, 'redactKeys', 'events', []).map((k) => k.toLowerCase()),
+    },
+  };
+}
+
+/**
+ * Merges defaults into the user's options, validates every value, derives what requests need
+ * (compiled matchers, header strings, imported keys) and deep-freezes the result. Runs once, at
+ * boot; throws {@link SecurityConfigError} on the first problem, naming the option and the fix.
+ *
+ * @publicApi
+ */
+export function resolveSecurityOptions(options: SecurityModuleOptions | undefined): ResolvedSecurityOptions {
+  const raw = readSection(options, 'options');
+  refuseUnknownKeys(raw, TOP_LEVEL_KEYS, '');
+  const core = resolveCore(raw);
+  const ctx: ResolveContext = {
+    profile: core.profile,
+    isTrustedProxy: compileIpMatcher(core.trustProxy, 'trustProxy'),
+  };
+  const resolved: ResolvedSecurityOptions = {
+    ...core,
+    // [options:resolve] one line per feature
+    auth: resolveAuthOptions(raw.auth, ctx),
+    authorization: resolveAuthorizationOptions(raw.authorization, ctx),
+    responseFiltering: resolveResponseFilteringOptions(raw.responseFiltering, ctx),
+    rateLimit: resolveRateLimitOptions(raw.rateLimit, ctx),
+    idempotency: resolveIdempotencyOptions(raw.idempotency, ctx),
+    validation: resolveValidationOptions(raw.validation, ctx),
+    headers: resolveHeadersOptions(raw.headers, ctx),
+    cors: resolveCorsOptions(raw.cors, ctx),
+    signing: resolveSigningOptions(raw.signing, ctx),
+    graphql: resolveGraphqlOptions(raw.graphql, ctx),
+  };
+  return deepFreeze(resolved);
+}

@@ -1,0 +1,48 @@
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { SecurityEvents } from './core/events/security-events.service';
+import { SecurityEdgeMiddleware } from './core/pipeline/security-edge.middleware';
+import { SECURITY_OPTIONS } from './core/security.constants';
+import { SecurityStorage } from './storage/security-storage.interface';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './security.module-definition';
+import { createSecurityProviders } from './security.providers';
+// [module:imports]
+
+/**
+ * One import that puts every route of the app behind an ordered, fail-closed security pipeline.
+ * See `security.providers.ts` for the order.
+ *
+ * @example
+ * ```ts
+ * @Module({ imports: [SecurityModule.forRoot({ auth: { jwt: { secret: process.env.JWT_SECRET } } })] })
+ * export class AppModule {}
+ * ```
+ * @publicApi
+ */
+@Module({})
+export class SecurityModule extends ConfigurableModuleClass implements NestModule {
+  static forRoot(options: typeof OPTIONS_TYPE = {}): ReturnType<typeof ConfigurableModuleClass.forRoot> {
+    return SecurityModule.withPipeline(super.forRoot(options));
+  }
+
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): ReturnType<typeof ConfigurableModuleClass.forRootAsync> {
+    return SecurityModule.withPipeline(super.forRootAsync(options));
+  }
+
+  private static withPipeline<M extends { providers?: unknown[]; exports?: unknown[] }>(definition: M): M {
+    return {
+      ...definition,
+      providers: [...(definition.providers ?? []), ...createSecurityProviders()],
+      exports: [
+        ...(definition.exports ?? []),
+        SECURITY_OPTIONS,
+        SecurityStorage,
+        SecurityEvents,
+        // [module:exports]
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(SecurityEdgeMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+  }
+}

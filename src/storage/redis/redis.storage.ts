@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import type { ScriptReply, SecurityStorage, StorageScript } from '../security-storage.interface';
+import { StorageUnavailableError } from '../storage-unavailable.error';
+import { COMPARE_AND_SET, INCREMENT } from './core-scripts';
+import { loadIoRedis } from './load-ioredis';
+import type { RedisClientLike } from './redis-client.interface';
+
+/** Options of {@link RedisSecurityStorage}. @publicApi */
+export interface RedisSecurityStorageOptions {
+  /** `redis://…` URL; the storage creates the client and closes it in {@link RedisSecurityStorage.close}. */
+  url?: string;
+  /** An existing ioredis `Redis` or `Cluster` client; never closed by the storage. */
+  client?: unknown;
+  /** @default 'rampart:' */
+  keyPrefix?: string;
+  /** @default 75 */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Redis storage over ioredis, for more than one instance. Keys are `<prefix>{feature:id}:part`
+ * (hash tags keep multi-key scripts on one Cluster slot). Scripts run with EVALSHA and fall back
+ * to EVAL on NOSCRIPT (after a restart or failover). Every command is bounded by
+ * `commandTimeoutMs`; a client it creates does not queue commands while disconnected, so when Redis
+ * is down calls fail fast with {@link StorageUnavailableError} instead of hanging.
+ *
+ * @publicApi
+ */
+export class RedisSecurityStorage implements SecurityStorage {
+  readonly kind = 'redis';
+  private readonly client: RedisClientLike;
+  private readonly ownsClient: boolean;
+  private readonly prefix: string;
+  private readonly timeoutMs: number;
+  private readonly shas = new Map<string, string>();
+  private healthy = true;
+
+  constructor(options: RedisSecurityStorageOptions) {
+    this.prefix = options.keyPrefix ?? 'rampart:';
+    this.timeoutMs = options.commandTimeoutMs ?? 75;
+    if (options.client) {
+      this.client = options.client as RedisClientLike;
+      this.ownsClient = false;
+    } else if (options.url) {
+      const Redis = loadIoRedis();
+      this.client = new Redis(options.url, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: this.timeoutMs,
+        connectTimeout: 2_000,
+        lazyConnect: true,
+        retryStrategy: (times: number) => Math.min(50 * times, 1_000),
+      });
+      this.ownsClient = true;
+    } else {
+      throw new TypeError('RedisSecurityStorage needs a url or a client');
+    }
+    // An 'error' listener keeps ioredis from crashing the process on connection errors.
+    this.client.on('error', () => {
+      this.healthy = false;
+    });
+    this.client.on('ready', () => {
+      this.healthy = true;
+    });
+  }
+
+  /** Connects a client this storage created (no-op for a given client). */
+  async connect(): Promise<void> {
+    if (this.ownsClient && this.client.status === 'wait' && this.client.connect) {
+      await this.client.connect().catch((error: unknown) => {
+        this.healthy = false;
+        throw new StorageUnavailableError('Redis connection failed', error);
+      });
+    }
+  }
+
+  /** The underlying client, for advanced use (e.g. sharing with ThrottlerModule). */
+  getClient(): unknown {
+    return this.client;
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.exec(() => this.client.get(this.prefix + key));
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    const full = keys.map((k) => this.prefix + k);
+    // MGET across slots fails on a Cluster: read key by key there.
+    if (this.client.isCluster) return this.exec(() => Promise.all(full.map((k) => this.client.get(k))));
+    return this.exec(() => this.client.mget(...full));
+  }
+
+  async set(key: string, value: string, ttlMs: number, opts?: { onlyIfAbsent?: boolean }): Promise<boolean> {
+    const args: (string | number)[] = [this.prefix + key, value];
+    if (ttlMs > 0) args.push('PX', Math.ceil(ttlMs));
+    if (opts?.onlyIfAbsent) args.push('NX');
+    const reply = await this.exec(() => this.client.set(...args));
+    return reply === 'OK';
+  }
+
+  async delete(key: string): Promise<boolean> {
+    return (await this.exec(() => this.client.del(this.prefix + key))) > 0;
+  }
+
+  async compareAndSet(key: string, expected: string | null, value: string | null, ttlMs: number): Promise<boolean> {
+    const args = [
+      expected === null ? '0' : '1',
+      expected ?? '',
+      value === null ? '0' : '1',
+      value ?? '',
+      Math.ceil(ttlMs),
+    ];
+    return (await this.run(COMPARE_AND_SET, [key], args)) === 1;
+  }
+
+  async increment(key: string, by: number, ttlMs: number): Promise<{ value: number; ttlMs: number }> {
+    const [value, ttl] = await this.run(INCREMENT, [key], [by, Math.ceil(ttlMs)]);
+    return { value, ttlMs: ttl };
+  }
+
+  async run<R extends ScriptReply>(
+    script: StorageScript<R>,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<R> {
+    const sha = this.sha(script);
+    const full = keys.map((k) => this.prefix + k);
+    return this.exec(async () => {
+      try {
+        return (await this.client.evalsha(sha, full.length, ...full, ...args)) as R;
+      } catch (error) {
+        if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
+        return (await this.client.eval(script.lua, full.length, ...full, ...args)) as R;
+      }
+    });
+  }
+
+  isHealthy(): boolean {
+    return this.healthy;
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClient) return;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+
+  private sha(script: StorageScript): string {
+    let sha = this.shas.get(script.lua);
+    if (!sha) {
+      sha = createHash('sha1').update(script.lua).digest('hex');
+      this.shas.set(script.lua, sha);
+    }
+    return sha;
+  }
+
+  /** Runs one command with the timeout, translating every failure to StorageUnavailableError. */
+  private async exec<T>(command: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await (this.ownsClient
+        ? command() // the client enforces commandTimeout itself
+        : Promise.race([
+            command(),
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+            }),
+          ]));
+      this.healthy = true;
+      return result;
+    } catch (error) {
+      if (error instanceof StorageUnavailableError) throw error;
+      const message = String((error as Error)?.message ?? error);
+      // A script error is a programming error, not an outage: surface it as such.
+      if (/ERR .*script|WRONGTYPE/i.test(message)) throw error;
+      this.healthy = false;
+      throw new StorageUnavailableError(`Redis command failed: ${message}`, error);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+}

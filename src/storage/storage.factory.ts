@@ -1,0 +1,43 @@
+import { Injectable, Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+import { MemorySecurityStorage } from './memory/memory.storage';
+import { RedisSecurityStorage } from './redis/redis.storage';
+import { SecurityStorage } from './security-storage.interface';
+
+/** Builds the storage named by the resolved options (or returns the instance given). @internal */
+export function createSecurityStorage(options: ResolvedSecurityOptions): SecurityStorage {
+  const config = options.storage;
+  if (!('type' in config)) return config;
+  if (config.type === 'memory') return new MemorySecurityStorage({ maxEntries: config.maxEntries });
+  return new RedisSecurityStorage(config);
+}
+
+/**
+ * Connects the storage at boot and closes what SecurityModule created at shutdown. A Redis that
+ * is down at boot does not stop the app: features apply their failure policy until it is back.
+ *
+ * @internal
+ */
+@Injectable()
+export class SecurityStorageLifecycle implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('SecurityStorage');
+
+  constructor(
+    @Inject(SecurityStorage) private readonly storage: SecurityStorage,
+    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.storage instanceof RedisSecurityStorage) {
+      await this.storage
+        .connect()
+        .catch(() => this.logger.warn('Redis is not reachable at boot; retrying in the background'));
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // A storage instance passed in options belongs to the caller.
+    if ('type' in this.options.storage) await this.storage.close();
+  }
+}

@@ -1,0 +1,72 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { Public, SecurityModule, type SecurityEvent } from 'nestjs-rampart';
+import { ADAPTERS, bootApp } from '../utils/app';
+
+const events: SecurityEvent[] = [];
+
+@Public()
+@Controller('core')
+class CoreController {
+  @Get('ok')
+  ok() {
+    return { ok: true };
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('connect ECONNREFUSED postgres://admin:hunter2@db:5432 at Object.<anonymous> (/app/src/x.ts:1:1)');
+  }
+}
+
+@Module({
+  imports: [SecurityModule.forRoot({ events: { logger: false, sinks: [(e) => events.push(e)] } })],
+  controllers: [CoreController],
+})
+class CoreAppModule {}
+
+describe.each(ADAPTERS)('core pipeline (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    ({ app, url } = await bootApp(adapter, CoreAppModule));
+  });
+  afterAll(() => app.close());
+
+  it('generates a request id and echoes it', async () => {
+    const res = await fetch(`${url}/core/ok`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('keeps a well-formed incoming request id and replaces a malformed one', async () => {
+    const kept = await fetch(`${url}/core/ok`, { headers: { 'X-Request-ID': 'req-123.abc' } });
+    expect(kept.headers.get('x-request-id')).toBe('req-123.abc');
+    const replaced = await fetch(`${url}/core/ok`, { headers: { 'X-Request-ID': 'bad id\twith "quotes"' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('turns an unhandled error into a generic 500 with the request id and no stack', async () => {
+    const res = await fetch(`${url}/core/boom`, { headers: { 'X-Request-ID': 'boom-1' } });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal server error',
+      code: 'INTERNAL_ERROR',
+      requestId: 'boom-1',
+    });
+    expect(text).not.toMatch(/hunter2|ECONNREFUSED|x\.ts|at Object/);
+    expect(events.some((e) => e.type === 'INTERNAL_ERROR' && e.requestId === 'boom-1')).toBe(true);
+  });
+
+  it('gives unknown routes the same error shape', async () => {
+    const res = await fetch(`${url}/nope`);
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND' });
+    expect(body.requestId).toEqual(res.headers.get('x-request-id'));
+  });
+});
