@@ -56,7 +56,7 @@ type EdgeFactory = (options: ResolvedSecurityOptions, events: SecurityEvents) =>
 export function createSecurityProviders(): Provider[] {
   const edgeSteps: EdgeFactory[] = [
     (o) => new RequestContextEdge(o),
-    // [providers:edge] https, headers, cors — in this order
+    // [providers:edge] https, headers, cors, then payload limits — in this order
   ];
   return [
     { provide: SECURITY_OPTIONS, useFactory: resolveSecurityOptions, inject: [MODULE_OPTIONS_TOKEN] },

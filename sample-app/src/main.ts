@@ -12,7 +12,9 @@ async function bootstrap(): Promise<void> {
   const adapter = (process.env.ADAPTER ?? 'express').toLowerCase();
   if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`ADAPTER must be express or fastify, got "${adapter}"`);
   const app =
-    adapter === 'fastify' ? await NestFactory.create(AppModule, new FastifyAdapter()) : await NestFactory.create(AppModule);
+    adapter === 'fastify'
+      ? await NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true })
+      : await NestFactory.create(AppModule, { rawBody: true });
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '127.0.0.1');

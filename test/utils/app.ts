@@ -21,8 +21,8 @@ export async function bootApp(
   const moduleRef = await builder.compile();
   const app =
     adapter === 'fastify'
-      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
+      ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false, rawBody: true })
+      : moduleRef.createNestApplication({ logger: false, rawBody: true });
   if (setup) await setup(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
