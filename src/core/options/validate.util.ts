@@ -26,6 +26,10 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest allowed name to `name`, if it is close enough to be a typo. */
 export function closest(name: string, allowed: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  // An abbreviation ("prod") or a longer spelling ("rateLimits") is the likeliest intent.
+  const prefixed = allowed.find((a) => lower.length >= 3 && (a.toLowerCase().startsWith(lower) || lower.startsWith(a.toLowerCase())));
+  if (prefixed) return prefixed;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of allowed) {

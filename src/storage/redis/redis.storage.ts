@@ -142,6 +142,11 @@ export class RedisSecurityStorage implements SecurityStorage {
 
   async close(): Promise<void> {
     if (!this.ownsClient) return;
+    if (this.client.status !== 'ready') {
+      // quit() would wait for a connection that may never come back.
+      this.client.disconnect();
+      return;
+    }
     try {
       await this.client.quit();
     } catch {

@@ -1,0 +1,79 @@
+import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
+import { SecurityConfigError } from '../errors/security-config.error';
+import { resolveSecurityOptions } from './resolve-options';
+
+describe('resolveSecurityOptions', () => {
+  it('gives safe defaults for no options at all', () => {
+    const resolved = resolveSecurityOptions(undefined);
+    expect(resolved.storage).toEqual({ type: 'memory', maxEntries: 100_000 });
+    expect(resolved.trustProxy).toEqual([]);
+    expect(resolved.requestId).toEqual({ header: 'x-request-id', trustIncoming: true });
+    expect(resolved.errors.format).toBe('nest');
+    expect(resolved.events.enabled).toBe(true);
+  });
+
+  it('freezes the result deeply', () => {
+    const resolved = resolveSecurityOptions({ trustProxy: ['loopback'] });
+    expect(Object.isFrozen(resolved)).toBe(true);
+    expect(Object.isFrozen(resolved.trustProxy)).toBe(true);
+    expect(() => (resolved.trustProxy as string[]).push('0.0.0.0/0')).toThrow(TypeError);
+  });
+
+  it('keeps a storage instance as given (not frozen, not copied)', () => {
+    const storage = new MemorySecurityStorage();
+    expect(resolveSecurityOptions({ storage }).storage).toBe(storage);
+    expect(Object.isFrozen(storage)).toBe(false);
+  });
+
+  it.each([
+    [{ ratelimit: {} }, /ratelimit is not a known option\. Did you mean "rateLimit"\?/],
+    [{ storag: { type: 'memory' } }, /storag is not a known option\. Did you mean "storage"\?/],
+    [{ errors: { fromat: 'nest' } }, /errors\.fromat is not a known option\. Did you mean "errors\.format"\?/],
+    [{ zzzzzzzz: 1 }, /zzzzzzzz is not a known option\. Known options here: profile, storage/],
+  ])('refuses unknown keys with a hint: %j', (options, message) => {
+    expect(() => resolveSecurityOptions(options as never)).toThrow(SecurityConfigError);
+    expect(() => resolveSecurityOptions(options as never)).toThrow(message);
+  });
+
+  it.each([
+    ['a string', 'hello', /options must be an object, got a string/],
+    ['an array', [], /options must be an object, got an array/],
+    ['null', null, /options must be an object, got null/],
+  ])('refuses %s as the options object', (_label, value, message) => {
+    expect(() => resolveSecurityOptions(value as never)).toThrow(message);
+  });
+
+  it('accepts a prototype-less object', () => {
+    const options = Object.create(null) as Record<string, unknown>;
+    options.profile = 'staging';
+    expect(resolveSecurityOptions(options).profile).toBe('staging');
+  });
+
+  it.each([
+    [{ profile: 'prod' }, /profile must be one of "development", "staging", "production", got "prod"\. Did you mean "production"\?/],
+    [{ storage: { type: 'redis' } }, /storage is "redis" but has neither url nor client\. Set storage\.url/],
+    [{ storage: { type: 'redis', url: 'http://x' } }, /storage\.url must start with redis:\/\//],
+    [{ storage: { type: 'mongo' } }, /storage\.type must be one of "memory", "redis"/],
+    [{ storage: { type: 'memory', maxEntries: 5 } }, /storage\.maxEntries must be at least 100/],
+    [{ storage: { type: 'redis', url: 'redis://x', commandTimeoutMs: -1 } }, /storage\.commandTimeoutMs must be at least 1 ms/],
+    [{ trustProxy: 'loopback' }, /trustProxy must be an array of strings, got a string/],
+    [{ trustProxy: ['10.0.0.0/33'] }, /trustProxy\[0\] "10\.0\.0\.0\/33" is not an IP address, a CIDR range/],
+    [{ trustProxy: ['example.com'] }, /trustProxy\[0\] "example\.com" is not an IP address/],
+    [{ events: { sinks: ['console'] } }, /events\.sinks must be an array of functions/],
+    [{ events: { enabled: 'yes' } }, /events\.enabled must be true or false, got a string/],
+    [{ requestId: { header: '' } }, /requestId\.header must be a non-empty string/],
+  ])('refuses bad values with the option path and a fix: %j', (options, message) => {
+    expect(() => resolveSecurityOptions(options as never)).toThrow(message);
+  });
+
+  it('formats every message as "SecurityModule: <path> <problem>. <fix>."', () => {
+    try {
+      resolveSecurityOptions({ storage: { type: 'memory', maxEntries: 1.5 } });
+      throw new Error('did not throw');
+    } catch (error) {
+      expect(error).toBeInstanceOf(SecurityConfigError);
+      expect((error as Error).name).toBe('SecurityConfigError');
+      expect((error as Error).message).toMatch(/^SecurityModule: storage\.maxEntries must be a whole number, got 1\.5\. Round it\.$/);
+    }
+  });
+});
