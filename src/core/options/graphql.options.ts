@@ -1,26 +1,57 @@
 import type { ResolveContext } from './security-options.interface';
-import { readBoolean, readStrictSection } from './validate.util';
+import { readBoolean, readNumber, readStrictSection } from './validate.util';
 
 /**
- * Graphql options.
+ * GraphQL limits, applied by the validation rules from `createGraphqlValidationRules()`.
  *
  * @publicApi
  */
 export interface GraphqlOptions {
   /**
-   * Turns the feature on or off. Off makes its guard/interceptor a no-op.
+   * Turns the rules on or off (`createGraphqlValidationRules` returns `[]` when off).
    * @default true
    */
   enabled?: boolean;
+  /**
+   * Deepest selection nesting accepted (fragments expanded).
+   * @default 10
+   */
+  maxDepth?: number;
+  /**
+   * Highest query cost accepted: each field costs 1, and a field with a `first`, `last` or
+   * `limit` argument multiplies the cost of its selection by that number.
+   * @default 1000
+   */
+  maxComplexity?: number;
+  /**
+   * Most aliases in one operation (alias-based batching attacks).
+   * @default 15
+   */
+  maxAliases?: number;
+  /**
+   * Whether `__schema` / `__type` introspection is allowed.
+   * @default true, except in the production profile
+   */
+  introspection?: boolean;
 }
 
 /** @internal */
 export interface ResolvedGraphqlOptions {
   enabled: boolean;
+  maxDepth: number;
+  maxComplexity: number;
+  maxAliases: number;
+  introspection: boolean;
 }
 
 /** Validates `graphql` once at boot. @internal */
-export function resolveGraphqlOptions(value: unknown, _ctx: ResolveContext, path = 'graphql'): ResolvedGraphqlOptions {
-  const raw = readStrictSection(value, ['enabled'], path);
-  return { enabled: readBoolean(raw, 'enabled', path, true) };
+export function resolveGraphqlOptions(value: unknown, ctx: ResolveContext, path = 'graphql'): ResolvedGraphqlOptions {
+  const raw = readStrictSection(value, ['enabled', 'maxDepth', 'maxComplexity', 'maxAliases', 'introspection'], path);
+  return {
+    enabled: readBoolean(raw, 'enabled', path, true),
+    maxDepth: readNumber(raw, 'maxDepth', path, 10, { min: 1, max: 100, integer: true }),
+    maxComplexity: readNumber(raw, 'maxComplexity', path, 1000, { min: 1, max: 1_000_000, integer: true }),
+    maxAliases: readNumber(raw, 'maxAliases', path, 15, { min: 0, max: 1000, integer: true }),
+    introspection: readBoolean(raw, 'introspection', path, ctx.profile !== 'production'),
+  };
 }
