@@ -55,6 +55,13 @@ export { StorageUnavailableError } from './storage/storage-unavailable.error';
 export { MemorySecurityStorage, type MemorySecurityStorageOptions } from './storage/memory/memory.storage';
 export { RedisSecurityStorage, type RedisSecurityStorageOptions } from './storage/redis/redis.storage';
 
+// Configuration file
+export { loadSecurityConfig, type LoadSecurityConfigOptions } from './core/config/load-security-config';
+
+// GraphQL limits
+export type { GraphqlOptions } from './core/options/graphql.options';
+export { createGraphqlValidationRules } from './graphql/graphql-limits.rules';
+
 // Authentication
 export { Public } from './auth/public.decorator';
 export { CurrentPrincipal } from './auth/current-principal.decorator';
