@@ -1,6 +1,9 @@
-import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
+import { Inject, type MiddlewareConsumer, Module, type NestModule, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { SecurityEvents } from './core/events/security-events.service';
-import { SecurityEdgeMiddleware } from './core/pipeline/security-edge.middleware';
+import type { EdgeHandler } from './core/pipeline/edge-handler.interface';
+import { installEdge } from './core/pipeline/install-edge';
+import { EDGE_HANDLERS } from './core/internal.constants';
 import { SECURITY_OPTIONS } from './core/security.constants';
 import { SecurityStorage } from './storage/security-storage.interface';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './security.module-definition';
@@ -42,7 +45,15 @@ export class SecurityModule extends ConfigurableModuleClass implements NestModul
     };
   }
 
+  constructor(
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
+    @Optional() @Inject(EDGE_HANDLERS) private readonly edgeHandlers?: EdgeHandler[],
+  ) {
+    super();
+  }
+
+  /** Puts the edge steps (request id, HTTPS, headers, CORS, payload limits) in front of every request. */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(SecurityEdgeMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+    installEdge(consumer, this.adapterHost, this.edgeHandlers ?? []);
   }
 }
