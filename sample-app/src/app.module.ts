@@ -11,7 +11,9 @@ import { UsersService } from './users/users.service';
  */
 export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): SecurityModuleOptions {
   return {
-    storage: env.REDIS_URL ? { type: 'redis', url: env.REDIS_URL, keyPrefix: env.REDIS_PREFIX ?? 'rampart-sample:' } : { type: 'memory' },
+    storage: env.REDIS_URL
+      ? { type: 'redis', url: env.REDIS_URL, keyPrefix: env.REDIS_PREFIX ?? 'rampart-sample:' }
+      : { type: 'memory' },
     trustProxy: ['loopback'],
     // [sample:options]
   };

@@ -10,7 +10,8 @@ import { AppModule } from './app.module';
  */
 async function bootstrap(): Promise<void> {
   const adapter = (process.env.ADAPTER ?? 'express').toLowerCase();
-  if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`ADAPTER must be express or fastify, got "${adapter}"`);
+  if (adapter !== 'express' && adapter !== 'fastify')
+    throw new Error(`ADAPTER must be express or fastify, got "${adapter}"`);
   const app =
     adapter === 'fastify'
       ? await NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true })

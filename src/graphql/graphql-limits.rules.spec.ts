@@ -31,7 +31,9 @@ describe('GraphQL limits', () => {
 
   it('stops on fragment cycles instead of looping', () => {
     // graphql's own NoFragmentCycles rule reports the cycle; ours must terminate.
-    const codes = errors('{ user(id: 1) { ...A } } fragment A on User { friends { ...B } } fragment B on User { friends { ...A } }');
+    const codes = errors(
+      '{ user(id: 1) { ...A } } fragment A on User { friends { ...B } } fragment B on User { friends { ...A } }',
+    );
     expect(codes).not.toContain('GRAPHQL_DEPTH_LIMIT');
   });
 

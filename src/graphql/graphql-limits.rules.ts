@@ -110,7 +110,8 @@ export function createGraphqlValidationRules(
       for (const def of document.definitions) {
         if (def.kind !== 'OperationDefinition') continue;
         const { depth, cost } = measure(def.selectionSet, fragments, gql, variables, new Set());
-        if (depth > options.maxDepth) fail(context, 'GRAPHQL_DEPTH_LIMIT', `Query is too deep (maximum depth ${options.maxDepth})`);
+        if (depth > options.maxDepth)
+          fail(context, 'GRAPHQL_DEPTH_LIMIT', `Query is too deep (maximum depth ${options.maxDepth})`);
         if (cost > options.maxComplexity) {
           fail(context, 'GRAPHQL_COMPLEXITY_LIMIT', `Query is too complex (maximum cost ${options.maxComplexity})`);
         }
@@ -132,15 +133,13 @@ export function createGraphqlValidationRules(
 
   const rules = [limits, aliases];
   if (!options.introspection) {
-    rules.push(
-      (context): ASTVisitor => ({
-        Field(node) {
-          if (node.name.value === '__schema' || node.name.value === '__type') {
-            fail(context, 'GRAPHQL_INTROSPECTION_DISABLED', 'Introspection is disabled');
-          }
-        },
-      }),
-    );
+    rules.push((context): ASTVisitor => ({
+      Field(node) {
+        if (node.name.value === '__schema' || node.name.value === '__type') {
+          fail(context, 'GRAPHQL_INTROSPECTION_DISABLED', 'Introspection is disabled');
+        }
+      },
+    }));
   }
   return rules;
 }

@@ -54,7 +54,9 @@ describe.each(backends)('SecurityStorage contract (%s)', (_name, create) => {
   });
 
   it('writes only-if-absent exactly once', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => storage.set('nx', String(i), 1000, { onlyIfAbsent: true })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => storage.set('nx', String(i), 1000, { onlyIfAbsent: true })),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await storage.set('nx', 'again', 1000, { onlyIfAbsent: true })).toBe(false);
   });

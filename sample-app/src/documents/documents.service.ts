@@ -20,7 +20,11 @@ export interface DocumentRecord {
 export class DocumentsService {
   private readonly documents = new Map<string, DocumentRecord>();
 
-  create(ownerId: string, department: string, input: { title: string; body: string; confidential?: boolean }): DocumentRecord {
+  create(
+    ownerId: string,
+    department: string,
+    input: { title: string; body: string; confidential?: boolean },
+  ): DocumentRecord {
     const now = new Date().toISOString();
     const doc: DocumentRecord = {
       id: randomUUID(),

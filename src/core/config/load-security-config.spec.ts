@@ -65,13 +65,38 @@ describe('loadSecurityConfig', () => {
   });
 
   it.each([
-    ['a missing environment variable', YAML, 'production', /e\.yaml: production\.storage\.url uses \$\{REDIS_URL\} but the environment variable REDIS_URL is not set/],
-    ['an unknown key', 'development:\n  rate_limt: {}\n', 'development', /f\.yaml: development\.rate_limt \(option rateLimt\) is not a known option\. Did you mean "rateLimit"\?/],
-    ['a bad value', 'development:\n  graphql:\n    max_depth: 0\n', 'development', /f\.yaml: development\.graphql\.max_depth \(option graphql\.maxDepth\) must be at least 1/],
+    [
+      'a missing environment variable',
+      YAML,
+      'production',
+      /e\.yaml: production\.storage\.url uses \$\{REDIS_URL\} but the environment variable REDIS_URL is not set/,
+    ],
+    [
+      'an unknown key',
+      'development:\n  rate_limt: {}\n',
+      'development',
+      /f\.yaml: development\.rate_limt \(option rateLimt\) is not a known option\. Did you mean "rateLimit"\?/,
+    ],
+    [
+      'a bad value',
+      'development:\n  graphql:\n    max_depth: 0\n',
+      'development',
+      /f\.yaml: development\.graphql\.max_depth \(option graphql\.maxDepth\) must be at least 1/,
+    ],
     ['invalid YAML', 'development:\n  - a\n b: [', 'development', /f\.yaml: is not valid YAML/],
-    ['an unknown section', 'prod:\n  {}\n', 'production', /f\.yaml: prod is not a section: use default, development, staging, production/],
+    [
+      'an unknown section',
+      'prod:\n  {}\n',
+      'production',
+      /f\.yaml: prod is not a section: use default, development, staging, production/,
+    ],
     ['a missing profile section', 'development: {}\n', 'staging', /f\.yaml: staging section is missing/],
-    ['an unknown profile', 'development: {}\n', 'qa', /f\.yaml: profile "qa" is not one of development, staging, production/],
+    [
+      'an unknown profile',
+      'development: {}\n',
+      'qa',
+      /f\.yaml: profile "qa" is not one of development, staging, production/,
+    ],
   ])('names the file, the key path and the problem for %s', (_label, content, profile, message) => {
     const name = _label === 'a missing environment variable' ? 'e.yaml' : 'f.yaml';
     const path = file(name, content);

@@ -84,21 +84,37 @@ function toOptions(tree: Tree, origin: Map<string, string>, filePath = '', optio
     const alias = CONFIG_ALIASES[fileKey];
     if (alias) {
       const target = alias.path;
-      setPath(out, target.slice(optionPath ? optionPath.length + 1 : 0).split('.'), alias.convert ? alias.convert(value) : value);
+      setPath(
+        out,
+        target.slice(optionPath ? optionPath.length + 1 : 0).split('.'),
+        alias.convert ? alias.convert(value) : value,
+      );
       origin.set(target, fileKey);
       continue;
     }
-    const name = camel(key);
+    // Under a user-keyed map (role names, policy names...) the key is data: keep it as written.
+    const name = isUserKeyed(optionPath) ? key : camel(key);
     const optPath = optionPath ? `${optionPath}.${name}` : name;
     origin.set(optPath, fileKey);
-    const converted = isTree(value) && !PASS_THROUGH.has(optPath) ? toOptions(value, origin, fileKey, optPath) : value;
+    const converted = isTree(value) ? toOptions(value, origin, fileKey, optPath) : value;
     out[name] = isTree(out[name]) && isTree(converted) ? deepMerge(out[name] as Tree, converted) : converted;
   }
   return out;
 }
 
-/** Option maps whose keys are user data (role names, policy names...), not option names. */
-const PASS_THROUGH = new Set(['authorization.roles', 'authorization.permissions', 'authorization.hierarchy']);
+/**
+ * Option maps whose keys are user data (role, policy, tier names), not option names: their keys
+ * are kept as written, while the options inside each entry are still mapped.
+ */
+const USER_KEYED = [
+  /^authorization\.(roles|policies|resources)$/,
+  /^rateLimit\.(policies|tiers)$/,
+  /^rateLimit\.tiers\.[^.]+$/,
+];
+
+function isUserKeyed(optionPath: string): boolean {
+  return USER_KEYED.some((pattern) => pattern.test(optionPath));
+}
 
 function setPath(target: Tree, parts: string[], value: unknown): void {
   let node = target;
@@ -135,7 +151,11 @@ export function loadSecurityConfig(file: string, options: LoadSecurityConfigOpti
   try {
     document = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    fail(file, '', `is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+    fail(
+      file,
+      '',
+      `is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+    );
   }
   if (!isTree(document)) fail(file, '', 'must contain a mapping with development / staging / production sections');
   for (const key of Object.keys(document)) {
@@ -162,7 +182,8 @@ export function loadSecurityConfig(file: string, options: LoadSecurityConfigOpti
 
 function normalizeProfile(value: string | undefined, file: string): SecurityProfile {
   const v = (value ?? 'development').toLowerCase();
-  const mapped = v === 'prod' ? 'production' : v === 'dev' || v === 'test' ? 'development' : v === 'stage' ? 'staging' : v;
+  const mapped =
+    v === 'prod' ? 'production' : v === 'dev' || v === 'test' ? 'development' : v === 'stage' ? 'staging' : v;
   if (!PROFILES.includes(mapped)) fail(file, '', `profile "${value}" is not one of ${PROFILES.join(', ')}`);
   return mapped as SecurityProfile;
 }

@@ -5,12 +5,24 @@ describe('redact', () => {
     const out = redact({
       user: 'alice',
       Password: 'hunter2',
-      nested: { apiKey: 'k', API_KEY: 'k', refreshToken: 'r', client_secret: 's', list: [{ authorization: 'Bearer x' }] },
+      nested: {
+        apiKey: 'k',
+        API_KEY: 'k',
+        refreshToken: 'r',
+        client_secret: 's',
+        list: [{ authorization: 'Bearer x' }],
+      },
     });
     expect(out).toEqual({
       user: 'alice',
       Password: REDACTED,
-      nested: { apiKey: REDACTED, API_KEY: REDACTED, refreshToken: REDACTED, client_secret: REDACTED, list: [{ authorization: REDACTED }] },
+      nested: {
+        apiKey: REDACTED,
+        API_KEY: REDACTED,
+        refreshToken: REDACTED,
+        client_secret: REDACTED,
+        list: [{ authorization: REDACTED }],
+      },
     });
   });
 

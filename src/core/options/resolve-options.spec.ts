@@ -50,12 +50,18 @@ describe('resolveSecurityOptions', () => {
   });
 
   it.each([
-    [{ profile: 'prod' }, /profile must be one of "development", "staging", "production", got "prod"\. Did you mean "production"\?/],
+    [
+      { profile: 'prod' },
+      /profile must be one of "development", "staging", "production", got "prod"\. Did you mean "production"\?/,
+    ],
     [{ storage: { type: 'redis' } }, /storage is "redis" but has neither url nor client\. Set storage\.url/],
     [{ storage: { type: 'redis', url: 'http://x' } }, /storage\.url must start with redis:\/\//],
     [{ storage: { type: 'mongo' } }, /storage\.type must be one of "memory", "redis"/],
     [{ storage: { type: 'memory', maxEntries: 5 } }, /storage\.maxEntries must be at least 100/],
-    [{ storage: { type: 'redis', url: 'redis://x', commandTimeoutMs: -1 } }, /storage\.commandTimeoutMs must be at least 1 ms/],
+    [
+      { storage: { type: 'redis', url: 'redis://x', commandTimeoutMs: -1 } },
+      /storage\.commandTimeoutMs must be at least 1 ms/,
+    ],
     [{ trustProxy: 'loopback' }, /trustProxy must be an array of strings, got a string/],
     [{ trustProxy: ['10.0.0.0/33'] }, /trustProxy\[0\] "10\.0\.0\.0\/33" is not an IP address, a CIDR range/],
     [{ trustProxy: ['example.com'] }, /trustProxy\[0\] "example\.com" is not an IP address/],
@@ -73,7 +79,9 @@ describe('resolveSecurityOptions', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(SecurityConfigError);
       expect((error as Error).name).toBe('SecurityConfigError');
-      expect((error as Error).message).toMatch(/^SecurityModule: storage\.maxEntries must be a whole number, got 1\.5\. Round it\.$/);
+      expect((error as Error).message).toMatch(
+        /^SecurityModule: storage\.maxEntries must be a whole number, got 1\.5\. Round it\.$/,
+      );
     }
   });
 });

@@ -28,7 +28,9 @@ export function editDistance(a: string, b: string): number {
 export function closest(name: string, allowed: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   // An abbreviation ("prod") or a longer spelling ("rateLimits") is the likeliest intent.
-  const prefixed = allowed.find((a) => lower.length >= 3 && (a.toLowerCase().startsWith(lower) || lower.startsWith(a.toLowerCase())));
+  const prefixed = allowed.find(
+    (a) => lower.length >= 3 && (a.toLowerCase().startsWith(lower) || lower.startsWith(a.toLowerCase())),
+  );
   if (prefixed) return prefixed;
   let best: string | undefined;
   let bestDistance = Infinity;
