@@ -1,0 +1,28 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { AuthOptions } from 'nestjs-rampart';
+
+/**
+ * The sample app's authentication: HS256 tokens signed with `JWT_SECRET`, API keys hashed with
+ * `API_KEY_PEPPER`. Either one unset gets a random value per start (tokens and keys then do not
+ * survive a restart), with a warning.
+ */
+export function sampleAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOptions {
+  return {
+    jwt: {
+      secret: env.JWT_SECRET ?? randomSecret('JWT_SECRET', env),
+      issuer: 'nestjs-rampart-sample',
+      audience: 'nestjs-rampart-sample-api',
+    },
+    apiKeys: { pepper: env.API_KEY_PEPPER ?? randomSecret('API_KEY_PEPPER', env), prefixes: ['sk_live', 'sk_test'] },
+  };
+}
+
+function randomSecret(name: string, env: NodeJS.ProcessEnv): string {
+  if (env.NODE_ENV !== 'test') {
+    new Logger('SampleApp').warn(
+      `${name} is not set: using a random one for this run (tokens/keys die at restart). Set it to 32+ random bytes.`,
+    );
+  }
+  return randomBytes(48).toString('base64url');
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { Test } from '@nestjs/testing';
+import { SecurityModule } from '../../security.module';
+import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
+import { ApiKeyService } from './api-key.service';
+
+/** A "database" store, as a user would write one. */
+class MapStore implements ApiKeyStore {
+  readonly rows = new Map<string, ApiKeyRecord>();
+  touches = 0;
+  async findById(id: string) {
+    return this.rows.get(id) ?? null;
+  }
+  async save(record: ApiKeyRecord) {
+    this.rows.set(record.id, { ...record });
+  }
+  async touch(id: string, at: number) {
+    this.touches++;
+    const row = this.rows.get(id);
+    if (row) row.lastUsedAt = at;
+  }
+}
+
+async function boot(store?: ApiKeyStore, lastUsedIntervalSec = 60) {
+  const ref = await Test.createTestingModule({
+    imports: [
+      SecurityModule.forRoot({
+        events: { logger: false },
+        auth: { apiKeys: { pepper: randomBytes(32), store, lastUsedIntervalSec, prefixes: ['rk_test'] } },
+      }),
+    ],
+  }).compile();
+  return { ref, keys: ref.get(ApiKeyService) };
+}
+
+describe('ApiKeyService', () => {
+  it('stores only a peppered HMAC of the key, never the key', async () => {
+    const store = new MapStore();
+    const { ref, keys } = await boot(store);
+    const { key, info } = await keys.create({ ownerId: 'o', scopes: ['a'] });
+    const row = store.rows.get(info.id) as ApiKeyRecord;
+    expect(row.hash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(row)).not.toContain(key.split('_')[2]);
+    expect(info).not.toHaveProperty('hash');
+    await ref.close();
+  });
+
+  it('finds a key through a custom store and refuses a key peppered differently', async () => {
+    const store = new MapStore();
+    const a = await boot(store);
+    const { key } = await a.keys.create({ ownerId: 'o' });
+    await expect(a.keys.verify(key)).resolves.toMatchObject({ ownerId: 'o' });
+    const b = await boot(store); // same rows, another pepper (a leaked database alone is not enough)
+    await expect(b.keys.verify(key)).rejects.toMatchObject({ reason: 'hash_mismatch' });
+    await a.ref.close();
+    await b.ref.close();
+  });
+
+  it('writes last-used at most once per interval, off the request path', async () => {
+    const store = new MapStore();
+    const { ref, keys } = await boot(store, 3600);
+    const { key, info } = await keys.create({ ownerId: 'o' });
+    for (let i = 0; i < 5; i++) await keys.verify(key);
+    await new Promise((r) => setImmediate(r));
+    expect(store.touches).toBe(1);
+    expect((await keys.get(info.id))?.lastUsedAt).toEqual(expect.any(Number));
+    await ref.close();
+  });
+
+  it('keeps verifying when the last-used write fails', async () => {
+    const store = new MapStore();
+    store.touch = () => Promise.reject(new Error('db down'));
+    const { ref, keys } = await boot(store);
+    const { key } = await keys.create({ ownerId: 'o' });
+    await expect(keys.verify(key)).resolves.toMatchObject({ ownerId: 'o' });
+    await ref.close();
+  });
+
+  it('records last-used in the default storage store too', async () => {
+    const { ref, keys } = await boot(undefined, 0);
+    const { key, info } = await keys.create({ ownerId: 'o', tier: 'paid' });
+    expect(keys.toPrincipal(await keys.verify(key))).toMatchObject({ type: 'api-key', id: 'o', tier: 'paid' });
+    await new Promise((r) => setImmediate(r));
+    expect((await keys.get(info.id))?.lastUsedAt).toEqual(expect.any(Number));
+    await ref.close();
+  });
+});

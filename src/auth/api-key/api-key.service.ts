@@ -1,0 +1,231 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Principal } from '../../core/context/principal.interface';
+import { SecurityConfigError } from '../../core/errors/security-config.error';
+import { SecurityEventType } from '../../core/events/security-event.interface';
+import { SecurityEvents } from '../../core/events/security-events.service';
+import type { ResolvedApiKeyOptions } from '../../core/options/auth.options';
+import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../../core/security.constants';
+import { SecurityStorage } from '../../storage/security-storage.interface';
+import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
+import { generateApiKey, parseApiKey } from './api-key.format';
+import { StorageApiKeyStore } from './storage-api-key.store';
+
+/** What `ApiKeyService.create` accepts. @publicApi */
+export interface CreateApiKeyInput {
+  /** Who the key acts for (becomes `Principal.id`). */
+  ownerId: string;
+  name?: string;
+  scopes?: readonly string[];
+  roles?: readonly string[];
+  tier?: string;
+  /** Lifetime in seconds; absent: no expiry. */
+  expiresInSec?: number;
+  /** One of `auth.apiKeys.prefixes`. @default the first */
+  prefix?: string;
+}
+
+/** A key record without its hash: safe to return to clients and logs. @publicApi */
+export type ApiKeyInfo = Omit<ApiKeyRecord, 'hash'>;
+
+/** A newly created key. `key` is shown ONCE: it cannot be recovered later. @publicApi */
+export interface CreatedApiKey {
+  key: string;
+  info: ApiKeyInfo;
+}
+
+/** Why a key was refused (for security events only). @publicApi */
+export type ApiKeyFailureReason = 'malformed' | 'unknown_key' | 'hash_mismatch' | 'revoked' | 'expired';
+
+/** An API key was refused; `reason` is for events, never for clients. @publicApi */
+export class ApiKeyVerificationError extends Error {
+  constructor(readonly reason: ApiKeyFailureReason) {
+    super(reason);
+    this.name = this.constructor.name;
+  }
+}
+
+function info(record: ApiKeyRecord): ApiKeyInfo {
+  const { hash: _hash, ...rest } = record;
+  return rest;
+}
+
+/**
+ * Creates, verifies, rotates and revokes API keys of the form `<prefix>_<id><secret>_<crc32>`.
+ * Only an HMAC-SHA256 of the key under a server-side pepper is stored; a key is found by its
+ * public id and compared in constant time. A key with a bad shape or checksum is refused without
+ * touching the store.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class ApiKeyService {
+  private readonly config: ResolvedApiKeyOptions;
+  private readonly store: ApiKeyStore;
+  private readonly lastTouched = new Map<string, number>();
+
+  constructor(
+    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SecurityStorage) storage: SecurityStorage,
+    private readonly events: SecurityEvents,
+  ) {
+    this.config = options.auth.apiKeys;
+    this.store = this.config.store ?? new StorageApiKeyStore(storage);
+  }
+
+  /** Whether API keys are configured (`auth.apiKeys.pepper`). */
+  get enabled(): boolean {
+    return this.config.enabled;
+  }
+
+  /** Creates a key. The returned `key` is the only time the full key exists outside the client. */
+  async create(input: CreateApiKeyInput, context: { request?: unknown } = {}): Promise<CreatedApiKey> {
+    const prefix = input.prefix ?? this.config.prefixes[0];
+    if (!this.config.prefixes.includes(prefix)) {
+      throw new TypeError(`ApiKeyService.create: prefix must be one of ${this.config.prefixes.join(', ')}`);
+    }
+    if (typeof input.ownerId !== 'string' || !input.ownerId)
+      throw new TypeError('ApiKeyService.create: ownerId is required');
+    const { key, id } = generateApiKey(prefix);
+    const now = Date.now();
+    const record: ApiKeyRecord = {
+      id,
+      prefix,
+      hash: this.hash(key),
+      ownerId: input.ownerId,
+      ...(input.name ? { name: input.name } : {}),
+      scopes: [...(input.scopes ?? [])],
+      roles: [...(input.roles ?? [])],
+      ...(input.tier ? { tier: input.tier } : {}),
+      createdAt: now,
+      ...(input.expiresInSec ? { expiresAt: now + input.expiresInSec * 1000 } : {}),
+    };
+    await this.store.save(record);
+    this.events.emit({
+      type: SecurityEventType.API_KEY_CREATED,
+      outcome: 'success',
+      request: context.request,
+      principalId: input.ownerId,
+      details: { keyId: id, prefix, scopes: record.scopes },
+    });
+    return { key, info: info(record) };
+  }
+
+  /**
+   * Checks a presented key and returns its record.
+   * @throws {ApiKeyVerificationError} with the precise reason
+   * @throws {StorageUnavailableError} when the store does not answer
+   */
+  async verify(key: string): Promise<ApiKeyInfo> {
+    const parsed = parseApiKey(key, this.config.prefixes);
+    if (!parsed) throw new ApiKeyVerificationError('malformed');
+    const record = await this.store.findById(parsed.id);
+    if (!record || record.prefix !== parsed.prefix) throw new ApiKeyVerificationError('unknown_key');
+    const expected = Buffer.from(record.hash, 'base64url');
+    const actual = Buffer.from(this.hash(key), 'base64url');
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+      throw new ApiKeyVerificationError('hash_mismatch');
+    }
+    const now = Date.now();
+    if (record.revokedAt !== undefined && record.revokedAt <= now) throw new ApiKeyVerificationError('revoked');
+    if (record.expiresAt !== undefined && record.expiresAt <= now) throw new ApiKeyVerificationError('expired');
+    this.touch(record.id, now);
+    return info(record);
+  }
+
+  /** The principal of a verified key. */
+  toPrincipal(record: ApiKeyInfo): Principal {
+    return Object.freeze({
+      type: 'api-key',
+      id: record.ownerId,
+      roles: Object.freeze([...record.roles]),
+      scopes: Object.freeze([...record.scopes]),
+      claims: Object.freeze({ keyId: record.id, prefix: record.prefix, ...(record.name ? { name: record.name } : {}) }),
+      ...(record.tier ? { tier: record.tier } : {}),
+      credentialId: record.id,
+    });
+  }
+
+  /** A key's record without its hash; `undefined` when unknown. */
+  async get(id: string): Promise<ApiKeyInfo | undefined> {
+    const record = await this.store.findById(id);
+    return record ? info(record) : undefined;
+  }
+
+  /** Revokes a key now. Resolves false when the key is unknown. */
+  async revoke(id: string, context: { request?: unknown } = {}): Promise<boolean> {
+    const record = await this.store.findById(id);
+    if (!record) return false;
+    if (record.revokedAt === undefined) await this.store.save({ ...record, revokedAt: Date.now() });
+    this.events.emit({
+      type: SecurityEventType.API_KEY_REVOKED,
+      outcome: 'success',
+      request: context.request,
+      principalId: record.ownerId,
+      details: { keyId: id },
+    });
+    return true;
+  }
+
+  /**
+   * Replaces a key with a new one (same owner, scopes, roles, tier, name). The old key keeps working
+   * for `overlapSec` (default `auth.apiKeys.rotationOverlapSec`) or until its own expiry if sooner.
+   */
+  async rotate(
+    id: string,
+    overlapSec = this.config.rotationOverlapSec,
+    context: { request?: unknown } = {},
+  ): Promise<CreatedApiKey> {
+    const old = await this.store.findById(id);
+    if (!old || old.revokedAt !== undefined) throw new ApiKeyVerificationError(old ? 'revoked' : 'unknown_key');
+    const now = Date.now();
+    const created = await this.create(
+      {
+        ownerId: old.ownerId,
+        name: old.name,
+        scopes: old.scopes,
+        roles: old.roles,
+        tier: old.tier,
+        prefix: old.prefix,
+        ...(old.expiresAt ? { expiresInSec: Math.max(1, Math.ceil((old.expiresAt - now) / 1000)) } : {}),
+      },
+      context,
+    );
+    const newRecord = await this.store.findById(created.info.id);
+    if (newRecord) await this.store.save({ ...newRecord, rotatedFrom: id });
+    await this.store.save({ ...old, expiresAt: Math.min(old.expiresAt ?? Infinity, now + overlapSec * 1000) });
+    this.events.emit({
+      type: SecurityEventType.API_KEY_ROTATED,
+      outcome: 'success',
+      request: context.request,
+      principalId: old.ownerId,
+      details: { keyId: id, newKeyId: created.info.id, overlapSec },
+    });
+    return { key: created.key, info: { ...created.info, rotatedFrom: id } };
+  }
+
+  private hash(key: string): string {
+    const pepper = this.config.pepper;
+    if (!pepper) {
+      throw SecurityConfigError.create(
+        'auth.apiKeys.pepper',
+        'is not set, so API keys are off',
+        'Set 32+ random bytes',
+      );
+    }
+    return createHmac('sha256', pepper).update(key).digest('base64url');
+  }
+
+  /** Records the last use at most once per interval per key, off the request path. */
+  private touch(id: string, now: number): void {
+    const last = this.lastTouched.get(id) ?? 0;
+    if (now - last < this.config.lastUsedIntervalSec * 1000) return;
+    if (this.lastTouched.size > 10_000) this.lastTouched.clear();
+    this.lastTouched.set(id, now);
+    this.store.touch(id, now).catch(() => {
+      // Last-used is informational: a failed write must not fail the request. Retry next interval.
+      this.lastTouched.delete(id);
+    });
+  }
+}

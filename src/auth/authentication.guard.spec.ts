@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { getSecurityState } from '../core/context/request-state';
+import { SecurityModule } from '../security.module';
+import { SecurityStorage } from '../storage/security-storage.interface';
+import { StorageUnavailableError } from '../storage/storage-unavailable.error';
+import { Auth } from './auth.decorator';
+import { AuthenticationGuard } from './authentication.guard';
+import { Public } from './public.decorator';
+import { Scopes } from './scopes.decorator';
+import { TokenService } from './tokens/token.service';
+
+class Handlers {
+  @Scopes('a')
+  scoped(): void {}
+  @Public()
+  open(): void {}
+  @Auth('api-key')
+  keyOnly(): void {}
+}
+
+function context(handler: keyof Handlers, headers: Record<string, string> = {}) {
+  const req = { headers, url: '/x', method: 'GET' } as Record<string, unknown>;
+  const res = { headers: {} as Record<string, unknown>, setHeader: (n: string, v: unknown) => (res.headers[n] = v) };
+  const ctx = {
+    getType: () => 'http',
+    getHandler: () => Handlers.prototype[handler],
+    getClass: () => Handlers,
+    switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
+    getArgByIndex: () => undefined,
+  } as unknown as ExecutionContext;
+  return { ctx, req, res };
+}
+
+/** The guard answers synchronously when it can; tests treat every answer as a promise. */
+const activate = async (guard: AuthenticationGuard, ctx: ExecutionContext) => guard.canActivate(ctx);
+
+describe('AuthenticationGuard', () => {
+  async function setup(auth = {}) {
+    const ref = await Test.createTestingModule({
+      imports: [
+        SecurityModule.forRoot({
+          events: { logger: false },
+          auth: { jwt: { secret: randomBytes(32) }, apiKeys: { pepper: randomBytes(32) }, ...auth },
+        }),
+      ],
+    }).compile();
+    return { ref, guard: ref.get(AuthenticationGuard), tokens: ref.get(TokenService), reflector: ref.get(Reflector) };
+  }
+
+  it('reads route metadata once per handler', async () => {
+    const { ref, guard, tokens, reflector } = await setup();
+    const { accessToken } = await tokens.issue({ id: 'u', scopes: ['a'] });
+    const spy = jest.spyOn(reflector, 'getAllAndOverride');
+    for (let i = 0; i < 5; i++) {
+      await activate(guard, context('scoped', { authorization: `Bearer ${accessToken}` }).ctx);
+    }
+    expect(spy.mock.calls.length).toBeLessThanOrEqual(2); // @Auth and @Public, first request only
+    await ref.close();
+  });
+
+  it('sets authenticated, the principal and req.user', async () => {
+    const { ref, guard, tokens } = await setup();
+    const { accessToken } = await tokens.issue({ id: 'u', scopes: ['a'] });
+    const { ctx, req } = context('scoped', { authorization: `bearer ${accessToken}` });
+    await expect(activate(guard, ctx)).resolves.toBe(true);
+    const state = getSecurityState(req);
+    expect(state.authenticated).toBe(true);
+    expect(state.principal?.id).toBe('u');
+    expect(req.user).toBe(state.principal);
+    await ref.close();
+  });
+
+  it('marks public routes as authenticated without a principal', async () => {
+    const { ref, guard } = await setup();
+    const { ctx, req } = context('open');
+    await expect(activate(guard, ctx)).resolves.toBe(true);
+    expect(getSecurityState(req).authenticated).toBe(true);
+    expect(getSecurityState(req).principal).toBeUndefined();
+    await ref.close();
+  });
+
+  it('throws (never returns false) with the RFC 6750 challenge', async () => {
+    const { ref, guard } = await setup();
+    const { ctx, res } = context('scoped', { authorization: 'Bearer nope' });
+    await expect(activate(guard, ctx)).rejects.toMatchObject({ status: 401 });
+    expect(res.headers['WWW-Authenticate']).toBe('Bearer error="invalid_token", ApiKey');
+    await ref.close();
+  });
+
+  it('fails closed with 503 when the revocation store does not answer', async () => {
+    const { ref, guard, tokens } = await setup();
+    const { accessToken } = await tokens.issue({ id: 'u', scopes: ['a'] });
+    jest
+      .spyOn(ref.get<SecurityStorage>(SecurityStorage), 'getMany')
+      .mockRejectedValue(new StorageUnavailableError('down'));
+    const { ctx, req } = context('scoped', { authorization: `Bearer ${accessToken}` });
+    await expect(activate(guard, ctx)).rejects.toMatchObject({ status: 503 });
+    expect(getSecurityState(req).principal).toBeUndefined();
+    await ref.close();
+  });
+
+  it('refuses a method the route wants but the module does not configure', async () => {
+    const { ref, guard } = await setup({ apiKeys: {} });
+    const { ctx, res } = context('keyOnly', { 'x-api-key': 'sk_live_whatever' });
+    await expect(activate(guard, ctx)).rejects.toMatchObject({ status: 401 });
+    expect(res.headers['WWW-Authenticate']).toBe('ApiKey error="invalid_key"');
+    await ref.close();
+  });
+
+  it('with auth disabled only marks the request as authenticated', async () => {
+    const { ref, guard } = await setup({ enabled: false });
+    const { ctx, req } = context('keyOnly');
+    await expect(activate(guard, ctx)).resolves.toBe(true);
+    expect(getSecurityState(req).authenticated).toBe(true);
+    await ref.close();
+  });
+});

@@ -1,0 +1,283 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { getRequest, getResponse, headerValue, type HttpRequestLike } from '../core/context/get-request';
+import { isPublic } from '../core/context/is-public';
+import type { Principal } from '../core/context/principal.interface';
+import { getSecurityState } from '../core/context/request-state';
+import { setResponseHeader } from '../core/context/response.util';
+import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
+import { securityException } from '../core/errors/security-exception';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import { SecurityEvents } from '../core/events/security-events.service';
+import type { AuthMethod, ResolvedAuthOptions } from '../core/options/auth.options';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+import { StorageUnavailableError } from '../storage/storage-unavailable.error';
+import { parseApiKey } from './api-key/api-key.format';
+import { ApiKeyService, ApiKeyVerificationError } from './api-key/api-key.service';
+import { AUTH_METHODS_KEY, SCOPES_KEY } from './auth.constants';
+import { JwtAuthenticator } from './jwt/jwt-authenticator.service';
+import { JwtVerificationError } from './jwt/jwt-error';
+
+/** One authentication method: where its credential comes from and how it is checked. @internal */
+interface Authenticator {
+  readonly method: AuthMethod;
+  readonly configured: boolean;
+  /** WWW-Authenticate challenge for a missing / an invalid credential. */
+  readonly challenge: readonly [missing: string, invalid: string];
+  readonly code: string;
+  readonly message: string;
+  extract(req: HttpRequestLike): string | undefined;
+  authenticate(value: string): Promise<Principal>;
+}
+
+/** What the guard needs to know about a route, computed once per handler. @internal */
+interface RouteAuth {
+  isPublic: boolean;
+  authenticators: Authenticator[];
+  scopes: string[];
+  acceptsApiKey: boolean;
+}
+
+function bearerOrScheme(req: HttpRequestLike, scheme: string): string | undefined {
+  const header = headerValue(req, 'authorization');
+  if (!header || header.length <= scheme.length + 1 || header[scheme.length] !== ' ') return undefined;
+  if (header.slice(0, scheme.length).toLowerCase() !== scheme) return undefined;
+  const value = header.slice(scheme.length + 1).trim();
+  return value || undefined;
+}
+
+function readCookie(req: HttpRequestLike, name: string): string | undefined {
+  const header = headerValue(req, 'cookie');
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name)
+      return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The authentication stage of the pipeline. Runs for every route: a `@Public()` route gets a
+ * principal when valid credentials are present and ignores absent or invalid ones; any other
+ * route needs one of its accepted methods (`@Auth()`, or `auth.defaultMethods`) to succeed.
+ * Sets `getSecurityState(req).authenticated`, `state.principal` and `req.user`, and checks
+ * `@Scopes()`.
+ *
+ * Credentials are read from `Authorization: Bearer` (JWT; a cookie only when `auth.jwt.cookie` is
+ * set), `Authorization: ApiKey` or the API-key header. Query strings are never read, and an API
+ * key found in one is refused with 400 `API_KEY_IN_QUERY`.
+ *
+ * @throws {UnauthorizedException} AUTHENTICATION_REQUIRED / INVALID_TOKEN / INVALID_API_KEY
+ * @throws {ForbiddenException} INSUFFICIENT_SCOPE
+ * @throws {BadRequestException} API_KEY_IN_QUERY
+ * @throws {ServiceUnavailableException} STORAGE_UNAVAILABLE when revocation or keys cannot be checked
+ * @publicApi
+ */
+@Injectable()
+export class AuthenticationGuard implements CanActivate {
+  private readonly auth: ResolvedAuthOptions;
+  private readonly byMethod: Record<AuthMethod, Authenticator>;
+  private readonly routes = new WeakMap<Type, WeakMap<object, RouteAuth>>();
+  private readonly queryNames: Set<string>;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    private readonly events: SecurityEvents,
+    jwt: JwtAuthenticator,
+    apiKeys: ApiKeyService,
+  ) {
+    this.auth = options.auth;
+    this.queryNames = new Set(this.auth.apiKeys.queryParamNames.map((n) => n.toLowerCase()));
+    const cookie = this.auth.jwt.cookie;
+    const keyHeader = this.auth.apiKeys.header;
+    this.byMethod = {
+      jwt: {
+        method: 'jwt',
+        configured: jwt.configured,
+        challenge: ['Bearer', 'Bearer error="invalid_token"'],
+        code: SecurityErrorCode.INVALID_TOKEN,
+        message: Messages.INVALID_TOKEN(),
+        extract: (req) => bearerOrScheme(req, 'bearer') ?? (cookie ? readCookie(req, cookie) : undefined),
+        authenticate: (token) => jwt.authenticate(token),
+      },
+      'api-key': {
+        method: 'api-key',
+        configured: apiKeys.enabled,
+        challenge: ['ApiKey', 'ApiKey error="invalid_key"'],
+        code: SecurityErrorCode.INVALID_API_KEY,
+        message: Messages.INVALID_API_KEY(),
+        extract: (req) => headerValue(req, keyHeader) ?? bearerOrScheme(req, 'apikey'),
+        authenticate: async (key) => apiKeys.toPrincipal(await apiKeys.verify(key)),
+      },
+    };
+    if (this.auth.enabled && !jwt.configured && !apiKeys.enabled) {
+      new Logger('AuthenticationGuard').warn(
+        'No JWT key and no API-key pepper is configured: every route that is not @Public() answers 401. Set auth.jwt (secret, keys, jwks or jwksUri) or auth.apiKeys.pepper.',
+      );
+    }
+  }
+
+  /**
+   * Synchronous where it can be (disabled, public without credentials, refusals); one promise
+   * chain when a credential has to be checked.
+   */
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
+    const req = getRequest(ctx);
+    const state = getSecurityState(req);
+    if (!this.auth.enabled) return (state.authenticated = true);
+    const route = this.route(ctx);
+    if (route.acceptsApiKey) this.refuseKeyInQuery(req);
+    for (const authenticator of route.authenticators) {
+      const value = authenticator.extract(req);
+      if (value === undefined) continue;
+      // The first credential the route accepts decides: no fallback to another method.
+      if (!authenticator.configured)
+        return this.refuse(ctx, req, route, authenticator, `${authenticator.method}_not_configured`);
+      return authenticator.authenticate(value).then(
+        (principal) => this.accept(ctx, req, route, principal),
+        (error: unknown) => this.refuse(ctx, req, route, authenticator, error),
+      );
+    }
+    if (route.isPublic) return (state.authenticated = true);
+    this.emitFailure(req, 'missing_credentials');
+    this.throwUnauthorized(ctx, route.authenticators.map((a) => a.challenge[0]).join(', '), {
+      code: SecurityErrorCode.AUTHENTICATION_REQUIRED,
+      message: Messages.AUTHENTICATION_REQUIRED(),
+    });
+  }
+
+  private accept(ctx: ExecutionContext, req: HttpRequestLike, route: RouteAuth, principal: Principal): boolean {
+    const state = getSecurityState(req);
+    state.authenticated = true;
+    state.principal = principal;
+    (req as { user?: unknown }).user = principal;
+    if (route.scopes.length > 0) this.checkScopes(ctx, req, route, principal);
+    return true;
+  }
+
+  /** A public route ignores a bad credential; any other route answers 401 (or 503 for an outage). */
+  private refuse(
+    ctx: ExecutionContext,
+    req: HttpRequestLike,
+    route: RouteAuth,
+    used: Authenticator,
+    error: unknown,
+  ): boolean {
+    if (!route.isPublic) this.fail(ctx, req, route, used, error);
+    return (getSecurityState(req).authenticated = true);
+  }
+
+  private fail(
+    ctx: ExecutionContext,
+    req: HttpRequestLike,
+    route: RouteAuth,
+    used: Authenticator,
+    error: unknown,
+  ): never {
+    if (error instanceof StorageUnavailableError) {
+      this.events.emit({
+        type: SecurityEventType.STORAGE_UNAVAILABLE,
+        outcome: 'failure',
+        reason: 'authentication',
+        request: req,
+      });
+      throw securityException(503, SecurityErrorCode.STORAGE_UNAVAILABLE, Messages.STORAGE_UNAVAILABLE());
+    }
+    // A string is a reason already; anything unexpected still fails closed as a 401.
+    const reason =
+      typeof error === 'string'
+        ? error
+        : error instanceof JwtVerificationError || error instanceof ApiKeyVerificationError
+          ? error.reason
+          : 'verification_error';
+    this.emitFailure(req, reason, used.method);
+    const challenge = route.authenticators.map((a) => (a === used ? a.challenge[1] : a.challenge[0])).join(', ');
+    this.throwUnauthorized(ctx, challenge, { code: used.code, message: used.message });
+  }
+
+  /** Sets `WWW-Authenticate` (RFC 6750) and throws the 401. Override to change the response. */
+  protected throwUnauthorized(
+    ctx: ExecutionContext,
+    challenge: string,
+    body: { code: string; message: string },
+  ): never {
+    setResponseHeader(getResponse(ctx), 'WWW-Authenticate', challenge);
+    throw securityException(401, body.code, body.message);
+  }
+
+  private checkScopes(ctx: ExecutionContext, req: HttpRequestLike, route: RouteAuth, principal: Principal): void {
+    const missing = route.scopes.filter((s) => !principal.scopes.includes(s));
+    if (missing.length === 0) return;
+    this.events.emit({
+      type: SecurityEventType.PERMISSION_DENIED,
+      outcome: 'blocked',
+      reason: 'insufficient_scope',
+      request: req,
+      details: { required: route.scopes, missing },
+    });
+    if (principal.type !== 'api-key') {
+      setResponseHeader(
+        getResponse(ctx),
+        'WWW-Authenticate',
+        `Bearer error="insufficient_scope", scope="${route.scopes.join(' ')}"`,
+      );
+    }
+    throw securityException(403, SecurityErrorCode.INSUFFICIENT_SCOPE, 'Insufficient scope');
+  }
+
+  /** Keys in URLs end up in access logs, proxies and browser history: refuse them loudly. */
+  private refuseKeyInQuery(req: HttpRequestLike): void {
+    const url = req.originalUrl ?? req.url ?? '';
+    const q = url.indexOf('?');
+    if (q === -1) return;
+    for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
+      if (this.queryNames.has(name.toLowerCase()) || parseApiKey(value, this.auth.apiKeys.prefixes)) {
+        this.emitFailure(req, 'api_key_in_query', 'api-key');
+        throw securityException(
+          400,
+          SecurityErrorCode.API_KEY_IN_QUERY,
+          'API keys must not be sent in the URL (URLs end up in logs and browser history). Send the key in the X-API-Key header, and rotate this key: it may have leaked.',
+        );
+      }
+    }
+  }
+
+  private emitFailure(req: HttpRequestLike, reason: string, method?: AuthMethod): void {
+    this.events.emit({
+      type: SecurityEventType.AUTH_FAILED,
+      outcome: 'failure',
+      reason,
+      request: req,
+      ...(method ? { details: { method } } : {}),
+    });
+  }
+
+  /** Route metadata, read once per (controller, handler) and cached. */
+  private route(ctx: ExecutionContext): RouteAuth {
+    const cls = ctx.getClass();
+    const handler = ctx.getHandler();
+    let perClass = this.routes.get(cls);
+    if (!perClass) this.routes.set(cls, (perClass = new WeakMap()));
+    let route = perClass.get(handler);
+    if (!route) perClass.set(handler, (route = this.computeRoute(ctx)));
+    return route;
+  }
+
+  private computeRoute(ctx: ExecutionContext): RouteAuth {
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    const methods =
+      this.reflector.getAllAndOverride<AuthMethod[] | undefined>(AUTH_METHODS_KEY, targets) ?? this.auth.defaultMethods;
+    const scopes = this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [];
+    const authenticators = [...new Set(methods)].map((m) => this.byMethod[m]).filter((a) => a !== undefined);
+    return {
+      isPublic: isPublic(this.reflector, ctx),
+      authenticators,
+      scopes: [...new Set(scopes)],
+      acceptsApiKey: this.auth.apiKeys.enabled && authenticators.some((a) => a.method === 'api-key'),
+    };
+  }
+}

@@ -1,0 +1,88 @@
+import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { resolveAuthOptions, type JwtOptions } from '../../core/options/auth.options';
+import { hasDuplicateMembers, JwtVerifier } from './jwt-verifier';
+
+const SECRET = randomBytes(32);
+const ctx = { profile: 'development' as const, isTrustedProxy: () => false };
+const NOW = 1_900_000_000;
+const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
+function hs(payload: object, header: object = { alg: 'HS256' }, secret: Buffer = SECRET): string {
+  const input = `${b64(header)}.${b64(payload)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+const verifier = (jwt: JwtOptions = {}) =>
+  new JwtVerifier(resolveAuthOptions({ jwt: { secret: SECRET, ...jwt } }, ctx).jwt);
+
+describe('JwtVerifier', () => {
+  it('accepts a valid token and returns its claims', async () => {
+    const claims = await verifier().verify(hs({ sub: 'u', exp: NOW + 60 }), 'access', NOW);
+    expect(claims).toEqual({ sub: 'u', exp: NOW + 60 });
+  });
+
+  it.each<[string, string, JwtOptions, string]>([
+    ['maxAge exceeded', hs({ sub: 'u', exp: NOW + 60, iat: NOW - 3600 }), { maxAgeSec: 600 }, 'too_old'],
+    ['maxAge without iat', hs({ sub: 'u', exp: NOW + 60 }), { maxAgeSec: 600 }, 'missing_claim'],
+    ['required typ absent', hs({ sub: 'u', exp: NOW + 60 }), { tokenType: 'at+jwt' }, 'wrong_type'],
+    ['non-numeric exp', hs({ sub: 'u', exp: 'tomorrow' }), {}, 'malformed'],
+    ['array payload', `${b64({ alg: 'HS256' })}.${Buffer.from('[1]').toString('base64url')}.x`, {}, 'malformed'],
+    ['b64 header', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', b64: false }), {}, 'unknown_crit'],
+    ['x5c header', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', x5c: ['MII'] }), {}, 'embedded_key'],
+    ['numeric kid', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', kid: 7 }), {}, 'invalid_kid'],
+    ['jti object', hs({ sub: 'u', exp: NOW + 60, jti: {} }), {}, 'malformed'],
+    [
+      'aud array without ours',
+      hs({ sub: 'u', exp: NOW + 60, aud: ['x', 'y'] }),
+      { audience: ['a'] },
+      'audience_mismatch',
+    ],
+  ])('refuses %s', async (_name, token, options, reason) => {
+    await expect(verifier(options).verify(token, 'access', NOW)).rejects.toMatchObject({ reason });
+  });
+
+  it('accepts tokens without exp only when dangerously allowed; refresh tokens always need exp', async () => {
+    const token = hs({ sub: 'u' });
+    const lax = verifier({ dangerouslyAllowTokensWithoutExp: true });
+    await expect(lax.verify(token, 'access', NOW)).resolves.toMatchObject({ sub: 'u' });
+    const refresh = hs({ sub: 'u', token_use: 'refresh' }, { alg: 'HS256', typ: 'rt+jwt' });
+    await expect(lax.verify(refresh, 'refresh', NOW)).rejects.toMatchObject({ reason: 'missing_claim' });
+  });
+
+  it('accepts an aud array containing ours and application/at+jwt as typ', async () => {
+    const token = hs({ sub: 'u', exp: NOW + 60, aud: ['x', 'a'] }, { alg: 'HS256', typ: 'application/at+jwt' });
+    await expect(verifier({ audience: 'a', tokenType: 'at+jwt' }).verify(token, 'access', NOW)).resolves.toBeDefined();
+  });
+
+  it('refuses an ES256 signature of the wrong length before calling crypto', async () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const v = new JwtVerifier(
+      resolveAuthOptions({ jwt: { keys: [{ alg: 'ES256', publicKey: ec.publicKey }] } }, ctx).jwt,
+    );
+    const input = `${b64({ alg: 'ES256' })}.${b64({ sub: 'u', exp: NOW + 60 })}`;
+    const der = sign('sha256', Buffer.from(input), ec.privateKey).toString('base64url');
+    const p1363 = sign('sha256', Buffer.from(input), { key: ec.privateKey, dsaEncoding: 'ieee-p1363' }).toString(
+      'base64url',
+    );
+    await expect(v.verify(`${input}.${der}`, 'access', NOW)).rejects.toMatchObject({ reason: 'bad_signature' });
+    await expect(v.verify(`${input}.${p1363}`, 'access', NOW)).resolves.toMatchObject({ sub: 'u' });
+  });
+
+  it.each([
+    ['{"sub":"a","sub":"b"}', true],
+    ['{"sub":"a", "s\\u0075b" : "b"}', true],
+    ['{"a":{"x":1,"x":2},"b":"\\"a\\":"}', false],
+    ['{"a":["a","a"],"b":"a:","c":{"d":"}"}}', false],
+  ])('finds duplicate top-level members in %s: %s', (json, expected) => {
+    expect(hasDuplicateMembers(json)).toBe(expected);
+  });
+
+  it('refuses a token whose payload names a member twice', async () => {
+    const input = `${b64({ alg: 'HS256' })}.${Buffer.from(`{"sub":"admin","exp":${NOW + 60},"sub":"u"}`).toString('base64url')}`;
+    const token = `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+    await expect(verifier().verify(token, 'access', NOW)).rejects.toMatchObject({ reason: 'malformed' });
+  });
+
+  it('caches no longer than exp (+ tolerance) or iat + maxAge', () => {
+    expect(verifier().validUntilMs({ sub: 'u', exp: NOW })).toBe((NOW + 30) * 1000);
+    expect(verifier({ maxAgeSec: 10 }).validUntilMs({ sub: 'u', exp: NOW + 999, iat: NOW })).toBe((NOW + 40) * 1000);
+  });
+});

@@ -1,0 +1,244 @@
+import type { ResolvedJwtOptions } from '../../core/options/auth.options';
+import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import { isJwtAlgorithm, verifySignature, type JwtAlgorithm, type ResolvedJwtKey } from './jwt-crypto.util';
+import { JwtVerificationError } from './jwt-error';
+import type { RemoteJwksSet } from './remote-jwks';
+
+/** The claims of a verified JWT. @publicApi */
+export interface JwtClaims {
+  sub: string;
+  exp?: number;
+  iat?: number;
+  nbf?: number;
+  jti?: string;
+  iss?: string;
+  aud?: string | string[];
+  [claim: string]: unknown;
+}
+
+/** What the verifier expects: an access token, or one of our refresh tokens. @publicApi */
+export type TokenKind = 'access' | 'refresh';
+
+/** `typ` of refresh tokens SecurityModule issues; never accepted as an access token. @internal */
+export const REFRESH_TYPE = 'rt+jwt';
+/** `typ` of access tokens SecurityModule issues (RFC 9068). @internal */
+export const ACCESS_TYPE = 'at+jwt';
+
+interface Decoded {
+  header: Record<string, unknown>;
+  claims: JwtClaims;
+  signingInput: string;
+  signature: Buffer;
+}
+
+const MAX_TOKEN_LENGTH = 16_384;
+const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const KID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+/** Header members that carry or point at key material: never trusted (RFC 8725 §2, OWASP). */
+const EMBEDDED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'];
+
+/**
+ * Whether a JSON object text repeats a top-level member name. JSON.parse keeps the last one while
+ * other parsers keep the first, so a token with `"sub"` twice could mean two different things to
+ * two services (RFC 8725 §3.7: reject it). A linear scan, run only when a token is not cached.
+ */
+export function hasDuplicateMembers(json: string): boolean {
+  const names = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (end < json.length && json[end] !== '"') end += json[end] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let next = end + 1;
+        while (json[next] === ' ' || json[next] === '\n' || json[next] === '\r' || json[next] === '\t') next++;
+        if (json[next] === ':') {
+          const name = JSON.parse(json.slice(i, end + 1)) as string;
+          if (names.has(name)) return true;
+          names.add(name);
+        }
+      }
+      i = end;
+    } else if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+  }
+  return false;
+}
+
+function parseSegment(segment: string): Record<string, unknown> {
+  const text = Buffer.from(segment, 'base64url').toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new JwtVerificationError('malformed', 'not JSON');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new JwtVerificationError('malformed');
+  if (hasDuplicateMembers(text)) throw new JwtVerificationError('malformed', 'duplicate member');
+  return value as Record<string, unknown>;
+}
+
+function normalizeTyp(typ: unknown): string | undefined {
+  if (typeof typ !== 'string') return undefined;
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice(12) : lower;
+}
+
+/**
+ * Verifies compact JWS tokens with keys imported at boot. The algorithm comes from the key, never
+ * from the token: a header `alg` that differs from the selected key's is refused. Refuses `none`,
+ * `crit`, embedded or remote key references, malformed or oversized tokens, and enforces the
+ * configured claim rules (`exp` required, `nbf`, `iat`, max age, `iss`, `aud`, token type).
+ * Revocation is not checked here (see `JwtAuthenticator`). Use it to verify tokens outside HTTP
+ * (e.g. a WebSocket handshake) with the module's keys.
+ *
+ * @example
+ * ```ts
+ * const verifier = new JwtVerifier(options); // @InjectSecurityOptions() options
+ * const claims = await verifier.verify(token);
+ * ```
+ * @publicApi
+ */
+export class JwtVerifier {
+  private readonly byKid = new Map<string, ResolvedJwtKey>();
+  private readonly unnamed: ResolvedJwtKey[] = [];
+  private readonly options: ResolvedJwtOptions;
+
+  /**
+   * @param options `auth.jwt` of the resolved options, or the whole {@link ResolvedSecurityOptions}
+   * @param remote the remote JWKS set, when `auth.jwt.jwksUri` is configured
+   */
+  constructor(
+    options: ResolvedJwtOptions | ResolvedSecurityOptions,
+    private readonly remote?: RemoteJwksSet,
+  ) {
+    this.options = 'auth' in options ? options.auth.jwt : options;
+    for (const key of this.options.keys) {
+      if (key.kid) this.byKid.set(key.kid, key);
+      else this.unnamed.push(key);
+    }
+  }
+
+  /** Whether any key (static or remote) is configured. */
+  get configured(): boolean {
+    return this.options.keys.length > 0 || this.remote !== undefined;
+  }
+
+  /** Verifies signature and claims; resolves the claims or rejects with {@link JwtVerificationError}. */
+  async verify(token: string, kind: TokenKind = 'access', nowSec = Math.floor(Date.now() / 1000)): Promise<JwtClaims> {
+    const decoded = this.decode(token);
+    const alg = this.checkHeader(decoded.header, kind);
+    const key = this.localKey(decoded.header.kid, alg) ?? (await this.remoteKey(decoded.header.kid));
+    if (key.alg !== alg) throw new JwtVerificationError('alg_not_allowed', `${alg} presented for a ${key.alg} key`);
+    if (!verifySignature(key.alg, key.verifyKey, decoded.signingInput, decoded.signature)) {
+      throw new JwtVerificationError('bad_signature');
+    }
+    this.checkClaims(decoded.claims, kind, nowSec);
+    return decoded.claims;
+  }
+
+  /** Splits and parses a token without verifying it. */
+  decode(token: string): Decoded {
+    if (token.length > MAX_TOKEN_LENGTH || !SHAPE.test(token)) throw new JwtVerificationError('malformed');
+    const first = token.indexOf('.');
+    const second = token.indexOf('.', first + 1);
+    return {
+      header: parseSegment(token.slice(0, first)),
+      claims: parseSegment(token.slice(first + 1, second)) as JwtClaims,
+      signingInput: token.slice(0, second),
+      signature: Buffer.from(token.slice(second + 1), 'base64url'),
+    };
+  }
+
+  private checkHeader(header: Record<string, unknown>, kind: TokenKind): JwtAlgorithm {
+    const alg = header.alg;
+    if (typeof alg === 'string' && alg.toLowerCase() === 'none') throw new JwtVerificationError('alg_none');
+    if (!isJwtAlgorithm(alg)) throw new JwtVerificationError('alg_not_allowed', String(alg));
+    if (header.crit !== undefined) throw new JwtVerificationError('unknown_crit');
+    if (header.b64 !== undefined) throw new JwtVerificationError('unknown_crit', 'b64');
+    for (const name of EMBEDDED_KEY_HEADERS) {
+      if (header[name] !== undefined) throw new JwtVerificationError('embedded_key', name);
+    }
+    if (header.kid !== undefined && (typeof header.kid !== 'string' || !KID.test(header.kid))) {
+      throw new JwtVerificationError('invalid_kid');
+    }
+    const typ = normalizeTyp(header.typ);
+    if (kind === 'refresh') {
+      if (typ !== REFRESH_TYPE) throw new JwtVerificationError('wrong_type', `expected ${REFRESH_TYPE}`);
+    } else if (typ === REFRESH_TYPE || (this.options.tokenType !== undefined && typ !== this.options.tokenType)) {
+      throw new JwtVerificationError('wrong_type', String(typ));
+    }
+    return alg;
+  }
+
+  private localKey(kid: unknown, alg: JwtAlgorithm): ResolvedJwtKey | undefined {
+    if (typeof kid === 'string') return this.byKid.get(kid);
+    // No kid: only keys pinned to the presented algorithm are candidates.
+    return this.unnamed.find((k) => k.alg === alg) ?? (this.remote ? undefined : this.onlyKey());
+  }
+
+  private onlyKey(): ResolvedJwtKey | undefined {
+    const all = this.options.keys;
+    if (all.length === 1) return all[0];
+    return undefined;
+  }
+
+  private async remoteKey(kid: unknown): Promise<ResolvedJwtKey> {
+    if (!this.remote) {
+      throw new JwtVerificationError(this.configured ? 'unknown_kid' : 'jwks_unavailable', 'no key');
+    }
+    const id = typeof kid === 'string' ? kid : undefined;
+    return this.remote.peek(id) ?? this.remote.get(id);
+  }
+
+  private checkClaims(claims: JwtClaims, kind: TokenKind, now: number): void {
+    const o = this.options;
+    const tolerance = o.clockToleranceSec;
+    if (kind === 'access' && claims.token_use === 'refresh') throw new JwtVerificationError('wrong_type', 'token_use');
+    if (kind === 'refresh' && claims.token_use !== 'refresh') throw new JwtVerificationError('wrong_type', 'token_use');
+    if (typeof claims.sub !== 'string' || claims.sub.length === 0)
+      throw new JwtVerificationError('missing_claim', 'sub');
+    const exp = numericClaim(claims, 'exp');
+    if (exp === undefined) {
+      if (o.requireExp || kind === 'refresh') throw new JwtVerificationError('missing_claim', 'exp');
+    } else if (exp + tolerance <= now) throw new JwtVerificationError('expired');
+    const nbf = numericClaim(claims, 'nbf');
+    if (nbf !== undefined && nbf - tolerance > now) throw new JwtVerificationError('not_yet_valid');
+    const iat = numericClaim(claims, 'iat');
+    if (iat !== undefined && iat - tolerance > now) throw new JwtVerificationError('issued_in_future');
+    if (o.maxAgeSec !== undefined) {
+      if (iat === undefined) throw new JwtVerificationError('missing_claim', 'iat');
+      if (now - iat > o.maxAgeSec + tolerance) throw new JwtVerificationError('too_old');
+    }
+    if (o.issuer && !(typeof claims.iss === 'string' && o.issuer.includes(claims.iss))) {
+      throw new JwtVerificationError('issuer_mismatch');
+    }
+    if (o.audience && !audienceMatches(claims.aud, o.audience)) throw new JwtVerificationError('audience_mismatch');
+    if (claims.jti !== undefined && (typeof claims.jti !== 'string' || claims.jti.length > 256)) {
+      throw new JwtVerificationError('malformed', 'jti');
+    }
+  }
+
+  /** When a verified token stops being valid (ms), for the verified-token cache. */
+  validUntilMs(claims: JwtClaims): number {
+    const tolerance = this.options.clockToleranceSec;
+    let until = claims.exp === undefined ? Infinity : (claims.exp + tolerance) * 1000;
+    if (this.options.maxAgeSec !== undefined && claims.iat !== undefined) {
+      until = Math.min(until, (claims.iat + this.options.maxAgeSec + tolerance) * 1000);
+    }
+    return until;
+  }
+}
+
+function numericClaim(claims: JwtClaims, name: 'exp' | 'nbf' | 'iat'): number | undefined {
+  const value = claims[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new JwtVerificationError('malformed', name);
+  return value;
+}
+
+function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
+  if (typeof aud === 'string') return accepted.includes(aud);
+  return Array.isArray(aud) && aud.some((a) => typeof a === 'string' && accepted.includes(a));
+}

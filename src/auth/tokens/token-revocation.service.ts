@@ -1,0 +1,89 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../../core/security.constants';
+import { SecurityStorage, storageKey } from '../../storage/security-storage.interface';
+import type { JwtClaims } from '../jwt/jwt-verifier';
+
+const FEATURE = 'auth';
+
+/**
+ * Where revocations live. All keys of one subject share the `{auth:<sub>}` hash tag, so the
+ * per-request check is ONE `getMany` on one Redis Cluster slot: the token's `jti`, the subject's
+ * "revoked before" time and the token's session (refresh family). Every key expires when the
+ * tokens it refers to would have expired anyway.
+ *
+ * @internal
+ */
+export const revocationKeys = {
+  jti: (sub: string, jti: string) => storageKey(FEATURE, sub, `jti:${jti}`),
+  before: (sub: string) => storageKey(FEATURE, sub, 'before'),
+  session: (sub: string, sid: string) => storageKey(FEATURE, sub, `sid-revoked:${sid}`),
+  family: (sub: string, sid: string) => storageKey(FEATURE, sub, `family:${sid}`),
+};
+
+/**
+ * Revokes tokens by `jti`, by subject ("log out everywhere") and by session / refresh family, and
+ * answers whether a verified token is revoked. Failures of the storage propagate
+ * ({@link StorageUnavailableError}): callers fail closed.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class TokenRevocationService {
+  constructor(
+    @Inject(SecurityStorage) private readonly storage: SecurityStorage,
+    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+  ) {}
+
+  /**
+   * The storage keys that can revoke a token: the subject's "revoked before" time, then its `jti`
+   * and its session when present. Computed once per verified token (the guard caches them).
+   */
+  keysFor(claims: JwtClaims): string[] {
+    const sub = claims.sub;
+    const keys = [revocationKeys.before(sub)];
+    if (typeof claims.jti === 'string') keys.push(revocationKeys.jti(sub, claims.jti));
+    if (typeof claims.sid === 'string') keys.push(revocationKeys.session(sub, claims.sid));
+    return keys;
+  }
+
+  /** Whether the token is revoked: its jti, its subject (issued before a revocation) or its session. */
+  isRevoked(claims: JwtClaims, keys: readonly string[] = this.keysFor(claims)): Promise<boolean> {
+    return this.storage.getMany(keys).then((values) => {
+      if (values[1] != null || values[2] != null) return true;
+      const before = values[0];
+      // A subject-wide revocation kills every token issued in or before that second (iat-less ones too).
+      return before != null && (typeof claims.iat !== 'number' || claims.iat <= Number(before));
+    });
+  }
+
+  /** Revokes one token until its `exp` (plus clock tolerance). */
+  async revokeJti(sub: string, jti: string, expSec: number | undefined): Promise<void> {
+    await this.storage.set(revocationKeys.jti(sub, jti), '1', this.ttlUntil(expSec));
+  }
+
+  /** Revokes every token of `sub` issued up to now (refresh families included). */
+  async revokeSubject(sub: string): Promise<void> {
+    const nowSec = Math.floor(Date.now() / 1000);
+    await this.storage.set(revocationKeys.before(sub), String(nowSec), this.longestLifetimeMs());
+  }
+
+  /** Revokes a session: its refresh family and every access token carrying its `sid`. */
+  async revokeSession(sub: string, sid: string): Promise<void> {
+    await this.storage.set(revocationKeys.session(sub, sid), '1', this.longestLifetimeMs());
+    await this.storage.delete(revocationKeys.family(sub, sid));
+  }
+
+  private ttlUntil(expSec: number | undefined): number {
+    if (expSec === undefined) return this.longestLifetimeMs();
+    const tolerance = this.options.auth.jwt.clockToleranceSec;
+    return Math.max(1_000, (expSec + tolerance) * 1000 - Date.now());
+  }
+
+  /** The longest any token we know of may live: refresh families, access tokens, max age. */
+  private longestLifetimeMs(): number {
+    const jwt = this.options.auth.jwt;
+    const longest = Math.max(jwt.refreshFamilyTtlSec, jwt.accessTokenTtlSec, jwt.maxAgeSec ?? 0);
+    return (longest + jwt.clockToleranceSec) * 1000;
+  }
+}

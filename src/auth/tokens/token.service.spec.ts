@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { Test } from '@nestjs/testing';
+import { SecurityModule } from '../../security.module';
+import { SecurityStorage } from '../../storage/security-storage.interface';
+import { StorageUnavailableError } from '../../storage/storage-unavailable.error';
+import type { SecurityModuleOptions } from '../../core/options/security-options.interface';
+import { JwtAuthenticator } from '../jwt/jwt-authenticator.service';
+import { JwtVerifier } from '../jwt/jwt-verifier';
+import { TokenService } from './token.service';
+
+const payload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+
+async function boot(auth: SecurityModuleOptions['auth']) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [SecurityModule.forRoot({ events: { logger: false }, auth })],
+  }).compile();
+  return moduleRef;
+}
+
+describe('TokenService', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('never extends the family past its absolute lifetime', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32), refreshFamilyTtlSec: 120, refreshTokenTtlSec: 100 } });
+    const tokens = ref.get(TokenService);
+    const t0 = Date.now();
+    const first = await tokens.issue({ id: 'u' });
+    jest.spyOn(Date, 'now').mockReturnValue(t0 + 50_000);
+    const second = await tokens.refresh(first.refreshToken);
+    const familyEnd = Math.floor(t0 / 1000) + 120;
+    expect(payload(second.refreshToken).exp).toBe(familyEnd);
+    expect(payload(second.accessToken).exp).toBeLessThanOrEqual(familyEnd);
+    expect(payload(second.accessToken).sid).toBe(payload(first.accessToken).sid);
+    await ref.close();
+  });
+
+  it('writes roles and tier to the configured (nested) claims', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32), rolesClaim: 'realm.roles', tierClaim: 'plan' } });
+    const pair = await ref
+      .get(TokenService)
+      .issue({ id: 'u', roles: ['admin'], tier: 'gold', claims: { realm: { x: 1 } } });
+    expect(payload(pair.accessToken)).toMatchObject({ realm: { x: 1, roles: ['admin'] }, plan: 'gold' });
+    const principal = await ref.get(JwtAuthenticator).authenticate(pair.accessToken);
+    expect(principal).toMatchObject({ roles: ['admin'], tier: 'gold' });
+    await ref.close();
+  });
+
+  it('refuses reserved claims and explains a missing signing key', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32) } });
+    await expect(ref.get(TokenService).issue({ id: 'u', claims: { exp: 1 } })).rejects.toThrow(/claim "exp"/);
+    await ref.close();
+    const noKey = await boot({});
+    await expect(noKey.get(TokenService).issue({ id: 'u' })).rejects.toThrow(/no key that can sign/);
+    await noKey.close();
+  });
+
+  it('verifies a hot token once, but checks revocation on every request in one storage round trip', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32) } });
+    const pair = await ref.get(TokenService).issue({ id: 'u' });
+    const verify = jest.spyOn(JwtVerifier.prototype, 'verify');
+    const getMany = jest.spyOn(ref.get<SecurityStorage>(SecurityStorage), 'getMany');
+    const authenticator = ref.get(JwtAuthenticator);
+    for (let i = 0; i < 3; i++) await authenticator.authenticate(pair.accessToken);
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(getMany).toHaveBeenCalledTimes(3);
+    expect(getMany.mock.calls[0][0]).toHaveLength(3); // revoked-before, jti, session
+    await ref.get(TokenService).revoke(pair.accessToken);
+    await expect(authenticator.authenticate(pair.accessToken)).rejects.toMatchObject({ reason: 'revoked' });
+    await ref.close();
+  });
+
+  it('fails closed when the storage is down', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32) } });
+    const pair = await ref.get(TokenService).issue({ id: 'u' });
+    jest
+      .spyOn(ref.get<SecurityStorage>(SecurityStorage), 'getMany')
+      .mockRejectedValue(new StorageUnavailableError('down'));
+    await expect(ref.get(JwtAuthenticator).authenticate(pair.accessToken)).rejects.toBeInstanceOf(
+      StorageUnavailableError,
+    );
+    await expect(ref.get(TokenService).refresh(pair.refreshToken)).rejects.toMatchObject({ status: 503 });
+    await ref.close();
+  });
+});
