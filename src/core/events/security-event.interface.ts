@@ -26,6 +26,8 @@ export const SecurityEventType = {
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
   STORAGE_RECOVERED: 'STORAGE_RECOVERED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** An override role (e.g. admin) passed an ownership check on someone else's resource. */
+  OWNERSHIP_OVERRIDE: 'OWNERSHIP_OVERRIDE',
 } as const;
 
 /** @publicApi */

@@ -1,0 +1,207 @@
+import {
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  type INestApplication,
+  Module,
+  Post,
+  StreamableFile,
+} from '@nestjs/common';
+import { Expose, Type } from 'class-transformer';
+import { AllowSensitiveFields, Public, SecurityModule, Serialize, type SecurityEvent } from 'nestjs-rampart';
+import { AuthenticationGuard } from '../../src/auth/authentication.guard';
+import { getSecurityState } from '../../src/core/context/request-state';
+import { ADAPTERS, bootApp } from '../utils/app';
+
+const events: SecurityEvent[] = [];
+
+/**
+ * Test-only stand-in for the authentication stage (replaces AuthenticationGuard in its slot):
+ * `x-test-roles: a,b` makes an authenticated user with those roles.
+ */
+const fakeAuthentication: CanActivate = {
+  canActivate(ctx: ExecutionContext): boolean {
+    const req = ctx.switchToHttp().getRequest<{ headers: Record<string, unknown> }>();
+    const state = getSecurityState(req);
+    state.authenticated = true;
+    const roles = req.headers['x-test-roles'];
+    if (typeof roles === 'string') {
+      state.principal = { type: 'user', id: 'u1', roles: roles.split(','), scopes: [], claims: {} };
+    }
+    return true;
+  },
+};
+
+const USERS = [
+  {
+    id: 'u1',
+    username: 'alice',
+    department: 'sales',
+    passwordHash: 'scrypt$abc',
+    profile: { ssn: '078-05-1120', city: 'Paris' },
+  },
+  { id: 'u2', username: 'bob', department: 'it', passwordHash: 'scrypt$def', profile: { city: 'Oslo' } },
+];
+
+class ProfileResponse {
+  @Expose() city!: string;
+}
+
+class UserResponse {
+  @Expose() id!: string;
+  @Expose() username!: string;
+  @Expose({ groups: ['admin'] }) department!: string;
+  @Expose() @Type(() => ProfileResponse) profile!: ProfileResponse;
+}
+
+@Public()
+@Controller('f')
+class FilteringController {
+  @Get('raw')
+  raw() {
+    return {
+      user: USERS[0],
+      session: { token: 't', accessToken: 'kept' },
+      items: [{ API_KEY: 'k', creditCard: '4111', name: 'x' }],
+    };
+  }
+
+  @AllowSensitiveFields('refreshToken')
+  @Post('login')
+  login() {
+    return { accessToken: 'a.b.c', refreshToken: 'r-1', user: { id: 'u1', password: 'leaked' } };
+  }
+
+  @Serialize(UserResponse)
+  @Get('users/one')
+  one() {
+    return USERS[0];
+  }
+
+  @Serialize(UserResponse)
+  @Get('users')
+  list() {
+    return USERS;
+  }
+
+  @Serialize(UserResponse, { key: 'items' })
+  @Get('users/page')
+  page() {
+    return { items: USERS, total: 2, next: null, debug: { secret: 's' } };
+  }
+
+  @Get('file')
+  file() {
+    return new StreamableFile(Buffer.from('{"password":"in a file"}'), { type: 'application/json' });
+  }
+
+  @Get('text')
+  text() {
+    return 'password=hunter2';
+  }
+
+  @Get('deep')
+  deep() {
+    let node: Record<string, unknown> = { password: 'x' };
+    for (let i = 0; i < 40; i++) node = { child: node };
+    return node;
+  }
+}
+
+@Module({
+  imports: [
+    SecurityModule.forRoot({
+      events: { logger: false, sinks: [(e) => events.push(e)] },
+      authorization: {
+        roles: {
+          superadmin: { inherits: ['admin'] },
+          admin: { permissions: ['*'] },
+          user: {},
+        },
+      },
+      responseFiltering: { extraDenylist: ['creditCard'] },
+    }),
+  ],
+  controllers: [FilteringController],
+})
+class FilteringAppModule {}
+
+describe.each(ADAPTERS)('response filtering (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    ({ app, url } = await bootApp(adapter, FilteringAppModule, (builder) =>
+      builder.overrideProvider(AuthenticationGuard).useValue(fakeAuthentication),
+    ));
+  });
+  afterAll(() => app.close());
+
+  const get = async (path: string, roles?: string, init: RequestInit = {}) => {
+    const res = await fetch(`${url}${path}`, { ...init, headers: roles ? { 'x-test-roles': roles } : {} });
+    return { status: res.status, text: await res.text(), type: res.headers.get('content-type') };
+  };
+
+  it('strips denylisted fields at any depth from responses without a DTO', async () => {
+    const { status, text } = await get('/f/raw');
+    expect(status).toBe(200);
+    expect(JSON.parse(text)).toEqual({
+      user: { id: 'u1', username: 'alice', department: 'sales', profile: { city: 'Paris' } },
+      session: { accessToken: 'kept' },
+      items: [{ name: 'x' }],
+    });
+    // The handler's data is not mutated.
+    expect(USERS[0].passwordHash).toBe('scrypt$abc');
+  });
+
+  it('lets a route hand out the secrets it names, and only those', async () => {
+    const { status, text } = await get('/f/login', undefined, { method: 'POST' });
+    expect(status).toBe(201);
+    expect(JSON.parse(text)).toEqual({ accessToken: 'a.b.c', refreshToken: 'r-1', user: { id: 'u1' } });
+  });
+
+  it('returns only exposed fields with @Serialize', async () => {
+    const { text } = await get('/f/users/one', 'user');
+    expect(JSON.parse(text)).toEqual({ id: 'u1', username: 'alice', profile: { city: 'Paris' } });
+  });
+
+  it('exposes role-based fields to the role and to roles including it', async () => {
+    for (const roles of ['admin', 'superadmin']) {
+      const { text } = await get('/f/users/one', roles);
+      expect(JSON.parse(text)).toMatchObject({ id: 'u1', department: 'sales' });
+    }
+    expect(JSON.parse((await get('/f/users/one')).text)).not.toHaveProperty('department');
+  });
+
+  it('serializes arrays and paginated wrappers', async () => {
+    const list = JSON.parse((await get('/f/users', 'user')).text) as unknown[];
+    expect(list).toEqual([
+      { id: 'u1', username: 'alice', profile: { city: 'Paris' } },
+      { id: 'u2', username: 'bob', profile: { city: 'Oslo' } },
+    ]);
+    const page = JSON.parse((await get('/f/users/page', 'admin')).text) as Record<string, unknown>;
+    expect(page).toEqual({
+      items: [
+        { id: 'u1', username: 'alice', department: 'sales', profile: { city: 'Paris' } },
+        { id: 'u2', username: 'bob', department: 'it', profile: { city: 'Oslo' } },
+      ],
+      total: 2,
+      next: null,
+      debug: {},
+    });
+  });
+
+  it('leaves files and plain-text responses untouched', async () => {
+    expect((await get('/f/file')).text).toBe('{"password":"in a file"}');
+    expect((await get('/f/text')).text).toBe('password=hunter2');
+  });
+
+  it('refuses a response too deep to filter with a generic 500 rather than sending it', async () => {
+    const { status, text } = await get('/f/deep');
+    expect(status).toBe(500);
+    expect(text).not.toContain('password');
+    expect(JSON.parse(text)).toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(events).toContainEqual(expect.objectContaining({ reason: 'response_filter_failed' }));
+  });
+});
