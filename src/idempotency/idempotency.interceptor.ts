@@ -1,0 +1,337 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type NestInterceptor,
+  StreamableFile,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { defer, from, type Observable, of, throwError } from 'rxjs';
+import { catchError, last, mergeMap, switchMap } from 'rxjs/operators';
+import { getResponse, type HttpRequestLike } from '../core/context/get-request';
+import { getSecurityState, rawRequest } from '../core/context/request-state';
+import { getResponseHeader, setResponseHeader } from '../core/context/response.util';
+import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
+import { securityException } from '../core/errors/security-exception';
+import { SecurityEvents } from '../core/events/security-events.service';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import type {
+  IdempotencyRefusal,
+  IdempotentRouteOptions,
+  ResolvedIdempotencyOptions,
+} from '../core/options/idempotency.options';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+import { SecurityStorage } from '../storage/security-storage.interface';
+import { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency.constants';
+import { idempotencyRecordId, parseIdempotencyKey, requestFingerprint } from './idempotency-key.util';
+import { type IdempotencyLease, IdempotencyStore, type StoredResponse } from './idempotency.store';
+
+/** What one route needs, resolved once per handler. */
+interface RouteConfig {
+  required: boolean;
+  ttlMs: number;
+}
+
+/** A request that holds the lease and runs the handler. */
+interface Execution {
+  lease: IdempotencyLease;
+  route: RouteConfig;
+  res: unknown;
+  req: HttpRequestLike;
+  lost: boolean;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const NOT_CONFIGURED = null;
+
+/**
+ * `@Idempotent()` routes (and every POST/PATCH with `applyTo: 'mutations'`): the first request
+ * with a given `Idempotency-Key` runs the handler under a fenced, renewed lease; its response
+ * (status, body, selected headers) is stored and replayed to retries with
+ * `Idempotent-Replayed: true`. Keys are scoped per principal (anonymous callers per IP, or
+ * refused). It runs outside the response-filtering interceptor, so the filtered body is stored.
+ *
+ * @throws {BadRequestException} `IDEMPOTENCY_KEY_MISSING` / `IDEMPOTENCY_KEY_INVALID`.
+ * @throws {UnprocessableEntityException} `IDEMPOTENCY_KEY_MISMATCH`: same key, different request.
+ * @throws {ConflictException} `IDEMPOTENCY_IN_FLIGHT` with `Retry-After`: the first one still runs.
+ * @throws {ServiceUnavailableException} `STORAGE_UNAVAILABLE`: the store did not answer (fail closed).
+ * @publicApi
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('IdempotencyInterceptor');
+  private readonly config: ResolvedIdempotencyOptions;
+  private readonly store: IdempotencyStore;
+  private readonly routes = new WeakMap<object, RouteConfig | null>();
+  private readonly defaults: RouteConfig;
+
+  constructor(
+    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SecurityStorage) storage: SecurityStorage,
+    private readonly reflector: Reflector,
+    private readonly events: SecurityEvents,
+  ) {
+    this.config = options.idempotency;
+    this.store = new IdempotencyStore(storage);
+    this.defaults = { required: this.config.required, ttlMs: this.config.ttlMs };
+  }
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (ctx.getType() !== 'http') return next.handle();
+    const req = ctx.switchToHttp().getRequest<HttpRequestLike>();
+    const method = req.method ?? rawRequest(req).method ?? 'GET';
+    if (SAFE_METHODS.has(method)) return next.handle();
+    const route = this.routeConfig(ctx, method);
+    if (!route) return next.handle();
+    const header = req.headers[this.config.header];
+    if (header === undefined) {
+      if (!route.required) return next.handle();
+      return throwError(() => this.refusal('missing', req));
+    }
+    const key = parseIdempotencyKey(header);
+    if (key === undefined) return throwError(() => this.refusal('invalid', req));
+    const scope = this.scopeOf(req);
+    if (scope === undefined) return throwError(() => this.refusal('anonymous', req));
+    const res = getResponse(ctx);
+    const fingerprint = requestFingerprint(method, req.originalUrl ?? req.url ?? '', req.body, scope);
+    const storeKey = this.store.key(idempotencyRecordId(scope, key));
+    return defer(() => this.store.acquire(storeKey, fingerprint, this.config.leaseMs)).pipe(
+      catchError(() => throwError(() => this.refusal('storage', req, res))),
+      switchMap((outcome) => {
+        if (outcome.fingerprint !== fingerprint) return throwError(() => this.refusal('mismatch', req));
+        if (outcome.kind === 'in_flight') return throwError(() => this.refusal('in_flight', req, res));
+        if (outcome.kind === 'completed') return this.replay(outcome.response, res);
+        return this.execute(next, { lease: outcome.lease, route, res, req, lost: false });
+      }),
+    );
+  }
+
+  /**
+   * The caller's scope: the principal, else (by policy) the client IP. Override to scope by
+   * tenant, API key or anything else.
+   */
+  protected scopeOf(req: HttpRequestLike): string | undefined {
+    const state = getSecurityState(req);
+    if (state.principal) return `${state.principal.type}:${state.principal.id}`;
+    if (this.config.anonymous === 'refuse') return undefined;
+    return `ip:${state.ip ?? rawRequest(req).socket?.remoteAddress ?? 'unknown'}`;
+  }
+
+  private routeConfig(ctx: ExecutionContext, method: string): RouteConfig | null {
+    const handler = ctx.getHandler();
+    let decorated = this.routes.get(handler);
+    if (decorated === undefined) {
+      const meta = this.reflector.getAllAndOverride<IdempotentRouteOptions | undefined>(IDEMPOTENT_KEY, [
+        handler,
+        ctx.getClass(),
+      ]);
+      decorated = meta
+        ? {
+            required: meta.required ?? this.config.required,
+            ttlMs: meta.ttlSeconds !== undefined ? meta.ttlSeconds * 1000 : this.config.ttlMs,
+          }
+        : NOT_CONFIGURED;
+      this.routes.set(handler, decorated);
+    }
+    if (decorated) return decorated;
+    return this.config.applyTo === 'mutations' && (method === 'POST' || method === 'PATCH') ? this.defaults : null;
+  }
+
+  /** Runs the handler under the lease, renewing it, then stores or releases the outcome. */
+  private execute(next: CallHandler, run: Execution): Observable<unknown> {
+    const timer = setInterval(() => void this.renew(run), Math.max(50, Math.floor(this.config.leaseMs / 3)));
+    timer.unref();
+    return next.handle().pipe(
+      last(null, undefined as unknown),
+      mergeMap((value) => {
+        clearInterval(timer);
+        return from(this.onSuccess(run, value));
+      }),
+      catchError((error: unknown) => {
+        clearInterval(timer);
+        return from(this.onError(run, error)).pipe(mergeMap(() => throwError(() => error)));
+      }),
+    );
+  }
+
+  private async renew(run: Execution): Promise<void> {
+    if (run.lost) return;
+    try {
+      if (!(await this.store.renew(run.lease, this.config.leaseMs))) {
+        run.lost = true;
+        this.emit('lease_lost', run.req);
+      }
+    } catch {
+      // A missed renewal is retried on the next tick; the lease outlives two misses.
+    }
+  }
+
+  private async onSuccess(run: Execution, value: unknown): Promise<unknown> {
+    if (value instanceof StreamableFile || Buffer.isBuffer(value) || isStream(value)) {
+      await this.settle(run, undefined);
+      return value;
+    }
+    const status = statusOf(run.res);
+    const stored: StoredResponse = { status, headers: this.headersOf(run.res), kind: 'body', payload: value ?? null };
+    await this.settle(run, status >= 500 && !this.config.storeServerErrors ? undefined : stored);
+    return value;
+  }
+
+  private async onError(run: Execution, error: unknown): Promise<void> {
+    const storable =
+      error instanceof HttpException &&
+      (error.getStatus() < 500 || this.config.storeServerErrors) &&
+      // Refused before the handler ran (validation): like Stripe, nothing is stored.
+      !isValidationFailure(error);
+    const stored: StoredResponse | undefined = storable
+      ? { status: error.getStatus(), headers: this.headersOf(run.res), kind: 'error', payload: error.getResponse() }
+      : undefined;
+    await this.settle(run, stored);
+  }
+
+  /** Completes (stores) or releases the lease. A store failure here never hides the handler's outcome. */
+  private async settle(run: Execution, stored: StoredResponse | undefined): Promise<void> {
+    if (run.lost) return;
+    const encoded = stored ? this.encode(run, stored) : undefined;
+    try {
+      if (encoded !== undefined) {
+        if (!(await this.store.completeEncoded(run.lease, encoded, run.route.ttlMs))) this.emit('lease_lost', run.req);
+      } else {
+        await this.store.release(run.lease);
+      }
+    } catch {
+      // The side effect happened: answer it. The lease expires on its own; the event tells operators.
+      this.events.emit({
+        type: SecurityEventType.STORAGE_UNAVAILABLE,
+        outcome: 'failure',
+        reason: 'idempotency_complete_failed',
+        request: run.req,
+      });
+      this.logger.warn('Could not store an idempotent response; the key is released when its lease expires');
+    }
+  }
+
+  /** The record to store, or undefined when it cannot be (not JSON, or over `maxStoredBytes`): the key is released. */
+  private encode(run: Execution, stored: StoredResponse): string | undefined {
+    let encoded: string;
+    try {
+      encoded = this.store.encode(run.lease, stored);
+    } catch {
+      return undefined;
+    }
+    return Buffer.byteLength(encoded) <= this.config.maxStoredBytes ? encoded : undefined;
+  }
+
+  private replay(stored: StoredResponse, res: unknown): Observable<unknown> {
+    for (const [name, value] of Object.entries(stored.headers)) setResponseHeader(res, name, value);
+    setResponseHeader(res, IDEMPOTENT_REPLAYED_HEADER, 'true');
+    if (stored.kind === 'error') {
+      return throwError(() => new HttpException(stored.payload as Record<string, unknown>, stored.status));
+    }
+    setStatus(res, stored.status);
+    return of(stored.payload);
+  }
+
+  private headersOf(res: unknown): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const name of this.config.replayHeaders) {
+      const value = getResponseHeader(res, name);
+      if (typeof value === 'string' || typeof value === 'number') headers[name] = String(value);
+    }
+    return headers;
+  }
+
+  private refusal(kind: IdempotencyRefusal, req: HttpRequestLike, res?: unknown): unknown {
+    if (kind !== 'missing') this.emit(kind, req);
+    if (kind === 'in_flight' || kind === 'storage') {
+      setResponseHeader(res, 'Retry-After', this.config.retryAfterSeconds);
+    }
+    if (this.config.exceptionFactory) return this.config.exceptionFactory(kind);
+    switch (kind) {
+      case 'missing':
+        return securityException(
+          400,
+          SecurityErrorCode.IDEMPOTENCY_KEY_MISSING,
+          `${headerName(this.config.header)} header is required`,
+        );
+      case 'invalid':
+        return securityException(
+          400,
+          SecurityErrorCode.IDEMPOTENCY_KEY_INVALID,
+          `${headerName(this.config.header)} must be 1 to 255 printable ASCII characters`,
+        );
+      case 'anonymous':
+        return securityException(401, SecurityErrorCode.AUTHENTICATION_REQUIRED, Messages.AUTHENTICATION_REQUIRED());
+      case 'mismatch':
+        return securityException(
+          422,
+          SecurityErrorCode.IDEMPOTENCY_KEY_MISMATCH,
+          `${headerName(this.config.header)} was already used with a different request`,
+        );
+      case 'in_flight':
+        return securityException(
+          409,
+          SecurityErrorCode.IDEMPOTENCY_IN_FLIGHT,
+          'A request with this key is still in progress',
+          {
+            retryAfter: this.config.retryAfterSeconds,
+          },
+        );
+      case 'storage':
+        return securityException(503, SecurityErrorCode.STORAGE_UNAVAILABLE, Messages.STORAGE_UNAVAILABLE());
+      default: {
+        const never: never = kind;
+        return never;
+      }
+    }
+  }
+
+  private emit(reason: string, req: HttpRequestLike): void {
+    this.events.emit({
+      type: reason === 'storage' ? SecurityEventType.STORAGE_UNAVAILABLE : SecurityEventType.IDEMPOTENCY_CONFLICT,
+      outcome: reason === 'lease_lost' ? 'info' : reason === 'storage' ? 'failure' : 'blocked',
+      reason: reason === 'storage' ? 'idempotency_storage_unavailable' : `idempotency_${reason}`,
+      request: req,
+    });
+  }
+}
+
+function headerName(lower: string): string {
+  return lower.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+function isValidationFailure(error: HttpException): boolean {
+  const body = error.getResponse();
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (body as { code?: unknown }).code === SecurityErrorCode.VALIDATION_FAILED
+  );
+}
+
+function isStream(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function';
+}
+
+interface StatusHolder {
+  statusCode?: number;
+  raw?: { statusCode?: number };
+}
+
+function statusOf(res: unknown): number {
+  const holder = res as StatusHolder | undefined;
+  return holder?.raw?.statusCode ?? holder?.statusCode ?? 200;
+}
+
+function setStatus(res: unknown, status: number): void {
+  const holder = res as StatusHolder | undefined;
+  if (!holder) return;
+  // Express's res.status() and Fastify's reply.code() both end up on the Node response.
+  if (holder.raw && typeof holder.raw === 'object') holder.raw.statusCode = status;
+  else holder.statusCode = status;
+}

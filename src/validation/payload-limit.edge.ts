@@ -1,0 +1,150 @@
+import { getSecurityState } from '../core/context/request-state';
+import { SecurityErrorCode } from '../core/errors/error-codes';
+import type { SecurityEvents } from '../core/events/security-events.service';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { ContentTypeRule } from '../core/options/validation.options';
+import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
+
+interface Refusal {
+  status: number;
+  error: string;
+  code: SecurityErrorCode;
+  message: string;
+  reason: string;
+}
+
+const TOO_LARGE: Refusal = {
+  status: 413,
+  error: 'Payload Too Large',
+  code: SecurityErrorCode.PAYLOAD_TOO_LARGE,
+  message: 'Request body is too large',
+  reason: 'payload_too_large',
+};
+const BAD_MEDIA_TYPE: Refusal = {
+  status: 415,
+  error: 'Unsupported Media Type',
+  code: SecurityErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  message: 'Unsupported Content-Type',
+  reason: 'unsupported_media_type',
+};
+const BAD_LENGTH: Refusal = {
+  status: 400,
+  error: 'Bad Request',
+  code: SecurityErrorCode.BAD_REQUEST,
+  message: 'Invalid Content-Length',
+  reason: 'invalid_content_length',
+};
+const NUL_IN_URL: Refusal = {
+  status: 400,
+  error: 'Bad Request',
+  code: SecurityErrorCode.VALIDATION_FAILED,
+  message: 'Validation failed',
+  reason: 'null_byte',
+};
+
+const PROTO_IN_QUERY: Refusal = { ...NUL_IN_URL, reason: 'forbidden_key' };
+
+/**
+ * The last edge step: refuses, before any body is used, a body larger than
+ * `validation.maxPayloadBytes` (413, from `Content-Length`), a body with a missing or unlisted
+ * `Content-Type` (415), and a URL carrying an encoded NUL byte or a `__proto__` query key (400). It answers the same way on
+ * Express and Fastify, with the error body shape of the exception filter.
+ *
+ * Bodies without `Content-Length` (chunked) are bounded by the adapter's own parser limit:
+ * Fastify's `bodyLimit` (1 MiB by default) and Express's body-parser `limit` (100 kB by default;
+ * raise it with `app.useBodyParser('json', { limit })`).
+ *
+ * @internal
+ */
+export class PayloadLimitEdge implements EdgeHandler {
+  private readonly maxBytes: number;
+  private readonly rules: readonly ContentTypeRule[];
+  private readonly problemJson: boolean;
+
+  constructor(
+    options: ResolvedSecurityOptions,
+    private readonly events: SecurityEvents,
+  ) {
+    this.maxBytes = options.validation.maxPayloadBytes;
+    this.rules = options.validation.allowedContentTypes;
+    this.problemJson = options.errors.format === 'problem+json';
+  }
+
+  handle(req: EdgeRequest, res: EdgeResponse): boolean {
+    const url = req.url;
+    if (url !== undefined) {
+      if (url.indexOf('%00') !== -1) return this.refuse(req, res, NUL_IN_URL);
+      // Express keeps a `__proto__` query key (refused later by the pipe), Fastify drops it
+      // silently: refuse it here so both adapters answer the same.
+      const query = url.indexOf('?');
+      if (query !== -1 && url.indexOf('__proto__', query) !== -1) return this.refuse(req, res, PROTO_IN_QUERY);
+    }
+    const headers = req.headers;
+    const length = headers['content-length'];
+    if (length === undefined) {
+      if (headers['transfer-encoding'] === undefined) return false;
+    } else {
+      const bytes = typeof length === 'string' && /^\d{1,15}$/.test(length) ? Number(length) : NaN;
+      if (Number.isNaN(bytes)) return this.refuse(req, res, BAD_LENGTH);
+      if (bytes > this.maxBytes) return this.refuse(req, res, TOO_LARGE);
+      if (bytes === 0) return false;
+    }
+    const type = headers['content-type'];
+    if (typeof type !== 'string' || !this.isAllowed(type)) return this.refuse(req, res, BAD_MEDIA_TYPE);
+    return false;
+  }
+
+  private isAllowed(header: string): boolean {
+    const semi = header.indexOf(';');
+    const media = (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+    const slash = media.indexOf('/');
+    if (slash <= 0) return false;
+    for (const rule of this.rules) {
+      if (rule.suffix === undefined) {
+        if (media === rule.type) return true;
+      } else if (media.slice(0, slash) === rule.type && media.endsWith(rule.suffix) && media.length > slash + 1) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private refuse(req: EdgeRequest, res: EdgeResponse, refusal: Refusal): true {
+    const requestId = getSecurityState(req).requestId;
+    this.events.emit({
+      type: SecurityEventType.VALIDATION_FAILED,
+      outcome: 'blocked',
+      reason: refusal.reason,
+      request: req,
+      details: {
+        contentLength: req.headers['content-length'],
+        contentType: req.headers['content-type'],
+        maxPayloadBytes: this.maxBytes,
+      },
+    });
+    const body = this.problemJson
+      ? {
+          type: `urn:nestjs-rampart:error:${refusal.code.toLowerCase().replace(/_/g, '-')}`,
+          title: refusal.error,
+          status: refusal.status,
+          detail: refusal.message,
+          instance: req.url,
+          code: refusal.code,
+          ...(requestId ? { requestId } : {}),
+        }
+      : {
+          statusCode: refusal.status,
+          error: refusal.error,
+          message: refusal.message,
+          code: refusal.code,
+          ...(requestId ? { requestId } : {}),
+        };
+    res.statusCode = refusal.status;
+    res.setHeader('Content-Type', this.problemJson ? 'application/problem+json' : 'application/json; charset=utf-8');
+    // The unread body stays on the socket: close it rather than parse what was refused.
+    res.setHeader('Connection', 'close');
+    res.end(JSON.stringify(body));
+    return true;
+  }
+}

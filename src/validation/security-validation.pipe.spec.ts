@@ -1,0 +1,138 @@
+import type { ArgumentMetadata } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsEmail, IsInt, IsString, MinLength, Validate, ValidateNested, ValidatorConstraint } from 'class-validator';
+import type { ValidatorConstraintInterface } from 'class-validator';
+import { SecurityEvents } from '../core/events/security-events.service';
+import type { SecurityEvent } from '../core/events/security-event.interface';
+import { resolveSecurityOptions } from '../core/options/resolve-options';
+import type { ValidationOptions } from '../core/options/validation.options';
+import { SecurityValidationPipe } from './security-validation.pipe';
+
+class Plain {
+  @IsString()
+  name!: string;
+
+  @IsInt()
+  qty!: number;
+}
+
+class Line {
+  @IsString()
+  sku!: string;
+}
+
+class Order {
+  @ValidateNested({ each: true })
+  @Type(() => Line)
+  lines!: Line[];
+}
+
+@ValidatorConstraint({ async: true })
+class SlowUnique implements ValidatorConstraintInterface {
+  async validate(value: unknown): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, 1));
+    return value !== 'taken';
+  }
+}
+
+class Signup {
+  @IsEmail()
+  @Validate(SlowUnique)
+  email!: string;
+
+  @IsString()
+  @MinLength(12, { message: 'password "$value" is too short' })
+  password!: string;
+}
+
+function pipeWith(validation: ValidationOptions = {}) {
+  const events: SecurityEvent[] = [];
+  const options = resolveSecurityOptions({ validation, events: { logger: false, sinks: [(e) => events.push(e)] } });
+  return { pipe: new SecurityValidationPipe(options, new SecurityEvents(options)), events };
+}
+
+const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'body', metatype });
+
+function caught(fn: () => unknown): Record<string, unknown> {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { getResponse(): Record<string, unknown> }).getResponse();
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('SecurityValidationPipe', () => {
+  it('returns a DTO instance with the declared properties (fast path, no class-transformer)', () => {
+    const { pipe } = pipeWith();
+    const out = pipe.transform({ name: 'a', qty: 2 }, body(Plain));
+    expect(out).toBeInstanceOf(Plain);
+    expect(out).toEqual({ name: 'a', qty: 2 });
+  });
+
+  it('builds nested DTOs through class-transformer and names nested offending paths', () => {
+    const { pipe } = pipeWith();
+    const out = pipe.transform({ lines: [{ sku: 'a' }] }, body(Order)) as Order;
+    expect(out.lines[0]).toBeInstanceOf(Line);
+    const refused = caught(() => pipe.transform({ lines: [{ sku: 'a' }, { sku: 1, admin: true }] }, body(Order)));
+    expect(refused.errors).toEqual([
+      { property: 'lines.1.admin', constraints: { whitelistValidation: 'property admin should not exist' } },
+      { property: 'lines.1.sku', constraints: { isString: 'sku must be a string' } },
+    ]);
+  });
+
+  it('runs async constraints and never echoes a sensitive value, even through $value', async () => {
+    const { pipe, events } = pipeWith();
+    await expect(pipe.transform({ email: 'a@b.co', password: 'long-enough-pw' }, body(Signup))).resolves.toBeInstanceOf(
+      Signup,
+    );
+    const error = (await (
+      pipe.transform({ email: 'taken', password: 'hunter2' }, body(Signup)) as Promise<unknown>
+    ).catch((e: { getResponse(): Record<string, unknown> }) => e.getResponse())) as {
+      errors: Array<{ property: string; constraints: Record<string, string> }>;
+    };
+    expect(JSON.stringify(error)).not.toContain('hunter2');
+    expect(error.errors.find((e) => e.property === 'password')?.constraints).toEqual({
+      minLength: 'password is invalid',
+    });
+    expect(events.at(-1)).toMatchObject({ type: 'VALIDATION_FAILED', outcome: 'blocked' });
+    expect(JSON.stringify(events.at(-1))).not.toContain('hunter2');
+  });
+
+  it('uses exceptionFactory when given', () => {
+    const { pipe } = pipeWith({
+      exceptionFactory: (issues) => new Error(`bad: ${issues.map((i) => i.property).join()}`),
+    });
+    expect(() => pipe.transform({ name: 1, qty: 1 }, body(Plain))).toThrow('bad: name');
+  });
+
+  it('keeps the original value when transform is off, stripped when forbidNonWhitelisted is off', () => {
+    const { pipe } = pipeWith({ transform: false, forbidNonWhitelisted: false });
+    const out = pipe.transform({ name: 'a', qty: 1, role: 'admin' }, body(Plain));
+    expect(out).not.toBeInstanceOf(Plain);
+    expect(out).toEqual({ name: 'a', qty: 1 });
+  });
+
+  it.each([
+    [{ type: 'param', metatype: Number, data: 'id' }, '12', 12],
+    [{ type: 'query', metatype: Number, data: 'n' }, '-1.5e2', -150],
+    [{ type: 'query', metatype: Boolean, data: 'b' }, 'false', false],
+    [{ type: 'query', metatype: String, data: 's' }, 'x', 'x'],
+    [{ type: 'custom', metatype: Number }, 'anything', 'anything'],
+    [{ type: 'body', metatype: Object }, { free: 'form' }, { free: 'form' }],
+  ] as Array<[ArgumentMetadata, unknown, unknown]>)('converts or passes %p', (metadata, input, output) => {
+    expect(pipeWith().pipe.transform(input, metadata)).toEqual(output);
+  });
+
+  it.each([
+    [{ type: 'param', metatype: Number, data: 'id' }, '12abc'],
+    [{ type: 'param', metatype: Number, data: 'id' }, '1e999'],
+    [{ type: 'query', metatype: Boolean, data: 'b' }, 'yes'],
+    [{ type: 'query', metatype: String, data: 's' }, ['a', 'b']],
+    [{ type: 'body', metatype: Number, data: 'amount' }, '12'],
+    [{ type: 'body', metatype: Plain }, [{ name: 'a', qty: 1 }]],
+    [{ type: 'body', metatype: Plain }, null],
+  ] as Array<[ArgumentMetadata, unknown]>)('refuses %p given %p', (metadata, input) => {
+    expect(caught(() => pipeWith().pipe.transform(input, metadata)).code).toBe('VALIDATION_FAILED');
+  });
+});

@@ -1,0 +1,250 @@
+import { type ArgumentMetadata, Inject, Injectable, type PipeTransform } from '@nestjs/common';
+import type { ValidationError, ValidatorOptions } from 'class-validator';
+import { SecurityErrorCode } from '../core/errors/error-codes';
+import { securityException } from '../core/errors/security-exception';
+import { SecurityEvents } from '../core/events/security-events.service';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import type { ResolvedValidationOptions, ValidationIssue } from '../core/options/validation.options';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+import { loadValidationPeers, type ValidationPeers } from './class-validator.loader';
+import { compileDtoPlan, type Ctor, type DtoPlan } from './dto-plan.util';
+import { inspectPayload, type PayloadLimits, type PayloadProblem } from './payload-inspector.util';
+
+/** Types that are never DTOs: nothing to construct or validate. */
+const NOT_DTO = new Set<unknown>([Object, Array, Function, Promise, Buffer, Date, Map, Set, Symbol, BigInt]);
+const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
+
+const PROBLEM_MESSAGES: Record<PayloadProblem['reason'], [string, string]> = {
+  max_depth: ['maxDepth', 'is nested too deeply'],
+  forbidden_key: ['forbiddenKey', 'is not an allowed property name'],
+  null_byte: ['noNullBytes', 'must not contain NUL characters'],
+  non_finite_number: ['isFinite', 'must be a finite number'],
+};
+
+/**
+ * The global validation pipe: class-validator and class-transformer with the safe preset
+ * (`whitelist`, `forbidNonWhitelisted`, `transform`, `forbidUnknownValues`), plus structural
+ * checks no DTO can express: nesting depth, prototype-pollution keys, NUL bytes, non-finite
+ * numbers, default string and array bounds, and type confusion on typed primitive params.
+ *
+ * Fast by construction: what a DTO class needs is learned once per class (no reflection per
+ * request), classes without class-transformer decorators skip class-transformer entirely, and
+ * synchronous validation is used unless a constraint is async.
+ *
+ * @throws {BadRequestException} `VALIDATION_FAILED`, listing each offending property path and
+ * constraint (values are never echoed), unless `validation.exceptionFactory` says otherwise.
+ * @publicApi
+ */
+@Injectable()
+export class SecurityValidationPipe implements PipeTransform {
+  private readonly config: ResolvedValidationOptions;
+  private readonly limits: PayloadLimits;
+  private readonly validatorOptions: ValidatorOptions;
+  private readonly plans = new Map<Ctor, DtoPlan>();
+  private peersCache?: ValidationPeers;
+
+  constructor(
+    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    private readonly events: SecurityEvents,
+  ) {
+    this.config = options.validation;
+    this.limits = { maxDepth: this.config.maxDepth, forbiddenKeys: new Set(this.config.forbiddenKeys) };
+    this.validatorOptions = {
+      whitelist: this.config.whitelist,
+      forbidNonWhitelisted: this.config.forbidNonWhitelisted,
+      forbidUnknownValues: this.config.forbidUnknownValues,
+      validationError: { target: false, value: false },
+    };
+    // Fail at boot, not on the first request, when the optional peers are missing.
+    if (this.config.enabled) this.peersCache = loadValidationPeers();
+  }
+
+  private get peers(): ValidationPeers {
+    return (this.peersCache ??= loadValidationPeers());
+  }
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    const { type, metatype } = metadata;
+    if (type === 'custom') return value;
+    if (value !== null && typeof value === 'object') {
+      const problem = inspectPayload(value, this.limits);
+      if (problem) this.refuseProblem(problem, metadata);
+    } else if (typeof value === 'string' && value.indexOf('\u0000') !== -1) {
+      this.refuseProblem({ reason: 'null_byte', path: '' }, metadata);
+    }
+    if (type === 'body' && metadata.data === undefined && !isObjectBody(value, metatype)) {
+      // Express's body-parser refuses a top-level JSON primitive (strict mode), Fastify parses it:
+      // refuse it on both so a handler expecting an object never gets `null` or `42`.
+      return this.refuse(
+        [{ property: '', constraints: { isObject: 'request body must be an object or an array' } }],
+        metadata,
+      );
+    }
+    if (!metatype || NOT_DTO.has(metatype)) return value;
+    if (metatype === String || metatype === Number || metatype === Boolean) return this.primitive(value, metadata);
+    return this.validateDto(value, metatype, metadata);
+  }
+
+  private validateDto(value: unknown, metatype: Ctor, metadata: ArgumentMetadata): unknown {
+    if (value === undefined && metadata.type !== 'body') return value;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return this.refuse([{ property: metadata.data ?? '', constraints: { isObject: 'must be an object' } }], metadata);
+    }
+    let plan = this.plans.get(metatype);
+    if (!plan) {
+      plan = compileDtoPlan(metatype, this.peers);
+      this.plans.set(metatype, plan);
+    }
+    const instance = plan.fast
+      ? construct(metatype, value as Record<string, unknown>)
+      : (this.peers.transformer.plainToInstance(metatype as new () => object, value) as object);
+    if (plan.async) {
+      return this.peers.validator
+        .validate(instance, this.validatorOptions)
+        .then((errors) => this.finish(instance, value, errors, metadata));
+    }
+    return this.finish(instance, value, this.peers.validator.validateSync(instance, this.validatorOptions), metadata);
+  }
+
+  private finish(instance: object, original: unknown, errors: ValidationError[], metadata: ArgumentMetadata): unknown {
+    const issues: ValidationIssue[] = [];
+    if (errors.length > 0) this.flatten(errors, '', issues);
+    else this.checkBounds(instance, '', issues, 0);
+    if (issues.length > 0) this.refuse(issues, metadata);
+    if (this.config.transform) return instance;
+    // Not transforming: hand over the original, or a stripped plain copy when properties were whitelisted out.
+    return this.config.whitelist ? { ...instance } : original;
+  }
+
+  /** Typed primitive params: `@Param('id') id: number` gets a number, and an array where a string is expected is refused. */
+  private primitive(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (value === undefined || !metadata.data) return value;
+    const { metatype } = metadata;
+    const fromText = metadata.type !== 'body';
+    if (metatype === String) {
+      return typeof value === 'string' ? value : this.refuseType(metadata, 'isString', 'must be a string');
+    }
+    if (metatype === Number) {
+      if (typeof value === 'number')
+        return Number.isFinite(value) ? value : this.refuseType(metadata, 'isFinite', 'must be a finite number');
+      if (!fromText || typeof value !== 'string' || !NUMERIC.test(value))
+        return this.refuseType(metadata, 'isNumber', 'must be a number');
+      const parsed = Number(value);
+      if (!Number.isFinite(parsed)) return this.refuseType(metadata, 'isFinite', 'must be a finite number');
+      return this.config.transform ? parsed : value;
+    }
+    if (typeof value === 'boolean') return value;
+    if (fromText && (value === 'true' || value === 'false')) return this.config.transform ? value === 'true' : value;
+    return this.refuseType(metadata, 'isBoolean', 'must be a boolean');
+  }
+
+  /** Default bounds for string and array properties that declare none of their own. */
+  private checkBounds(instance: object, prefix: string, issues: ValidationIssue[], depth: number): void {
+    const { maxStringLength, maxArrayLength } = this.config;
+    if (depth > this.config.maxDepth || (maxStringLength === false && maxArrayLength === false)) return;
+    const ctor = instance.constructor as Ctor;
+    let plan = this.plans.get(ctor);
+    if (!plan && ctor !== Object) {
+      plan = compileDtoPlan(ctor, this.peers);
+      this.plans.set(ctor, plan);
+    }
+    const record = instance as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const child = record[key];
+      const path = prefix ? `${prefix}.${key}` : key;
+      if (typeof child === 'string') {
+        if (maxStringLength !== false && child.length > maxStringLength && !plan?.boundedStrings.has(key)) {
+          issues.push(this.issue(path, 'maxLength', `must be shorter than or equal to ${maxStringLength} characters`));
+        }
+      } else if (Array.isArray(child)) {
+        if (maxArrayLength !== false && child.length > maxArrayLength && !plan?.boundedArrays.has(key)) {
+          issues.push(this.issue(path, 'arrayMaxSize', `must contain no more than ${maxArrayLength} elements`));
+          continue;
+        }
+        for (let i = 0; i < child.length; i++) {
+          const item: unknown = child[i];
+          if (
+            typeof item === 'string' &&
+            maxStringLength !== false &&
+            item.length > maxStringLength &&
+            !plan?.boundedStrings.has(key)
+          ) {
+            issues.push(
+              this.issue(`${path}.${i}`, 'maxLength', `must be shorter than or equal to ${maxStringLength} characters`),
+            );
+          } else if (isDtoInstance(item)) this.checkBounds(item, `${path}.${i}`, issues, depth + 1);
+        }
+      } else if (isDtoInstance(child)) this.checkBounds(child, path, issues, depth + 1);
+    }
+  }
+
+  private flatten(errors: ValidationError[], prefix: string, issues: ValidationIssue[]): void {
+    for (const error of errors) {
+      const path = prefix ? `${prefix}.${error.property}` : error.property;
+      if (error.constraints) {
+        const sensitive = this.config.sensitiveField.test(error.property);
+        const constraints: Record<string, string> = {};
+        for (const [name, message] of Object.entries(error.constraints)) {
+          // A custom message may interpolate $value: never echo a secret back.
+          constraints[name] = sensitive ? `${path} is invalid` : message;
+        }
+        issues.push({ property: path, constraints });
+      }
+      if (error.children && error.children.length > 0) this.flatten(error.children, path, issues);
+    }
+  }
+
+  private issue(property: string, constraint: string, text: string): ValidationIssue {
+    return { property, constraints: { [constraint]: `${property} ${text}` } };
+  }
+
+  private refuseType(metadata: ArgumentMetadata, constraint: string, text: string): never {
+    return this.refuse([this.issue(metadata.data ?? '', constraint, text)], metadata);
+  }
+
+  private refuseProblem(problem: PayloadProblem, metadata: ArgumentMetadata): never {
+    const [constraint, text] = PROBLEM_MESSAGES[problem.reason];
+    const base = metadata.data ?? '';
+    const path = base && problem.path ? `${base}.${problem.path}` : base || problem.path;
+    return this.refuse([this.issue(path, constraint, text)], metadata, problem.reason);
+  }
+
+  private refuse(issues: ValidationIssue[], metadata: ArgumentMetadata, reason = 'constraints_failed'): never {
+    if (this.events.enabled) {
+      this.events.emit({
+        type: SecurityEventType.VALIDATION_FAILED,
+        outcome: 'blocked',
+        reason,
+        details: {
+          source: metadata.type,
+          target: metadata.metatype?.name,
+          // Paths and constraint names only: values and messages stay out of the audit log.
+          errors: issues.map((i) => ({ property: i.property, constraints: Object.keys(i.constraints) })),
+        },
+      });
+    }
+    if (this.config.exceptionFactory) throw this.config.exceptionFactory(issues);
+    throw securityException(400, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', { errors: issues });
+  }
+}
+
+/** `new Dto()` with the own keys copied in; forbidden keys were refused before this runs. */
+function construct(metatype: Ctor, value: Record<string, unknown>): object {
+  const instance = new (metatype as unknown as new () => Record<string, unknown>)();
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) instance[keys[i]] = value[keys[i]];
+  return instance;
+}
+
+function isObjectBody(value: unknown, metatype: Ctor | undefined): boolean {
+  if (value === undefined || (value !== null && typeof value === 'object')) return true;
+  // A handler that asked for a string body (text parser) gets one.
+  return metatype === String && typeof value === 'string';
+}
+
+function isDtoInstance(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto !== Object.prototype && proto !== null && !(value instanceof Date) && !Buffer.isBuffer(value);
+}

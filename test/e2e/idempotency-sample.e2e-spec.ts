@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { AppModule } from '../../sample-app/src/app.module';
+import { PaymentsService } from '../../sample-app/src/payments/payments.service';
+import { ADAPTERS, bootApp } from '../utils/app';
+
+/** Whether the sample app already has its `POST /auth/login` route (the authentication sample adds it). */
+function sampleHasLogin(): boolean {
+  const controllers = (Reflect.getMetadata('controllers', AppModule) ?? []) as Array<new () => object>;
+  return controllers.some((cls) => {
+    const base = String(Reflect.getMetadata(PATH_METADATA, cls) ?? '');
+    return Object.getOwnPropertyNames(cls.prototype).some((name) => {
+      const handler = (cls.prototype as Record<string, unknown>)[name];
+      if (typeof handler !== 'function') return false;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+      return path !== undefined && `${base}/${path}`.replace(/\/+/g, '/').replace(/^\//, '') === 'auth/login';
+    });
+  });
+}
+
+// The payments route is authenticated like every sample route: it needs a token from /auth/login.
+const suite = sampleHasLogin() ? describe.each(ADAPTERS) : describe.skip.each(ADAPTERS);
+
+suite('sample app POST /payments (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  let payments: PaymentsService;
+  let token: string;
+
+  beforeAll(async () => {
+    ({ app, url } = await bootApp(adapter, AppModule));
+    payments = app.get(PaymentsService);
+    const login = await fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'alice-pass' }),
+    });
+    expect(login.status).toBeLessThan(300);
+    token = ((await login.json()) as { accessToken: string }).accessToken;
+  });
+  afterAll(() => app.close());
+
+  const pay = (key: string | undefined, body: unknown) =>
+    fetch(`${url}/payments`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('charges once for a retried payment and replays the first response', async () => {
+    const key = randomUUID();
+    const before = payments.count;
+    const first = await pay(key, { amount: 1250, currency: 'EUR' });
+    expect(first.status).toBe(201);
+    const again = await pay(key, { amount: 1250, currency: 'EUR' });
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+    expect(payments.count).toBe(before + 1);
+  });
+
+  it('charges once under concurrent retries', async () => {
+    const key = randomUUID();
+    const before = payments.count;
+    await Promise.all(Array.from({ length: 10 }, () => pay(key, { amount: 99, currency: 'USD' })));
+    expect(payments.count).toBe(before + 1);
+  });
+
+  it('requires a key, refuses a reused key with another amount, and blocks mass assignment', async () => {
+    expect((await pay(undefined, { amount: 1, currency: 'EUR' })).status).toBe(400);
+    const key = randomUUID();
+    expect((await pay(key, { amount: 1, currency: 'EUR' })).status).toBe(201);
+    expect((await pay(key, { amount: 2, currency: 'EUR' })).status).toBe(422);
+    const mass = await pay(randomUUID(), { amount: 1, currency: 'EUR', status: 'settled' });
+    expect(mass.status).toBe(400);
+    expect(((await mass.json()) as { errors: Array<{ property: string }> }).errors[0].property).toBe('status');
+  });
+});
