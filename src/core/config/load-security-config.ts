@@ -110,6 +110,9 @@ const USER_KEYED = [
   /^authorization\.(roles|policies|resources)$/,
   /^rateLimit\.(policies|tiers)$/,
   /^rateLimit\.tiers\.[^.]+$/,
+  // Key ids and header names are data too.
+  /^signing\.keys$/,
+  /^headers\.custom$/,
 ];
 
 function isUserKeyed(optionPath: string): boolean {

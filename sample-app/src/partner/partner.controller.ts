@@ -1,0 +1,33 @@
+import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Deprecated, Public, Signed } from 'nestjs-rampart';
+
+/**
+ * Server-to-server partner API. `POST /partner/transfers` requires an HMAC signature
+ * (`signRequest()` on the client; keys from `SIGNING_KEYS`); everything under
+ * `/partner/internal/` does too, through `signing.paths`. `GET /partner/v1/balance` is
+ * deprecated and answers 410 after its sunset.
+ */
+@Public()
+@Controller('partner')
+export class PartnerController {
+  @Signed()
+  @Post('transfers')
+  transfer(@Body() body: { to?: string; amount?: number }): { accepted: true; to?: string; amount?: number } {
+    return { accepted: true, to: body.to, amount: body.amount };
+  }
+
+  @Get('internal/status')
+  status(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Deprecated({
+    since: '2026-01-01T00:00:00Z',
+    sunset: '2027-06-30T00:00:00Z',
+    link: 'https://github.com/nestjs-rampart/nestjs-rampart#api-deprecation',
+  })
+  @Get('v1/balance')
+  balanceV1(): { balance: number; currency: string } {
+    return { balance: 100, currency: 'EUR' };
+  }
+}

@@ -1,0 +1,76 @@
+import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { lastValueFrom, of } from 'rxjs';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import { SecurityHeaders } from './security-headers.decorator';
+import { SecurityHeadersInterceptor } from './security-headers.interceptor';
+
+@SecurityHeaders({ 'X-Frame-Options': 'SAMEORIGIN' })
+class DocsController {
+  page() {}
+
+  @SecurityHeaders({ 'Cache-Control': 'public, max-age=60', 'Content-Security-Policy': false })
+  asset() {}
+}
+
+class PlainController {
+  plain() {}
+}
+
+/** An Express-like response holding the preset the edge wrote. */
+function response() {
+  const headers: Record<string, string> = {
+    'x-frame-options': 'DENY',
+    'content-security-policy': "default-src 'none'",
+  };
+  return {
+    headers,
+    setHeader: (n: string, v: string) => (headers[n.toLowerCase()] = v),
+    getHeader: (n: string) => headers[n.toLowerCase()],
+    removeHeader: (n: string) => delete headers[n.toLowerCase()],
+  };
+}
+
+function ctx(cls: object, handler: () => void, res: unknown): ExecutionContext {
+  return {
+    getHandler: () => handler,
+    getClass: () => cls,
+    getType: () => 'http',
+    switchToHttp: () => ({ getRequest: () => ({ headers: {} }), getResponse: () => res }),
+  } as unknown as ExecutionContext;
+}
+
+describe('SecurityHeadersInterceptor', () => {
+  const interceptor = new SecurityHeadersInterceptor(new Reflector());
+  const next: CallHandler = { handle: () => of('ok') };
+
+  it.each([
+    [
+      DocsController,
+      DocsController.prototype.page,
+      { 'x-frame-options': 'SAMEORIGIN', 'content-security-policy': "default-src 'none'" },
+    ],
+    [
+      DocsController,
+      DocsController.prototype.asset,
+      { 'x-frame-options': 'DENY', 'cache-control': 'public, max-age=60' },
+    ],
+    [
+      PlainController,
+      PlainController.prototype.plain,
+      { 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'none'" },
+    ],
+  ])('applies the override of %p', async (cls, handler, expected) => {
+    const res = response();
+    await expect(lastValueFrom(interceptor.intercept(ctx(cls, handler, res), next))).resolves.toBe('ok');
+    expect(res.headers).toEqual(expected);
+  });
+
+  it.each([
+    [{ 'X-Bad': 'a\r\nSet-Cookie: x=1' }, /line break or control character/],
+    [{ 'Bad Name': 'x' }, /not a valid header name/],
+  ])('refuses %p when the class is defined', (override, message) => {
+    expect(() => SecurityHeaders(override)).toThrow(SecurityConfigError);
+    expect(() => SecurityHeaders(override)).toThrow(message);
+  });
+});

@@ -1,0 +1,61 @@
+import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Observable } from 'rxjs';
+import { getResponse } from '../core/context/get-request';
+import { removeResponseHeader, setResponseHeader } from '../core/context/response.util';
+import { SECURITY_HEADERS_KEY } from './headers.constants';
+import type { SecurityHeadersOverride } from './security-headers.decorator';
+
+/** A compiled override: headers to set and headers to remove. */
+interface HeaderPlan {
+  set: Array<[string, string]>;
+  remove: string[];
+}
+
+const NONE: HeaderPlan = { set: [], remove: [] };
+
+/**
+ * Applies `@SecurityHeaders()` overrides on top of the preset the edge wrote. The plan of each
+ * handler is compiled once and cached; routes without overrides cost one map read.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class SecurityHeadersInterceptor implements NestInterceptor {
+  private readonly plans = new Map<object, HeaderPlan>();
+
+  constructor(private readonly reflector: Reflector) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const plan = this.planFor(ctx);
+    if (plan !== NONE) {
+      const res = getResponse(ctx);
+      for (const name of plan.remove) removeResponseHeader(res, name);
+      for (const [name, value] of plan.set) setResponseHeader(res, name, value);
+    }
+    return next.handle();
+  }
+
+  private planFor(ctx: ExecutionContext): HeaderPlan {
+    const handler = ctx.getHandler();
+    let plan = this.plans.get(handler);
+    if (!plan) {
+      const meta = this.reflector.getAllAndOverride<SecurityHeadersOverride | undefined>(SECURITY_HEADERS_KEY, [
+        handler,
+        ctx.getClass(),
+      ]);
+      plan = meta ? compile(meta) : NONE;
+      this.plans.set(handler, plan);
+    }
+    return plan;
+  }
+}
+
+function compile(meta: SecurityHeadersOverride): HeaderPlan {
+  const plan: HeaderPlan = { set: [], remove: [] };
+  for (const [name, value] of Object.entries(meta)) {
+    if (value === false) plan.remove.push(name.toLowerCase());
+    else plan.set.push([name.toLowerCase(), value]);
+  }
+  return plan;
+}
