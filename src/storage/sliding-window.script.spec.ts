@@ -1,0 +1,166 @@
+import { createTestRedisStorage } from '../../test/utils/redis';
+import { MemorySecurityStorage } from './memory/memory.storage';
+import type { RedisSecurityStorage } from './redis/redis.storage';
+import { SLIDING_WINDOW, SW, SW_FIELDS } from './sliding-window.script';
+
+/** ARGV for policies [limit, windowMs, blockMs, burstThreshold] with optional escalation. */
+function argv(policies: number[][], multipliers: number[] = [], decayMs = 0, cost = 1): string[] {
+  return [cost, multipliers.length, decayMs, ...multipliers, ...policies.flat()].map(String);
+}
+
+function field(reply: number[], policy: number, f: number): number {
+  return reply[1 + policy * SW_FIELDS + f];
+}
+
+describe('SLIDING_WINDOW script (memory, controlled clock)', () => {
+  let now: number;
+  let store: MemorySecurityStorage;
+  const run = (keys: string[], args: string[]) => store.runSync(SLIDING_WINDOW, keys, args);
+
+  beforeEach(() => {
+    now = 1_000_000_040_000; // 20 s into a 60 s window
+    store = new MemorySecurityStorage({ now: () => now });
+  });
+
+  it('admits exactly `limit` hits in a window and reports remaining and reset', () => {
+    const args = argv([[3, 60_000, 0, 0]]);
+    const replies = [1, 2, 3, 4].map(() => run(['k'], args));
+    expect(replies.map((r) => r[0])).toEqual([1, 1, 1, 0]);
+    expect(replies.map((r) => field(r, 0, SW.REMAINING))).toEqual([2, 1, 0, 0]);
+    expect(field(replies[0], 0, SW.RESET)).toBe(40_000);
+    expect(field(replies[3], 0, SW.REJECTED)).toBe(1);
+    expect(field(replies[3], 0, SW.HITS)).toBe(4);
+  });
+
+  it('weights the previous window by its remaining overlap (sliding estimate)', () => {
+    const args = argv([[10, 60_000, 0, 0]]);
+    for (let i = 0; i < 10; i++) run(['k'], args);
+    now += 55_000; // 15 s into the next window: estimate = 10 × 45/60 = 7.5
+    const admitted = [];
+    for (let i = 0; i < 5; i++) admitted.push(run(['k'], args)[0]);
+    expect(admitted).toEqual([1, 1, 0, 0, 0]);
+    now += 120_000; // two windows later everything is forgotten
+    expect(field(run(['k'], args), 0, SW.REMAINING)).toBe(9);
+  });
+
+  it('says when to retry without a penalty box (blockMs 0)', () => {
+    const args = argv([[2, 60_000, 0, 0]]);
+    run(['k'], args);
+    run(['k'], args);
+    const rejected = run(['k'], args);
+    // cur 2 > need 1: wait for the next window (40 s) then until 2 × (60-e)/60 ≤ 1 → e ≥ 30 s
+    expect(field(rejected, 0, SW.RETRY)).toBe(70_000);
+    now += 70_000;
+    expect(run(['k'], args)[0]).toBe(1);
+  });
+
+  it('blocks for blockMs and does not extend the block on further hits', () => {
+    const args = argv([[1, 1_000, 5_000, 0]]);
+    expect(run(['k'], args)[0]).toBe(1);
+    const first = run(['k'], args);
+    expect(field(first, 0, SW.RETRY)).toBe(5_000);
+    now += 3_000;
+    const during = run(['k'], args);
+    expect(during[0]).toBe(0);
+    expect(field(during, 0, SW.RETRY)).toBe(2_000);
+    now += 2_000;
+    expect(run(['k'], args)[0]).toBe(1);
+  });
+
+  it('escalates blocks per strike and forgets strikes after the decay', () => {
+    const args = argv([[1, 1_000, 0, 0]], [1, 5, 30], 10_000);
+    const violate = () => {
+      run(['k'], args);
+      return run(['k'], args);
+    };
+    expect(field(violate(), 0, SW.RETRY)).toBe(1_000);
+    now += 1_000;
+    const second = violate();
+    expect(field(second, 0, SW.STRIKES)).toBe(2);
+    expect(field(second, 0, SW.RETRY)).toBe(5_000);
+    now += 5_000;
+    expect(field(violate(), 0, SW.RETRY)).toBe(30_000);
+    now += 30_000 + 10_001;
+    const afterDecay = violate();
+    expect(field(afterDecay, 0, SW.STRIKES)).toBe(1);
+    expect(field(afterDecay, 0, SW.RETRY)).toBe(1_000);
+  });
+
+  it('admits a request only when every policy admits it, and counts it in all of them', () => {
+    const args = argv([
+      [5, 60_000, 0, 0],
+      [2, 1_000, 0, 0],
+    ]);
+    const keys = ['a', 'b'];
+    expect(run(keys, args)[0]).toBe(1);
+    expect(run(keys, args)[0]).toBe(1);
+    const third = run(keys, args);
+    expect(third[0]).toBe(0);
+    expect(field(third, 0, SW.REJECTED)).toBe(0);
+    expect(field(third, 1, SW.REJECTED)).toBe(1);
+    expect(field(third, 0, SW.REMAINING)).toBe(3); // the rejected hit was not counted
+  });
+
+  it('flags a burst once when attempts reach the threshold, and the first rejection once', () => {
+    const args = argv([[2, 60_000, 0, 6]]);
+    const replies = Array.from({ length: 10 }, () => run(['k'], args));
+    expect(replies.map((r) => field(r, 0, SW.BURST))).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0, 0]);
+    expect(replies.map((r) => field(r, 0, SW.FIRST))).toEqual([0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('lets idle keys expire after two windows', async () => {
+    run(['k'], argv([[2, 1_000, 0, 0]]));
+    expect(await store.get('k')).not.toBeNull();
+    now += 2_000;
+    expect(await store.get('k')).toBeNull();
+  });
+});
+
+describe('SLIDING_WINDOW script (Redis twin)', () => {
+  let redis: RedisSecurityStorage;
+  let memory: MemorySecurityStorage;
+  beforeAll(async () => {
+    redis = await createTestRedisStorage('sliding-window');
+  });
+  afterAll(() => redis.close());
+  beforeEach(() => {
+    memory = new MemorySecurityStorage();
+  });
+
+  it.each([
+    ['one policy', [[3, 3_600_000, 0, 0]], []],
+    [
+      'two policies, one tight',
+      [
+        [5, 3_600_000, 0, 0],
+        [2, 3_600_000, 0, 4],
+      ],
+      [],
+    ],
+    ['block and escalation', [[2, 3_600_000, 30_000, 0]], [1, 5]],
+  ])('gives the same decisions as the memory twin: %s', async (_name, policies, multipliers) => {
+    const keys = policies.map((_, i) => `{sw:${_name}}:${i}`);
+    const args = argv(policies as number[][], multipliers as number[], 3_600_000);
+    for (let i = 0; i < 8; i++) {
+      const a = await redis.run(SLIDING_WINDOW, keys, args);
+      const b = memory.runSync(SLIDING_WINDOW, keys, args);
+      const strip = (r: number[]) =>
+        r.filter((_, j) => j === 0 || ![SW.RESET, SW.RETRY].includes(((j - 1) % SW_FIELDS) as 2 | 3));
+      expect(strip(a)).toEqual(strip(b));
+      // Times are read from two clocks (and two moments on a busy machine): close, not equal.
+      // Hour-long windows keep both calls in the same window.
+      for (let p = 0; p < policies.length; p++) {
+        expect(Math.abs(field(a, p, SW.RETRY) - field(b, p, SW.RETRY))).toBeLessThan(500);
+      }
+    }
+  });
+
+  it('expires idle keys on Redis too', async () => {
+    await redis.run(SLIDING_WINDOW, ['{sw:ttl}:x'], argv([[2, 1_000, 0, 0]]));
+    const client = redis.getClient() as { pttl(k: string): Promise<number>; keys(p: string): Promise<string[]> };
+    const [full] = await client.keys('*{sw:ttl}:x');
+    const ttl = await client.pttl(full);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2_000);
+  });
+});

@@ -1,0 +1,116 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import { redisUrl, uniquePrefix } from '../../test/utils/redis';
+import { MemoryThrottlerStorage } from './memory/memory-throttler.storage';
+import { RedisThrottlerStorage } from './redis/redis-throttler.storage';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Closable = ThrottlerStorage & { onApplicationShutdown?: () => Promise<void> };
+const backends: Array<[string, () => Closable]> = [
+  ['memory', () => new MemoryThrottlerStorage()],
+  [
+    'redis',
+    () =>
+      new RedisThrottlerStorage({
+        url: redisUrl(),
+        keyPrefix: uniquePrefix('throttler-contract'),
+        commandTimeoutMs: 1_000,
+      }),
+  ],
+];
+
+/**
+ * @nestjs/throttler's storage behaviours, against both storages: hits, ttl, limit, blockDuration
+ * and named throttlers. Windows are sliding (see SLIDING_WINDOW): a key is fully forgotten after two
+ * windows, and a rejected hit is never counted.
+ */
+describe.each(backends)('ThrottlerStorage contract (%s)', (_name, create) => {
+  let storage: Closable;
+  let n = 0;
+  let key: string;
+  beforeEach(() => {
+    storage = create();
+    key = `tracker-${++n}-${Date.now()}`;
+  });
+  afterEach(() => storage.onApplicationShutdown?.());
+
+  it('counts hits per key and reports the time to expire in seconds', async () => {
+    const first = await storage.increment(key, 60_000, 10, 60_000, 'default');
+    const second = await storage.increment(key, 60_000, 10, 60_000, 'default');
+    expect(first).toMatchObject({ totalHits: 1, isBlocked: false, timeToBlockExpire: 0 });
+    expect(second.totalHits).toBe(2);
+    expect(second.timeToExpire).toBeGreaterThan(0);
+    expect(second.timeToExpire).toBeLessThanOrEqual(60);
+    const other = await storage.increment(`${key}-other`, 60_000, 10, 60_000, 'default');
+    expect(other.totalHits).toBe(1);
+  });
+
+  it('blocks past the limit for blockDuration, without counting or extending while blocked', async () => {
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await storage.increment(key, 60_000, 3, 30_000, 'default'));
+    expect(results.map((r) => r.isBlocked)).toEqual([false, false, false, true]);
+    expect(results[3].totalHits).toBeGreaterThan(3);
+    expect(results[3].timeToBlockExpire).toBe(30);
+    await sleep(1_100);
+    const again = await storage.increment(key, 60_000, 3, 30_000, 'default');
+    expect(again.isBlocked).toBe(true);
+    expect(again.timeToBlockExpire).toBeLessThanOrEqual(29);
+  });
+
+  it('honours blockDuration 0: rejected while over the limit, no penalty box', async () => {
+    for (let i = 0; i < 2; i++) await storage.increment(key, 1_000, 2, 0, 'default');
+    const rejected = await storage.increment(key, 1_000, 2, 0, 'default');
+    expect(rejected.isBlocked).toBe(true);
+    expect(rejected.timeToBlockExpire).toBeGreaterThanOrEqual(1);
+    expect(rejected.timeToBlockExpire).toBeLessThanOrEqual(2);
+    await sleep(2_050); // two windows: the estimate has decayed to 0
+    const after = await storage.increment(key, 1_000, 2, 0, 'default');
+    expect(after).toMatchObject({ isBlocked: false, totalHits: 1 });
+  });
+
+  it('lets the client in again once the ttl window has slid past', async () => {
+    for (let i = 0; i < 3; i++) await storage.increment(key, 1_000, 3, 1_000, 'default');
+    expect((await storage.increment(key, 1_000, 3, 1_000, 'default')).isBlocked).toBe(true);
+    await sleep(2_050);
+    expect((await storage.increment(key, 1_000, 3, 1_000, 'default')).isBlocked).toBe(false);
+  });
+
+  it('keeps named throttlers independent for the same key', async () => {
+    await storage.increment(key, 60_000, 1, 60_000, 'short');
+    expect((await storage.increment(key, 60_000, 1, 60_000, 'short')).isBlocked).toBe(true);
+    const long = await storage.increment(key, 60_000, 5, 60_000, 'long');
+    expect(long).toMatchObject({ totalHits: 1, isBlocked: false });
+  });
+
+  it('admits exactly `limit` hits under concurrency', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () => storage.increment(key, 60_000, 15, 60_000, 'default')),
+    );
+    expect(results.filter((r) => !r.isBlocked)).toHaveLength(15);
+  });
+});
+
+describe('RedisThrottlerStorage failure policy', () => {
+  it('answers from the insurance limiter when Redis is unreachable (failOpen), and reports the switch', async () => {
+    const states: string[] = [];
+    const storage = new RedisThrottlerStorage({
+      url: 'redis://127.0.0.1:1',
+      commandTimeoutMs: 50,
+      onStateChange: (s) => states.push(s),
+    });
+    const started = Date.now();
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await storage.increment('k', 60_000, 2, 60_000, 'default'));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(results.map((r) => r.isBlocked)).toEqual([false, false, true]);
+    expect(states).toEqual(['unavailable']);
+    expect(storage.isDegraded).toBe(true);
+    await storage.onApplicationShutdown();
+  });
+
+  it('answers 503 when failOpen is false', async () => {
+    const storage = new RedisThrottlerStorage({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 50, failOpen: false });
+    await expect(storage.increment('k', 60_000, 2, 60_000, 'default')).rejects.toMatchObject({ status: 503 });
+    await storage.onApplicationShutdown();
+  });
+});

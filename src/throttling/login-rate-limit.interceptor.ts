@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  HttpException,
+  Inject,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { type Observable, tap } from 'rxjs';
+import { resolveClientIp } from '../core/context/client-ip';
+import { getRequest, getResponse, type HttpRequestLike } from '../core/context/get-request';
+import { getSecurityState } from '../core/context/request-state';
+import { setResponseHeader } from '../core/context/response.util';
+import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
+import { securityException } from '../core/errors/security-exception';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import { SecurityEvents } from '../core/events/security-events.service';
+import type { ResolvedRateLimitOptions } from '../core/options/rate-limit.options';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+import { RELEASE_LOGIN_ATTEMPT, RESERVE_LOGIN_ATTEMPT, RESET_LOGIN_ATTEMPTS } from './login-attempt.script';
+import { LOGIN_RATE_LIMIT_KEY } from './rate-limit.constants';
+import { ipv6Prefix } from './rate-limit-base.guard';
+import type { LoginRateLimitRouteOptions } from './rate-limit.decorator';
+import { RateLimiterService } from './rate-limiter.service';
+
+interface LoginPlan {
+  maxAttempts: string;
+  windowMs: string;
+  usernameField: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Handler = Function;
+
+/**
+ * Runs for routes marked `@LoginRateLimit()` (a no-op elsewhere): counts failed attempts per
+ * client IP + username (hashed: usernames never reach the store or logs), refuses with 429 once
+ * `maxAttempts` are reached in the window, resets on success.
+ *
+ * @throws {HttpException} 429 `RATE_LIMITED` when the attempts are exhausted.
+ * @publicApi
+ */
+@Injectable()
+export class LoginRateLimitInterceptor implements NestInterceptor {
+  private readonly options: ResolvedRateLimitOptions;
+  private readonly plans = new Map<Handler, LoginPlan | null>();
+
+  constructor(
+    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    private readonly limiter: RateLimiterService,
+    private readonly events: SecurityEvents,
+    private readonly reflector: Reflector,
+  ) {
+    this.options = options.rateLimit;
+  }
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
+    const plan = this.planFor(ctx);
+    // Synchronous for every route without @LoginRateLimit(): no promise, no extra tick.
+    if (!plan) return next.handle();
+    return this.guardLogin(ctx, next, plan);
+  }
+
+  private async guardLogin(ctx: ExecutionContext, next: CallHandler, plan: LoginPlan): Promise<Observable<unknown>> {
+    const req = getRequest(ctx);
+    const key = this.keyFor(req, plan);
+    const [admitted, , pttl] = await this.limiter.run(
+      RESERVE_LOGIN_ATTEMPT,
+      [key],
+      [plan.maxAttempts, plan.windowMs],
+      req,
+    );
+    if (admitted !== 1) {
+      const retryAfter = Math.max(1, Math.ceil(pttl / 1000));
+      const res = getResponse(ctx);
+      if (res) setResponseHeader(res, 'Retry-After', retryAfter);
+      this.events.emit({
+        type: SecurityEventType.RATE_LIMITED,
+        outcome: 'blocked',
+        reason: 'login_attempts_exhausted',
+        request: req,
+        details: { tracker: 'ip+username', maxAttempts: Number(plan.maxAttempts), retryAfter },
+      });
+      throw securityException(429, SecurityErrorCode.RATE_LIMITED, Messages.RATE_LIMITED(), { retryAfter });
+    }
+    let settled = false;
+    return next.handle().pipe(
+      tap({
+        next: () => {
+          if (settled) return;
+          settled = true;
+          this.settle(RESET_LOGIN_ATTEMPTS, key, req);
+        },
+        complete: () => {
+          if (settled) return;
+          settled = true;
+          this.settle(RESET_LOGIN_ATTEMPTS, key, req);
+        },
+        error: (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          const status = error instanceof HttpException ? error.getStatus() : 500;
+          // A failed login (4xx) keeps its reserved attempt; a server error gives it back.
+          if (status >= 500) this.settle(RELEASE_LOGIN_ATTEMPT, key, req);
+        },
+      }),
+    );
+  }
+
+  /** `{login:<sha256(ip, username)>}`. Override to key attempts differently (e.g. username only). */
+  protected keyFor(req: HttpRequestLike, plan: LoginPlan): string {
+    const address = getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
+    // An IPv6 subscriber owns a whole prefix: rotating addresses must not reset its attempts.
+    const ip = address.indexOf(':') === -1 ? address : ipv6Prefix(address, this.options.ipv6Groups);
+    const body = req.body as Record<string, unknown> | undefined;
+    const raw = body && typeof body === 'object' ? body[plan.usernameField] : undefined;
+    const username = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    const digest = createHash('sha256').update(`${ip}\n${username}`).digest('base64url');
+    return `{login:${digest}}`;
+  }
+
+  private settle(script: typeof RESET_LOGIN_ATTEMPTS, key: string, req: HttpRequestLike): void {
+    try {
+      const result = this.limiter.run(script, [key], [], req);
+      if (result instanceof Promise) result.catch(() => undefined);
+    } catch {
+      // Fail-closed storage: the reservation simply expires with its window.
+    }
+  }
+
+  private planFor(ctx: ExecutionContext): LoginPlan | null {
+    const handler = ctx.getHandler();
+    let plan = this.plans.get(handler);
+    if (plan !== undefined) return plan;
+    const meta = this.reflector.get<LoginRateLimitRouteOptions | undefined>(LOGIN_RATE_LIMIT_KEY, handler);
+    const login = this.options.login;
+    plan = meta
+      ? {
+          maxAttempts: String(meta.maxAttempts ?? login.maxAttempts),
+          windowMs: String(meta.windowSeconds !== undefined ? meta.windowSeconds * 1000 : login.windowMs),
+          usernameField: meta.usernameField ?? login.usernameField,
+        }
+      : null;
+    this.plans.set(handler, plan);
+    return plan;
+  }
+}

@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
+import { securityException } from '../core/errors/security-exception';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import { SecurityEvents } from '../core/events/security-events.service';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+import { MemorySecurityStorage } from '../storage/memory/memory.storage';
+import { SecurityStorage, type ScriptReply, type StorageScript } from '../storage/security-storage.interface';
+
+/** Time between two attempts to reach a failing storage; requests meanwhile follow the policy. */
+const PROBE_INTERVAL_MS = 1_000;
+
+/**
+ * Runs rate-limit scripts against SecurityModule's storage with the failure policy applied.
+ * On the memory store the decision is synchronous (no promise). When the shared store fails or
+ * times out, decisions come from a per-instance in-memory insurance limiter (`failOpen`, default)
+ * or the request gets a 503 (`failOpen: false`); `STORAGE_UNAVAILABLE` / `STORAGE_RECOVERED` events
+ * mark the switches. While degraded, the store is probed at most once a second (or as soon as the
+ * client reconnects), so an outage costs no per-request timeout.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class RateLimiterService {
+  private readonly memory?: MemorySecurityStorage;
+  private readonly insurance: MemorySecurityStorage;
+  private readonly failOpen: boolean;
+  private degraded = false;
+  private nextProbeAt = 0;
+
+  constructor(
+    @Inject(SecurityStorage) private readonly storage: SecurityStorage,
+    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    private readonly events: SecurityEvents,
+  ) {
+    this.memory = storage instanceof MemorySecurityStorage ? ownMemoryStore(storage, options) : undefined;
+    this.insurance = this.memory ?? new MemorySecurityStorage({ maxEntries: 10_000 });
+    this.failOpen = options.rateLimit.failOpen;
+  }
+
+  /** Whether decisions are currently taken without the shared store. */
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  /**
+   * Runs `script` atomically. Synchronous on the memory store; otherwise a promise that never
+   * rejects with a storage error under `failOpen` (it falls back to the insurance limiter).
+   *
+   * @throws {ServiceUnavailableException} 503 `STORAGE_UNAVAILABLE` when the store fails and `failOpen` is false.
+   */
+  run<R extends ScriptReply>(
+    script: StorageScript<R>,
+    keys: string[],
+    args: string[],
+    request?: unknown,
+  ): R | Promise<R> {
+    if (this.memory) return this.memory.runSync(script, keys, args);
+    if (this.degraded && Date.now() < this.nextProbeAt && !this.storage.isHealthy()) {
+      return this.fallback(script, keys, args);
+    }
+    return this.storage.run(script, keys, args).then(
+      (reply) => {
+        if (this.degraded) this.switchTo(false, request);
+        return reply;
+      },
+      () => {
+        this.nextProbeAt = Date.now() + PROBE_INTERVAL_MS;
+        if (!this.degraded) this.switchTo(true, request);
+        return this.fallback(script, keys, args);
+      },
+    );
+  }
+
+  private fallback<R extends ScriptReply>(script: StorageScript<R>, keys: string[], args: string[]): R {
+    if (!this.failOpen) {
+      throw securityException(503, SecurityErrorCode.STORAGE_UNAVAILABLE, Messages.STORAGE_UNAVAILABLE());
+    }
+    return this.insurance.runSync(script, keys, args);
+  }
+
+  private switchTo(degraded: boolean, request: unknown): void {
+    this.degraded = degraded;
+    this.events.emit(
+      degraded
+        ? {
+            type: SecurityEventType.STORAGE_UNAVAILABLE,
+            outcome: 'failure',
+            reason: 'rate_limit_storage_unavailable',
+            request,
+            details: { feature: 'rateLimit', policy: this.failOpen ? 'fail_open_insurance_limiter' : 'fail_closed' },
+          }
+        : {
+            type: SecurityEventType.STORAGE_RECOVERED,
+            outcome: 'info',
+            reason: 'rate_limit_storage_recovered',
+            request,
+            details: { feature: 'rateLimit' },
+          },
+    );
+  }
+}
+
+/**
+ * With the configured `{ type: 'memory' }` store, rate limiting gets a store of its own (same
+ * bound): its keys are as many as the clients, which an attacker controls, and must not evict
+ * other features' entries (revocations, idempotency records) from a shared LRU. A store instance
+ * passed by the user is used as given.
+ */
+function ownMemoryStore(shared: MemorySecurityStorage, options: ResolvedSecurityOptions): MemorySecurityStorage {
+  const config = options.storage;
+  if (!('type' in config) || config.type !== 'memory') return shared;
+  return new MemorySecurityStorage({ maxEntries: config.maxEntries ?? 100_000 });
+}

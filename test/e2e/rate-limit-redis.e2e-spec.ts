@@ -1,0 +1,167 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { Public, SecurityModule, type SecurityEvent, type SecurityModuleOptions } from 'nestjs-rampart';
+import { ADAPTERS, bootApp } from '../utils/app';
+import { redisUrl, uniquePrefix } from '../utils/redis';
+import { spawnRedis, type SpawnedRedis } from '../utils/redis-server';
+
+@Public()
+@Controller('rl')
+class PingController {
+  @Get('ping')
+  ping() {
+    return { ok: true };
+  }
+}
+
+function appModule(options: SecurityModuleOptions) {
+  @Module({ imports: [SecurityModule.forRoot(options)], controllers: [PingController] })
+  class RedisRateLimitModule {}
+  return RedisRateLimitModule;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function timed(url: string, ip?: string): Promise<{ status: number; ms: number }> {
+  const started = Date.now();
+  const res = await fetch(url, ip ? { headers: { 'X-Forwarded-For': ip } } : {});
+  await res.arrayBuffer();
+  return { status: res.status, ms: Date.now() - started };
+}
+
+describe.each(ADAPTERS)('rate limiting on shared Redis (%s)', (adapter) => {
+  it('two instances sharing one Redis admit exactly `limit` requests per window between them', async () => {
+    const options: SecurityModuleOptions = {
+      storage: {
+        type: 'redis',
+        url: redisUrl(),
+        keyPrefix: uniquePrefix(`rl-shared-${adapter}`),
+        commandTimeoutMs: 1_000,
+      },
+      auth: { enabled: false },
+      events: { logger: false },
+      rateLimit: { maxRequests: 25, windowSeconds: 60, escalation: { enabled: false } },
+    };
+    const a = await bootApp(adapter, appModule(options));
+    const b = await bootApp(adapter, appModule(options));
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 120 }, (_, i) => timed(`${i % 2 ? a.url : b.url}/rl/ping`)),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(25);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(95);
+    } finally {
+      await a.app.close();
+      await b.app.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('Redis round trips (%s)', (adapter) => {
+  it('costs one script call per request however many policies apply', async () => {
+    const redis = await spawnRedis();
+    const { app, url } = await bootApp(
+      adapter,
+      appModule({
+        storage: { type: 'redis', url: redis.url, keyPrefix: 'rt:', commandTimeoutMs: 1_000 },
+        auth: { enabled: false },
+        events: { logger: false },
+        rateLimit: {
+          policies: {
+            second: { limit: 1_000, windowSeconds: 1 },
+            minute: { limit: 1_000, windowSeconds: 60 },
+            hour: { limit: 1_000, windowSeconds: 3600 },
+          },
+        },
+      }),
+    );
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    try {
+      await timed(`${url}/rl/ping`); // first call may load the script (NOSCRIPT → EVAL)
+      await admin.config('RESETSTAT');
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${url}/rl/ping`);
+        expect(res.headers.get('ratelimit-policy')).toBe(
+          '"second";q=1000;w=1, "minute";q=1000;w=60, "hour";q=1000;w=3600',
+        );
+      }
+      const stats = await admin.info('commandstats');
+      const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      expect(calls('evalsha')).toBe(10);
+      expect(calls('eval') + calls('mget')).toBe(0);
+      // Redis also counts the commands a script runs: exactly one GET and one SET per policy, all
+      // inside the one EVALSHA (any separate command from the app would add to these).
+      expect([calls('get'), calls('set')]).toEqual([30, 30]);
+    } finally {
+      admin.disconnect();
+      await app.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('rate limiting when Redis goes away (%s)', (adapter) => {
+  let redis: SpawnedRedis;
+  const events: SecurityEvent[] = [];
+  let apps: INestApplication[] = [];
+
+  beforeAll(async () => {
+    redis = await spawnRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    apps = [];
+    await redis.stop();
+  });
+
+  const options = (failOpen: boolean): SecurityModuleOptions => ({
+    storage: { type: 'redis', url: redis.url, keyPrefix: uniquePrefix(`rl-outage-${adapter}`), commandTimeoutMs: 100 },
+    trustProxy: ['loopback'],
+    auth: { enabled: false },
+    events: { logger: false, sinks: [(e) => events.push(e)] },
+    rateLimit: { maxRequests: 4, windowSeconds: 60, failOpen, escalation: { enabled: false } },
+  });
+
+  it('keeps answering under the policy while Redis is down, and restores shared limits when it is back', async () => {
+    const open = await bootApp(adapter, appModule(options(true)));
+    const twin = await bootApp(
+      adapter,
+      appModule({ ...options(true), storage: open.app.get('SECURITY:OPTIONS').storage }),
+    );
+    const closed = await bootApp(adapter, appModule(options(false)));
+    apps.push(open.app, twin.app, closed.app);
+
+    expect((await timed(`${open.url}/rl/ping`, '192.0.2.1')).status).toBe(200);
+    expect((await timed(`${closed.url}/rl/ping`, '192.0.2.1')).status).toBe(200);
+
+    await redis.stop();
+    // failOpen: the in-memory insurance limiter still applies the limit, per instance.
+    const during = [];
+    for (let i = 0; i < 6; i++) during.push(await timed(`${open.url}/rl/ping`, '192.0.2.2'));
+    expect(during.map((r) => r.status)).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(1_000);
+    // failClosed: 503, fast, with the project's error shape.
+    const refused = await fetch(`${closed.url}/rl/ping`, { headers: { 'X-Forwarded-For': '192.0.2.2' } });
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { code: string }).code).toBe('STORAGE_UNAVAILABLE');
+    expect(events.filter((e) => e.type === 'STORAGE_UNAVAILABLE').length).toBeGreaterThanOrEqual(2);
+
+    redis = await spawnRedis(redis.port);
+    // Wait for the clients to reconnect (retry strategy ≤ 1 s) and the probe interval (1 s).
+    const deadline = Date.now() + 8_000;
+    while (Date.now() < deadline && !events.some((e) => e.type === 'STORAGE_RECOVERED')) {
+      await timed(`${open.url}/rl/ping`, '192.0.2.250');
+      await sleep(200);
+    }
+    expect(events.some((e) => e.type === 'STORAGE_RECOVERED')).toBe(true);
+    await timed(`${twin.url}/rl/ping`, '192.0.2.251');
+    // Shared again: both instances draw from one budget of 4.
+    const statuses = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await timed(`${i % 2 ? open.url : twin.url}/rl/ping`, '192.0.2.3')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+    expect((await timed(`${closed.url}/rl/ping`, '192.0.2.3')).status).toBe(200);
+  });
+});
