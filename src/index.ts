@@ -63,6 +63,160 @@ export type { GraphqlOptions } from './core/options/graphql.options';
 export { createGraphqlValidationRules } from './graphql/graphql-limits.rules';
 
 // Authentication
-export { Public } from './auth/public.decorator';
-export { CurrentPrincipal } from './auth/current-principal.decorator';
+export {
+  Public,
+  CurrentPrincipal,
+  Auth,
+  Scopes,
+  AUTH_METHODS_KEY,
+  SCOPES_KEY,
+  AuthenticationGuard,
+  JwtAuthenticator,
+  JwtVerificationError,
+  type JwtFailureReason,
+  JWT_ALGORITHMS,
+  type JwtAlgorithm,
+  JwtVerifier,
+  type JwtClaims,
+  type TokenKind,
+  TokenService,
+  type TokenPair,
+  type TokenSubject,
+  type TokenCallContext,
+  TokenRevocationService,
+  ApiKeyService,
+  ApiKeyVerificationError,
+  type ApiKeyFailureReason,
+  type ApiKeyInfo,
+  type CreateApiKeyInput,
+  type CreatedApiKey,
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  StorageApiKeyStore,
+} from './auth';
+export type {
+  AuthOptions,
+  AuthMethod,
+  JwtOptions,
+  JwtKeyOptions,
+  RemoteJwksOptions,
+  ApiKeyOptions,
+} from './core/options/auth.options';
 // [index:features] one block per feature
+
+// HTTP edge: security headers, HTTPS enforcement, CORS
+export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './core/options/headers.options';
+export { SecurityHeaders, type SecurityHeadersOverride } from './headers/security-headers.decorator';
+export { SECURITY_HEADERS_KEY } from './headers/headers.constants';
+export { SecurityHeadersInterceptor } from './headers/security-headers.interceptor';
+export type { CorsOptions, CorsPolicyOptions } from './core/options/cors.options';
+export { generateCorsPolicy, type CorsPolicyReport, type GenerateCorsPolicyOptions } from './cors/generate-cors-policy';
+
+// Request signing and webhook verification
+export type { SigningOptions, WebhookOptions } from './core/options/signing.options';
+export { Signed } from './signing/signed.decorator';
+export { VerifyWebhook, type VerifyWebhookOptions } from './signing/verify-webhook.decorator';
+export { RequestSignatureGuard } from './signing/request-signature.guard';
+export { WebhookReplayInterceptor } from './signing/webhook-replay.interceptor';
+export { signRequest, type SignRequestInput, type SignedRequestHeaders } from './signing/sign-request';
+export { canonicalRequestString, SIGNATURE_SCHEME, type CanonicalRequestParts } from './signing/canonical-request.util';
+export { signWebhook, type SignWebhookInput, type WebhookScheme } from './signing/webhook-schemes';
+export { SIGNED_KEY, WEBHOOK_KEY } from './signing/signing.constants';
+
+// API deprecation
+export { Deprecated, type DeprecatedOptions } from './deprecation/deprecated.decorator';
+export { DeprecationInterceptor } from './deprecation/deprecation.interceptor';
+export { DEPRECATED_KEY } from './deprecation/deprecation.constants';
+
+// Authorization (roles, permissions, ownership, policies)
+export {
+  ROLES_KEY,
+  PERMISSIONS_KEY,
+  OWNS_KEY,
+  POLICIES_KEY,
+  SECURITY_RESOURCE_KEY,
+  type MatchMode,
+  type AccessRequirement,
+  type OwnsRule,
+  type PolicyRule,
+} from './authz/authorization.constants';
+export { Roles, Permissions } from './authz/roles.decorator';
+export { Owns, type OwnsOptions } from './authz/owns.decorator';
+export { Policy, type PolicyOptions } from './authz/policy.decorator';
+export { SecurityResource } from './authz/security-resource.decorator';
+export { LoadedResource } from './authz/loaded-resource.decorator';
+export { AuthorizationService, type OwnerFilterOptions } from './authz/authorization.service';
+export { RolesGuard } from './authz/roles.guard';
+export { OwnershipGuard } from './authz/ownership.guard';
+export type {
+  AuthorizationDenial,
+  AuthorizationExceptionFactory,
+  AuthorizationOptions,
+  AuthorizationPolicy,
+  OwnershipOptions,
+  PolicyContext,
+  ResourceLoadContext,
+  ResourceLoader,
+  RoleDefinition,
+} from './core/options/authorization.options';
+
+// Response filtering
+export {
+  SERIALIZE_KEY,
+  ALLOW_SENSITIVE_FIELDS_KEY,
+  type SerializeOptions,
+  type SerializeMetadata,
+} from './filtering/filtering.constants';
+export { Serialize } from './filtering/serialize.decorator';
+export { AllowSensitiveFields } from './filtering/allow-sensitive-fields.decorator';
+export { ResponseFilterInterceptor } from './filtering/response-filter.interceptor';
+export { DEFAULT_SENSITIVE_FIELDS, type ResponseFilteringOptions } from './core/options/response-filtering.options';
+
+// Idempotency
+export type {
+  IdempotencyAnonymousPolicy,
+  IdempotencyOptions,
+  IdempotencyRefusal,
+  IdempotencyScope,
+  IdempotentRouteOptions,
+} from './core/options/idempotency.options';
+export { Idempotent } from './idempotency/idempotent.decorator';
+export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+export { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency/idempotency.constants';
+
+// Validation hardening
+export type {
+  PaginationOptions,
+  ValidationExceptionFactory,
+  ValidationIssue,
+  ValidationOptions,
+} from './core/options/validation.options';
+export { SecurityValidationPipe } from './validation/security-validation.pipe';
+export { PaginationPipe, type Pagination } from './validation/pagination.pipe';
+export { UploadValidationPipe, type UploadRules, type UploadedFileLike } from './validation/upload-validation.pipe';
+
+// Rate limiting
+export type {
+  LoginRateLimitOptions,
+  RateLimitEscalationOptions,
+  RateLimitOptions,
+  RateLimitPolicy,
+} from './core/options/rate-limit.options';
+export {
+  LoginRateLimit,
+  RateLimit,
+  SkipRateLimit,
+  type LoginRateLimitRouteOptions,
+} from './throttling/rate-limit.decorator';
+export { LOGIN_RATE_LIMIT_KEY, RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY } from './throttling/rate-limit.constants';
+export { RateLimiterService } from './throttling/rate-limiter.service';
+export { RateLimitBaseGuard } from './throttling/rate-limit-base.guard';
+export { RateLimitGuard } from './throttling/rate-limit.guard';
+export { ANONYMOUS_TIER, AUTHENTICATED_TIER, PrincipalRateLimitGuard } from './throttling/principal-rate-limit.guard';
+export { LoginRateLimitInterceptor } from './throttling/login-rate-limit.interceptor';
+export {
+  MemoryThrottlerStorage,
+  type MemoryThrottlerStorageOptions,
+  type ThrottlerStorageRecord,
+} from './storage/memory/memory-throttler.storage';
+export { RedisThrottlerStorage, type RedisThrottlerStorageOptions } from './storage/redis/redis-throttler.storage';

@@ -9,6 +9,12 @@ import { SecurityStorage } from './storage/security-storage.interface';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './security.module-definition';
 import { createSecurityProviders } from './security.providers';
 // [module:imports]
+import { ApiKeyService } from './auth/api-key/api-key.service';
+import { JwtAuthenticator } from './auth/jwt/jwt-authenticator.service';
+import { TokenRevocationService } from './auth/tokens/token-revocation.service';
+import { TokenService } from './auth/tokens/token.service';
+import { RateLimiterService } from './throttling/rate-limiter.service';
+import { AuthorizationService } from './authz/authorization.service';
 
 /**
  * One import that puts every route of the app behind an ordered, fail-closed security pipeline.
@@ -41,6 +47,12 @@ export class SecurityModule extends ConfigurableModuleClass implements NestModul
         SecurityStorage,
         SecurityEvents,
         // [module:exports]
+        TokenService,
+        TokenRevocationService,
+        ApiKeyService,
+        JwtAuthenticator,
+        RateLimiterService,
+        AuthorizationService,
       ],
     };
   }

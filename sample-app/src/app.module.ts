@@ -1,9 +1,21 @@
 import { Module } from '@nestjs/common';
 import { SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
+import { AuthController } from './auth/auth.controller';
+import { sampleAuthOptions } from './auth/auth.options';
 import { HealthController } from './health/health.controller';
+import { sampleRateLimitOptions } from './rate-limit/rate-limit.options';
+import { sampleCorsOptions, sampleHeadersOptions, sampleSigningOptions } from './edge/edge.options';
+import { PartnerController } from './partner/partner.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 import { DocumentsService } from './documents/documents.service';
 import { PaymentsService } from './payments/payments.service';
+import { PaymentsController } from './payments/payments.controller';
+import { sampleIdempotencyOptions, sampleValidationOptions } from './payments/payments.options';
 import { UsersService } from './users/users.service';
+import { AdminController } from './admin/admin.controller';
+import { DocumentLoader } from './documents/document.loader';
+import { DocumentsController } from './documents/documents.controller';
+import { sampleAuthorizationOptions, sampleResponseFilteringOptions } from './documents/documents.authorization';
 
 /**
  * The sample app's security configuration. Everything comes from the environment:
@@ -16,6 +28,15 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
       : { type: 'memory' },
     trustProxy: ['loopback'],
     // [sample:options]
+    auth: sampleAuthOptions(env),
+    idempotency: sampleIdempotencyOptions,
+    validation: sampleValidationOptions,
+    rateLimit: sampleRateLimitOptions(env),
+    headers: sampleHeadersOptions(env),
+    cors: sampleCorsOptions(env),
+    signing: sampleSigningOptions(env),
+    authorization: sampleAuthorizationOptions,
+    responseFiltering: sampleResponseFilteringOptions,
   };
 }
 
@@ -24,7 +45,13 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
   controllers: [
     HealthController,
     // [sample:controllers]
+    PartnerController,
+    WebhooksController,
+    AuthController,
+    PaymentsController,
+    DocumentsController,
+    AdminController,
   ],
-  providers: [UsersService, DocumentsService, PaymentsService],
+  providers: [UsersService, DocumentsService, PaymentsService, DocumentLoader],
 })
 export class AppModule {}
