@@ -27,11 +27,16 @@ export function editDistance(a: string, b: string): number {
 /** The closest allowed name to `name`, if it is close enough to be a typo. */
 export function closest(name: string, allowed: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
-  // An abbreviation ("prod") or a longer spelling ("rateLimits") is the likeliest intent.
-  const prefixed = allowed.find(
-    (a) => lower.length >= 3 && (a.toLowerCase().startsWith(lower) || lower.startsWith(a.toLowerCase())),
-  );
-  if (prefixed) return prefixed;
+  // An abbreviation ("prod", "rate") or a longer spelling ("rateLimits") is the likeliest intent,
+  // ahead of any small edit distance: first the shortest name the typo abbreviates, then the
+  // longest name the typo extends ("authorizations" → authorization, not auth).
+  if (lower.length >= 3) {
+    const byLength = [...allowed].sort((a, b) => a.length - b.length);
+    const abbreviated = byLength.find((a) => a.toLowerCase().startsWith(lower));
+    if (abbreviated) return abbreviated;
+    const extended = byLength.reverse().find((a) => lower.startsWith(a.toLowerCase()));
+    if (extended) return extended;
+  }
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of allowed) {
