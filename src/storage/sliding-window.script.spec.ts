@@ -86,6 +86,54 @@ describe('SLIDING_WINDOW script (memory, controlled clock)', () => {
     expect(field(afterDecay, 0, SW.RETRY)).toBe(1_000);
   });
 
+  it('escalates even when the client keeps hammering during its block (one strike per block)', () => {
+    const args = argv([[1, 1_000, 1_500, 0]], [1, 5, 30], 60_000);
+    run(['k'], args);
+    expect(field(run(['k'], args), 0, SW.RETRY)).toBe(1_500); // strike 1: 1.5 s, into the next window
+    for (let t = 0; t < 5; t++) {
+      now += 250; // hits all through the block, two of them in the next window
+      expect(run(['k'], args)[0]).toBe(0);
+    }
+    now += 250; // the block is over and the client is still over the limit
+    const second = run(['k'], args);
+    expect(field(second, 0, SW.STRIKES)).toBe(2);
+    expect(field(second, 0, SW.RETRY)).toBe(7_500);
+    now += 7_500;
+    run(['k'], args);
+    expect(field(run(['k'], args), 0, SW.RETRY)).toBe(45_000);
+  });
+
+  it('reports remaining 0 while blocked, even once the window estimate has room again', () => {
+    const args = argv([[5, 1_000, 10_000, 0]]);
+    for (let i = 0; i < 6; i++) run(['k'], args); // 5 admitted, the 6th blocks for 10 s
+    now += 3_000; // two windows later the estimate is 0, but the block holds
+    const during = run(['k'], args);
+    expect(during[0]).toBe(0);
+    expect(field(during, 0, SW.REMAINING)).toBe(0);
+    expect(field(during, 0, SW.RESET)).toBe(7_000);
+  });
+
+  it("starts each policy's rejection episode on its own rejections, not on hits another policy rejected", () => {
+    const args = argv([
+      [1, 1_000, 0, 0],
+      [3, 3_600_000, 0, 0],
+    ]);
+    const keys = ['second', 'hour'];
+    expect(run(keys, args)[0]).toBe(1);
+    const bySecond = run(keys, args);
+    expect([field(bySecond, 0, SW.FIRST), field(bySecond, 1, SW.REJECTED)]).toEqual([1, 0]);
+    now += 2_000;
+    expect(run(keys, args)[0]).toBe(1);
+    now += 2_000;
+    expect(run(keys, args)[0]).toBe(1);
+    now += 2_000;
+    const byHour = run(keys, args);
+    expect([field(byHour, 0, SW.REJECTED), field(byHour, 1, SW.REJECTED), field(byHour, 1, SW.FIRST)]).toEqual([
+      0, 1, 1,
+    ]);
+    expect(field(byHour, 1, SW.STRIKES)).toBe(1);
+  });
+
   it('admits a request only when every policy admits it, and counts it in all of them', () => {
     const args = argv([
       [5, 60_000, 0, 0],

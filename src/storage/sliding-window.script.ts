@@ -20,18 +20,21 @@ import type { MemoryScriptOps, StorageScript } from './security-storage.interfac
  * policy rejects and the client is not already blocked, a block is imposed: `blockMs` (0 = no
  * penalty box, the client may retry as soon as the estimate allows), or, with escalation, the base
  * block (`blockMs`, or the window when 0) times the multiplier for the client's strike count (one
- * strike per window in which it exceeded the limit; strikes are forgotten `decayMs` after the last
- * block ends). Hits during a block neither count nor extend it.
+ * strike per block imposed, however long the client kept hammering during the previous one;
+ * strikes are forgotten `decayMs` after the last block ends). Hits during a block neither count
+ * nor extend it. Remaining is reported as 0 by a policy that rejects (blocked or over the limit).
  *
  * Stored value per key: `windowIndex,cur,prev,blockedUntil,strikes,strikesUntil,rejected`, the two
- * times in ms relative to the window start (0 = none), so every field is a small integer.
+ * times in ms relative to the window start (0 = none), so every field is a small integer;
+ * `rejected` counts the hits THIS policy rejected in the window (for burst detection).
  *
  * ARGV: `cost, nMultipliers, decayMs, ...multipliers`, then per key (in KEYS order)
  * `limit, windowMs, blockMs, burstThreshold` (0 = no burst detection).
  *
  * Reply: `[admitted, ...perKey]` with 8 integers per key:
  * `totalHits, remaining, resetMs, retryMs, rejectedByThis, strikes, burstDetected, firstRejection`
- * (`firstRejection` is 1 for the first rejected hit of a window, so callers can log once per episode).
+ * (`firstRejection` is 1 when this hit started a rejection episode: it imposed a block, or, with no
+ * penalty box, it is the policy's first rejection of the window; callers log once per episode).
  *
  * @internal
  */
@@ -92,50 +95,52 @@ for i = 1, n do
   local retry = 0
   local burst = 0
   local reset = ws + win - now
+  local first = 0
   if admitted == 1 then
     cur = cur + cost
-  else
+  elseif rejected == 1 then
     local before = cur + rej
     rej = rej + cost
     if burstAt > 0 and before < burstAt and cur + rej >= burstAt then burst = 1 end
-    if rejected == 1 then
-      if bu > now then
-        retry = bu - now
-      else
-        local strike = (rej == cost)
-        if strike then sk = sk + 1 end
-        local dur = blk
-        if nm > 0 then
-          local bb = blk
-          if bb <= 0 then bb = win end
-          local k = sk
-          if k < 1 then k = 1 end
-          if k > nm then k = nm end
-          dur = math.floor(bb * tonumber(ARGV[3 + k]))
-        end
-        if dur > 0 then
-          bu = now + dur
-          retry = dur
-        else
-          local need = limit - cost
-          if need < 0 then
-            retry = win
-          elseif cur <= need then
-            retry = math.ceil(win - e - (need - cur) * win / prev)
-          else
-            retry = (win - e) + math.ceil(win - need * win / cur)
-          end
-        end
-        if strike then su = math.max(bu, now) + decay end
+    if bu > now then
+      retry = bu - now
+    else
+      -- A new block (or, without one, the first rejection of the window) is one strike.
+      if nm > 0 or blk > 0 or rej == cost then
+        sk = sk + 1
+        first = 1
       end
-      if retry < 1 then retry = 1 end
-      reset = retry
+      local dur = blk
+      if nm > 0 then
+        local bb = blk
+        if bb <= 0 then bb = win end
+        local k = sk
+        if k < 1 then k = 1 end
+        if k > nm then k = nm end
+        dur = math.floor(bb * tonumber(ARGV[3 + k]))
+      end
+      if dur > 0 then
+        bu = now + dur
+        retry = dur
+      else
+        local need = limit - cost
+        if need < 0 then
+          retry = win
+        elseif cur <= need then
+          retry = math.ceil(win - e - (need - cur) * win / prev)
+        else
+          retry = (win - e) + math.ceil(win - need * win / cur)
+        end
+      end
+      if first == 1 then su = math.max(bu, now) + decay end
     end
+    if retry < 1 then retry = 1 end
+    reset = retry
   end
   local remaining = limit - est
   if admitted == 1 then remaining = remaining - cost end
   remaining = math.floor(remaining)
-  if remaining < 0 then remaining = 0 end
+  if remaining < 0 or rejected == 1 then remaining = 0 end
   local keep = ws + 2 * win
   if bu > keep then keep = bu end
   if sk > 0 and su > keep then keep = su end
@@ -143,8 +148,6 @@ for i = 1, n do
   if bu > ws then bur = bu - ws end
   if su > ws then sur = su - ws end
   redis.call('SET', KEYS[i], string.format('%d,%d,%d,%d,%d,%d,%d', ws / win, cur, prev, bur, sk, sur, rej), 'PX', keep - now)
-  local first = 0
-  if admitted == 0 and rej == cost then first = 1 end
   local o = 1 + (i - 1) * 8
   out[o + 1], out[o + 2], out[o + 3], out[o + 4] = math.ceil(est + cost), remaining, reset, retry
   out[o + 5], out[o + 6], out[o + 7], out[o + 8] = rejected, sk, burst, first
@@ -261,23 +264,27 @@ function slidingWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[
     const b = i * F;
     let retry = 0;
     let burst = 0;
+    let first = 0;
     let reset = S[b + WS] + S[b + WIN] - now;
     if (admitted === 1) {
       S[b + CUR] += cost;
-    } else {
+    } else if (S[b + REJECTED] === 1) {
       const before = S[b + CUR] + S[b + REJ];
       S[b + REJ] += cost;
       if (S[b + BURST] > 0 && before < S[b + BURST] && S[b + CUR] + S[b + REJ] >= S[b + BURST]) burst = 1;
-      if (S[b + REJECTED] === 1) {
-        retry = S[b + BU] > now ? S[b + BU] - now : imposeBlock(S, b, now, cost, nm, decay, args);
-        if (retry < 1) retry = 1;
-        reset = retry;
+      if (S[b + BU] > now) retry = S[b + BU] - now;
+      else {
+        // A new block (or, without one, the first rejection of the window) is one strike.
+        first = nm > 0 || S[b + BLK] > 0 || S[b + REJ] === cost ? 1 : 0;
+        retry = imposeBlock(S, b, now, cost, nm, decay, args, first === 1);
       }
+      if (retry < 1) retry = 1;
+      reset = retry;
     }
     const est = S[b + EST];
     const hits = Math.ceil(est + cost);
     let remaining = Math.floor(S[b + LIMIT] - est - (admitted === 1 ? cost : 0));
-    if (remaining < 0) remaining = 0;
+    if (remaining < 0 || S[b + REJECTED] === 1) remaining = 0;
     const ws = S[b + WS];
     const bu = S[b + BU];
     const sk = S[b + SK];
@@ -305,7 +312,7 @@ function slidingWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[
     out[o + 4] = S[b + REJECTED];
     out[o + 5] = sk;
     out[o + 6] = burst;
-    out[o + 7] = admitted === 0 && S[b + REJ] === cost ? 1 : 0;
+    out[o + 7] = first;
   }
   return out;
 }
@@ -319,8 +326,8 @@ function imposeBlock(
   nm: number,
   decay: number,
   args: string[],
+  strike: boolean,
 ): number {
-  const strike = S[b + REJ] === cost;
   if (strike) S[b + SK] += 1;
   let dur = S[b + BLK];
   const win = S[b + WIN];
