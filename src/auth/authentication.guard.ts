@@ -53,10 +53,18 @@ function readCookie(req: HttpRequestLike, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name)
-      return decodeURIComponent(part.slice(eq + 1).trim()) || undefined;
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeCookie(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+/** A malformed percent-encoding (`%E0%A4%A`) is a bad credential, never a 500 on every route. */
+function decodeCookie(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value) || undefined;
+  } catch {
+    return value || undefined;
+  }
 }
 
 /**

@@ -319,6 +319,15 @@ describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
     ['ES256 (local JWKS)', () => forge({ alg: 'ES256', kid: 'es1' }, claims(), ecSigner(es.privateKey))],
     ['EdDSA (JWK)', () => forge({ alg: 'EdDSA', kid: 'ed1' }, claims(), edSigner(ed.privateKey))],
     ['at+jwt typ', () => hs(claims(), { typ: 'at+jwt' })],
+    [
+      'an x5t thumbprint beside kid (Microsoft Entra ID tokens carry one)',
+      () =>
+        forge(
+          { alg: 'RS256', typ: 'JWT', kid: 'rs1', x5t: 'nOo3ZDrODXEK1jKWhXslHR_KXEg', 'x5t#S256': 'x' },
+          claims(),
+          rsaSigner(rs.privateKey),
+        ),
+    ],
     ['exp within the 30 s clock tolerance', () => hs(claims({ exp: now() - 10 }))],
   ])('accepts %s and exposes the principal', async (_name, make) => {
     const res = await call('/auth-e2e/me', { token: make() });
@@ -337,6 +346,14 @@ describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
   it('reads the cookie only because it is configured', async () => {
     const res = await call('/auth-e2e/me', { headers: { Cookie: `other=1; access_token=${hs()}` } });
     expect(res.status).toBe(200);
+  });
+
+  it('treats a malformed percent-encoded cookie as a bad credential, never a 500', async () => {
+    const cookie = { Cookie: 'access_token=%E0%A4%A' };
+    const res = await call('/auth-e2e/me', { headers: cookie });
+    expect(res.status).toBe(401);
+    expect(res.reason).toBe('malformed');
+    expect((await call('/auth-e2e/public', { headers: cookie })).status).toBe(200);
   });
 
   it('public routes attach a valid principal and ignore absent or invalid credentials', async () => {
@@ -407,6 +424,21 @@ describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
       expect(retry.status).toBe(201);
       expect((await call('/auth-e2e/refresh', { body: { refreshToken: r0.refreshToken } })).status).toBe(401);
       expect(events.some((e) => e.type === 'REFRESH_REUSE_DETECTED' && e.principalId === 'dave')).toBe(true);
+    });
+
+    it('a grace retry does not retire the token the first caller got (two tabs keep the session)', async () => {
+      const r0 = await login('tabs');
+      const tab1 = await call('/auth-e2e/refresh', { body: { refreshToken: r0.refreshToken } });
+      const tab2 = await call('/auth-e2e/refresh', { body: { refreshToken: r0.refreshToken } });
+      expect([tab1.status, tab2.status]).toEqual([201, 201]);
+      // Tab 1 refreshes again later with the token it got: still the family's current token.
+      const next = await call('/auth-e2e/refresh', {
+        body: { refreshToken: (tab1.body as unknown as TokenPair).refreshToken },
+      });
+      expect(next.status).toBe(201);
+      expect(events.some((e) => e.type === 'REFRESH_REUSE_DETECTED' && e.principalId === 'tabs')).toBe(false);
+      const me = await call('/auth-e2e/me', { token: (next.body as unknown as TokenPair).accessToken });
+      expect(me.status).toBe(200);
     });
 
     it('logout revokes the access token and the session', async () => {

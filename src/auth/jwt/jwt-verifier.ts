@@ -34,8 +34,12 @@ interface Decoded {
 const MAX_TOKEN_LENGTH = 16_384;
 const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const KID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-/** Header members that carry or point at key material: never trusted (RFC 8725 §2, OWASP). */
-const EMBEDDED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256'];
+/**
+ * Header members that carry or point at key material: never trusted (RFC 8725 §2, OWASP). The
+ * `x5t` / `x5t#S256` thumbprints are not keys (only hints for picking one; Microsoft Entra ID
+ * puts `x5t` in every token) and are simply ignored: the key comes from `kid` and our key set.
+ */
+const EMBEDDED_KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'];
 
 /**
  * Whether a JSON object text repeats a top-level member name. JSON.parse keeps the last one while

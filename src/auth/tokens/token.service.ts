@@ -80,7 +80,8 @@ function newId(): string {
  * Each login starts a refresh *family* (`sid`). Refreshing with the family's current token
  * returns a new pair and retires it (atomic compare-and-set, so two concurrent refreshes with one
  * token have exactly one winner). Within `refreshGraceSec` the immediately previous token may be
- * retried once (concurrent tabs). Any other retired token revokes the whole family, access tokens
+ * retried once (concurrent tabs): the retry gets a pair carrying the family's current refresh token,
+ * so the winner's token stays valid. Any other retired token revokes the whole family, access tokens
  * included (`REFRESH_REUSE_DETECTED`). Rotation never extends the family's absolute lifetime.
  *
  * @publicApi
@@ -230,8 +231,10 @@ export class TokenService {
       return { ...family, previous: jti, current: newId(), rotatedAt: nowMs, graceUsed: false };
     const grace = this.jwt.refreshGraceSec * 1000;
     const inGrace = grace > 0 && family.rotatedAt !== undefined && nowMs - family.rotatedAt <= grace;
-    if (family.previous === jti && inGrace && !family.graceUsed)
-      return { ...family, current: newId(), graceUsed: true };
+    // A grace retry gets the family's CURRENT refresh token again (same jti), not a new one: the
+    // caller that rotated first (the other tab) keeps a token that still works. Rotating here would
+    // retire that token, and its next refresh would be taken for reuse and end the session.
+    if (family.previous === jti && inGrace && !family.graceUsed) return { ...family, graceUsed: true };
     return undefined;
   }
 
