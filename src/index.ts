@@ -108,7 +108,7 @@ export type {
 export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './core/options/headers.options';
 export { SecurityHeaders, type SecurityHeadersOverride } from './headers/security-headers.decorator';
 export { SECURITY_HEADERS_KEY } from './headers/headers.constants';
-export { SecurityHeadersInterceptor } from './headers/security-headers.interceptor';
+export { SecurityHeadersGuard } from './headers/security-headers.guard';
 export type { CorsOptions, CorsPolicyOptions } from './core/options/cors.options';
 export { generateCorsPolicy, type CorsPolicyReport, type GenerateCorsPolicyOptions } from './cors/generate-cors-policy';
 
@@ -125,7 +125,7 @@ export { SIGNED_KEY, WEBHOOK_KEY } from './signing/signing.constants';
 
 // API deprecation
 export { Deprecated, type DeprecatedOptions } from './deprecation/deprecated.decorator';
-export { DeprecationInterceptor } from './deprecation/deprecation.interceptor';
+export { DeprecationGuard } from './deprecation/deprecation.guard';
 export { DEPRECATED_KEY } from './deprecation/deprecation.constants';
 
 // Authorization (roles, permissions, ownership, policies)

@@ -1,3 +1,3 @@
 export { DEPRECATED_KEY } from './deprecation.constants';
 export { Deprecated, type DeprecatedOptions } from './deprecated.decorator';
-export { DeprecationInterceptor } from './deprecation.interceptor';
+export { DeprecationGuard } from './deprecation.guard';

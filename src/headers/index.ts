@@ -1,5 +1,5 @@
 export { SECURITY_HEADERS_KEY } from './headers.constants';
 export { SecurityHeaders, type SecurityHeadersOverride } from './security-headers.decorator';
-export { SecurityHeadersInterceptor } from './security-headers.interceptor';
+export { SecurityHeadersGuard } from './security-headers.guard';
 export { SecurityHeadersEdge } from './security-headers.edge';
 export { HttpsEnforcementEdge } from './https-enforcement.edge';

@@ -14,7 +14,7 @@ export type SecurityHeadersOverride = Readonly<Record<string, string | false>>;
  * Overrides the security-header preset for one route or a whole controller (the handler's
  * metadata wins over the controller's). Names and values are checked when the class is defined
  * (at boot): a line break or an invalid name throws a `SecurityConfigError`. Applied by
- * `SecurityHeadersInterceptor`, so it has no effect when `headers.enabled` is false.
+ * `SecurityHeadersGuard`, so it has no effect when `headers.enabled` is false.
  *
  * @example
  * ```ts

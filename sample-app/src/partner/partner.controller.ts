@@ -1,11 +1,12 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
-import { Deprecated, Public, Signed } from 'nestjs-rampart';
+import { Deprecated, Public, SecurityHeaders, Signed } from 'nestjs-rampart';
 
 /**
  * Server-to-server partner API. `POST /partner/transfers` requires an HMAC signature
  * (`signRequest()` on the client; keys from `SIGNING_KEYS`); everything under
  * `/partner/internal/` does too, through `signing.paths`. `GET /partner/v1/balance` is
- * deprecated and answers 410 after its sunset.
+ * deprecated and answers 410 after its sunset; it also shows a per-route override of the header
+ * preset (`@SecurityHeaders()`): clients may cache the balance privately for 30 s.
  */
 @Public()
 @Controller('partner')
@@ -26,6 +27,7 @@ export class PartnerController {
     sunset: '2027-06-30T00:00:00Z',
     link: 'https://github.com/nestjs-rampart/nestjs-rampart#api-deprecation',
   })
+  @SecurityHeaders({ 'Cache-Control': 'private, max-age=30' })
   @Get('v1/balance')
   balanceV1(): { balance: number; currency: string } {
     return { balance: 100, currency: 'EUR' };

@@ -1,6 +1,5 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Observable } from 'rxjs';
 import { getResponse } from '../core/context/get-request';
 import { removeResponseHeader, setResponseHeader } from '../core/context/response.util';
 import { SECURITY_HEADERS_KEY } from './headers.constants';
@@ -18,22 +17,26 @@ const NONE: HeaderPlan = { set: [], remove: [] };
  * Applies `@SecurityHeaders()` overrides on top of the preset the edge wrote. The plan of each
  * handler is compiled once and cached; routes without overrides cost one map read.
  *
+ * A guard that never refuses, registered after the access-control guards: it runs exactly where
+ * an interceptor would (after every guard admitted the request, before the handler), without
+ * making Nest wrap every handler in an RxJS chain.
+ *
  * @publicApi
  */
 @Injectable()
-export class SecurityHeadersInterceptor implements NestInterceptor {
+export class SecurityHeadersGuard implements CanActivate {
   private readonly plans = new Map<object, HeaderPlan>();
 
   constructor(private readonly reflector: Reflector) {}
 
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(ctx: ExecutionContext): true {
     const plan = this.planFor(ctx);
     if (plan !== NONE) {
       const res = getResponse(ctx);
       for (const name of plan.remove) removeResponseHeader(res, name);
       for (const [name, value] of plan.set) setResponseHeader(res, name, value);
     }
-    return next.handle();
+    return true;
   }
 
   private planFor(ctx: ExecutionContext): HeaderPlan {

@@ -1,6 +1,5 @@
-import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Observable } from 'rxjs';
 import { getRequest, getResponse } from '../core/context/get-request';
 import { setResponseHeader } from '../core/context/response.util';
 import { SecurityErrorCode } from '../core/errors/error-codes';
@@ -25,11 +24,16 @@ interface DeprecationPlan {
  * and reports every call as a `DEPRECATED_ROUTE_CALLED` event. Header strings are computed once
  * per handler; routes without the decorator cost one map read.
  *
+ * Registered as the last guard (after authentication and authorization, so the event carries the
+ * principal and a retired route answers 410 only to callers allowed to call it). A guard rather
+ * than an interceptor: everything it does happens before the handler, and a global interceptor
+ * would make Nest wrap every handler of the app in an RxJS chain.
+ *
  * @throws {GoneException} the route's sunset date has passed
  * @publicApi
  */
 @Injectable()
-export class DeprecationInterceptor implements NestInterceptor {
+export class DeprecationGuard implements CanActivate {
   private readonly plans = new Map<object, DeprecationPlan | null>();
 
   constructor(
@@ -37,9 +41,9 @@ export class DeprecationInterceptor implements NestInterceptor {
     private readonly events: SecurityEvents,
   ) {}
 
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(ctx: ExecutionContext): true {
     const plan = this.planFor(ctx);
-    if (!plan) return next.handle();
+    if (!plan) return true;
     const res = getResponse(ctx);
     setResponseHeader(res, 'Deprecation', plan.deprecation);
     setResponseHeader(res, 'Sunset', plan.sunset);
@@ -53,7 +57,7 @@ export class DeprecationInterceptor implements NestInterceptor {
       details: { route: plan.route, sunset: plan.sunsetIso },
     });
     if (gone) throw securityException(410, SecurityErrorCode.GONE, 'This endpoint has been retired');
-    return next.handle();
+    return true;
   }
 
   /** Hook: the current time in ms. */

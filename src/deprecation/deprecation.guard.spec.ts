@@ -1,11 +1,10 @@
-import type { CallHandler, ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { lastValueFrom, of } from 'rxjs';
 import type { SecurityEventInput } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import { Deprecated } from './deprecated.decorator';
-import { DeprecationInterceptor } from './deprecation.interceptor';
+import { DeprecationGuard } from './deprecation.guard';
 import { DEPRECATED_KEY } from './deprecation.constants';
 
 @Deprecated({ since: '2026-01-01T00:00:00Z', sunset: '2026-07-01T00:00:00Z' })
@@ -16,7 +15,7 @@ class LegacyController {
   detail() {}
 }
 
-class Clocked extends DeprecationInterceptor {
+class Clocked extends DeprecationGuard {
   at = 0;
   protected override now(): number {
     return this.at;
@@ -26,10 +25,10 @@ class Clocked extends DeprecationInterceptor {
 function run(handler: 'list' | 'detail', at: string) {
   const headers: Record<string, string> = {};
   const emitted: SecurityEventInput[] = [];
-  const interceptor = new Clocked(new Reflector(), {
+  const guard = new Clocked(new Reflector(), {
     emit: (e: SecurityEventInput) => emitted.push(e),
   } as unknown as SecurityEvents);
-  interceptor.at = Date.parse(at);
+  guard.at = Date.parse(at);
   const res = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
   const ctx = {
     getHandler: () => LegacyController.prototype[handler],
@@ -37,14 +36,13 @@ function run(handler: 'list' | 'detail', at: string) {
     getType: () => 'http',
     switchToHttp: () => ({ getRequest: () => ({ headers: {} }), getResponse: () => res }),
   } as unknown as ExecutionContext;
-  const next: CallHandler = { handle: () => of('body') };
-  return { call: () => lastValueFrom(interceptor.intercept(ctx, next)), headers, emitted };
+  return { call: () => guard.canActivate(ctx), headers, emitted };
 }
 
-describe('DeprecationInterceptor', () => {
-  it('uses the controller metadata and passes the response through before the sunset', async () => {
+describe('DeprecationGuard', () => {
+  it('uses the controller metadata and lets the request through before the sunset', () => {
     const r = run('list', '2026-05-01T00:00:00Z');
-    await expect(r.call()).resolves.toBe('body');
+    expect(r.call()).toBe(true);
     expect(r.headers).toEqual({ deprecation: '@1767225600', sunset: 'Wed, 01 Jul 2026 00:00:00 GMT' });
     expect(r.emitted[0]).toMatchObject({
       type: 'DEPRECATED_ROUTE_CALLED',
