@@ -1,5 +1,14 @@
-import type { ResolvedRateLimitOptions, ResolvedRateLimitPolicy } from '../core/options/rate-limit.options';
+import type { Reflector } from '@nestjs/core';
+import {
+  resolveRateLimitPolicy,
+  type ResolvedRateLimitOptions,
+  type ResolvedRateLimitPolicy,
+} from '../core/options/rate-limit.options';
 import { SW, SW_FIELDS } from '../storage/sliding-window.script';
+import { RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY, THROTTLER_METADATA } from './rate-limit.constants';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Handler = Function;
 
 /**
  * The policies one guard evaluates for one route, compiled once: script arguments, key suffixes
@@ -97,4 +106,89 @@ export function readDecision(set: PolicySet, reply: readonly number[]): Decision
     burst,
     strikes,
   };
+}
+
+/**
+ * A route's rate-limit metadata, read once per handler: `@SkipRateLimit()` / `@SkipThrottle()`,
+ * `@RateLimit()` policies and `@Throttle()` overrides (the handler's wins over the controller's).
+ *
+ * @internal
+ */
+export class RouteRateLimits {
+  /** `@SkipRateLimit()` without names: nothing applies. */
+  readonly skipAll: boolean;
+  /** `@RateLimit()` policies of the route. */
+  readonly own: readonly ResolvedRateLimitPolicy[];
+  /** Key scope of the route's own budgets. */
+  readonly scope: string;
+  private readonly skipNames: readonly string[];
+  private readonly targets: Handler[];
+
+  constructor(
+    private readonly reflector: Reflector,
+    handler: Handler,
+    cls: Handler,
+  ) {
+    this.targets = [handler, cls];
+    const skip = reflector.getAllAndOverride<true | string[] | undefined>(SKIP_RATE_LIMIT_KEY, this.targets);
+    this.skipAll = skip === true;
+    this.skipNames = Array.isArray(skip) ? skip : [];
+    this.own = reflector.getAllAndOverride<ResolvedRateLimitPolicy[] | undefined>(RATE_LIMIT_KEY, this.targets) ?? [];
+    this.scope = `r:${cls.name}.${handler.name}`;
+  }
+
+  /** Whether `name` (a policy, a tier, or a `tier.policy`) is skipped by either decorator. */
+  isSkipped(name: string): boolean {
+    return (
+      this.skipAll ||
+      this.skipNames.includes(name) ||
+      this.reflector.getAllAndOverride<boolean | undefined>(THROTTLER_METADATA.SKIP + name, this.targets) === true
+    );
+  }
+
+  /**
+   * The policies one layer evaluates on this route: each of `defaults` (shared budget, `sharedScope`)
+   * unless skipped, replaced by a same-named `@RateLimit()` / `@Throttle()` one (the route's own
+   * budget), plus `@RateLimit()` policies that `isExtra` claims (new names, route budget).
+   */
+  entries(
+    defaults: readonly ResolvedRateLimitPolicy[],
+    sharedScope: string,
+    isExtra: (name: string) => boolean,
+  ): Array<{ policy: ResolvedRateLimitPolicy; scope: string }> {
+    const entries: Array<{ policy: ResolvedRateLimitPolicy; scope: string }> = [];
+    if (this.skipAll) return entries;
+    for (const policy of defaults) {
+      if (this.isSkipped(policy.name)) continue;
+      const override = this.own.find((p) => p.name === policy.name) ?? this.throttleOverride(policy);
+      entries.push(override ? { policy: override, scope: this.scope } : { policy, scope: sharedScope });
+    }
+    for (const policy of this.own) {
+      if (isExtra(policy.name) && !defaults.some((p) => p.name === policy.name) && !this.isSkipped(policy.name)) {
+        entries.push({ policy, scope: this.scope });
+      }
+    }
+    return entries;
+  }
+
+  /** `@Throttle({ name: { limit, ttl, blockDuration } })` (ms) for a policy, when given as numbers. */
+  private throttleOverride(policy: ResolvedRateLimitPolicy): ResolvedRateLimitPolicy | undefined {
+    const read = (key: string) => {
+      const value = this.reflector.getAllAndOverride<unknown>(key + policy.name, this.targets);
+      return typeof value === 'number' ? value : undefined;
+    };
+    const limit = read(THROTTLER_METADATA.LIMIT);
+    const ttl = read(THROTTLER_METADATA.TTL);
+    if (limit === undefined && ttl === undefined) return undefined;
+    const block = read(THROTTLER_METADATA.BLOCK_DURATION);
+    return resolveRateLimitPolicy(
+      policy.name,
+      {
+        limit: limit ?? policy.limit,
+        windowSeconds: ttl === undefined ? policy.windowMs / 1000 : Math.max(1, Math.ceil(ttl / 1000)),
+        blockSeconds: block === undefined ? policy.blockMs / 1000 : block / 1000,
+      },
+      `@Throttle(${policy.name})`,
+    );
+  }
 }

@@ -6,8 +6,7 @@ import { getSecurityState } from '../core/context/request-state';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
-import { compilePolicySet, type PolicySet } from './policy-set.util';
-import { SKIP_RATE_LIMIT_KEY } from './rate-limit.constants';
+import { compilePolicySet, RouteRateLimits, type PolicySet } from './policy-set.util';
 import { RateLimitBaseGuard } from './rate-limit-base.guard';
 import { RateLimiterService } from './rate-limiter.service';
 
@@ -22,8 +21,11 @@ type Handler = Function;
 /**
  * Per-principal quotas (`rateLimit.tiers`), right AFTER authentication: callers with a principal
  * are keyed by principal id (user or API key) with the tier the principal names (`principal.tier`,
- * falling back to `authenticated`, never to "unlimited"); callers without one use the `anonymous`
- * tier keyed by IP. One storage call per request for all of the tier's policies.
+ * falling back to `authenticated`); callers without one use the `anonymous` tier keyed by IP.
+ * Allowlisted IPs are exempt. Per route, `@RateLimit({ 'paid.minute': … })` or
+ * `@Throttle({ 'paid.minute': … })` replaces a tier quota (with the route's own budget), a new
+ * `<tier>.<name>` adds one, and `@SkipRateLimit('paid')` / `@SkipThrottle({ paid: true })` skip a
+ * tier (or one `<tier>.<policy>`). One storage call per request for all of the tier's policies.
  *
  * @throws {HttpException} 429 `RATE_LIMITED` when a tier quota is exceeded.
  * @throws {ServiceUnavailableException} 503 `STORAGE_UNAVAILABLE` when the store fails and `failOpen` is false.
@@ -31,8 +33,10 @@ type Handler = Function;
  */
 @Injectable()
 export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanActivate {
+  /** The module-level policy set of each tier (shared budgets). */
   private readonly tiers = new Map<string, PolicySet>();
-  private readonly skips = new Map<Handler, { cls: Handler; skip: true | string[] | undefined }>();
+  /** Per-handler plans (tier → policy set), read once per route. */
+  private readonly plans = new Map<Handler, { cls: Handler; sets: ReadonlyMap<string, PolicySet> }>();
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
@@ -54,15 +58,10 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
     if (this.tiers.size === 0) return true;
     const req = getRequest(ctx);
     const principal = getSecurityState(req).principal;
-    const tier = this.getTier(principal);
-    const set = this.tiers.get(tier);
-    if (!set) return true;
-    const skip = this.skipFor(ctx);
-    if (skip === true || (skip && skip.includes(tier))) return true;
+    const set = this.planFor(ctx).get(this.getTier(principal));
+    if (!set || this.isAllowlisted(req)) return true;
     if (principal) return this.evaluate(ctx, req, set, `${principalTag(principal)}:`, 'principal', true);
-    const ip = this.getClientIp(req);
-    if (this.isAllowlisted(ip)) return true;
-    return this.evaluate(ctx, req, set, `{rl:${ip}}:`, 'ip', true);
+    return this.evaluate(ctx, req, set, `{rl:${this.getClientIp(req)}}:`, 'ip', true);
   }
 
   /** The tier of a caller. Override to derive tiers from claims or a database. */
@@ -71,14 +70,27 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
     return principal.tier !== undefined && this.tiers.has(principal.tier) ? principal.tier : AUTHENTICATED_TIER;
   }
 
-  private skipFor(ctx: ExecutionContext): true | string[] | undefined {
+  private planFor(ctx: ExecutionContext): ReadonlyMap<string, PolicySet> {
     const handler = ctx.getHandler();
     const cls = ctx.getClass();
-    const cached = this.skips.get(handler);
-    if (cached && cached.cls === cls) return cached.skip;
-    const skip = this.reflector.getAllAndOverride<true | string[] | undefined>(SKIP_RATE_LIMIT_KEY, [handler, cls]);
-    if (!cached) this.skips.set(handler, { cls, skip });
-    return skip;
+    const cached = this.plans.get(handler);
+    if (cached && cached.cls === cls) return cached.sets;
+    const sets = this.compile(new RouteRateLimits(this.reflector, handler, cls));
+    if (!cached) this.plans.set(handler, { cls, sets });
+    return sets;
+  }
+
+  private compile(route: RouteRateLimits): ReadonlyMap<string, PolicySet> {
+    const sets = new Map<string, PolicySet>();
+    for (const [tier, shared] of this.tiers) {
+      if (route.isSkipped(tier)) continue;
+      const entries = route.entries(this.options.tiers[tier], 't', (name) => name.startsWith(`${tier}.`));
+      // Routes without tier metadata (nearly all) keep the module-level set of the tier.
+      const unchanged = entries.length === shared.policies.length && entries.every((e) => e.scope === 't');
+      const set = unchanged ? shared : compilePolicySet(entries, this.options);
+      if (set) sets.set(tier, set);
+    }
+    return sets;
   }
 }
 

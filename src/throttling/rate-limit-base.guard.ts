@@ -27,17 +27,28 @@ export abstract class RateLimitBaseGuard {
   ) {}
 
   /**
-   * The client IP: computed by the edge middleware (trusted proxies only), else from the socket.
-   * IPv6 addresses are reduced to their `ipv6PrefixLength` prefix (a /64 by default).
+   * The client address: computed by the edge middleware (a trusted proxy's `X-Forwarded-For`
+   * only), else the socket peer.
+   */
+  protected getClientAddress(req: HttpRequestLike): string {
+    return getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
+  }
+
+  /**
+   * The client IP as a tracker: IPv6 addresses are reduced to their `ipv6PrefixLength` prefix
+   * (a /64 by default), so rotating addresses inside it resets nothing.
    */
   protected getClientIp(req: HttpRequestLike): string {
-    const ip = getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
+    const ip = this.getClientAddress(req);
     return ip.indexOf(':') === -1 ? ip : ipv6Prefix(ip, this.options.ipv6Groups);
   }
 
-  /** Whether the IP is on `rateLimit.allowlist`. */
-  protected isAllowlisted(ip: string): boolean {
-    return this.options.isAllowlisted !== undefined && this.options.isAllowlisted(ip);
+  /**
+   * Whether the client address (the full one, not the IPv6 prefix tracker) is on
+   * `rateLimit.allowlist`. Allowlisted callers are never rate limited, authenticated or not.
+   */
+  protected isAllowlisted(req: HttpRequestLike): boolean {
+    return this.options.isAllowlisted !== undefined && this.options.isAllowlisted(this.getClientAddress(req));
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { ExecutionContext, HttpException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Throttle } from '@nestjs/throttler';
+import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
 import { SecurityEvents } from '../core/events/security-events.service';
@@ -23,6 +23,18 @@ class ItemsController {
 
   @SkipRateLimit()
   skipped(): void {}
+
+  @RateLimit({ 'paid.minute': { limit: 1, windowSeconds: 60 }, 'paid.export': { limit: 7, windowSeconds: 3600 } })
+  paidOverride(): void {}
+
+  @Throttle({ 'authenticated.minute': { limit: 9, ttl: 10_000 } })
+  throttledTier(): void {}
+
+  @SkipRateLimit('paid')
+  skipPaid(): void {}
+
+  @SkipThrottle({ 'authenticated.minute': true })
+  skipThrottleTierPolicy(): void {}
 }
 
 type Handler = (this: ItemsController) => void;
@@ -102,6 +114,23 @@ describe('RateLimitGuard', () => {
     expect(headers['RateLimit-Policy']).toBe(policy);
   });
 
+  it('matches the allowlist on the full IPv6 address (not the /64 tracker)', () => {
+    const { ip } = guards({ rateLimit: { maxRequests: 1, allowlist: ['2001:db8:5::7', '2001:db8:6::/48'] } });
+    for (let i = 0; i < 3; i++) {
+      expect(ip.canActivate(http(p.list, '2001:db8:5::7').ctx)).toBe(true);
+      expect(ip.canActivate(http(p.list, '2001:db8:6:1::9').ctx)).toBe(true);
+    }
+    expect(ip.canActivate(http(p.list, '2001:db8:5::8').ctx)).toBe(true);
+    expect(rejectionOf(() => ip.canActivate(http(p.list, '2001:db8:5::9').ctx)).getStatus()).toBe(429);
+  });
+
+  it('leaves @RateLimit policies named after a tier to the principal guard', () => {
+    const { ip } = guards({ rateLimit: { tiers: { paid: { minute: { limit: 5, windowSeconds: 60 } } } } });
+    const { ctx, headers } = http(p.paidOverride, '3.3.3.4');
+    ip.canActivate(ctx);
+    expect(headers['RateLimit-Policy']).toBe('"default";q=100;w=60');
+  });
+
   it('skips @SkipRateLimit routes and allowlisted IPs without touching headers', () => {
     const { ip } = guards({ rateLimit: { maxRequests: 1, allowlist: ['10.0.0.0/8'] } });
     for (let i = 0; i < 3; i++) {
@@ -145,6 +174,47 @@ describe('PrincipalRateLimitGuard', () => {
     expect(guard.canActivate(http(p.list, '6.6.6.1', user('same')).ctx)).toBe(true);
     expect(guard.canActivate(http(p.list, '6.6.6.2', user('same')).ctx)).toBe(true);
     expect(rejectionOf(() => guard.canActivate(http(p.list, '6.6.6.3', user('same')).ctx)).getStatus()).toBe(429);
+  });
+
+  it.each<[string, Handler, Principal | undefined, string | undefined]>([
+    [
+      '@RateLimit replaces a tier quota and adds one',
+      p.paidOverride,
+      user('r1', 'paid'),
+      '"paid.minute";q=1;w=60, "paid.export";q=7;w=3600',
+    ],
+    ['@RateLimit of another tier leaves this one alone', p.paidOverride, user('r2'), '"authenticated.minute";q=2;w=60'],
+    ['@Throttle (ms → s) replaces a tier quota', p.throttledTier, user('r3'), '"authenticated.minute";q=9;w=10'],
+    ['@SkipRateLimit(tier) skips that tier', p.skipPaid, user('r4', 'paid'), undefined],
+    ['@SkipRateLimit(tier) leaves the others', p.skipPaid, undefined, '"anonymous.minute";q=1;w=60'],
+    ['@SkipThrottle({ tier.policy }) skips that policy', p.skipThrottleTierPolicy, user('r5'), undefined],
+    ['@SkipRateLimit() skips every tier', p.skipped, user('r6', 'paid'), undefined],
+  ])('per route: %s', (_name, handler, principal, policy) => {
+    const { principal: guard } = guards({ rateLimit: { tiers } });
+    const { ctx, headers } = http(handler, '5.5.5.6', principal);
+    expect(guard.canActivate(ctx)).toBe(true);
+    expect(headers['RateLimit-Policy']).toBe(policy);
+  });
+
+  it("gives a route override its own budget, separate from the tier's shared one", () => {
+    const { principal: guard } = guards({ rateLimit: { tiers, escalation: { enabled: false } } });
+    expect(guard.canActivate(http(p.paidOverride, '6.6.7.1', user('own', 'paid')).ctx)).toBe(true);
+    expect(
+      rejectionOf(() => guard.canActivate(http(p.paidOverride, '6.6.7.1', user('own', 'paid')).ctx)).getStatus(),
+    ).toBe(429);
+    const shared = http(p.list, '6.6.7.1', user('own', 'paid'));
+    expect(guard.canActivate(shared.ctx)).toBe(true);
+    expect(shared.headers.RateLimit).toMatch(/^"paid.minute";r=4;/);
+  });
+
+  it('exempts allowlisted IPs, with or without a principal', () => {
+    const { principal: guard } = guards({ rateLimit: { tiers, allowlist: ['10.0.0.0/8'] } });
+    for (let i = 0; i < 4; i++) {
+      const anonymous = http(p.list, '10.1.1.1');
+      expect(guard.canActivate(anonymous.ctx)).toBe(true);
+      expect(anonymous.headers).toEqual({});
+      expect(guard.canActivate(http(p.list, '10.1.1.2', user('internal-service')).ctx)).toBe(true);
+    }
   });
 
   it('is a pass-through when no tiers are configured', () => {

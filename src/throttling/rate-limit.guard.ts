@@ -2,11 +2,9 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { Reflector } from '@nestjs/core';
 import { getRequest } from '../core/context/get-request';
 import { SecurityEvents } from '../core/events/security-events.service';
-import { resolveRateLimitPolicy, type ResolvedRateLimitPolicy } from '../core/options/rate-limit.options';
 import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
-import { compilePolicySet, type PolicySet } from './policy-set.util';
-import { RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY, THROTTLER_METADATA } from './rate-limit.constants';
+import { compilePolicySet, RouteRateLimits, type PolicySet } from './policy-set.util';
 import { RateLimitBaseGuard } from './rate-limit-base.guard';
 import { RateLimiterService } from './rate-limiter.service';
 
@@ -42,12 +40,11 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     const set = this.planFor(ctx);
     if (!set) return true;
     const req = getRequest(ctx);
-    const ip = this.getTracker(req, ctx);
-    if (this.isAllowlisted(ip)) return true;
-    return this.evaluate(ctx, req, set, `{rl:${ip}}:`, 'ip');
+    if (this.isAllowlisted(req)) return true;
+    return this.evaluate(ctx, req, set, `{rl:${this.getTracker(req, ctx)}}:`, 'ip');
   }
 
-  /** The tracker of a request: the client IP. Override to group callers differently. */
+  /** The tracker of a request: the client IP (IPv6: its prefix). Override to group callers differently. */
   protected getTracker(req: ReturnType<typeof getRequest>, _ctx: ExecutionContext): string {
     return this.getClientIp(req);
   }
@@ -57,52 +54,17 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     const cls = ctx.getClass();
     const cached = this.plans.get(handler);
     if (cached && cached.cls === cls) return cached.set;
-    const set = this.compile(handler, cls);
+    const route = new RouteRateLimits(this.reflector, handler, cls);
+    // `@RateLimit({ 'paid.x': … })` names a tier policy: the principal guard applies it.
+    const set = compilePolicySet(
+      route.entries(this.options.policies, 'p', (name) => !this.isTierPolicy(name)),
+      this.options,
+    );
     if (!cached) this.plans.set(handler, { cls, set });
     return set;
   }
 
-  private compile(handler: Handler, cls: Handler): PolicySet | undefined {
-    const targets = [handler, cls];
-    const skip = this.reflector.getAllAndOverride<true | string[] | undefined>(SKIP_RATE_LIMIT_KEY, targets);
-    if (skip === true) return undefined;
-    const skipped = (name: string) =>
-      (Array.isArray(skip) && skip.includes(name)) ||
-      this.reflector.getAllAndOverride<boolean | undefined>(THROTTLER_METADATA.SKIP + name, targets) === true;
-    const own = this.reflector.getAllAndOverride<ResolvedRateLimitPolicy[] | undefined>(RATE_LIMIT_KEY, targets) ?? [];
-    const route = `r:${cls.name}.${handler.name}`;
-    const entries: Array<{ policy: ResolvedRateLimitPolicy; scope: string }> = [];
-    for (const policy of this.options.policies) {
-      if (skipped(policy.name)) continue;
-      const override = own.find((p) => p.name === policy.name) ?? this.throttleOverride(policy, targets);
-      entries.push(override ? { policy: override, scope: route } : { policy, scope: 'p' });
-    }
-    for (const policy of own) {
-      if (!skipped(policy.name) && !this.options.policies.some((p) => p.name === policy.name)) {
-        entries.push({ policy, scope: route });
-      }
-    }
-    return compilePolicySet(entries, this.options);
-  }
-
-  /** `@Throttle({ name: { limit, ttl, blockDuration } })` (ms) for a module policy, when given as numbers. */
-  private throttleOverride(policy: ResolvedRateLimitPolicy, targets: Handler[]): ResolvedRateLimitPolicy | undefined {
-    const read = (key: string) => {
-      const value = this.reflector.getAllAndOverride<unknown>(key + policy.name, targets);
-      return typeof value === 'number' ? value : undefined;
-    };
-    const limit = read(THROTTLER_METADATA.LIMIT);
-    const ttl = read(THROTTLER_METADATA.TTL);
-    if (limit === undefined && ttl === undefined) return undefined;
-    const block = read(THROTTLER_METADATA.BLOCK_DURATION);
-    return resolveRateLimitPolicy(
-      policy.name,
-      {
-        limit: limit ?? policy.limit,
-        windowSeconds: ttl === undefined ? policy.windowMs / 1000 : Math.max(1, Math.ceil(ttl / 1000)),
-        blockSeconds: block === undefined ? policy.blockMs / 1000 : block / 1000,
-      },
-      `@Throttle(${policy.name})`,
-    );
+  private isTierPolicy(name: string): boolean {
+    return name.includes('.') && Object.keys(this.options.tiers).some((tier) => name.startsWith(`${tier}.`));
   }
 }
