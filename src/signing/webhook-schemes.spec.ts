@@ -59,13 +59,12 @@ describe('GitHub', () => {
   const SIGNATURE = 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17';
   const verifier = compileWebhook('github', SECRET, 86_400, 'test');
 
-  it('verifies the published example and uses the delivery id for replays', () => {
-    const verdict = verifier.verify(
-      input({ 'X-Hub-Signature-256': SIGNATURE, 'X-GitHub-Delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' }, BODY),
-      0,
-      300,
-    );
-    expect(verdict).toEqual({ ok: true, replayId: 'github:72d3162e-cc78-11e3-81ab-4c9367dc0958', ttl: 86_400 });
+  it('verifies the published example and keys replays by the signature, not the unsigned delivery id', () => {
+    const at = (delivery: string) =>
+      verifier.verify(input({ 'X-Hub-Signature-256': SIGNATURE, 'X-GitHub-Delivery': delivery }, BODY), 0, 300);
+    const verdict = at('72d3162e-cc78-11e3-81ab-4c9367dc0958');
+    expect(verdict).toEqual({ ok: true, replayId: `github:${SIGNATURE.slice(7)}`, ttl: 86_400 });
+    expect(at('a-fresh-delivery-id-chosen-by-a-replayer')).toEqual(verdict);
   });
 
   it('signs the published example identically', () => {
@@ -104,6 +103,14 @@ describe('Stripe', () => {
       replayId: 'stripe:evt_test_webhook',
       ttl: 0,
     });
+  });
+
+  it('keys a body without an event id by the signature that matched, whatever junk v1 comes first', () => {
+    const at = (header: string) => verifier.verify(input({ 'Stripe-Signature': header }, BODY, undefined), T, 300);
+    const first = at(`t=${T},v1=${'1'.repeat(64)},v1=${V1}`);
+    const second = at(`t=${T},v1=${'2'.repeat(64)},v1=${V1}`);
+    expect(first).toEqual({ ok: true, replayId: `stripe:${V1}`, ttl: 0 });
+    expect(second).toEqual(first);
   });
 
   it.each([

@@ -101,8 +101,10 @@ function stripe(secrets: Buffer[]): CompiledWebhook {
       for (const secret of secrets) {
         const expected = createHmac('sha256', secret).update(prefix).update(input.rawBody).digest();
         if (v1.some((given) => safeEqual(expected, given))) {
+          // The event id is inside the signed body; without one, the signature that matched (not
+          // whichever v1 came first, which the sender of a replay could vary) identifies the event.
           const eventId = (input.body as { id?: unknown } | undefined)?.id;
-          const replayId = typeof eventId === 'string' && ID.test(eventId) ? eventId : v1[0].toString('hex');
+          const replayId = typeof eventId === 'string' && ID.test(eventId) ? eventId : expected.toString('hex');
           return { ok: true, replayId: `stripe:${replayId}`, ttl: 0 };
         }
       }
@@ -122,9 +124,9 @@ function github(secrets: Buffer[], replayTtl: number): CompiledWebhook {
       const given = Buffer.from(hex, 'hex');
       for (const secret of secrets) {
         if (safeEqual(createHmac('sha256', secret).update(input.rawBody).digest(), given)) {
-          const delivery = input.header('x-github-delivery');
-          const replayId = delivery && ID.test(delivery) ? delivery : hex;
-          return { ok: true, replayId: `github:${replayId}`, ttl: replayTtl };
+          // GitHub signs the body only: X-GitHub-Delivery is not covered, so a replay could carry
+          // a fresh one. The replay key is the signature, i.e. the exact signed body.
+          return { ok: true, replayId: `github:${hex}`, ttl: replayTtl };
         }
       }
       return { ok: false, reason: 'signature_mismatch' };

@@ -179,6 +179,15 @@ describe.each(ADAPTERS)('webhook verification on Redis (%s)', (adapter) => {
       expect(lastReason()).toBe('replayed');
     });
 
+    it('refuses a replay that carries a fresh X-GitHub-Delivery (the header is not signed)', async () => {
+      const body = `{"zen":"replayed ${adapter} ${Date.now()}"}`;
+      const signed = { ...json, ...signWebhook('github', { secret: GITHUB_SECRET, body }) };
+      expect((await post('github', body, { ...signed, 'X-GitHub-Delivery': `d1-${Date.now()}` })).status).toBe(204);
+      const replay = await post('github', body, { ...signed, 'X-GitHub-Delivery': `d2-${Date.now()}` });
+      expect(replay.status).toBe(401);
+      expect(lastReason()).toBe('replayed');
+    });
+
     it('refuses a wrong or missing signature', async () => {
       const body = '{"zen":"x"}';
       const wrong = signWebhook('github', { secret: 'not the secret', body });
