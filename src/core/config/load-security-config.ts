@@ -89,7 +89,8 @@ function toOptions(tree: Tree, origin: Map<string, string>, filePath = '', optio
         target.slice(optionPath ? optionPath.length + 1 : 0).split('.'),
         alias.convert ? alias.convert(value) : value,
       );
-      origin.set(target, fileKey);
+      // Option errors name array items as `keys[0]`: remember the alias under that spelling.
+      origin.set(target.replace(/\.(\d+)(?=\.|$)/g, '[$1]'), fileKey);
       continue;
     }
     // Under a user-keyed map (role names, policy names...) the key is data: keep it as written.
@@ -119,10 +120,15 @@ function isUserKeyed(optionPath: string): boolean {
   return USER_KEYED.some((pattern) => pattern.test(optionPath));
 }
 
+/** Sets `value` at `parts`, creating objects, or arrays where the next part is an index (`keys.0.alg`). */
 function setPath(target: Tree, parts: string[], value: unknown): void {
   let node = target;
-  for (const part of parts.slice(0, -1)) {
-    if (!isTree(node[part])) node[part] = {};
+  for (let i = 0; i < parts.length - 1; i++) {
+    const part = parts[i];
+    const wantArray = /^\d+$/.test(parts[i + 1]);
+    const next = node[part];
+    if (wantArray ? !Array.isArray(next) : !isTree(next)) node[part] = wantArray ? [] : {};
+    // An array is written through its index keys like an object.
     node = node[part] as Tree;
   }
   node[parts[parts.length - 1]] = value;
