@@ -1,5 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { redisUrl, uniquePrefix } from '../../test/utils/redis';
+import { spawnRedis } from '../../test/utils/redis-server';
 import { MemoryThrottlerStorage } from './memory/memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis/redis-throttler.storage';
 
@@ -106,6 +107,83 @@ describe('RedisThrottlerStorage failure policy', () => {
     expect(states).toEqual(['unavailable']);
     expect(storage.isDegraded).toBe(true);
     await storage.onApplicationShutdown();
+  });
+
+  it('keeps answering within the timeout while a real Redis is stopped, and shares limits again once it is back', async () => {
+    let redis = await spawnRedis();
+    const states: string[] = [];
+    const make = () =>
+      new RedisThrottlerStorage({
+        url: redis.url,
+        keyPrefix: 'outage:',
+        commandTimeoutMs: 100,
+        onStateChange: (s) => states.push(s),
+      });
+    const a = make();
+    const b = make();
+    try {
+      expect((await a.increment('k0', 60_000, 3, 0, 'default')).isBlocked).toBe(false);
+      await redis.stop();
+      const during = [];
+      for (let i = 0; i < 4; i++) {
+        const started = Date.now();
+        const record = await a.increment('k1', 60_000, 3, 0, 'default');
+        during.push({ blocked: record.isBlocked, ms: Date.now() - started });
+      }
+      // The insurance limiter still limits (3), per instance, and nobody waited on a dead Redis.
+      expect(during.map((r) => r.blocked)).toEqual([false, false, false, true]);
+      expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(500);
+      expect(a.isDegraded).toBe(true);
+
+      redis = await spawnRedis(redis.port);
+      const deadline = Date.now() + 8_000;
+      while (a.isDegraded && Date.now() < deadline) {
+        await a.increment('probe-a', 60_000, 1_000, 0, 'default');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      while (b.isDegraded && Date.now() < deadline) {
+        await b.increment('probe-b', 60_000, 1_000, 0, 'default');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect([a.isDegraded, b.isDegraded]).toEqual([false, false]);
+      expect(states.filter((s) => s === 'recovered').length).toBeGreaterThanOrEqual(1);
+      // Shared again: two storages (two app instances) draw from one budget of 3.
+      const shared = [];
+      for (let i = 0; i < 6; i++)
+        shared.push((await (i % 2 ? a : b).increment('k2', 60_000, 3, 0, 'default')).isBlocked);
+      expect(shared).toEqual([false, false, false, true, true, true]);
+    } finally {
+      await a.onApplicationShutdown();
+      await b.onApplicationShutdown();
+      await redis.stop();
+    }
+  });
+
+  it('does not wait on a Redis that stopped answering (CLIENT PAUSE) beyond the command timeout', async () => {
+    const redis = await spawnRedis();
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    const failClosed = new RedisThrottlerStorage({ url: redis.url, commandTimeoutMs: 100, failOpen: false });
+    const failOpen = new RedisThrottlerStorage({ url: redis.url, commandTimeoutMs: 100 });
+    try {
+      await failOpen.increment('warm', 60_000, 5, 0, 'default');
+      await failClosed.increment('warm', 60_000, 5, 0, 'default');
+      await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
+      const started = Date.now();
+      expect((await failOpen.increment('slow', 60_000, 5, 0, 'default')).isBlocked).toBe(false);
+      await expect(failClosed.increment('slow', 60_000, 5, 0, 'default')).rejects.toMatchObject({
+        status: 503,
+        response: { code: 'STORAGE_UNAVAILABLE' },
+      });
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(failOpen.isDegraded).toBe(true);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.disconnect();
+      await failOpen.onApplicationShutdown();
+      await failClosed.onApplicationShutdown();
+      await redis.stop();
+    }
   });
 
   it('answers 503 when failOpen is false', async () => {

@@ -18,7 +18,14 @@ class ThrottledController {
     return { ok: true };
   }
 
-  @SkipThrottle()
+  @Throttle({ short: { limit: 1, ttl: seconds(60), blockDuration: seconds(30) } })
+  @Get('penalty')
+  penalty() {
+    return { ok: true };
+  }
+
+  // Named throttlers are skipped by name (@SkipThrottle() alone only skips one named "default").
+  @SkipThrottle({ short: true, long: true })
   @Get('free')
   free() {
     return { ok: true };
@@ -54,6 +61,8 @@ function appModule(storage: MemoryThrottlerStorage | RedisThrottlerStorage) {
 describe.each(ADAPTERS)("@nestjs/throttler's own guard with our storages (%s)", (adapter) => {
   it.each(storages)('%s works through ThrottlerModule.forRoot({ storage }) unchanged', async (_name, create) => {
     const storage = create();
+    const shutdown =
+      storage instanceof RedisThrottlerStorage ? jest.spyOn(storage, 'onApplicationShutdown') : undefined;
     const { app, url } = await bootApp(adapter, appModule(storage));
     try {
       const statuses: number[] = [];
@@ -67,11 +76,31 @@ describe.each(ADAPTERS)("@nestjs/throttler's own guard with our storages (%s)", 
       expect(first?.headers.get('x-ratelimit-limit-short')).toBe('3');
       expect(first?.headers.get('x-ratelimit-remaining-short')).toBe('2');
       expect(first?.headers.get('x-ratelimit-remaining-long')).toBe('99');
+      const rejected = statuses.length === 4 ? await fetch(`${url}/t/a`) : undefined;
+      expect(rejected?.status).toBe(429);
+      // The stock guard's own 429 and Retry-After-<name>, from the record our storage returns.
+      expect(Number(rejected?.headers.get('retry-after-short'))).toBeGreaterThan(0);
+      expect(Number(rejected?.headers.get('retry-after-short'))).toBeLessThanOrEqual(60);
       expect([(await fetch(`${url}/t/one`)).status, (await fetch(`${url}/t/one`)).status]).toEqual([200, 429]);
-      expect((await fetch(`${url}/t/free`)).status).toBe(200);
+      // blockDuration from @Throttle: the penalty box, not extended by further hits.
+      expect((await fetch(`${url}/t/penalty`)).status).toBe(200);
+      const blocked = await fetch(`${url}/t/penalty`);
+      expect(blocked.status).toBe(429);
+      expect(blocked.headers.get('retry-after-short')).toBe('30');
+      for (let i = 0; i < 3; i++) await fetch(`${url}/t/penalty`);
+      await new Promise((r) => setTimeout(r, 1_100));
+      expect(Number((await fetch(`${url}/t/penalty`)).headers.get('retry-after-short'))).toBeLessThanOrEqual(29);
+      for (let i = 0; i < 5; i++) expect((await fetch(`${url}/t/free`)).status).toBe(200);
     } finally {
       await app.close();
-      await (storage as { onApplicationShutdown?: () => Promise<void> }).onApplicationShutdown?.();
+    }
+    // Nest ran the storage's shutdown hook (ThrottlerModule provides it through a factory): the
+    // Redis storage closes the client it created.
+    if (storage instanceof RedisThrottlerStorage) {
+      expect(shutdown).toHaveBeenCalledTimes(1);
+      const client = (storage as unknown as { storage: { getClient(): { status: string } } }).storage.getClient();
+      for (let i = 0; i < 20 && client.status !== 'end'; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(client.status).toBe('end');
     }
   });
 });

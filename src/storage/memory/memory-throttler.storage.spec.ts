@@ -15,6 +15,16 @@ describe('MemoryThrottlerStorage', () => {
     spy.mockRestore();
   });
 
+  it('evicts idle keys while other clients keep it busy, so memory follows the active clients only', () => {
+    let now = 1_700_000_000_000;
+    const storage = new MemoryThrottlerStorage({ now: () => now });
+    for (let i = 0; i < 5_000; i++) storage.incrementSync(`idle-${i}`, 1_000, 10, 0, 'default');
+    expect(storage.size).toBe(5_000);
+    now += 2_000; // two windows: every one of those keys has expired
+    for (let i = 0; i < 3_000; i++) storage.incrementSync('active', 1_000, 1_000_000, 0, 'default');
+    expect(storage.size).toBe(1);
+  });
+
   it('forgets idle keys once their windows have passed', () => {
     let now = 1_700_000_000_000;
     const storage = new MemoryThrottlerStorage({ now: () => now });

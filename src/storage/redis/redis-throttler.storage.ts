@@ -68,6 +68,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
   private readonly failOpen: boolean;
   private readonly onStateChange?: (state: 'unavailable' | 'recovered') => void;
   private connecting?: Promise<void>;
+  private readonly timeoutMs: number;
   private degraded = false;
   private nextProbeAt = 0;
 
@@ -86,6 +87,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
       this.ownsStorage = true;
       this.connecting = storage.connect().catch(() => undefined);
     }
+    this.timeoutMs = options.commandTimeoutMs ?? 75;
     this.failOpen = options.failOpen ?? true;
     this.insurance = new MemorySecurityStorage({ maxEntries: options.insuranceMaxEntries ?? 10_000 });
     this.onStateChange = options.onStateChange;
@@ -103,10 +105,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
-    if (this.connecting) {
-      await this.connecting;
-      this.connecting = undefined;
-    }
+    if (this.connecting) await this.waitForConnection();
     const keys = [storageKey('throttler', key, throttlerName)];
     const args = [
       '1',
@@ -129,6 +128,23 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnApplicationShu
     }
   }
 
+  /**
+   * The first calls wait for the connection this storage opened, but never longer than the command
+   * timeout: an unreachable Redis at boot is a failure like any other (policy applies), not a hang.
+   */
+  private async waitForConnection(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const connected = await Promise.race([
+      (this.connecting as Promise<void>).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (connected) this.connecting = undefined;
+  }
+
+  /** Closes the client this storage created (Nest calls it on shutdown; call it yourself elsewhere). */
   async onApplicationShutdown(): Promise<void> {
     if (this.ownsStorage) await this.storage.close();
   }
