@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { sampleValidationOptions } from './payments/payments.options';
 
 /**
  * Starts the sample app on `PORT` (default 3000). `ADAPTER=fastify` switches from Express to
@@ -12,10 +14,17 @@ async function bootstrap(): Promise<void> {
   const adapter = (process.env.ADAPTER ?? 'express').toLowerCase();
   if (adapter !== 'express' && adapter !== 'fastify')
     throw new Error(`ADAPTER must be express or fastify, got "${adapter}"`);
-  const app =
-    adapter === 'fastify'
-      ? await NestFactory.create(AppModule, new FastifyAdapter(), { rawBody: true })
-      : await NestFactory.create(AppModule, { rawBody: true });
+  // The body parsers accept what `validation.maxPayloadBytes` allows (Express parses 100 kB by
+  // default, Fastify 1 MiB); the security edge answers 413 above it before any parsing.
+  const bodyLimit = sampleValidationOptions?.maxPayloadBytes ?? 1_048_576;
+  let app;
+  if (adapter === 'fastify') {
+    app = await NestFactory.create(AppModule, new FastifyAdapter({ bodyLimit }), { rawBody: true });
+  } else {
+    const express = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true });
+    express.useBodyParser('json', { limit: bodyLimit });
+    app = express;
+  }
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '127.0.0.1');
