@@ -1,0 +1,145 @@
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { createServer, Socket } from 'node:net';
+import Redis from 'ioredis';
+import { join } from 'node:path';
+import type { AdapterName, ReadyMessage, ScenarioId, StackName } from './scenarios';
+
+/** A free loopback port (bind to 0, read it, release it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function redisPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    socket.setTimeout(500);
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      socket.destroy();
+      resolve(chunk.toString().includes('PONG'));
+    });
+  });
+}
+
+/** Waits for `child` to exit, killing it with SIGKILL after `graceMs`. */
+export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** A private redis-server this run started: persistence off, loopback only. */
+export interface BenchRedis {
+  url: string;
+  /** Calls per command so far (`INFO commandstats`): proves the Redis scenarios used Redis. */
+  commandCalls(): Promise<Record<string, number>>;
+  stop(): Promise<void>;
+}
+
+async function commandCalls(url: string): Promise<Record<string, number>> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const info = await client.info('commandstats');
+    const calls: Record<string, number> = {};
+    for (const match of info.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) calls[match[1]] = Number(match[2]);
+    return calls;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Starts `redis-server` on a free loopback port and waits until it answers PING. */
+export async function startRedis(): Promise<BenchRedis> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    { stdio: 'ignore' },
+  );
+  const deadline = Date.now() + 10_000;
+  while (!(await redisPing(port))) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited before answering on port ${port}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`redis-server did not answer on port ${port} within 10 s`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  return { url, commandCalls: () => commandCalls(url), stop: () => stopChild(child) };
+}
+
+/** A running benchmark server process. */
+export interface BenchServer {
+  ready: ReadyMessage;
+  child: ChildProcess;
+  stderr: () => string;
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startServer}. */
+export interface StartServerOptions {
+  stack: StackName;
+  adapter: AdapterName;
+  scenarios: readonly ScenarioId[];
+  redisUrl?: string;
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  execArgv?: string[];
+  timeoutMs?: number;
+}
+
+/** Forks `bench/dist/server/main.js` and waits for its ready message. */
+export function startServer(options: StartServerOptions): Promise<BenchServer> {
+  const child = fork(join(__dirname, '..', 'server', 'main.js'), [], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      BENCH_STACK: options.stack,
+      BENCH_ADAPTER: options.adapter,
+      BENCH_SCENARIOS: options.scenarios.join(','),
+      BENCH_REDIS_URL: options.redisUrl ?? '',
+    },
+    execArgv: options.execArgv ?? [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${options.stack}/${options.adapter} server not ready in time. stderr:\n${stderr}`));
+    }, options.timeoutMs ?? 90_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${options.stack}/${options.adapter} server exited (${code}). stderr:\n${stderr}`));
+    });
+    child.once('message', (message: ReadyMessage) => {
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({ ready: message, child, stderr: () => stderr, stop: () => stopChild(child) });
+    });
+  });
+}

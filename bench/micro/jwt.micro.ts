@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { JwtService } from '@nestjs/jwt';
+import { importSPKI, jwtVerify } from 'jose';
+import * as rampart from 'nestjs-rampart';
+import {
+  type AlgorithmKeys,
+  JWT_ALGORITHMS,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  keysFor,
+  signJwt,
+  USER_ID,
+  userClaims,
+} from '../lib/fixtures';
+import { guarded, sequential } from './timing';
+
+/**
+ * JWT verification per algorithm: the library's verifier (when it is built) against
+ * @nestjs/jwt (jsonwebtoken, configured the documented way: a secret string or a PEM) and jose
+ * (keys imported once). Every verifier checks signature, algorithm, exp, iss and aud.
+ */
+
+type Verify = () => unknown;
+
+function checkSub(payload: unknown): void {
+  if ((payload as { sub?: unknown })?.sub !== USER_ID) throw new Error('verifier returned the wrong payload');
+}
+
+function nestJwt(keys: AlgorithmKeys, token: string): Verify {
+  const service =
+    keys.alg === 'HS256' ? new JwtService({ secret: keys.verifyPem }) : new JwtService({ publicKey: keys.verifyPem });
+  const options = { algorithms: [keys.alg as 'HS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE };
+  checkSub(service.verify(token, options));
+  return () => service.verify(token, options);
+}
+
+async function jose(keys: AlgorithmKeys, token: string): Promise<Verify> {
+  const key =
+    keys.alg === 'HS256'
+      ? await webcrypto.subtle.importKey('raw', Buffer.from(keys.verifyPem), { name: 'HMAC', hash: 'SHA-256' }, false, [
+          'verify',
+        ])
+      : await importSPKI(keys.verifyPem, keys.alg);
+  const options = { algorithms: [keys.alg], issuer: JWT_ISSUER, audience: JWT_AUDIENCE };
+  checkSub((await jwtVerify(token, key, options)).payload);
+  return () => jwtVerify(token, key, options);
+}
+
+/**
+ * The library's verifier, looked up by name so this file compiles before the feature lands. It
+ * is built from the same resolved options SecurityModule would use, with the verified-token
+ * cache off, so every call checks the signature.
+ */
+async function rampartVerifier(keys: AlgorithmKeys, token: string): Promise<Verify> {
+  const lib = rampart as unknown as Record<string, unknown>;
+  const Verifier = lib.JwtVerifier as (new (...args: unknown[]) => { verify(token: string): unknown }) | undefined;
+  if (typeof Verifier !== 'function') throw new Error('n/a (not built)');
+  const jwt =
+    keys.alg === 'HS256' ? { secret: keys.verifyPem } : { keys: [{ alg: keys.alg, publicKey: keys.verifyPem }] };
+  const options = rampart.resolveSecurityOptions({
+    auth: { jwt: { ...jwt, issuer: JWT_ISSUER, audience: JWT_AUDIENCE, cacheSize: 0 } },
+  } as rampart.SecurityModuleOptions);
+  const verifier = new Verifier(options);
+  checkSub(await verifier.verify(token));
+  return () => verifier.verify(token);
+}
+
+async function main(): Promise<void> {
+  for (const alg of JWT_ALGORITHMS) {
+    const keys = keysFor(alg);
+    const token = signJwt(keys, userClaims());
+    const impls: Array<[string, () => Promise<Verify> | Verify]> = [
+      ['nestjs-rampart', () => rampartVerifier(keys, token)],
+      ['@nestjs/jwt (jsonwebtoken)', () => nestJwt(keys, token)],
+      ['jose (imported key)', () => jose(keys, token)],
+    ];
+    for (const [impl, make] of impls) {
+      const base = { suite: 'jwt', case: alg, impl };
+      await guarded(base, async () => sequential(base, await make()));
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

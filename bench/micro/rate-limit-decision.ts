@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  MemorySecurityStorage,
+  MemoryThrottlerStorage,
+  RateLimitGuard,
+  RateLimiterService,
+  resolveSecurityOptions,
+  SecurityEvents,
+} from 'nestjs-rampart';
+
+/**
+ * Micro-benchmark of one memory-store rate-limit decision (issue 5 target: < 2 µs):
+ * 1. `MemoryThrottlerStorage.incrementSync` (the sliding-window script on the bounded map);
+ * 2. `RateLimitGuard.canActivate` end to end (plan lookup, keys, script, headers), two policies.
+ * Trackers rotate over 10 000 IPs so the map is realistic. Run: `node bench/dist/micro/rate-limit-decision.js`.
+ */
+
+const N = Number(process.env.N ?? 2_000_000);
+const IPS = Array.from({ length: 10_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+
+function measure(name: string, fn: (i: number) => void): void {
+  for (let i = 0; i < 200_000; i++) fn(i); // warm-up (JIT)
+  const start = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < N; i++) fn(i);
+  const used = process.cpuUsage(cpu);
+  const wallNs = Number(process.hrtime.bigint() - start) / N;
+  // CPU time is what a decision costs; wall time also counts time the OS gave to other processes.
+  const cpuNs = ((used.user + used.system) * 1000) / N;
+  console.log(`${name.padEnd(54)} ${(cpuNs / 1000).toFixed(3)} µs CPU, ${(wallNs / 1000).toFixed(3)} µs wall`);
+}
+
+const storage = new MemoryThrottlerStorage();
+measure('MemoryThrottlerStorage.incrementSync (1 policy)', (i) => {
+  storage.incrementSync(IPS[i % IPS.length], 60_000, 1_000_000_000, 0, 'default');
+});
+
+const options = resolveSecurityOptions({
+  events: { enabled: false },
+  rateLimit: {
+    policies: {
+      short: { limit: 1_000_000_000, windowSeconds: 1 },
+      long: { limit: 1_000_000_000, windowSeconds: 3600 },
+    },
+  },
+});
+const memory = new MemorySecurityStorage();
+const events = new SecurityEvents(options);
+const guard = new RateLimitGuard(options, new RateLimiterService(memory, options, events), events, new Reflector());
+class BenchController {
+  get(): void {}
+}
+const headers: Record<string, string> = {};
+// What the edge middleware leaves on every request: the resolved client IP in the security state.
+const STATE = Symbol.for('nestjs-rampart:state');
+const reqs = IPS.map((ip) => ({ headers: {}, [STATE]: { ip, authenticated: false } }));
+const res = { setHeader: (k: string, v: string) => (headers[k] = v), getHeader: (k: string) => headers[k] };
+const contexts = reqs.map(
+  (req) =>
+    ({
+      getType: () => 'http',
+      getHandler: () => BenchController.prototype.get,
+      getClass: () => BenchController,
+      switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
+    }) as unknown as ExecutionContext,
+);
+measure('RateLimitGuard.canActivate (2 policies, IETF headers)', (i) => {
+  delete headers.RateLimit;
+  delete headers['RateLimit-Policy'];
+  guard.canActivate(contexts[i % contexts.length]);
+});
