@@ -4,6 +4,7 @@ import { AuthController } from './auth/auth.controller';
 import { sampleAuthOptions } from './auth/auth.options';
 import { HealthController } from './health/health.controller';
 import { sampleRateLimitOptions } from './rate-limit/rate-limit.options';
+import { PlansController } from './rate-limit/plans.controller';
 import { sampleCorsOptions, sampleHeadersOptions, sampleSigningOptions } from './edge/edge.options';
 import { PartnerController } from './partner/partner.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
@@ -51,6 +52,7 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
     PaymentsController,
     DocumentsController,
     AdminController,
+    PlansController,
   ],
   providers: [UsersService, DocumentsService, PaymentsService, DocumentLoader],
 })

@@ -55,6 +55,12 @@ class RateLimitedController {
     return { ok: true };
   }
 
+  @RateLimit({ 'paid.minute': { limit: 1, windowSeconds: 60 } })
+  @Get('paid-export')
+  paidExport() {
+    return { ok: true };
+  }
+
   @SkipRateLimit()
   @Get('skip')
   skip() {
@@ -96,8 +102,11 @@ class TestPrincipalMiddleware implements NestMiddleware {
   }
 }
 
+const ORIGIN = 'https://app.example.com';
+
 const base: SecurityModuleOptions = {
   trustProxy: ['loopback'],
+  cors: { origins: [ORIGIN] },
   auth: { enabled: false },
   events: { logger: false, sinks: [(e) => events.push(e)] },
 };
@@ -118,6 +127,7 @@ function appModule(rateLimit: SecurityModuleOptions['rateLimit'], extra: Partial
 
 const get = (url: string, ip: string, headers: Record<string, string> = {}) =>
   fetch(url, { headers: { 'X-Forwarded-For': ip, ...headers } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(ADAPTERS)('rate limiting (%s)', (adapter) => {
   let app: INestApplication;
@@ -131,7 +141,7 @@ describe.each(ADAPTERS)('rate limiting (%s)', (adapter) => {
         windowSeconds: 60,
         headers: 'both',
         escalation: { enabled: false },
-        allowlist: ['198.51.100.0/24'],
+        allowlist: ['198.51.100.0/24', '2001:db8:aaaa::/48'],
         tiers: {
           authenticated: { minute: { limit: 3, windowSeconds: 60 } },
           paid: { minute: { limit: 4, windowSeconds: 60 } },
@@ -158,11 +168,27 @@ describe.each(ADAPTERS)('rate limiting (%s)', (adapter) => {
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
     const res = last as Response;
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(res.headers.get('ratelimit-policy')).toBe('"default";q=5;w=60');
     expect(res.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
+    expect(res.headers.get('x-ratelimit-remaining')).toBe('0');
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', code: 'RATE_LIMITED' });
     expect(body.retryAfter).toBe(Number(res.headers.get('retry-after')));
     expect(events.some((e) => e.type === 'RATE_LIMITED' && e.ip === ip)).toBe(true);
+  });
+
+  it('exposes the rate-limit headers of a 429 to browsers through CORS', async () => {
+    const ip = nextIp();
+    for (let i = 0; i < 5; i++) await get(`${url}/rl/ok`, ip);
+    const res = await get(`${url}/rl/ok`, ip, { Origin: ORIGIN });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    const exposed = (res.headers.get('access-control-expose-headers') ?? '')
+      .split(/\s*,\s*/)
+      .map((h) => h.toLowerCase());
+    expect(exposed).toEqual(expect.arrayContaining(['ratelimit', 'ratelimit-policy', 'retry-after']));
+    expect(res.headers.get('ratelimit')).toMatch(/^"default";r=0;t=\d+$/);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('keeps separate budgets per client IP', async () => {
@@ -170,6 +196,13 @@ describe.each(ADAPTERS)('rate limiting (%s)', (adapter) => {
     for (let i = 0; i < 5; i++) await get(`${url}/rl/ok`, a);
     expect((await get(`${url}/rl/ok`, a)).status).toBe(429);
     expect((await get(`${url}/rl/ok`, nextIp())).status).toBe(200);
+  });
+
+  it("believes a trusted proxy's X-Forwarded-For only from the right: hops a client prepends change nothing", async () => {
+    const ip = nextIp();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await get(`${url}/rl/ok`, `192.0.2.${i + 1}, ${ip}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
 
   it('tracks IPv6 clients by /64, so rotating addresses inside it does not reset the limit', async () => {
@@ -207,6 +240,12 @@ describe.each(ADAPTERS)('rate limiting (%s)', (adapter) => {
       expect(res.headers.get('ratelimit')).toBeNull();
     }
     for (let i = 0; i < 8; i++) expect((await get(`${url}/rl/ok`, '198.51.100.7')).status).toBe(200);
+    for (let i = 0; i < 8; i++) expect((await get(`${url}/rl/ok`, '2001:db8:aaaa:1::7')).status).toBe(200);
+    // Allowlisted callers are exempt from the principal tiers too.
+    for (let i = 0; i < 5; i++) {
+      const res = await get(`${url}/rl/ok`, '198.51.100.8', { 'x-test-principal': `svc-${adapter}` });
+      expect(res.status).toBe(200);
+    }
   });
 
   it('applies principal tiers keyed by principal id, across IPs', async () => {
@@ -222,6 +261,19 @@ describe.each(ADAPTERS)('rate limiting (%s)', (adapter) => {
     // A tier nobody configured falls back to "authenticated", never to unlimited.
     const unknown = await get(`${url}/rl/ok`, nextIp(), { 'x-test-principal': `${paid}-x:gold` });
     expect(unknown.headers.get('ratelimit-policy')).toContain('"authenticated.minute";q=3;w=60');
+  });
+
+  it('lets a route replace a tier quota with its own budget (@RateLimit with "<tier>.<policy>")', async () => {
+    const paid = `paid-route-${adapter}-${Date.now()}`;
+    const first = await get(`${url}/rl/paid-export`, nextIp(), { 'x-test-principal': `${paid}:paid` });
+    expect(first.headers.get('ratelimit-policy')).toBe('"default";q=5;w=60, "paid.minute";q=1;w=60');
+    expect((await get(`${url}/rl/paid-export`, nextIp(), { 'x-test-principal': `${paid}:paid` })).status).toBe(429);
+    // The tier's shared budget was not touched by the route's own one.
+    const shared = await get(`${url}/rl/ok`, nextIp(), { 'x-test-principal': `${paid}:paid` });
+    expect(shared.headers.get('ratelimit')).toMatch(/"paid.minute";r=3;/);
+    // Other tiers keep their quota on that route.
+    const other = await get(`${url}/rl/paid-export`, nextIp(), { 'x-test-principal': `${paid}-free` });
+    expect(other.headers.get('ratelimit-policy')).toContain('"authenticated.minute";q=3;w=60');
   });
 
   it('locks a login out after failed attempts per IP + username, and resets on success', async () => {
@@ -260,8 +312,16 @@ describe.each(ADAPTERS)('rate limiting without trusted proxies (%s)', (adapter) 
 
   it('ignores a spoofed X-Forwarded-For: rotating it does not reset the limit', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 5; i++) statuses.push((await get(`${url}/rl/ok`, `10.9.8.${i}`)).status);
+    let first: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      const res = await get(`${url}/rl/ok`, `10.9.8.${i}`);
+      first ??= res;
+      statuses.push(res.status);
+    }
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    // headers: 'ietf' (default): no legacy headers.
+    expect(first?.headers.get('ratelimit')).toMatch(/^"default";r=2;t=\d+$/);
+    expect(first?.headers.get('x-ratelimit-limit')).toBeNull();
   });
 
   it('blocks with escalation by default and reports a burst far above the limit', async () => {
@@ -270,5 +330,46 @@ describe.each(ADAPTERS)('rate limiting without trusted proxies (%s)', (adapter) 
     // Escalation (default on): the first strike blocks for one window.
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(50);
     expect(events.some((e) => e.type === 'BURST_DETECTED' && e.ip === '127.0.0.1')).toBe(true);
+  });
+});
+
+describe.each(ADAPTERS)('rate limiting escalation (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    ({ app, url } = await bootApp(
+      adapter,
+      appModule({ maxRequests: 1, windowSeconds: 1, escalation: { multipliers: [1, 3], decaySeconds: 1 } }),
+    ));
+  });
+  afterAll(() => app.close());
+
+  /** Requests until the first 429 (the sliding estimate may admit one more near a window edge). */
+  async function violate(ip: string): Promise<Response> {
+    for (let i = 0; i < 3; i++) {
+      const res = await get(`${url}/rl/ok`, ip);
+      if (res.status === 429) return res;
+    }
+    throw new Error('never rate limited');
+  }
+
+  it('multiplies the block for a repeat offender and forgets it after good behaviour', async () => {
+    const ip = nextIp();
+    const first = await violate(ip);
+    expect(first.headers.get('retry-after')).toBe('1'); // strike 1: window (1 s) × 1
+    for (let i = 0; i < 3; i++) expect((await get(`${url}/rl/ok`, ip)).status).toBe(429); // hammering
+    await sleep(1_050);
+    const second = await violate(ip);
+    expect(second.headers.get('retry-after')).toBe('3'); // strike 2: × 3
+    const blocked = await get(`${url}/rl/ok`, ip);
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get('retry-after'))).toBeLessThanOrEqual(3); // not extended
+    expect(
+      events.some((e) => e.type === 'RATE_LIMITED' && e.ip === ip && e.reason === 'limit_exceeded_escalated'),
+    ).toBe(true);
+    await sleep(3_000 + 1_100); // the block, then decaySeconds without a violation
+    const afterDecay = await violate(ip);
+    expect(afterDecay.headers.get('retry-after')).toBe('1');
   });
 });
