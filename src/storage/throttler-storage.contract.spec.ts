@@ -168,7 +168,8 @@ describe('RedisThrottlerStorage failure policy', () => {
     try {
       await failOpen.increment('warm', 60_000, 5, 0, 'default');
       await failClosed.increment('warm', 60_000, 5, 0, 'default');
-      await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
+      // WRITE mode holds every script (EVALSHA) while the admin connection can still UNPAUSE.
+      await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
       const started = Date.now();
       expect((await failOpen.increment('slow', 60_000, 5, 0, 'default')).isBlocked).toBe(false);
       await expect(failClosed.increment('slow', 60_000, 5, 0, 'default')).rejects.toMatchObject({

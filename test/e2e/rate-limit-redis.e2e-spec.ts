@@ -164,4 +164,42 @@ describe.each(ADAPTERS)('rate limiting when Redis goes away (%s)', (adapter) => 
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
     expect((await timed(`${closed.url}/rl/ping`, '192.0.2.3')).status).toBe(200);
   });
+
+  it('answers within the command timeout when Redis stops answering (CLIENT PAUSE), under both policies', async () => {
+    const open = await bootApp(adapter, appModule(options(true)));
+    const closed = await bootApp(adapter, appModule(options(false)));
+    apps.push(open.app, closed.app);
+    expect((await timed(`${open.url}/rl/ping`, '192.0.2.10')).status).toBe(200);
+    expect((await timed(`${closed.url}/rl/ping`, '192.0.2.10')).status).toBe(200);
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    const seen = events.length;
+    // WRITE mode holds every script (EVALSHA) for 5 s while the admin connection can still UNPAUSE.
+    await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
+    try {
+      const during = [];
+      for (let i = 0; i < 6; i++) during.push(await timed(`${open.url}/rl/ping`, '192.0.2.11'));
+      const refused = await timed(`${closed.url}/rl/ping`, '192.0.2.11');
+      // failOpen: the insurance limiter decides (limit 4) without waiting on Redis; failClosed: 503.
+      expect(during.map((r) => r.status)).toEqual([200, 200, 200, 200, 429, 429]);
+      expect(refused.status).toBe(503);
+      // commandTimeoutMs is 100: nobody waited for the 5 s pause.
+      expect(Math.max(refused.ms, ...during.map((r) => r.ms))).toBeLessThan(1_000);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE');
+      admin.disconnect();
+    }
+    const unavailable = events.slice(seen).filter((e) => e.type === 'STORAGE_UNAVAILABLE');
+    expect(unavailable.map((e) => e.details?.policy).sort()).toEqual(['fail_closed', 'fail_open_insurance_limiter']);
+    // Redis answers again: after the probe interval both instances decide on it again.
+    const deadline = Date.now() + 8_000;
+    const recovered = () => events.slice(seen).filter((e) => e.type === 'STORAGE_RECOVERED').length;
+    while (Date.now() < deadline && recovered() < 2) {
+      await timed(`${open.url}/rl/ping`, '192.0.2.250');
+      await timed(`${closed.url}/rl/ping`, '192.0.2.250');
+      await sleep(200);
+    }
+    expect(recovered()).toBe(2);
+    expect((await timed(`${closed.url}/rl/ping`, '192.0.2.12')).status).toBe(200);
+  });
 });
