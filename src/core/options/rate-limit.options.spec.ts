@@ -78,6 +78,11 @@ describe('resolveRateLimitOptions', () => {
     ['a bad policy name', { policies: { 'a b"': { limit: 1, windowSeconds: 1 } } }, /has an invalid name/],
     ['a bad tier name', { tiers: { 'x y': { m: { limit: 1, windowSeconds: 1 } } } }, /has an invalid tier name/],
     [
+      'a dotted tier name',
+      { tiers: { 'paid.eu': { m: { limit: 1, windowSeconds: 1 } } } },
+      /rateLimit\.tiers\.paid\.eu has an invalid tier name "paid\.eu".*no dot/,
+    ],
+    [
       'a bad allowlist entry',
       { allowlist: ['not-an-ip'] },
       /rateLimit\.allowlist\[0\] "not-an-ip" is not an IP address/,

@@ -111,14 +111,17 @@ export interface RateLimitOptions {
    * Per-principal quotas applied right after authentication. Keys are tier names: `anonymous`
    * (no principal, keyed by IP), `authenticated` (a principal without a known tier) and any tier a
    * principal names (`principal.tier`, e.g. `paid`). Authenticated callers are keyed by their id
-   * (user or API key), so limits follow the caller across IPs.
+   * (user or API key), so limits follow the caller across IPs. Without an `authenticated` tier,
+   * principals naming no configured tier get no tier quota (the per-IP policies still apply).
+   * Tier quotas are announced as `"<tier>.<policy>"`; routes override them under that name
+   * (`@RateLimit({ 'paid.minute': … })`, `@Throttle`, `@SkipRateLimit('paid')`). Tier names have no dot.
    * @example { anonymous: { minute: { limit: 20, windowSeconds: 60 }, hour: { limit: 100, windowSeconds: 3600 } } }
    * @default {} (no tier limits)
    */
   tiers?: Record<string, Record<string, RateLimitPolicy>>;
   /**
-   * IPs and CIDRs never rate limited (health checks, internal callers), plus `loopback`,
-   * `private`, `linklocal`.
+   * IPs and CIDRs never rate limited, neither per IP nor per tier (health checks, internal
+   * callers), plus `loopback`, `private`, `linklocal`. Matched on the full client address.
    * @default []
    */
   allowlist?: string[];
@@ -201,6 +204,8 @@ const KEYS = [
 
 /** Policy and tier names become header items and storage keys: keep them token-like. */
 const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+/** Tier names have no dot: `<tier>.<policy>` must name one tier only (route overrides use it). */
+const TIER_NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
 /** Validates and compiles one policy. @internal */
 export function resolveRateLimitPolicy(
@@ -326,11 +331,11 @@ export function resolveRateLimitOptions(
   const tiers: Record<string, ResolvedRateLimitPolicy[]> = {};
   for (const tier of Object.keys(tiersRaw)) {
     const tierPath = join(join(path, 'tiers'), tier);
-    if (!NAME.test(tier)) {
+    if (!TIER_NAME.test(tier)) {
       throw SecurityConfigError.create(
         tierPath,
         `has an invalid tier name "${tier}"`,
-        'Use 1-32 letters, digits, ".", "_" or "-"',
+        'Use 1-32 letters, digits, "_" or "-" (no dot: routes name tier quotas "<tier>.<policy>")',
       );
     }
     tiers[tier] = readPolicyMap(tiersRaw[tier], tierPath, blockSeconds).map((p) =>
