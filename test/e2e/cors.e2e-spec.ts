@@ -138,6 +138,7 @@ describe.each(ADAPTERS)('CORS boot refusals (%s)', (adapter) => {
     ['the null origin', { origins: ['null'] }, 'development', /"null" origin/],
     ['plain http in production', { origins: ['http://app.example.com'] }, 'production', /plain-http origin/],
     ['an unanchored RegExp', { origins: [/example\.com/] }, 'development', /not anchored/],
+    ['a RegExp with an unescaped host dot', { origins: [/^https:\/\/app.example\.com$/] }, 'development', /unescaped/],
     ['max-age above browser caps', { maxAge: 100_000 }, 'development', /at most 86400/],
   ])('refuses %s', async (_n, cors, profile, message) => {
     await expect(bootApp(adapter, appModule(cors, profile) as never)).rejects.toThrow(message);

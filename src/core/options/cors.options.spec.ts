@@ -48,6 +48,8 @@ describe('resolveCorsOptions', () => {
       const r = resolve({ origins: [/^https:\/\/pr-\d+\.staging\.example\.com$/] });
       expect(isOriginAllowed(r, 'https://pr-12.staging.example.com')).toBe(true);
       expect(isOriginAllowed(r, 'https://pr-12.staging.example.com.evil.com')).toBe(false);
+      const classes = resolve({ origins: [/^https:\/\/[a-z0-9-]+\.example\.com(:[.0-9]+)?$/] });
+      expect(isOriginAllowed(classes, 'https://a.example.com')).toBe(true);
     });
 
     it('allows any origin with "*" and no credentials', () => {
@@ -89,6 +91,8 @@ describe('resolveCorsOptions', () => {
     ['a RegExp anchored only on one side', { origins: [/^https:\/\/example\.com/] }, 'development', /not anchored/],
     ['a top-level alternation', { origins: [/^https:\/\/a\.com|b\.com$/] }, 'development', /not anchored/],
     ['a global RegExp', { origins: [/^https:\/\/a\.com$/g] }, 'development', /g or y flag/],
+    ['an unescaped host dot', { origins: [/^https:\/\/app.example\.com$/] }, 'development', /unescaped "\."/],
+    ['a dot wildcard', { origins: [/^https:\/\/.*\.example\.com$/] }, 'development', /unescaped "\."/],
     ['max-age above the browser caps', { maxAge: 86401 }, 'development', /cors\.maxAge must be at most 86400/],
     ['a trailing slash', { origins: ['https://app.example.com/'] }, 'development', /is not an origin/],
     ['a path', { origins: ['https://app.example.com/x'] }, 'development', /is not an origin/],

@@ -176,6 +176,27 @@ function hasTopLevelAlternation(source: string): boolean {
   return false;
 }
 
+/**
+ * Whether `source` has a `.` wildcard outside a character class. In an origin pattern it is
+ * nearly always a host dot someone forgot to escape: `^https://app.example.com$` also matches
+ * `https://appxexample.com`, a domain anyone can register.
+ */
+function hasWildcardDot(source: string): boolean {
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') inClass = true;
+    else if (c === '.') return true;
+  }
+  return false;
+}
+
 function compileRegExp(value: RegExp, where: string): OriginRule {
   const src = value.source;
   if (!src.startsWith('^') || !src.endsWith('$') || src.endsWith('\\$') || hasTopLevelAlternation(src)) {
@@ -187,6 +208,13 @@ function compileRegExp(value: RegExp, where: string): OriginRule {
   }
   if (value.global || value.sticky) {
     throw SecurityConfigError.create(where, `RegExp ${String(value)} has the g or y flag`, 'Remove the flag');
+  }
+  if (hasWildcardDot(src)) {
+    throw SecurityConfigError.create(
+      where,
+      `RegExp ${String(value)} has an unescaped "." (any character): it would also match look-alike hosts such as appxexample.com`,
+      'Escape host dots as \\. and match labels with a class such as [a-z0-9-]+, or use "https://*.example.com"',
+    );
   }
   return { kind: 'regexp', pattern: String(value), test: new RegExp(src, value.flags) };
 }
