@@ -75,9 +75,19 @@ export class HttpsEnforcementEdge implements EdgeHandler {
     return first === 'https';
   }
 
+  /**
+   * Whether the URL is under an exempt path, on a segment boundary: `/health` exempts `/health`,
+   * `/health/live` and `/health?x`, never `/healthz-admin` (a bare prefix match would let plain
+   * http reach any route that merely starts with the same letters).
+   */
   private isExempt(url: string): boolean {
     const paths = this.https.exemptPaths;
-    for (let i = 0; i < paths.length; i++) if (url.startsWith(paths[i])) return true;
+    for (let i = 0; i < paths.length; i++) {
+      const p = paths[i];
+      if (!url.startsWith(p)) continue;
+      const next = url.charAt(p.length);
+      if (next === '' || next === '/' || next === '?' || p.endsWith('/')) return true;
+    }
     return false;
   }
 }

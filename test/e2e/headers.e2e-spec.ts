@@ -203,6 +203,13 @@ describe.each(ADAPTERS)('HTTPS enforcement (%s)', (adapter) => {
   it('lets https through and honours exempt paths', async () => {
     expect((await fetch(`${reject}/h/cached`, { headers: { 'X-Forwarded-Proto': 'https' } })).status).toBe(200);
     expect((await fetch(`${reject}/h/plain`, { headers: { 'X-Forwarded-Proto': 'http' } })).status).toBe(200);
+    expect((await fetch(`${reject}/h/plain?x=1`, { headers: { 'X-Forwarded-Proto': 'http' } })).status).toBe(200);
+  });
+
+  it('exempts whole path segments only, never a longer path that shares the prefix', async () => {
+    const res = await fetch(`${reject}/h/plain-admin`, { headers: { 'X-Forwarded-Proto': 'http' } });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('HTTPS_REQUIRED');
   });
 
   it('redirects with 308 to the same URL on https', async () => {

@@ -50,7 +50,8 @@ export interface HttpsEnforcementOptions {
    */
   mode?: 'off' | 'reject' | 'redirect';
   /**
-   * Path prefixes exempt from enforcement (e.g. a load balancer's plain-http health check).
+   * Paths exempt from enforcement (e.g. a load balancer's plain-http health check), matched on
+   * whole segments: `/health` exempts `/health` and `/health/live`, not `/healthz`.
    * @default []
    */
   exemptPaths?: string[];
