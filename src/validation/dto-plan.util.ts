@@ -14,6 +14,11 @@ export interface DtoPlan {
   boundedStrings: ReadonlySet<string>;
   /** Properties that declare their own array size rule. */
   boundedArrays: ReadonlySet<string>;
+  /**
+   * Nested DTOs the validator would not check (see {@link nestedProblems}); non-empty means the
+   * DTO is misconfigured and every request is refused rather than let undeclared fields through.
+   */
+  problems: readonly string[];
 }
 
 const STRING_BOUNDS = new Set(['maxLength', 'isLength', 'length', 'isIn', 'isEnum', 'isUUID', 'isBoolean', 'equals']);
@@ -44,7 +49,74 @@ export function compileDtoPlan(dto: Ctor, peers: ValidationPeers): DtoPlan {
       }
     }
   }
-  return { fast: isTransformerFree(dto, properties, peers), async, boundedStrings, boundedArrays };
+  return {
+    fast: isTransformerFree(dto, properties, peers),
+    async,
+    boundedStrings,
+    boundedArrays,
+    problems: nestedProblems(dto, peers, new Set()),
+  };
+}
+
+const NOT_NESTED = new Set<unknown>([
+  Object,
+  Array,
+  String,
+  Number,
+  Boolean,
+  Date,
+  Buffer,
+  Map,
+  Set,
+  Promise,
+  Function,
+]);
+
+/** Whether `type` is a class with class-validator rules of its own (a nested DTO). */
+function isValidatedClass(type: unknown, peers: ValidationPeers): type is Ctor {
+  if (typeof type !== 'function' || NOT_NESTED.has(type)) return false;
+  return peers.validator.getMetadataStorage().getTargetValidationMetadatas(type as Ctor, '', true, false).length > 0;
+}
+
+/**
+ * Properties typed as a nested DTO that class-validator would not walk into, with the fix. A
+ * property typed `AddressDto` with `@IsObject()` but no `@ValidateNested()` accepts
+ * `{ address: { city, isAdmin: true } }` as is: whitelisting stops at the top level, so a nested
+ * field the DTO never declared gets through (mass assignment). `@ValidateNested()` without
+ * `@Type()` leaves a plain object that fails every request with an unhelpful message. Both are
+ * found from `design:type`, so array properties (`AddressDto[]`) are only checked when they
+ * declare `@Type()`.
+ *
+ * @internal
+ */
+export function nestedProblems(dto: Ctor, peers: ValidationPeers, seen: Set<Ctor>): string[] {
+  if (seen.has(dto)) return [];
+  seen.add(dto);
+  const types = new Map<string, Set<string>>();
+  for (const m of peers.validator.getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false)) {
+    let set = types.get(m.propertyName);
+    if (!set) types.set(m.propertyName, (set = new Set()));
+    set.add(m.type);
+  }
+  const problems: string[] = [];
+  for (const [property, kinds] of types) {
+    const declared: unknown = Reflect.getMetadata('design:type', (dto as { prototype: object }).prototype, property);
+    if (!isValidatedClass(declared, peers)) continue;
+    const where = `${dto.name}.${property}`;
+    const fix = `add @ValidateNested() and @Type(() => ${declared.name})`;
+    if (!kinds.has('nestedValidation')) {
+      problems.push(
+        `${where} is a ${declared.name} without @ValidateNested(): its fields are not validated and undeclared ones are not refused; ${fix}`,
+      );
+    } else if (peers.transformerMetadata && !peers.transformerMetadata.findTypeMetadata(dto, property)) {
+      problems.push(
+        `${where} has @ValidateNested() but no @Type(): it stays a plain object and is never valid; ${fix}`,
+      );
+    } else {
+      problems.push(...nestedProblems(declared, peers, seen));
+    }
+  }
+  return problems;
 }
 
 function isTransformerFree(dto: Ctor, properties: Set<string>, peers: ValidationPeers): boolean {

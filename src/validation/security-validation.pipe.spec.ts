@@ -1,6 +1,16 @@
-import type { ArgumentMetadata } from '@nestjs/common';
+import { Logger, type ArgumentMetadata } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsString, MinLength, Validate, ValidateNested, ValidatorConstraint } from 'class-validator';
+import {
+  IsEmail,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  MinLength,
+  Validate,
+  ValidateNested,
+  ValidatorConstraint,
+} from 'class-validator';
 import type { ValidatorConstraintInterface } from 'class-validator';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { SecurityEvent } from '../core/events/security-event.interface';
@@ -45,6 +55,42 @@ class Signup {
   password!: string;
 }
 
+class Address {
+  @IsString()
+  city!: string;
+}
+
+/** `@IsObject()` on a nested DTO: class-validator would not look inside it. */
+class LooseProfile {
+  @IsString()
+  name!: string;
+
+  @IsOptional()
+  @IsObject()
+  address?: Address;
+}
+
+/** `@ValidateNested()` without `@Type()`: the value stays a plain object. */
+class UntypedProfile {
+  @IsOptional()
+  @ValidateNested()
+  address?: Address;
+}
+
+/** The loose nesting one level further down. */
+class Account {
+  @ValidateNested()
+  @Type(() => LooseProfile)
+  profile!: LooseProfile;
+}
+
+/** Correct nesting: nothing to report. */
+class TypedProfile {
+  @ValidateNested()
+  @Type(() => Address)
+  address!: Address;
+}
+
 function pipeWith(validation: ValidationOptions = {}) {
   const events: SecurityEvent[] = [];
   const options = resolveSecurityOptions({ validation, events: { logger: false, sinks: [(e) => events.push(e)] } });
@@ -78,6 +124,53 @@ describe('SecurityValidationPipe', () => {
     expect(refused.errors).toEqual([
       { property: 'lines.1.admin', constraints: { whitelistValidation: 'property admin should not exist' } },
       { property: 'lines.1.sku', constraints: { isString: 'sku must be a string' } },
+    ]);
+  });
+
+  it.each([
+    [
+      'LooseProfile',
+      LooseProfile,
+      { name: 'a', address: { city: 'x', isAdmin: true } },
+      /LooseProfile\.address is a Address without @ValidateNested\(\)/,
+    ],
+    [
+      'UntypedProfile',
+      UntypedProfile,
+      { address: { city: 'x' } },
+      /UntypedProfile\.address has @ValidateNested\(\) but no @Type\(\)/,
+    ],
+    [
+      'Account (one level down)',
+      Account,
+      { profile: { name: 'a', address: { city: 'x', isAdmin: true } } },
+      /LooseProfile\.address/,
+    ],
+  ] as Array<[string, ArgumentMetadata['metatype'], unknown, RegExp]>)(
+    'fails closed (500, logged once) on %s, whose nested fields would go unchecked',
+    (_name, metatype, input, logged) => {
+      const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      try {
+        const { pipe, events } = pipeWith();
+        for (let i = 0; i < 2; i++) {
+          const refused = caught(() => pipe.transform(input, body(metatype)));
+          expect(refused).toMatchObject({ statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' });
+        }
+        expect(error).toHaveBeenCalledTimes(1);
+        expect(error).toHaveBeenCalledWith(expect.stringMatching(logged));
+        expect(events.at(-1)).toMatchObject({ type: 'INTERNAL_ERROR', reason: 'dto_misconfigured' });
+      } finally {
+        error.mockRestore();
+      }
+    },
+  );
+
+  it('accepts correctly nested DTOs and still refuses their undeclared fields', () => {
+    const { pipe } = pipeWith();
+    expect(pipe.transform({ address: { city: 'x' } }, body(TypedProfile))).toBeInstanceOf(TypedProfile);
+    const refused = caught(() => pipe.transform({ address: { city: 'x', isAdmin: true } }, body(TypedProfile)));
+    expect(refused.errors).toEqual([
+      { property: 'address.isAdmin', constraints: { whitelistValidation: 'property isAdmin should not exist' } },
     ]);
   });
 

@@ -1,6 +1,7 @@
-import { type ArgumentMetadata, Inject, Injectable, type PipeTransform } from '@nestjs/common';
+import { type ArgumentMetadata, Inject, Injectable, Logger, type PipeTransform } from '@nestjs/common';
 import type { ValidationError, ValidatorOptions } from 'class-validator';
 import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
@@ -42,6 +43,7 @@ export class SecurityValidationPipe implements PipeTransform {
   private readonly limits: PayloadLimits;
   private readonly validatorOptions: ValidatorOptions;
   private readonly plans = new Map<Ctor, DtoPlan>();
+  private readonly logger = new Logger('SecurityValidationPipe');
   private peersCache?: ValidationPeers;
 
   constructor(
@@ -95,7 +97,10 @@ export class SecurityValidationPipe implements PipeTransform {
     if (!plan) {
       plan = compileDtoPlan(metatype, this.peers);
       this.plans.set(metatype, plan);
+      // Said once per DTO, in the log: the client only ever sees a generic 500.
+      for (const problem of plan.problems) this.logger.error(`SecurityModule: ${problem}.`);
     }
+    if (plan.problems.length > 0) return this.misconfigured(metatype, metadata);
     const instance = plan.fast
       ? construct(metatype, value as Record<string, unknown>)
       : (this.peers.transformer.plainToInstance(metatype as new () => object, value) as object);
@@ -179,11 +184,24 @@ export class SecurityValidationPipe implements PipeTransform {
     }
   }
 
+  /** A DTO whose nested objects would go unchecked: refuse (fail closed) instead of letting them through. */
+  private misconfigured(metatype: Ctor, metadata: ArgumentMetadata): never {
+    this.events.emit({
+      type: SecurityEventType.INTERNAL_ERROR,
+      outcome: 'failure',
+      reason: 'dto_misconfigured',
+      details: { source: metadata.type, target: metatype.name },
+    });
+    throw securityException(500, SecurityErrorCode.INTERNAL_ERROR, Messages.INTERNAL_ERROR());
+  }
+
   private flatten(errors: ValidationError[], prefix: string, issues: ValidationIssue[]): void {
     for (const error of errors) {
-      const path = prefix ? `${prefix}.${error.property}` : error.property;
+      // class-validator leaves `property` undefined on an "unknown value" error of the object itself.
+      const property = typeof error.property === 'string' ? error.property : '';
+      const path = prefix && property ? `${prefix}.${property}` : prefix || property;
       if (error.constraints) {
-        const sensitive = this.config.sensitiveField.test(error.property);
+        const sensitive = this.config.sensitiveField.test(property);
         const constraints: Record<string, string> = {};
         for (const [name, message] of Object.entries(error.constraints)) {
           // A custom message may interpolate $value: never echo a secret back.

@@ -7,6 +7,7 @@ import {
   IsArray,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   MaxLength,
@@ -59,6 +60,19 @@ class CreateUserDto {
   bio?: string;
 }
 
+/** Typed as a nested DTO but checked with @IsObject() only: class-validator would not look inside. */
+class LooseProfileDto {
+  @IsString()
+  @MaxLength(50)
+  name!: string;
+
+  @IsOptional()
+  @IsObject()
+  address?: AddressDto;
+}
+
+let looseRuns = 0;
+
 class SearchQueryDto {
   @IsOptional()
   @IsString()
@@ -82,6 +96,12 @@ class ValidationController {
       keys: Object.keys(dto).sort(),
       city: dto.address?.city,
     };
+  }
+
+  @Post('loose')
+  loose(@Body() dto: LooseProfileDto) {
+    looseRuns += 1;
+    return dto;
   }
 
   @Post('raw')
@@ -172,6 +192,14 @@ describe.each(ADAPTERS)('validation hardening (%s)', (adapter) => {
     expect(body.errors).toEqual([
       { property: path, constraints: { whitelistValidation: expect.stringContaining('should not exist') } },
     ]);
+  });
+
+  it('fails closed on a nested DTO class-validator would not walk into (no nested mass assignment)', async () => {
+    const before = looseRuns;
+    const res = await json('/v/loose', { name: 'Eve', address: { city: 'Paris', isAdmin: true } });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as ErrorBody).code).toBe('INTERNAL_ERROR');
+    expect(looseRuns).toBe(before);
   });
 
   it('lists every offending property and never echoes a sensitive value', async () => {
