@@ -190,3 +190,11 @@ describe('RedisSecurityStorage', () => {
     await owner.close();
   });
 });
+
+describe('spawnRedis (test utility)', () => {
+  it('rejects with an install hint when the redis-server binary is missing (no crash on ENOENT)', async () => {
+    await expect(spawnRedis(undefined, { command: '/nonexistent-rampart-bin/redis-server' })).rejects.toThrow(
+      /redis-server was not found on PATH.*apt-get install redis-server/,
+    );
+  });
+});

@@ -44,24 +44,44 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+const INSTALL_HINT =
+  'Install it (Debian/Ubuntu: `sudo apt-get install redis-server`, macOS: `brew install redis`) so it is on PATH, ' +
+  'or set REDIS_URL to a Redis the tests may use';
+
+function spawnFailure(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ENOENT')
+    return `redis-server was not found on PATH: the tests need a real Redis. ${INSTALL_HINT}.`;
+  return `redis-server could not be started (${error.code ?? error.message}). ${INSTALL_HINT}.`;
+}
+
 /**
  * Spawns `redis-server` on a free loopback port with persistence off, waits until it answers
  * PING, and returns a handle to stop it. Used by the Jest global setup and by tests that stop
- * and restart Redis on purpose (failure-policy tests). Pass `port` to restart on the same port.
+ * and restart Redis on purpose (failure-policy tests). Pass `port` to restart on the same port, and
+ * `command` to run another binary than the `redis-server` on PATH. A missing binary rejects with an
+ * install hint instead of crashing Jest.
  */
-export async function spawnRedis(port?: number): Promise<SpawnedRedis> {
+export async function spawnRedis(port?: number, options: { command?: string } = {}): Promise<SpawnedRedis> {
   const chosen = port ?? (await freePort());
   const child: ChildProcess = spawn(
-    'redis-server',
+    options.command ?? 'redis-server',
     ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
     { stdio: 'ignore' },
   );
   let exited = false;
+  let spawnError: NodeJS.ErrnoException | undefined;
   child.once('exit', () => {
+    exited = true;
+  });
+  // Without this listener a missing binary (ENOENT) is an uncaught 'error' event that kills Jest
+  // with a bare "spawn redis-server ENOENT".
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    spawnError = error;
     exited = true;
   });
   const deadline = Date.now() + 10_000;
   while (!(await ping(chosen))) {
+    if (spawnError) throw new Error(spawnFailure(spawnError));
     if (exited) throw new Error(`redis-server exited before answering on port ${chosen} (is it installed?)`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
