@@ -167,6 +167,65 @@ describe.each(ADAPTERS)('authorization on the sample app (%s)', (adapter) => {
     });
   });
 
+  it('shows role-based fields to the roles that include them only (revision: editors and admins)', async () => {
+    const aliceDoc = await create('alice', 'revisions');
+    expect(aliceDoc).not.toHaveProperty('revision');
+    const carolDoc = (await call('POST', '/documents', 'carol', { title: 'c', body: 'c' })).json as Doc;
+    expect(carolDoc).toMatchObject({ revision: 1 });
+    expect((await call('GET', `/documents/${aliceDoc.id}`, 'admin')).json).toMatchObject({ revision: 1 });
+    expect((await call('GET', `/documents/${aliceDoc.id}`, 'alice')).json).not.toHaveProperty('revision');
+  });
+
+  it('pages the caller’s documents: default page size, capped limit, bad values refused', async () => {
+    for (const title of ['p1', 'p2', 'p3']) await create('bob', title);
+    const all = (await call('GET', '/documents?limit=100', 'bob')).json as Doc[];
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const first = (await call('GET', '/documents?limit=1', 'bob')).json as Doc[];
+    const second = (await call('GET', '/documents?limit=1&page=2', 'bob')).json as Doc[];
+    expect([first.length, second.length]).toEqual([1, 1]);
+    expect(second[0].id).not.toBe(first[0].id);
+    expect(((await call('GET', '/documents?limit=5000', 'bob')).json as Doc[]).length).toBe(Math.min(all.length, 100));
+    for (const bad of ['limit=abc', 'limit=0', 'page=-1', 'offset=1e3']) {
+      const res = await call('GET', `/documents?${bad}`, 'bob');
+      expect(res.status).toBe(400);
+      expect(res.json).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+  });
+
+  describe('attachments (UploadValidationPipe)', () => {
+    const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 1)]);
+    const attach = (id: string, user: string, mimetype: string, bytes: Buffer) =>
+      call('PUT', `/documents/${id}/attachment`, user, {
+        filename: 'logo.png',
+        mimetype,
+        contentBase64: bytes.toString('base64'),
+      });
+
+    it('accepts a real PNG from the owner and records it', async () => {
+      const doc = await create('alice', 'with logo');
+      const res = await attach(doc.id, 'alice', 'image/png', PNG);
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ attachment: { filename: 'logo.png', mimetype: 'image/png', size: PNG.length } });
+    });
+
+    it.each([
+      ['a script named logo.png', 'image/png', Buffer.from('#!/bin/sh\nrm -rf /\n'), 415],
+      ['a type not allowed', 'image/svg+xml', Buffer.from('<svg onload="alert(1)"/>'), 415],
+      ['a file over 32 kB', 'image/png', Buffer.concat([PNG, Buffer.alloc(33 * 1024)]), 413],
+    ])('refuses %s', async (_name, mimetype, bytes, status) => {
+      const doc = await create('alice', 'bad attachment');
+      const res = await attach(doc.id, 'alice', mimetype, bytes);
+      expect(res.status).toBe(status);
+      expect((await call('GET', `/documents/${doc.id}`, 'alice')).json).not.toHaveProperty('attachment');
+    });
+
+    it('answers 404 to anyone but the owner, admins included', async () => {
+      const doc = await create('alice', 'private logo');
+      expect((await attach(doc.id, 'bob', 'image/png', PNG)).status).toBe(404);
+      expect((await attach(doc.id, 'admin', 'image/png', PNG)).status).toBe(404);
+    });
+  });
+
   it('still hands out the refresh token at login (the route allows it by name)', async () => {
     const res = await call('POST', '/auth/login', undefined, { username: 'bob', password: 'bob-pass' });
     expect(res.json).toEqual(

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { signRequest, signWebhook } from 'nestjs-rampart';
 import { AppModule } from '../../sample-app/src/app.module';
+import { webhookSecret } from '../../sample-app/src/edge/edge.options';
 import { ADAPTERS, bootApp } from '../utils/app';
 
 const KEY = { keyId: 'partner-1', secret: 'sample-partner-secret-0123456789abcdef' };
@@ -42,6 +43,15 @@ describe.each(ADAPTERS)('sample app: signed partner API, webhooks and deprecatio
     expect(tampered.status).toBe(401);
   });
 
+  it('validates a correctly signed body like any other (a signature is not a licence to mass-assign)', async () => {
+    const body = JSON.stringify({ to: 'acct_42', amount: 100, fee: 0 });
+    const headers = { 'content-type': 'application/json' };
+    const signed = signRequest({ method: 'POST', url: '/partner/transfers', body, headers, ...KEY });
+    const res = await fetch(`${url}/partner/transfers`, { method: 'POST', body, headers: { ...headers, ...signed } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: Array<{ property: string }> }).errors[0].property).toBe('fee');
+  });
+
   it('requires a signature under /partner/internal/', async () => {
     expect((await fetch(`${url}/partner/internal/status`)).status).toBe(401);
     const signed = signRequest({ method: 'GET', url: '/partner/internal/status', ...KEY });
@@ -62,5 +72,27 @@ describe.each(ADAPTERS)('sample app: signed partner API, webhooks and deprecatio
     expect(res.status).toBe(200);
     expect(res.headers.get('deprecation')).toBe(`@${Date.parse('2026-01-01T00:00:00Z') / 1000}`);
     expect(res.headers.get('sunset')).toBe('Wed, 30 Jun 2027 00:00:00 GMT');
+  });
+});
+
+describe('sample webhook secrets', () => {
+  const saved = { env: process.env.NODE_ENV, secret: process.env.SAMPLE_TEST_WEBHOOK_SECRET };
+  afterAll(() => {
+    process.env.NODE_ENV = saved.env;
+    if (saved.secret === undefined) delete process.env.SAMPLE_TEST_WEBHOOK_SECRET;
+    else process.env.SAMPLE_TEST_WEBHOOK_SECRET = saved.secret;
+  });
+
+  it.each([
+    ['test', 'published-example'],
+    ['development', 'published-example'],
+    ['staging', ''],
+    ['production', ''],
+  ])('falls back to the published example only locally (NODE_ENV=%s)', (env, expected) => {
+    delete process.env.SAMPLE_TEST_WEBHOOK_SECRET;
+    process.env.NODE_ENV = env;
+    expect(webhookSecret('SAMPLE_TEST_WEBHOOK_SECRET', 'published-example')()).toBe(expected);
+    process.env.SAMPLE_TEST_WEBHOOK_SECRET = 'from-the-environment';
+    expect(webhookSecret('SAMPLE_TEST_WEBHOOK_SECRET', 'published-example')()).toBe('from-the-environment');
   });
 });

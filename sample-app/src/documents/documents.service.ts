@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 
+/** What is kept of a document's attachment (the bytes themselves are not stored by the sample). */
+export interface AttachmentInfo {
+  filename: string;
+  mimetype: string;
+  size: number;
+}
+
 /** A document owned by the user who created it. */
 export interface DocumentRecord {
   id: string;
@@ -9,6 +16,9 @@ export interface DocumentRecord {
   body: string;
   department: string;
   confidential: boolean;
+  /** Incremented by every update; shown to editors and admins only (`@Expose({ groups })`). */
+  revision: number;
+  attachment?: AttachmentInfo;
   /** Never returned to clients: the response denylist strips it even without a DTO. */
   internalNotes: string;
   createdAt: string;
@@ -33,6 +43,7 @@ export class DocumentsService {
       body: input.body,
       department,
       confidential: input.confidential ?? false,
+      revision: 1,
       internalNotes: `created by ${ownerId}`,
       createdAt: now,
       updatedAt: now,
@@ -55,6 +66,18 @@ export class DocumentsService {
     if (!doc) return undefined;
     if (patch.title !== undefined) doc.title = patch.title;
     if (patch.body !== undefined) doc.body = patch.body;
+    return this.touch(doc);
+  }
+
+  attach(id: string, attachment: AttachmentInfo): DocumentRecord | undefined {
+    const doc = this.documents.get(id);
+    if (!doc) return undefined;
+    doc.attachment = attachment;
+    return this.touch(doc);
+  }
+
+  private touch(doc: DocumentRecord): DocumentRecord {
+    doc.revision += 1;
     doc.updatedAt = new Date().toISOString();
     return doc;
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import type { CorsOptions, HeadersOptions, SigningOptions } from 'nestjs-rampart';
 
 /** Local front-end dev servers, allowed in development when `CORS_ORIGINS` is unset. */
@@ -49,14 +50,23 @@ export function sampleSigningOptions(env: NodeJS.ProcessEnv): SigningOptions {
   return { keys, paths: ['/partner/internal/'] };
 }
 
+/** Where falling back to a published example secret is acceptable: a developer's machine or a test run. */
+const LOCAL_ENVIRONMENTS = new Set([undefined, '', 'development', 'test']);
+
 /**
- * A webhook secret from the environment. Outside production an unset secret falls back to a
- * well-known development value; in production it stays unset and the webhook route fails closed.
+ * A webhook secret from the environment. Locally (`NODE_ENV` unset, `development` or `test`) an
+ * unset secret falls back to the scheme's published example value, with a warning: anyone can
+ * sign with it. Anywhere else (`production`, `staging`...) it stays unset and the webhook route
+ * fails closed.
  */
 export function webhookSecret(name: string, devDefault: string): () => string {
   return () => {
     const value = process.env[name];
     if (value) return value;
-    return process.env.NODE_ENV === 'production' ? '' : devDefault;
+    if (!LOCAL_ENVIRONMENTS.has(process.env.NODE_ENV)) return '';
+    if (process.env.NODE_ENV !== 'test') {
+      new Logger('SampleApp').warn(`${name} is not set: using a published example secret (local use only).`);
+    }
+    return devDefault;
   };
 }

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
 import { Deprecated, Public, SecurityHeaders, Signed } from 'nestjs-rampart';
+import { TransferDto } from './dto/transfer.dto';
 
 /**
  * Server-to-server partner API. `POST /partner/transfers` requires an HMAC signature
@@ -13,7 +14,7 @@ import { Deprecated, Public, SecurityHeaders, Signed } from 'nestjs-rampart';
 export class PartnerController {
   @Signed()
   @Post('transfers')
-  transfer(@Body() body: { to?: string; amount?: number }): { accepted: true; to?: string; amount?: number } {
+  transfer(@Body() body: TransferDto): { accepted: true; to: string; amount: number } {
     return { accepted: true, to: body.to, amount: body.amount };
   }
 
