@@ -125,7 +125,9 @@ export class TokenService {
   }
 
   /**
-   * Exchanges a refresh token for a new pair.
+   * Exchanges a refresh token for a new pair. The new access token carries the subject given to
+   * {@link issue} (roles, scopes, claims are frozen per session): after a role change, call
+   * {@link revokeSubject} so the user logs in again.
    * @throws {UnauthorizedException} INVALID_TOKEN for an invalid, expired, revoked or reused token
    * @throws {ServiceUnavailableException} STORAGE_UNAVAILABLE when the store does not answer
    */
