@@ -36,4 +36,27 @@ describe('redact', () => {
     value.self = value;
     expect(redact(value, ['iban'])).toEqual({ iban: REDACTED, ok: 1, self: '[…]' });
   });
+
+  it.each([
+    'key',
+    'Key',
+    'hmacKey',
+    'signingKey',
+    'encryptionKey',
+    'apiKey',
+    'x-api-key',
+    'clientSecret',
+    'privateKey',
+    'secretKey',
+    'access_key',
+    'SESSION_KEY',
+    'keys',
+    'passphrase',
+  ])('redacts the field %s', (name) => {
+    expect(redact({ [name]: 'value' })).toEqual({ [name]: REDACTED });
+  });
+
+  it.each(['keyId', 'kid', 'monkeyBusiness', 'keyPrefix', 'rule', 'resourceType'])('keeps the field %s', (name) => {
+    expect(redact({ [name]: 'value' })).toEqual({ [name]: 'value' });
+  });
 });

@@ -1,6 +1,16 @@
 /** Field names whose values never leave the process (case-insensitive, substring match). */
 const SENSITIVE =
   /pass(word|wd|phrase)?|secret|token|api[-_]?key|authorization|cookie|signature|credential|private[-_]?key|pepper|ssn/i;
+/**
+ * Any name that is, or ends with, "key"/"keys" once separators are dropped (`key`, `hmacKey`,
+ * `signing_key`, `ENCRYPTION-KEY`, `keys`), while key identifiers (`keyId`, `kid`) stay readable.
+ */
+const KEY_NAME = /keys?$/;
+
+function isSensitive(key: string, extraKeys: readonly string[]): boolean {
+  const lower = key.toLowerCase();
+  return SENSITIVE.test(key) || KEY_NAME.test(lower.replace(/[^a-z0-9]/g, '')) || extraKeys.includes(lower);
+}
 /** Values that look like a JWT or an API key of ours. */
 const TOKEN_LIKE = /^(eyJ[\w-]+\.[\w-]+\.[\w-]*|[a-z]{2,8}_(live|test)_[A-Za-z0-9]{16,})/;
 export const REDACTED = '[REDACTED]';
@@ -25,8 +35,7 @@ export function redact(
   if (Array.isArray(value)) return value.slice(0, 50).map((item) => redact(item, extraKeys, depth + 1, seen));
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
-    const lower = key.toLowerCase();
-    out[key] = SENSITIVE.test(key) || extraKeys.includes(lower) ? REDACTED : redact(child, extraKeys, depth + 1, seen);
+    out[key] = isSensitive(key, extraKeys) ? REDACTED : redact(child, extraKeys, depth + 1, seen);
   }
   return out;
 }

@@ -17,6 +17,8 @@ import type { SecurityEvent, SecurityEventInput } from './security-event.interfa
 @Injectable()
 export class SecurityEvents {
   private readonly logger = new Logger('SecurityEvents');
+  /** Indexes of sinks whose failure was already logged. */
+  private readonly failedSinks = new Set<number>();
 
   constructor(@Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions) {}
 
@@ -25,7 +27,10 @@ export class SecurityEvents {
     return this.options.events.enabled;
   }
 
-  /** Records one event. Never throws: a failing sink cannot break a request. */
+  /**
+   * Records one event. Never throws: a sink that throws or whose promise rejects is ignored
+   * (logged once, by class name only), so it cannot break a request or crash the process.
+   */
   emit(input: SecurityEventInput): void {
     const config = this.options.events;
     if (!config.enabled) return;
@@ -35,13 +40,27 @@ export class SecurityEvents {
       if (input.outcome === 'success' || input.outcome === 'info') this.logger.log(line);
       else this.logger.warn(line);
     }
-    for (const sink of config.sinks) {
+    config.sinks.forEach((sink, index) => {
+      // A sink must never break the request it reports on, nor crash the process with an
+      // unhandled rejection when it is async.
       try {
-        sink(event);
-      } catch {
-        // A sink must never break the request it reports on.
+        const result: unknown = sink(event);
+        if (isThenable(result)) result.then(undefined, (error: unknown) => this.sinkFailed(index, error));
+      } catch (error) {
+        this.sinkFailed(index, error);
       }
-    }
+    });
+  }
+
+  /**
+   * Logs a failing sink once (its first failure): a broken SIEM shipper must not flood the log.
+   * Only the error's class name is logged: its message may carry URLs, credentials or the event.
+   */
+  private sinkFailed(index: number, error: unknown): void {
+    if (this.failedSinks.has(index)) return;
+    this.failedSinks.add(index);
+    const name = error instanceof Error ? error.constructor.name : typeof error;
+    this.logger.error(`Security event sink #${index + 1} failed (${name}); its later failures are not logged`);
   }
 
   private build(input: SecurityEventInput): SecurityEvent {
@@ -64,4 +83,12 @@ export class SecurityEvents {
     if (input.details) event.details = redact(input.details, this.options.events.redactKeys) as Record<string, unknown>;
     return event;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
 }

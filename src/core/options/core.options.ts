@@ -58,7 +58,12 @@ export interface ErrorOptions {
   format?: 'nest' | 'problem+json';
 }
 
-/** A destination for security events. @publicApi */
+/**
+ * A destination for security events. It may be async (a `void` return type accepts a promise): a
+ * rejected promise is caught (and logged once), never left unhandled.
+ *
+ * @publicApi
+ */
 export type SecurityEventSink = (event: SecurityEvent) => void;
 
 /** Security event (audit log) options. @publicApi */
@@ -73,7 +78,11 @@ export interface EventOptions {
    * @default true
    */
   logger?: boolean;
-  /** Extra sinks (SIEM shipper, database, test collector). A sink that throws is ignored. */
+  /**
+   * Extra sinks (SIEM shipper, database, test collector), sync or async. A sink that throws or
+   * rejects is ignored, and its first failure is logged (class name only).
+   * @default []
+   */
   sinks?: SecurityEventSink[];
   /**
    * Extra field names (case-insensitive) whose values are redacted in events, on top of

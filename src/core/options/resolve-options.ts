@@ -115,7 +115,8 @@ function resolveCore(raw: Raw): ResolvedCoreOptions {
     events: {
       enabled: readBoolean(events, 'enabled', 'events', true),
       logger: readBoolean(events, 'logger', 'events', true),
-      sinks: sinks as ResolvedCoreOptions['events']['sinks'],
+      // A copy: deep-freezing the resolved options must not freeze (or alias) the caller's array.
+      sinks: [...sinks] as ResolvedCoreOptions['events']['sinks'],
       redactKeys: readStringArray(events, 'redactKeys', 'events', []).map((k) => k.toLowerCase()),
     },
   };

@@ -1,0 +1,78 @@
+import { Logger } from '@nestjs/common';
+import { resolveSecurityOptions } from '../options/resolve-options';
+import type { SecurityEventSink } from '../options/core.options';
+import type { SecurityEvent } from './security-event.interface';
+import { SecurityEvents } from './security-events.service';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+function service(sinks: SecurityEventSink[]): SecurityEvents {
+  return new SecurityEvents(resolveSecurityOptions({ events: { logger: false, sinks } }));
+}
+
+describe('SecurityEvents', () => {
+  let errors: jest.SpyInstance;
+  let unhandled: unknown[];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+
+  beforeEach(() => {
+    unhandled = [];
+    process.on('unhandledRejection', onUnhandled);
+    errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', onUnhandled);
+    errors.mockRestore();
+  });
+
+  it('catches a rejecting async sink and logs one redacted line per sink, whatever the number of failures', async () => {
+    const seen: SecurityEvent[] = [];
+    const events = service([
+      async () => {
+        throw new Error('POST https://siem.example/ingest?token=s3cr3t-token failed');
+      },
+      (event) => void seen.push(event),
+    ]);
+    for (let i = 0; i < 3; i++) events.emit({ type: 'AUTH_FAILED', outcome: 'failure' });
+    await tick();
+    await tick();
+    expect(unhandled).toEqual([]);
+    expect(seen).toHaveLength(3); // the failing sink does not stop the others
+    expect(errors).toHaveBeenCalledTimes(1);
+    const line = String(errors.mock.calls[0][0]);
+    expect(line).toMatch(/sink #1 failed \(Error\)/);
+    expect(line).not.toMatch(/s3cr3t|siem\.example|token=/);
+  });
+
+  it('logs a throwing synchronous sink once, and never throws from emit', () => {
+    const events = service([
+      () => {
+        throw new TypeError('apiKey=abc');
+      },
+    ]);
+    expect(() => events.emit({ type: 'AUTH_FAILED', outcome: 'failure' })).not.toThrow();
+    expect(() => events.emit({ type: 'AUTH_FAILED', outcome: 'failure' })).not.toThrow();
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(String(errors.mock.calls[0][0])).toMatch(/sink #1 failed \(TypeError\)/);
+    expect(String(errors.mock.calls[0][0])).not.toMatch(/abc/);
+  });
+
+  it('redacts details before any sink sees them', () => {
+    const seen: SecurityEvent[] = [];
+    service([(event) => void seen.push(event)]).emit({
+      type: 'API_KEY_CREATED',
+      outcome: 'info',
+      details: { keyId: 'k1', hmacKey: 'raw-bytes', signingKey: 'x' },
+    });
+    expect(seen[0].details).toEqual({ keyId: 'k1', hmacKey: '[REDACTED]', signingKey: '[REDACTED]' });
+  });
+
+  it('copies the sinks array: the caller’s array is neither frozen nor aliased', () => {
+    const sinks: SecurityEventSink[] = [() => undefined];
+    const resolved = resolveSecurityOptions({ events: { sinks } });
+    expect(Object.isFrozen(sinks)).toBe(false);
+    expect(resolved.events.sinks).not.toBe(sinks);
+    sinks.push(() => undefined);
+    expect(resolved.events.sinks).toHaveLength(1);
+  });
+});
