@@ -58,6 +58,21 @@ function readCookie(req: HttpRequestLike, name: string): string | undefined {
   return undefined;
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a browser says this state-changing request comes from another site. Browsers attach
+ * cookies to cross-site requests (unless the app set `SameSite`), so a cookie is never accepted
+ * as a credential there: that is cross-site request forgery. `Sec-Fetch-Site` is sent by every
+ * current browser; `Origin: null` comes from sandboxed frames and opaque redirects. Same-site
+ * requests (app.example.com → api.example.com) and non-browser clients are unaffected.
+ */
+function isCrossSiteWrite(req: HttpRequestLike): boolean {
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (SAFE_METHODS.has(method)) return false;
+  return headerValue(req, 'sec-fetch-site') === 'cross-site' || headerValue(req, 'origin') === 'null';
+}
+
 /** A malformed percent-encoding (`%E0%A4%A`) is a bad credential, never a 500 on every route. */
 function decodeCookie(value: string): string | undefined {
   try {
@@ -75,7 +90,8 @@ function decodeCookie(value: string): string | undefined {
  * `@Scopes()`.
  *
  * Credentials are read from `Authorization: Bearer` (JWT; a cookie only when `auth.jwt.cookie` is
- * set), `Authorization: ApiKey` or the API-key header. Query strings are never read, and an API
+ * set, and never on a cross-site POST/PUT/PATCH/DELETE: CSRF), `Authorization: ApiKey` or the
+ * API-key header. Query strings are never read, and an API
  * key found in one is refused with 400 `API_KEY_IN_QUERY`.
  *
  * @throws {UnauthorizedException} AUTHENTICATION_REQUIRED / INVALID_TOKEN / INVALID_API_KEY
@@ -109,7 +125,7 @@ export class AuthenticationGuard implements CanActivate {
         challenge: ['Bearer', 'Bearer error="invalid_token"'],
         code: SecurityErrorCode.INVALID_TOKEN,
         message: Messages.INVALID_TOKEN(),
-        extract: (req) => bearerOrScheme(req, 'bearer') ?? (cookie ? readCookie(req, cookie) : undefined),
+        extract: (req) => bearerOrScheme(req, 'bearer') ?? (cookie ? this.cookieToken(req, cookie) : undefined),
         authenticate: (token) => jwt.authenticate(token),
       },
       'api-key': {
@@ -235,6 +251,14 @@ export class AuthenticationGuard implements CanActivate {
       );
     }
     throw securityException(403, SecurityErrorCode.INSUFFICIENT_SCOPE, 'Insufficient scope');
+  }
+
+  /** The token cookie, unless the request is a cross-site write (then it is no credential at all). */
+  private cookieToken(req: HttpRequestLike, name: string): string | undefined {
+    const token = readCookie(req, name);
+    if (token === undefined || !isCrossSiteWrite(req)) return token;
+    this.emitFailure(req, 'cookie_cross_site', 'jwt');
+    return undefined;
   }
 
   /** Keys in URLs end up in access logs, proxies and browser history: refuse them loudly. */

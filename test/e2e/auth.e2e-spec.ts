@@ -348,6 +348,25 @@ describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
     expect(res.status).toBe(200);
   });
 
+  it('never takes the cookie as a credential on a cross-site write (CSRF), only on same-site ones', async () => {
+    const cookie = { Cookie: `access_token=${hs()}` };
+    const post = (headers: Record<string, string>) =>
+      fetch(`${url}/auth-e2e/logout`, {
+        method: 'POST',
+        headers: { ...cookie, 'Content-Type': 'application/json', 'X-Request-ID': `csrf-${++seq}`, ...headers },
+        body: '{}',
+      });
+    for (const headers of [{ 'Sec-Fetch-Site': 'cross-site' }, { Origin: 'null' }]) {
+      const res = await post(headers);
+      expect(res.status).toBe(401);
+      expect(events.some((e) => e.requestId === `csrf-${seq}` && e.reason === 'cookie_cross_site')).toBe(true);
+    }
+    expect((await post({ 'Sec-Fetch-Site': 'same-site' })).status).toBe(201);
+    // A cross-site GET is not a write: the cookie still works there.
+    const read = await call('/auth-e2e/me', { headers: { ...cookie, 'Sec-Fetch-Site': 'cross-site' } });
+    expect(read.status).toBe(200);
+  });
+
   it('treats a malformed percent-encoded cookie as a bad credential, never a 500', async () => {
     const cookie = { Cookie: 'access_token=%E0%A4%A' };
     const res = await call('/auth-e2e/me', { headers: cookie });

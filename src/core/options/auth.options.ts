@@ -123,7 +123,10 @@ export interface JwtOptions {
    */
   tierClaim?: string;
   /**
-   * Also read the access token from this cookie (opt-in). The query string is never read.
+   * Also read the access token from this cookie (opt-in). The query string is never read. The
+   * cookie is ignored on state-changing requests a browser marks as cross-site
+   * (`Sec-Fetch-Site: cross-site`, `Origin: null`), against CSRF; still set `SameSite=Lax` or
+   * `Strict` on it.
    * @default undefined
    */
   cookie?: string;
