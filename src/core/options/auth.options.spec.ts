@@ -94,6 +94,16 @@ describe('resolveAuthOptions', () => {
       /auth\.jwt\.secrett is not a known option.*Did you mean "auth\.jwt\.secret"/,
     ],
     ['http JWKS in production', { jwt: { jwksUri: 'http://idp.test/jwks' } }, /must use https in production/],
+    [
+      'a remote JWKS without audience in production',
+      { jwt: { jwksUri: 'https://idp.test/jwks', issuer: 'https://idp.test/' } },
+      /auth\.jwt\.audience must be set in production when jwksUri is/,
+    ],
+    [
+      'a remote JWKS without issuer in production',
+      { jwt: { jwksUri: 'https://idp.test/jwks', audience: 'api' } },
+      /auth\.jwt\.issuer must be set in production/,
+    ],
     ['a non-URL JWKS', { jwt: { jwksUri: 'idp' } }, /jwksUri must be an http\(s\) URL/],
     [
       'api-key default without pepper',
@@ -120,6 +130,12 @@ describe('resolveAuthOptions', () => {
     const ctx = _name.includes('production') ? prod : dev;
     expect(() => resolveAuthOptions(value, ctx)).toThrow(SecurityConfigError);
     expect(() => resolveAuthOptions(value, ctx)).toThrow(message);
+  });
+
+  it('accepts a remote JWKS with issuer and audience in production, and without them in development', () => {
+    const jwt = { jwksUri: 'https://idp.test/jwks', issuer: 'https://idp.test/', audience: 'api' };
+    expect(resolveAuthOptions({ jwt }, prod).jwt.audience).toEqual(['api']);
+    expect(resolveAuthOptions({ jwt: { jwksUri: 'https://idp.test/jwks' } }, dev).jwt.remoteJwks).toBeDefined();
   });
 
   it('accepts a prototype-less object', () => {

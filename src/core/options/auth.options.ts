@@ -499,15 +499,27 @@ function resolveJwt(value: unknown, ctx: ResolveContext, path: string): Resolved
   });
   const maxAgeSec =
     raw.maxAgeSec === undefined ? undefined : readNumber(raw, 'maxAgeSec', path, 0, { min: 1, integer: true });
+  const remoteJwks = raw.jwksUri === undefined ? undefined : resolveRemoteJwks(raw.jwksUri, ctx, join(path, 'jwksUri'));
+  const issuer = readStringOrList(raw, 'issuer', path);
+  const audience = readStringOrList(raw, 'audience', path);
+  if (remoteJwks && ctx.profile === 'production' && (!issuer || !audience)) {
+    // An identity provider signs tokens for every client and API it serves (ID tokens too) with
+    // the same keys: without iss and aud checks, a token meant for another service gets in.
+    throw SecurityConfigError.create(
+      join(path, issuer ? 'audience' : 'issuer'),
+      'must be set in production when jwksUri is: otherwise any token your identity provider signs, for any client or API, is accepted',
+      'Set auth.jwt.issuer to the IdP issuer and auth.jwt.audience to this API’s identifier',
+    );
+  }
   const cookie = readString(raw, 'cookie', path);
   if (cookie !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookie)) {
     throw SecurityConfigError.create(join(path, 'cookie'), 'is not a valid cookie name');
   }
   return {
     keys,
-    remoteJwks: raw.jwksUri === undefined ? undefined : resolveRemoteJwks(raw.jwksUri, ctx, join(path, 'jwksUri')),
-    issuer: readStringOrList(raw, 'issuer', path),
-    audience: readStringOrList(raw, 'audience', path),
+    remoteJwks,
+    issuer,
+    audience,
     clockToleranceSec: readNumber(raw, 'clockToleranceSec', path, 30, { min: 0, max: 300, unit: 'seconds' }),
     maxAgeSec,
     requireExp: !readBoolean(raw, 'dangerouslyAllowTokensWithoutExp', path, false),
