@@ -356,7 +356,8 @@ describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
         headers: { ...cookie, 'Content-Type': 'application/json', 'X-Request-ID': `csrf-${++seq}`, ...headers },
         body: '{}',
       });
-    for (const headers of [{ 'Sec-Fetch-Site': 'cross-site' }, { Origin: 'null' }]) {
+    const crossSite: Array<Record<string, string>> = [{ 'Sec-Fetch-Site': 'cross-site' }, { Origin: 'null' }];
+    for (const headers of crossSite) {
       const res = await post(headers);
       expect(res.status).toBe(401);
       expect(events.some((e) => e.requestId === `csrf-${seq}` && e.reason === 'cookie_cross_site')).toBe(true);
