@@ -41,6 +41,20 @@ describe('requestFingerprint', () => {
     expect(requestFingerprint('POST', '/pay', { a: '1', b: { c: [1, 2] } }, 'user:1')).not.toBe(base);
   });
 
+  it('hashes every level of a deep body (a difference 100 levels down is still a different request)', () => {
+    const deep = (leaf: number) => {
+      let value: unknown = leaf;
+      for (let i = 0; i < 100; i++) value = { a: [value] };
+      return value;
+    };
+    expect(requestFingerprint('POST', '/pay', deep(1), 'user:1')).not.toBe(
+      requestFingerprint('POST', '/pay', deep(2), 'user:1'),
+    );
+    expect(requestFingerprint('POST', '/pay', deep(1), 'user:1')).toBe(
+      requestFingerprint('POST', '/pay', deep(1), 'user:1'),
+    );
+  });
+
   it('hashes raw bodies and empty bodies', () => {
     expect(requestFingerprint('POST', '/u', Buffer.from('abc'), 's')).not.toBe(
       requestFingerprint('POST', '/u', Buffer.from('abd'), 's'),

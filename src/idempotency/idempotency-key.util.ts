@@ -18,30 +18,50 @@ export function parseIdempotencyKey(value: string | string[]): string | undefine
   return BARE.test(value) ? value : undefined;
 }
 
-/** Feeds `value` into `hash` as canonical JSON: object keys sorted, so key order never matters. */
-function canonical(value: unknown, hash: Hash, depth: number): void {
-  if (depth > 64) {
-    hash.update('…');
-    return;
-  }
-  if (value === undefined) hash.update('u');
-  else if (value === null || typeof value !== 'object') hash.update(JSON.stringify(value) ?? 'u');
-  else if (Buffer.isBuffer(value)) hash.update('b').update(value);
-  else if (Array.isArray(value)) {
-    hash.update('[');
-    for (const item of value) {
-      canonical(item, hash, depth + 1);
-      hash.update(',');
+/** Nodes hashed at most; far above what a body within `maxPayloadBytes` holds, and a bound on cycles. */
+const MAX_NODES = 2_000_000;
+
+/** A value still to encode, or text to emit as is. */
+type Work = { value: unknown } | { text: string };
+
+/**
+ * Feeds `value` into `hash` as canonical JSON: object keys sorted, so key order never matters.
+ * Iterative, so any nesting depth is hashed in full: a cut-off depth would let two payloads that
+ * differ only below it share a fingerprint (a replay where a 422 is due).
+ */
+function canonical(value: unknown, hash: Hash): void {
+  const stack: Work[] = [{ value }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const work = stack.pop() as Work;
+    if ('text' in work) {
+      hash.update(work.text);
+      continue;
     }
-    hash.update(']');
-  } else {
-    hash.update('{');
-    for (const key of Object.keys(value).sort()) {
-      hash.update(JSON.stringify(key)).update(':');
-      canonical((value as Record<string, unknown>)[key], hash, depth + 1);
-      hash.update(',');
+    if (++nodes > MAX_NODES) {
+      hash.update('…');
+      return;
     }
-    hash.update('}');
+    const v = work.value;
+    if (v === undefined) hash.update('u');
+    else if (v === null || typeof v !== 'object') hash.update(JSON.stringify(v) ?? 'u');
+    else if (Buffer.isBuffer(v)) hash.update('b').update(v);
+    else if (Array.isArray(v)) {
+      hash.update('[');
+      stack.push({ text: ']' });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ text: ',' }, { value: v[i] });
+    } else {
+      hash.update('{');
+      stack.push({ text: '}' });
+      const keys = Object.keys(v).sort();
+      for (let i = keys.length - 1; i >= 0; i--) {
+        stack.push(
+          { text: ',' },
+          { value: (v as Record<string, unknown>)[keys[i]] },
+          { text: `${JSON.stringify(keys[i])}:` },
+        );
+      }
+    }
   }
 }
 
@@ -59,7 +79,7 @@ export function requestFingerprint(method: string, url: string, body: unknown, s
     .update('\n')
     .update(`${scope.length}:`)
     .update(scope);
-  canonical(body, hash, 0);
+  canonical(body, hash);
   return hash.digest('base64url');
 }
 
