@@ -1,5 +1,6 @@
 import { createTestRedisStorage } from '../../test/utils/redis';
 import { MemorySecurityStorage } from './memory/memory.storage';
+import { SlidingWindowMemoryStorage } from './memory/sliding-window-memory.storage';
 import type { RedisSecurityStorage } from './redis/redis.storage';
 import { SLIDING_WINDOW, SW, SW_FIELDS } from './sliding-window.script';
 
@@ -12,14 +13,43 @@ function field(reply: number[], policy: number, f: number): number {
   return reply[1 + policy * SW_FIELDS + f];
 }
 
-describe('SLIDING_WINDOW script (memory, controlled clock)', () => {
+/** A memory home of sliding windows: the string twin on MemorySecurityStorage, or the numeric store. */
+interface WindowStore {
+  run(keys: string[], args: string[]): number[];
+  has(key: string): Promise<boolean>;
+}
+
+const memoryStores: Array<[string, (now: () => number) => WindowStore]> = [
+  [
+    'string twin on MemorySecurityStorage',
+    (now) => {
+      const store = new MemorySecurityStorage({ now });
+      return {
+        run: (keys, args) => store.runSync(SLIDING_WINDOW, keys, args),
+        has: async (key) => (await store.get(key)) !== null,
+      };
+    },
+  ],
+  [
+    'numeric SlidingWindowMemoryStorage',
+    (now) => {
+      const store = new SlidingWindowMemoryStorage(100_000, now);
+      return {
+        run: (keys, args) => store.decide(keys, Float64Array.from(args, Number)),
+        has: async (key) => store.has(key),
+      };
+    },
+  ],
+];
+
+describe.each(memoryStores)('SLIDING_WINDOW decision (%s, controlled clock)', (_name, create) => {
   let now: number;
-  let store: MemorySecurityStorage;
-  const run = (keys: string[], args: string[]) => store.runSync(SLIDING_WINDOW, keys, args);
+  let store: WindowStore;
+  const run = (keys: string[], args: string[]) => store.run(keys, args);
 
   beforeEach(() => {
     now = 1_000_000_040_000; // 20 s into a 60 s window
-    store = new MemorySecurityStorage({ now: () => now });
+    store = create(() => now);
   });
 
   it('admits exactly `limit` hits in a window and reports remaining and reset', () => {
@@ -158,21 +188,25 @@ describe('SLIDING_WINDOW script (memory, controlled clock)', () => {
 
   it('lets idle keys expire after two windows', async () => {
     run(['k'], argv([[2, 1_000, 0, 0]]));
-    expect(await store.get('k')).not.toBeNull();
-    now += 2_000;
-    expect(await store.get('k')).toBeNull();
+    expect(await store.has('k')).toBe(true);
+    now += 1_999;
+    expect(await store.has('k')).toBe(true);
+    now += 1;
+    expect(await store.has('k')).toBe(false);
   });
 });
 
 describe('SLIDING_WINDOW script (Redis twin)', () => {
   let redis: RedisSecurityStorage;
   let memory: MemorySecurityStorage;
+  let numeric: SlidingWindowMemoryStorage;
   beforeAll(async () => {
     redis = await createTestRedisStorage('sliding-window');
   });
   afterAll(() => redis.close());
   beforeEach(() => {
     memory = new MemorySecurityStorage();
+    numeric = new SlidingWindowMemoryStorage();
   });
 
   it.each([
@@ -186,15 +220,25 @@ describe('SLIDING_WINDOW script (Redis twin)', () => {
       [],
     ],
     ['block and escalation', [[2, 3_600_000, 30_000, 0]], [1, 5]],
-  ])('gives the same decisions as the memory twin: %s', async (_name, policies, multipliers) => {
+    [
+      'no penalty box, one policy rejecting',
+      [
+        [2, 3_600_000, 0, 3],
+        [4, 3_600_000, 0, 0],
+      ],
+      [],
+    ],
+  ])('gives the same decisions as both memory implementations: %s', async (_name, policies, multipliers) => {
     const keys = policies.map((_, i) => `{sw:${_name}}:${i}`);
     const args = argv(policies as number[][], multipliers as number[], 3_600_000);
     for (let i = 0; i < 8; i++) {
       const a = await redis.run(SLIDING_WINDOW, keys, args);
       const b = memory.runSync(SLIDING_WINDOW, keys, args);
+      const c = numeric.decide(keys, Float64Array.from(args, Number));
       const strip = (r: number[]) =>
         r.filter((_, j) => j === 0 || ![SW.RESET, SW.RETRY].includes(((j - 1) % SW_FIELDS) as 2 | 3));
       expect(strip(a)).toEqual(strip(b));
+      expect(strip(c)).toEqual(strip(b));
       // Times are read from two clocks (and two moments on a busy machine): close, not equal.
       // Hour-long windows keep both calls in the same window.
       for (let p = 0; p < policies.length; p++) {

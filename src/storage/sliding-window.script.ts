@@ -173,43 +173,91 @@ const LIMIT = 0,
   EST = 12,
   REJECTED = 13;
 /**
- * Scratch state, reused: the memory twin runs synchronously, so no two calls ever share it.
+ * Scratch state, reused: decisions run synchronously, so no two calls ever share it.
  * Doubles in a Float64Array avoid boxing the millisecond timestamps (they exceed small integers).
  */
 let scratch = new Float64Array(F * 4);
-const parsed = new Float64Array(7);
-const fields: number[] = [0, 0, 0, 0, 0, 0, 0];
+/** The 7 stored fields of one key, as numbers (see {@link SLIDING_WINDOW}). */
+const stored = new Float64Array(7);
+/** ARGV as numbers, for the string twin (grown when needed). */
+let numericArgs = new Float64Array(16);
 
-/** Parses `a,b,c,...` (non-negative integers) into `parsed` without allocating. */
+/**
+ * Where a decision reads and writes each key's 7 stored fields
+ * (`windowIndex,cur,prev,blockedUntil,strikes,strikesUntil,rejected`).
+ *
+ * @internal
+ */
+export interface SlidingWindowIo {
+  /** Fills `into` with key `i`'s fields; false when the key is absent (or expired). */
+  load(i: number, into: Float64Array): boolean;
+  /** Stores `from` as key `i`'s fields, expiring in `ttlMs`. */
+  save(i: number, from: Float64Array, ttlMs: number): void;
+}
+
+/** Parses `a,b,c,...` (non-negative integers) into `stored` without allocating. */
 function parseState(v: string): void {
   let field = 0;
   let acc = 0;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     if (c === 44) {
-      parsed[field++] = acc;
+      stored[field++] = acc;
       acc = 0;
     } else acc = acc * 10 + (c - 48);
   }
-  parsed[field] = acc;
+  stored[field] = acc;
 }
 
-/** The memory twin of the Lua above: same arithmetic, in the same order, so replies are identical. */
+const fields: number[] = [0, 0, 0, 0, 0, 0, 0];
+let twinOps: MemoryScriptOps;
+let twinKeys: string[];
+/** The string form of the stored fields, for {@link MemorySecurityStorage} (the Redis layout). */
+const stringIo: SlidingWindowIo = {
+  load(i, into) {
+    const v = twinOps.get(twinKeys[i]);
+    if (v === null) return false;
+    parseState(v);
+    if (into !== stored) into.set(stored);
+    return true;
+  },
+  save(i, from, ttlMs) {
+    for (let f = 0; f < 7; f++) fields[f] = from[f];
+    // Array#join builds a flat string; a template literal would build a rope that the next read
+    // has to flatten (measurably slower on the hot path).
+    twinOps.set(twinKeys[i], fields.join(','), ttlMs);
+  },
+};
+
+/** The memory twin of the Lua above, on {@link MemorySecurityStorage}: string state, string ARGV. */
 function slidingWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[]): number[] {
-  const now = ops.now();
-  const cost = Number(args[0]);
-  const nm = Number(args[1]);
-  const decay = Number(args[2]);
+  if (numericArgs.length < args.length) numericArgs = new Float64Array(args.length * 2);
+  for (let i = 0; i < args.length; i++) numericArgs[i] = Number(args[i]);
+  twinOps = ops;
+  twinKeys = keys;
+  return decideSlidingWindow(numericArgs, keys.length, ops.now(), stringIo);
+}
+
+/**
+ * The decision of {@link SLIDING_WINDOW} on numbers: `p` is ARGV as numbers, `n` the number of
+ * keys, `io` where their state lives. Same arithmetic as the Lua, in the same order, so replies are
+ * identical (the shared tests check it against Redis).
+ *
+ * @internal
+ */
+export function decideSlidingWindow(p: ArrayLike<number>, n: number, now: number, io: SlidingWindowIo): number[] {
+  const cost = p[0];
+  const nm = p[1];
+  const decay = p[2];
   const base = 3 + nm;
-  const n = keys.length;
   if (scratch.length < n * F) scratch = new Float64Array(n * F);
   const S = scratch;
   let admitted = 1;
   for (let i = 0; i < n; i++) {
     const o = base + i * 4;
     const b = i * F;
-    const limit = Number(args[o]);
-    const win = Number(args[o + 1]);
+    const limit = p[o];
+    const win = p[o + 1];
     let ws = 0;
     let cur = 0;
     let prev = 0;
@@ -217,16 +265,14 @@ function slidingWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[
     let sk = 0;
     let su = 0;
     let rej = 0;
-    const v = ops.get(keys[i]);
-    if (v !== null) {
-      parseState(v);
-      ws = parsed[0] * win;
-      cur = parsed[1];
-      prev = parsed[2];
-      bu = parsed[3] > 0 ? ws + parsed[3] : 0;
-      sk = parsed[4];
-      su = parsed[5] > 0 ? ws + parsed[5] : 0;
-      rej = parsed[6];
+    if (io.load(i, stored)) {
+      ws = stored[0] * win;
+      cur = stored[1];
+      prev = stored[2];
+      bu = stored[3] > 0 ? ws + stored[3] : 0;
+      sk = stored[4];
+      su = stored[5] > 0 ? ws + stored[5] : 0;
+      rej = stored[6];
     }
     const cws = now - (now % win);
     if (ws !== cws) {
@@ -245,8 +291,8 @@ function slidingWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[
     }
     S[b + LIMIT] = limit;
     S[b + WIN] = win;
-    S[b + BLK] = Number(args[o + 2]);
-    S[b + BURST] = Number(args[o + 3]);
+    S[b + BLK] = p[o + 2];
+    S[b + BURST] = p[o + 3];
     S[b + WS] = ws;
     S[b + CUR] = cur;
     S[b + PREV] = prev;
@@ -276,7 +322,7 @@ function slidingWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[
       else {
         // A new block (or, without one, the first rejection of the window) is one strike.
         first = nm > 0 || S[b + BLK] > 0 || S[b + REJ] === cost ? 1 : 0;
-        retry = imposeBlock(S, b, now, cost, nm, decay, args, first === 1);
+        retry = imposeBlock(S, b, now, cost, nm, decay, p, first === 1);
       }
       if (retry < 1) retry = 1;
       reset = retry;
@@ -293,17 +339,14 @@ function slidingWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[
     if (bu > keep) keep = bu;
     if (sk > 0 && su > keep) keep = su;
     // Times are stored relative to the window (small integers: cheap to format and parse).
-    const win = S[b + WIN];
-    // Array#join builds a flat string; a template literal would build a rope that the next read
-    // has to flatten (measurably slower on the hot path).
-    fields[0] = ws / win;
-    fields[1] = S[b + CUR];
-    fields[2] = S[b + PREV];
-    fields[3] = bu > ws ? bu - ws : 0;
-    fields[4] = sk;
-    fields[5] = su > ws ? su - ws : 0;
-    fields[6] = S[b + REJ];
-    ops.set(keys[i], fields.join(','), keep - now);
+    stored[0] = ws / S[b + WIN];
+    stored[1] = S[b + CUR];
+    stored[2] = S[b + PREV];
+    stored[3] = bu > ws ? bu - ws : 0;
+    stored[4] = sk;
+    stored[5] = su > ws ? su - ws : 0;
+    stored[6] = S[b + REJ];
+    io.save(i, stored, keep - now);
     const o = 1 + i * SW_FIELDS;
     out[o] = hits;
     out[o + 1] = remaining;
@@ -325,7 +368,7 @@ function imposeBlock(
   cost: number,
   nm: number,
   decay: number,
-  args: string[],
+  p: ArrayLike<number>,
   strike: boolean,
 ): number {
   if (strike) S[b + SK] += 1;
@@ -334,7 +377,7 @@ function imposeBlock(
   if (nm > 0) {
     const base = S[b + BLK] <= 0 ? win : S[b + BLK];
     const k = Math.min(Math.max(S[b + SK], 1), nm);
-    dur = Math.floor(base * Number(args[2 + k]));
+    dur = Math.floor(base * p[2 + k]);
   }
   let retry: number;
   if (dur > 0) {

@@ -22,6 +22,8 @@ export interface PolicySet {
   suffixes: readonly string[];
   /** ARGV of SLIDING_WINDOW. */
   args: string[];
+  /** The same ARGV as numbers (what the memory stores read). */
+  params: Float64Array;
   /** `"default";q=100;w=60, ...` */
   policyHeader: string;
 }
@@ -42,6 +44,7 @@ export function compilePolicySet(
     policies: entries.map((e) => e.policy),
     suffixes: entries.map((e) => `${e.scope}:${e.policy.name}`),
     args,
+    params: Float64Array.from(args, Number),
     policyHeader: entries.map((e) => e.policy.policyItem).join(', '),
   };
 }

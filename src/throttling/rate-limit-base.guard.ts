@@ -9,7 +9,6 @@ import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import type { ResolvedRateLimitOptions } from '../core/options/rate-limit.options';
-import { SLIDING_WINDOW } from '../storage/sliding-window.script';
 import { readDecision, type Decision, type PolicySet } from './policy-set.util';
 import type { RateLimiterService } from './rate-limiter.service';
 
@@ -65,7 +64,7 @@ export abstract class RateLimitBaseGuard {
   ): boolean | Promise<boolean> {
     const keys = new Array<string>(set.suffixes.length);
     for (let i = 0; i < keys.length; i++) keys[i] = keyPrefix + set.suffixes[i];
-    const reply = this.limiter.run(SLIDING_WINDOW, keys, set.args, req);
+    const reply = this.limiter.decide(keys, set.args, set.params, req);
     if (reply instanceof Promise) return reply.then((r) => this.conclude(ctx, req, set, r, tracker, append));
     return this.conclude(ctx, req, set, reply, tracker, append);
   }

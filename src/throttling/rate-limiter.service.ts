@@ -7,24 +7,33 @@ import { SecurityEvents } from '../core/events/security-events.service';
 import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
+import { SlidingWindowMemoryStorage } from '../storage/memory/sliding-window-memory.storage';
 import { SecurityStorage, type ScriptReply, type StorageScript } from '../storage/security-storage.interface';
+import { SLIDING_WINDOW } from '../storage/sliding-window.script';
 
 /** Time between two attempts to reach a failing storage; requests meanwhile follow the policy. */
 const PROBE_INTERVAL_MS = 1_000;
+/** Keys each insurance limiter holds while the shared store is down. */
+const INSURANCE_ENTRIES = 10_000;
 
 /**
  * Runs rate-limit scripts against SecurityModule's storage with the failure policy applied.
- * On the memory store the decision is synchronous (no promise). When the shared store fails or
- * times out, decisions come from a per-instance in-memory insurance limiter (`failOpen`, default)
- * or the request gets a 503 (`failOpen: false`); `STORAGE_UNAVAILABLE` / `STORAGE_RECOVERED` events
- * mark the switches. While degraded, the store is probed at most once a second (or as soon as the
- * client reconnects), so an outage costs no per-request timeout.
+ * On a memory store the decision is synchronous (no promise), and sliding windows live in a
+ * bounded numeric store of their own (same decision as the script, nothing formatted or parsed).
+ * When the shared store fails or times out, decisions come from a per-instance in-memory insurance
+ * limiter (`failOpen`, default) or the request gets a 503 (`failOpen: false`);
+ * `STORAGE_UNAVAILABLE` / `STORAGE_RECOVERED` events mark the switches. While degraded, the store
+ * is probed at most once a second (or as soon as the client reconnects), so an outage costs no
+ * per-request timeout.
  *
  * @publicApi
  */
 @Injectable()
 export class RateLimiterService {
+  /** Other scripts (login attempts) on a memory store. */
   private readonly memory?: MemorySecurityStorage;
+  /** Sliding windows on a memory store, or their insurance limiter on a shared one. */
+  private readonly windows: SlidingWindowMemoryStorage;
   private readonly insurance: MemorySecurityStorage;
   private readonly failOpen: boolean;
   private degraded = false;
@@ -36,7 +45,10 @@ export class RateLimiterService {
     private readonly events: SecurityEvents,
   ) {
     this.memory = storage instanceof MemorySecurityStorage ? ownMemoryStore(storage, options) : undefined;
-    this.insurance = this.memory ?? new MemorySecurityStorage({ maxEntries: 10_000 });
+    this.insurance = this.memory ?? new MemorySecurityStorage({ maxEntries: INSURANCE_ENTRIES });
+    this.windows = this.memory
+      ? new SlidingWindowMemoryStorage(memoryBound(options), this.memory.now)
+      : new SlidingWindowMemoryStorage(INSURANCE_ENTRIES);
     this.failOpen = options.rateLimit.failOpen;
   }
 
@@ -57,10 +69,38 @@ export class RateLimiterService {
     args: string[],
     request?: unknown,
   ): R | Promise<R> {
-    if (this.memory) return this.memory.runSync(script, keys, args);
-    if (this.degraded && Date.now() < this.nextProbeAt && !this.storage.isHealthy()) {
-      return this.fallback(script, keys, args);
+    if ((script as StorageScript) === SLIDING_WINDOW) {
+      return this.decide(keys, args, Float64Array.from(args, Number), request) as R | Promise<R>;
     }
+    if (this.memory) return this.memory.runSync(script, keys, args);
+    return this.shared(script, keys, args, request, () => this.insurance.runSync(script, keys, args));
+  }
+
+  /**
+   * One SLIDING_WINDOW decision: `args` its ARGV, `params` the same as numbers (what the memory
+   * stores read). Synchronous on a memory store.
+   *
+   * @throws {ServiceUnavailableException} 503 `STORAGE_UNAVAILABLE` when the store fails and `failOpen` is false.
+   */
+  decide(
+    keys: readonly string[],
+    args: readonly string[],
+    params: ArrayLike<number>,
+    request?: unknown,
+  ): number[] | Promise<number[]> {
+    if (this.memory) return this.windows.decide(keys, params);
+    return this.shared(SLIDING_WINDOW, keys, args, request, () => this.windows.decide(keys, params));
+  }
+
+  /** Runs on the shared store with the failure policy; `insure` decides when it is down. */
+  private shared<R extends ScriptReply>(
+    script: StorageScript<R>,
+    keys: readonly string[],
+    args: readonly string[],
+    request: unknown,
+    insure: () => R,
+  ): Promise<R> | R {
+    if (this.degraded && Date.now() < this.nextProbeAt && !this.storage.isHealthy()) return this.fallback(insure);
     return this.storage.run(script, keys, args).then(
       (reply) => {
         if (this.degraded) this.switchTo(false, request);
@@ -69,16 +109,16 @@ export class RateLimiterService {
       () => {
         this.nextProbeAt = Date.now() + PROBE_INTERVAL_MS;
         if (!this.degraded) this.switchTo(true, request);
-        return this.fallback(script, keys, args);
+        return this.fallback(insure);
       },
     );
   }
 
-  private fallback<R extends ScriptReply>(script: StorageScript<R>, keys: string[], args: string[]): R {
+  private fallback<R>(insure: () => R): R {
     if (!this.failOpen) {
       throw securityException(503, SecurityErrorCode.STORAGE_UNAVAILABLE, Messages.STORAGE_UNAVAILABLE());
     }
-    return this.insurance.runSync(script, keys, args);
+    return insure();
   }
 
   private switchTo(degraded: boolean, request: unknown): void {
@@ -112,5 +152,11 @@ export class RateLimiterService {
 function ownMemoryStore(shared: MemorySecurityStorage, options: ResolvedSecurityOptions): MemorySecurityStorage {
   const config = options.storage;
   if (!('type' in config) || config.type !== 'memory') return shared;
-  return new MemorySecurityStorage({ maxEntries: config.maxEntries ?? 100_000 });
+  return new MemorySecurityStorage({ maxEntries: memoryBound(options), now: shared.now });
+}
+
+/** The configured memory bound (`storage.maxEntries`), 100 000 by default. */
+function memoryBound(options: ResolvedSecurityOptions): number {
+  const config = options.storage;
+  return 'type' in config && config.type === 'memory' ? (config.maxEntries ?? 100_000) : 100_000;
 }

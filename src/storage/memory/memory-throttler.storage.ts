@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import { SLIDING_WINDOW, SW } from '../sliding-window.script';
-import { MemorySecurityStorage } from './memory.storage';
+import { SW } from '../sliding-window.script';
+import { SlidingWindowMemoryStorage } from './sliding-window-memory.storage';
 
 /** The record `ThrottlerStorage.increment` resolves to (derived from @nestjs/throttler's public type). @publicApi */
 export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -28,12 +28,13 @@ export interface MemoryThrottlerStorageOptions {
  * @publicApi
  */
 export class MemoryThrottlerStorage implements ThrottlerStorage {
-  private readonly store: MemorySecurityStorage;
+  private readonly store: SlidingWindowMemoryStorage;
   private readonly keys: string[] = [''];
-  private readonly args: string[] = ['1', '0', '0', '', '', '', '0'];
+  /** SLIDING_WINDOW's ARGV as numbers: cost 1, no escalation, then limit, window, block, no burst. */
+  private readonly args = new Float64Array([1, 0, 0, 0, 0, 0, 0]);
 
   constructor(options: MemoryThrottlerStorageOptions = {}) {
-    this.store = new MemorySecurityStorage({ maxEntries: options.maxEntries ?? 100_000, now: options.now });
+    this.store = new SlidingWindowMemoryStorage(options.maxEntries ?? 100_000, options.now);
   }
 
   /** Number of keys held (for tests and metrics). */
@@ -61,10 +62,10 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
   ): ThrottlerStorageRecord {
     // Reused buffers: the script reads them synchronously, so no allocation per call.
     this.keys[0] = `${throttlerName}:${key}`;
-    this.args[3] = String(limit);
-    this.args[4] = String(Math.max(1, Math.ceil(ttl)));
-    this.args[5] = String(Math.max(0, Math.ceil(blockDuration)));
-    return toRecord(this.store.runSync(SLIDING_WINDOW, this.keys, this.args));
+    this.args[3] = limit;
+    this.args[4] = Math.max(1, Math.ceil(ttl));
+    this.args[5] = Math.max(0, Math.ceil(blockDuration));
+    return toRecord(this.store.decide(this.keys, this.args));
   }
 }
 
