@@ -89,7 +89,20 @@ export const SecurityStorage = Symbol('SECURITY:STORAGE');
  * @publicApi
  */
 export function storageKey(feature: string, id: string, part?: string): string {
-  // Braces inside the id would move the hash tag; replace them.
-  const safe = id.replace(/[{}]/g, '_');
+  const safe = hashTagSafe(id);
   return part ? `{${feature}:${safe}}:${part}` : `{${feature}:${safe}}`;
+}
+
+const UNSAFE_IN_TAG = /[%{}]/;
+
+/**
+ * An id made safe inside a `{…}` hash tag: braces would move the tag, so `{`, `}` and `%` are
+ * percent-encoded. Reversible, so two different ids never share a key (replacing braces with a
+ * placeholder made `a{b` and `a_b` share revocations and rate-limit buckets).
+ *
+ * @internal
+ */
+export function hashTagSafe(id: string): string {
+  if (!UNSAFE_IN_TAG.test(id)) return id;
+  return id.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'));
 }

@@ -114,7 +114,12 @@ describe.each(backends)('SecurityStorage contract (%s)', (_name, create) => {
 describe('storageKey', () => {
   it('builds {feature:id}:part keys and keeps braces out of the hash tag', () => {
     expect(storageKey('rl', 'ip:1.2.3.4', 'cur')).toBe('{rl:ip:1.2.3.4}:cur');
-    expect(storageKey('rl', 'a{b}c')).toBe('{rl:a_b_c}');
+    expect(storageKey('rl', 'a{b}c')).toBe('{rl:a%7Bb%7Dc}');
+  });
+
+  it('never maps two different ids to one key', () => {
+    const ids = ['a{b', 'a_b', 'a%7Bb', 'a}b', 'a%b', 'a%25b'];
+    expect(new Set(ids.map((id) => storageKey('revoked-sub', id))).size).toBe(ids.length);
   });
 });
 

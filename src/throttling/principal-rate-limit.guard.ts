@@ -9,6 +9,7 @@ import { SECURITY_OPTIONS } from '../core/security.constants';
 import { compilePolicySet, RouteRateLimits, type PolicySet } from './policy-set.util';
 import { RateLimitBaseGuard } from './rate-limit-base.guard';
 import { RateLimiterService } from './rate-limiter.service';
+import { hashTagSafe } from '../storage/security-storage.interface';
 
 /** Tier of callers without a principal. @publicApi */
 export const ANONYMOUS_TIER = 'anonymous';
@@ -94,9 +95,7 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
   }
 }
 
-/** `{rlp:<type>:<id>}`: one hash tag per principal (braces in ids would move the tag). */
+/** `{rlp:<type>:<id>}`: one hash tag per principal. */
 function principalTag(principal: Principal): string {
-  const id =
-    principal.id.includes('{') || principal.id.includes('}') ? principal.id.replace(/[{}]/g, '_') : principal.id;
-  return `{rlp:${principal.type}:${id}}`;
+  return `{rlp:${principal.type}:${hashTagSafe(principal.id)}}`;
 }
