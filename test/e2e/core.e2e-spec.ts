@@ -1,6 +1,7 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { Controller, Get, InternalServerErrorException, Module, Res } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { Public, SecurityModule, type SecurityEvent } from 'nestjs-rampart';
+import { Public, SecurityModule, securityException, type SecurityEvent } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 
 const events: SecurityEvent[] = [];
@@ -16,6 +17,30 @@ class CoreController {
   @Get('boom')
   boom(): never {
     throw new Error('connect ECONNREFUSED postgres://admin:hunter2@db:5432 at Object.<anonymous> (/app/src/x.ts:1:1)');
+  }
+
+  @Get('leaky-http-exception')
+  leaky(): never {
+    // A string `code` does not make an exception ours: its 5xx message must not reach the client.
+    throw new InternalServerErrorException({
+      code: 'DB_DOWN',
+      error: 'pg: auth failed',
+      message: 'password=hunter2 rejected by db:5432',
+      errors: ['hunter2'],
+    });
+  }
+
+  @Get('unavailable')
+  unavailable(): never {
+    throw securityException(503, 'STORAGE_UNAVAILABLE', 'Service temporarily unavailable, please retry');
+  }
+
+  @Get('late-failure')
+  late(@Res() res: ServerResponse | { raw: ServerResponse }): never {
+    const raw = 'raw' in res ? res.raw : res;
+    raw.writeHead(200, { 'content-type': 'text/plain' });
+    raw.write('partial');
+    throw new Error('failed after the response started');
   }
 }
 
@@ -68,5 +93,37 @@ describe.each(ADAPTERS)('core pipeline (%s)', (adapter) => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND' });
     expect(body.requestId).toEqual(res.headers.get('x-request-id'));
+  });
+
+  it('never passes on the message of a 5xx HttpException it did not create, even with a string code', async () => {
+    const res = await fetch(`${url}/core/leaky-http-exception`, { headers: { 'X-Request-ID': 'leak-1' } });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal server error',
+      code: 'INTERNAL_ERROR',
+      requestId: 'leak-1',
+    });
+    expect(text).not.toMatch(/hunter2|DB_DOWN|pg:/);
+  });
+
+  it('keeps the message and code of its own 5xx exceptions', async () => {
+    const res = await fetch(`${url}/core/unavailable`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({
+      statusCode: 503,
+      message: 'Service temporarily unavailable, please retry',
+      code: 'STORAGE_UNAVAILABLE',
+    });
+  });
+
+  it('ends a response that had already started instead of writing a second one', async () => {
+    const res = await fetch(`${url}/core/late-failure`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('partial');
+    const next = await fetch(`${url}/core/ok`);
+    expect(next.status).toBe(200);
   });
 });

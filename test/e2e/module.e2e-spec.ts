@@ -79,6 +79,14 @@ describe.each(ADAPTERS)('SecurityModule wiring (%s)', (adapter) => {
       requestId: 'p-1',
     });
   });
+
+  it('puts the path, never the query string, in the problem+json instance', async () => {
+    const res = await fetch(`${url}/m/missing?token=s3cr3t&email=a%40b.example`);
+    expect(res.status).toBe(404);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ instance: '/m/missing' });
+    expect(text).not.toMatch(/s3cr3t|token|email/);
+  });
 });
 
 describe('SecurityModule boot checks', () => {

@@ -1,23 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { getSecurityState } from '../context/request-state';
-import type { HttpRequestLike } from '../context/get-request';
+import { requestPath, type HttpRequestLike } from '../context/get-request';
+import { setResponseHeader } from '../context/response.util';
 import { SecurityEvents } from '../events/security-events.service';
 import { SecurityEventType } from '../events/security-event.interface';
 import type { ResolvedSecurityOptions } from '../options/security-options.interface';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { defaultCodeForStatus, SecurityErrorCode } from './error-codes';
 import { Messages } from './messages.constant';
-import type { SecurityErrorBody } from './security-exception';
+import { isSecurityException, type SecurityErrorBody } from './security-exception';
 
 /** Body keys a client may see besides the standard ones (validation details etc.). */
 const SAFE_EXTRAS = new Set(['errors', 'retryAfter', 'limit', 'policy']);
 
 /**
  * Gives every HTTP error one shape: Nest's `{ statusCode, error, message }` plus a stable `code` and
- * the `requestId`, or RFC 9457 `application/problem+json`. Errors that are not HttpExceptions
- * become a generic 500: no stack trace, library message or secret reaches the client, and the log
- * line carries only the error's class name and the request id. GraphQL and RPC errors pass through.
+ * the `requestId`, or RFC 9457 `application/problem+json` (whose `instance` is the path, without
+ * the query string). Errors that are not HttpExceptions become a generic 500, and a 5xx
+ * HttpException keeps its message only when it was built by `securityException()`: no stack trace,
+ * library message or secret reaches the client, and the log line carries only the error's class
+ * name and the request id. A response that has already started is ended, never written twice.
+ * GraphQL and RPC errors pass through.
  *
  * @publicApi
  */
@@ -36,9 +41,15 @@ export class SecurityExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<HttpRequestLike>();
     const res = http.getResponse<unknown>();
-    const requestId = getSecurityState(req).requestId;
-    const body = this.toBody(exception, req, requestId);
     const adapter = this.adapterHost.httpAdapter;
+    const started = adapter.isHeadersSent(res);
+    const requestId = this.requestId(req, res, started);
+    const body = this.toBody(exception, req, requestId);
+    if (started) {
+      // The status line and headers are gone: a second response would throw. End the one started.
+      adapter.end(res);
+      return undefined;
+    }
     if (this.options.errors.format === 'problem+json') {
       adapter.setHeader(res, 'Content-Type', 'application/problem+json');
       adapter.reply(res, this.toProblem(body, req), body.statusCode);
@@ -54,27 +65,49 @@ export class SecurityExceptionFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const response = exception.getResponse();
       const given = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : {};
-      const ours = typeof given.code === 'string';
+      // On a 5xx only our own exceptions speak: anything else may carry a driver message or a secret,
+      // whatever its body looks like (a string `code` proves nothing).
+      const generic = status >= 500 && !isSecurityException(exception);
+      if (generic) {
+        this.logUnexpected(exception, req, requestId);
+        return this.genericBody(status, requestId);
+      }
       const body: SecurityErrorBody = {
         statusCode: status,
         error: typeof given.error === 'string' ? given.error : httpReason(status),
-        message: status >= 500 && !ours ? Messages.INTERNAL_ERROR() : pickMessage(response, exception),
-        code: ours ? (given.code as string) : defaultCodeForStatus(status),
+        message: pickMessage(response, exception),
+        code: typeof given.code === 'string' ? given.code : defaultCodeForStatus(status),
       };
       for (const key of Object.keys(given)) if (SAFE_EXTRAS.has(key)) body[key] = given[key];
-      if (status >= 500 && !ours) this.logUnexpected(exception, req, requestId);
       if (requestId) body.requestId = requestId;
       return body;
     }
     this.logUnexpected(exception, req, requestId);
+    return this.genericBody(500, requestId);
+  }
+
+  private genericBody(status: number, requestId: string | undefined): SecurityErrorBody {
     const body: SecurityErrorBody = {
-      statusCode: 500,
-      error: 'Internal Server Error',
+      statusCode: status,
+      error: httpReason(status),
       message: Messages.INTERNAL_ERROR(),
-      code: SecurityErrorCode.INTERNAL_ERROR,
+      code: defaultCodeForStatus(status),
     };
     if (requestId) body.requestId = requestId;
     return body;
+  }
+
+  /**
+   * The request's id; one is assigned (and echoed, when the response has not started) if the edge
+   * step did not run for this request, so every error body and log line can be correlated.
+   */
+  private requestId(req: HttpRequestLike, res: unknown, started: boolean): string {
+    const state = getSecurityState(req);
+    if (!state.requestId) {
+      state.requestId = randomUUID();
+      if (!started) setResponseHeader(res, this.options.requestId.header, state.requestId);
+    }
+    return state.requestId;
   }
 
   private toProblem(body: SecurityErrorBody, req: HttpRequestLike): Record<string, unknown> {
@@ -84,7 +117,8 @@ export class SecurityExceptionFilter implements ExceptionFilter {
       title: error,
       status: statusCode,
       detail: Array.isArray(message) ? message.join('; ') : message,
-      instance: req.originalUrl ?? req.url,
+      // The path only: a query string may carry tokens, e-mail addresses or other personal data.
+      instance: requestPath(req),
       code,
       ...(requestId ? { requestId } : {}),
       ...extra,
@@ -120,7 +154,10 @@ const REASONS: Record<number, string> = {
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 function httpReason(status: number): string {

@@ -26,6 +26,12 @@ export interface SecurityErrorBody {
 
 type ExceptionCtor = new (body: object) => HttpException;
 
+/**
+ * Exceptions built by {@link securityException}. Only these may show their message on a 5xx:
+ * a `code` in some other HttpException's body proves nothing about what its message contains.
+ */
+const OWN_EXCEPTIONS = new WeakSet<HttpException>();
+
 const BY_STATUS: Record<number, [ExceptionCtor, string]> = {
   400: [BadRequestException, 'Bad Request'],
   401: [UnauthorizedException, 'Unauthorized'],
@@ -42,7 +48,8 @@ const BY_STATUS: Record<number, [ExceptionCtor, string]> = {
 /**
  * Builds the Nest built-in HttpException for `status` with the project's body shape:
  * `{ statusCode, error, message, code, ...extra }`. Statuses without a Nest subclass
- * (e.g. 429) get a plain HttpException.
+ * (e.g. 429) get a plain HttpException. The exception filter shows the message of a 5xx only
+ * when it was built here, so keep 5xx messages generic.
  *
  * @publicApi
  */
@@ -55,5 +62,12 @@ export function securityException(
   const known = BY_STATUS[status];
   const error = known?.[1] ?? (status === 429 ? 'Too Many Requests' : 'Error');
   const body: SecurityErrorBody = { ...extra, statusCode: status, error, message, code };
-  return known ? new known[0](body) : new HttpException(body, status);
+  const exception = known ? new known[0](body) : new HttpException(body, status);
+  OWN_EXCEPTIONS.add(exception);
+  return exception;
+}
+
+/** Whether `exception` was built by {@link securityException}. @internal */
+export function isSecurityException(exception: unknown): boolean {
+  return exception instanceof HttpException && OWN_EXCEPTIONS.has(exception);
 }
