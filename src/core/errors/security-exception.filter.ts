@@ -8,7 +8,7 @@ import { SecurityEvents } from '../events/security-events.service';
 import { SecurityEventType } from '../events/security-event.interface';
 import type { ResolvedSecurityOptions } from '../options/security-options.interface';
 import { SECURITY_OPTIONS } from '../security.constants';
-import { defaultCodeForStatus, SecurityErrorCode } from './error-codes';
+import { defaultCodeForStatus } from './error-codes';
 import { Messages } from './messages.constant';
 import { isSecurityException, type SecurityErrorBody } from './security-exception';
 
