@@ -330,7 +330,13 @@ function mergePolicy(raw: Raw, profile: SecurityProfile, path: string): { policy
  *
  * @internal
  */
-export function resolveCorsOptions(value: unknown, ctx: ResolveContext, path = 'cors'): ResolvedCorsOptions {
+export function resolveCorsOptions(
+  value: unknown,
+  ctx: ResolveContext,
+  path = 'cors',
+  /** Headers other features send that scripts should read, added to the default exposed list. */
+  alsoExposedByDefault: readonly string[] = [],
+): ResolvedCorsOptions {
   const raw = readStrictSection(value, ['enabled', 'environments', ...POLICY_KEYS], path);
   const { policy, where } = mergePolicy(raw, ctx.profile, path);
   const credentials = readBoolean(policy, 'credentials', where('credentials'), false);
@@ -350,7 +356,10 @@ export function resolveCorsOptions(value: unknown, ctx: ResolveContext, path = '
   });
   const methods = readTokens(policy, 'methods', where('methods'), CORS_DEFAULTS.methods).map((m) => m.toUpperCase());
   const allowedHeaders = readTokens(policy, 'allowedHeaders', where('allowedHeaders'), CORS_DEFAULTS.allowedHeaders);
-  const exposedHeaders = readTokens(policy, 'exposedHeaders', where('exposedHeaders'), CORS_DEFAULTS.exposedHeaders);
+  const exposedHeaders = readTokens(policy, 'exposedHeaders', where('exposedHeaders'), [
+    ...CORS_DEFAULTS.exposedHeaders,
+    ...alsoExposedByDefault,
+  ]);
   const rules = origins === 'any' ? [] : origins;
   return {
     enabled: readBoolean(raw, 'enabled', path, true),

@@ -14,6 +14,8 @@ import {
   type Raw,
 } from './validate.util';
 
+/** The legacy rate-limit headers (`rateLimit.headers: 'legacy' | 'both'`). @internal */
+export const LEGACY_RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;
 /**
  * One quota: at most `limit` requests per `windowSeconds` (sliding window).
  *

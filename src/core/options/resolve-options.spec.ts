@@ -12,6 +12,18 @@ describe('resolveSecurityOptions', () => {
     expect(resolved.events.enabled).toBe(true);
   });
 
+  it('exposes the legacy rate-limit headers through CORS when they are sent, unless exposedHeaders is given', () => {
+    const legacy = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
+    expect(resolveSecurityOptions({}).cors.exposedHeaders).not.toContain('X-RateLimit-Limit');
+    expect(resolveSecurityOptions({ rateLimit: { headers: 'both' } }).cors.exposedHeaders).toEqual(
+      expect.arrayContaining(['RateLimit', 'RateLimit-Policy', 'Retry-After', ...legacy]),
+    );
+    expect(
+      resolveSecurityOptions({ rateLimit: { headers: 'legacy' }, cors: { exposedHeaders: ['X-Request-ID'] } }).cors
+        .exposedHeaders,
+    ).toEqual(['X-Request-ID']);
+  });
+
   it('freezes the result deeply', () => {
     const resolved = resolveSecurityOptions({ trustProxy: ['loopback'] });
     expect(Object.isFrozen(resolved)).toBe(true);

@@ -22,7 +22,7 @@ import { resolveCorsOptions } from './cors.options';
 import { resolveGraphqlOptions } from './graphql.options';
 import { resolveHeadersOptions } from './headers.options';
 import { resolveIdempotencyOptions } from './idempotency.options';
-import { resolveRateLimitOptions } from './rate-limit.options';
+import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions } from './rate-limit.options';
 import { resolveResponseFilteringOptions } from './response-filtering.options';
 import { resolveSigningOptions } from './signing.options';
 import { resolveValidationOptions } from './validation.options';
@@ -137,17 +137,19 @@ export function resolveSecurityOptions(options: SecurityModuleOptions | undefine
     profile: core.profile,
     isTrustedProxy: compileIpMatcher(core.trustProxy, 'trustProxy'),
   };
+  const rateLimit = resolveRateLimitOptions(raw.rateLimit, ctx);
   const resolved: ResolvedSecurityOptions = {
     ...core,
     // [options:resolve] one line per feature
     auth: resolveAuthOptions(raw.auth, ctx),
     authorization: resolveAuthorizationOptions(raw.authorization, ctx),
     responseFiltering: resolveResponseFilteringOptions(raw.responseFiltering, ctx),
-    rateLimit: resolveRateLimitOptions(raw.rateLimit, ctx),
+    rateLimit,
     idempotency: resolveIdempotencyOptions(raw.idempotency, ctx),
     validation: resolveValidationOptions(raw.validation, ctx),
     headers: resolveHeadersOptions(raw.headers, ctx),
-    cors: resolveCorsOptions(raw.cors, ctx),
+    // Scripts can read the legacy rate-limit headers too when they are sent.
+    cors: resolveCorsOptions(raw.cors, ctx, 'cors', rateLimit.headers.legacy ? LEGACY_RATE_LIMIT_HEADERS : []),
     signing: resolveSigningOptions(raw.signing, ctx),
     graphql: resolveGraphqlOptions(raw.graphql, ctx),
   };
