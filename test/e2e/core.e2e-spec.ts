@@ -44,9 +44,18 @@ class CoreController {
   }
 }
 
+@Public()
+@Controller()
+class RootController {
+  @Get()
+  root() {
+    return { root: true };
+  }
+}
+
 @Module({
   imports: [SecurityModule.forRoot({ events: { logger: false, sinks: [(e) => events.push(e)] } })],
-  controllers: [CoreController],
+  controllers: [RootController, CoreController],
 })
 class CoreAppModule {}
 
@@ -63,6 +72,15 @@ describe.each(ADAPTERS)('core pipeline (%s)', (adapter) => {
     const res = await fetch(`${url}/core/ok`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('runs the edge steps on the root route too', async () => {
+    const res = await fetch(`${url}/`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ root: true });
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await fetch(`${url}/`, { headers: { 'X-Request-ID': 'root-1' } });
+    expect(kept.headers.get('x-request-id')).toBe('root-1');
   });
 
   it('keeps a well-formed incoming request id and replaces a malformed one', async () => {

@@ -49,5 +49,6 @@ export function installEdge(
     });
     return;
   }
-  consumer.apply(SecurityEdgeMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
+  // '{*path}' (path-to-regexp v8) also matches '/': a bare '*path' needs at least one segment and missed the root.
+  consumer.apply(SecurityEdgeMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
 }
