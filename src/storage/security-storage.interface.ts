@@ -13,7 +13,10 @@ export interface MemoryScriptOps {
   delete(key: string): boolean;
   /** Remaining time to live in ms; -1 for no expiry, -2 when the key is absent (Redis PTTL). */
   pttl(key: string): number;
-  /** Sets a new expiry on an existing key; false when absent. */
+  /**
+   * Sets a new expiry on an existing key; false when absent. As PEXPIRE: a ttl ≤ 0 deletes the
+   * key, and a ttl that is not an integer throws.
+   */
   pexpire(key: string, ttlMs: number): boolean;
 }
 
@@ -65,7 +68,11 @@ export interface SecurityStorage {
    * the ttl. Resolves to whether it was replaced. `value` null deletes the key.
    */
   compareAndSet(key: string, expected: string | null, value: string | null, ttlMs: number): Promise<boolean>;
-  /** Atomically increments an integer counter, setting the ttl when the key is created. */
+  /**
+   * Atomically increments an integer counter. The ttl (ms; ≤ 0: none) is set when the key has
+   * none (created now, or written without expiry); a remaining ttl is kept. `by` must be a safe
+   * integer, and a stored value that is not an integer rejects, on every backend.
+   */
   increment(key: string, by: number, ttlMs: number): Promise<{ value: number; ttlMs: number }>;
   /** Runs an atomic script (EVALSHA on Redis, a synchronous function in memory). */
   run<R extends ScriptReply>(

@@ -24,6 +24,18 @@ return { string.len(nxt), nxt }`,
   },
 };
 
+/** PEXPIRE then PTTL: the memory twin must follow Redis (ttl ≤ 0 deletes, a fraction is refused). */
+const PEXPIRE: StorageScript<[number, number]> = {
+  name: 'test-pexpire',
+  lua: `
+local done = redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return { done, redis.call('PTTL', KEYS[1]) }`,
+  memory(ops, [key], [ttl]) {
+    const done = ops.pexpire(key, Number(ttl)) ? 1 : 0;
+    return [done, ops.pttl(key)];
+  },
+};
+
 type Factory = () => Promise<SecurityStorage>;
 const backends: Array<[string, Factory]> = [
   ['memory', async () => new MemorySecurityStorage()],
@@ -96,6 +108,53 @@ describe.each(backends)('SecurityStorage contract (%s)', (_name, create) => {
     expect(second.ttlMs).toBeLessThanOrEqual(first.ttlMs);
     const parallel = await Promise.all(Array.from({ length: 10 }, () => storage.increment('ctr', 1, 1000)));
     expect(Math.max(...parallel.map((p) => p.value))).toBe(13);
+  });
+
+  it('gives a ttl to a counter written without expiry, and keeps a remaining one', async () => {
+    await storage.set('persisted', '5', 0);
+    const first = await storage.increment('persisted', 1, 1000);
+    expect(first.value).toBe(6);
+    expect(first.ttlMs).toBeGreaterThan(900);
+    expect(first.ttlMs).toBeLessThanOrEqual(1000);
+    const second = await storage.increment('persisted', 1, 60_000);
+    expect(second.ttlMs).toBeLessThanOrEqual(1000);
+    expect(await storage.increment('no-ttl', 2, 0)).toEqual({ value: 2, ttlMs: -1 });
+    expect(await storage.increment('no-ttl', -3, -5)).toEqual({ value: -1, ttlMs: -1 });
+  });
+
+  it.each([
+    [1.5, 1000],
+    [Number.NaN, 1000],
+    [2 ** 53, 1000],
+    [1, Number.NaN],
+    [1, Number.POSITIVE_INFINITY],
+  ])('refuses increment(by=%p, ttlMs=%p) before touching the key', async (by, ttlMs) => {
+    await expect(storage.increment('bad-args', by, ttlMs)).rejects.toBeInstanceOf(TypeError);
+    expect(await storage.get('bad-args')).toBeNull();
+  });
+
+  it('refuses to increment a value that is not an integer, and stays healthy', async () => {
+    await storage.set('text', 'abc', 0);
+    await storage.set('fraction', '1.5', 0);
+    await expect(storage.increment('text', 1, 0)).rejects.toThrow(/not an integer or out of range/);
+    await expect(storage.increment('fraction', 1, 0)).rejects.toThrow(/not an integer or out of range/);
+    expect(await storage.get('text')).toBe('abc');
+    expect(storage.isHealthy()).toBe(true);
+  });
+
+  it('follows PEXPIRE in scripts: ttl ≤ 0 deletes the key, a fraction is refused', async () => {
+    await storage.set('px', 'v', 0);
+    const [done, ttl] = await storage.run(PEXPIRE, ['px'], [500]);
+    expect(done).toBe(1);
+    expect(ttl).toBeGreaterThan(400);
+    expect(await storage.run(PEXPIRE, ['px'], [0])).toEqual([1, -2]);
+    expect(await storage.get('px')).toBeNull();
+    await storage.set('px', 'v', 0);
+    expect(await storage.run(PEXPIRE, ['px'], [-5])).toEqual([1, -2]);
+    expect(await storage.run(PEXPIRE, ['absent'], [500])).toEqual([0, -2]);
+    await storage.set('px', 'v', 0);
+    await expect(storage.run(PEXPIRE, ['px'], ['1.5'])).rejects.toThrow(/not an integer or out of range/);
+    expect(await storage.get('px')).toBe('v');
   });
 
   it('runs scripts with the same reply on every backend, keys sharing a hash tag', async () => {

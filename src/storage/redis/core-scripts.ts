@@ -29,7 +29,40 @@ return 1`,
   },
 };
 
-/** Atomic INCRBY that sets the ttl on creation; replies [value, pttl]. @internal */
+/**
+ * A Redis integer (string2ll: optional minus, no leading zeros, no sign or spaces), as JS number.
+ * Throws Redis's own error text otherwise, so the memory twin fails exactly where Redis does.
+ *
+ * @internal
+ */
+export function redisInteger(text: string): number {
+  const value = Number(text);
+  if (!/^(0|-?[1-9]\d*)$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new Error('ERR value is not an integer or out of range');
+  }
+  return value;
+}
+
+/**
+ * Validates `increment(key, by, ttlMs)` before any I/O, identically on every backend: `by` must be
+ * a safe integer (INCRBY takes no fractions) and `ttlMs` a finite number (≤ 0: no expiry).
+ *
+ * @internal
+ */
+export function checkIncrementArgs(by: number, ttlMs: number): void {
+  if (!Number.isSafeInteger(by)) throw new TypeError(`increment: "by" must be a safe integer, got ${String(by)}`);
+  if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs)) {
+    throw new TypeError(`increment: "ttlMs" must be a finite number, got ${String(ttlMs)}`);
+  }
+}
+
+/**
+ * Atomic INCRBY that sets the ttl when the key has none (just created, or written without
+ * expiry): a counter can never become immortal. Replies `[value, pttl]` (pttl -1: no expiry).
+ * ARGV: by (integer), ttl ms (integer; ≤ 0: none).
+ *
+ * @internal
+ */
 export const INCREMENT: StorageScript<number[]> = {
   name: 'increment',
   lua: `
@@ -42,12 +75,12 @@ end
 return { v, ttl }`,
   memory(ops, [key], [by, ttl]) {
     const cur = ops.get(key);
-    const value = (cur === null ? 0 : Number(cur)) + Number(by);
-    if (cur === null) ops.set(key, String(value), Number(ttl));
-    else {
-      const left = ops.pttl(key);
-      ops.set(key, String(value), left > 0 ? left : undefined);
-    }
+    const value = (cur === null ? 0 : redisInteger(cur)) + redisInteger(by);
+    if (!Number.isSafeInteger(value)) throw new Error('ERR increment or decrement would overflow');
+    const left = ops.pttl(key);
+    const ttlMs = Number(ttl);
+    // Keep a remaining ttl; give one to a key without (new, or written with no expiry).
+    ops.set(key, String(value), left > 0 ? left : ttlMs > 0 ? ttlMs : undefined);
     return [value, ops.pttl(key)];
   },
 };

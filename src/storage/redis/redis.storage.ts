@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ScriptReply, SecurityStorage, StorageScript } from '../security-storage.interface';
 import { StorageUnavailableError } from '../storage-unavailable.error';
-import { COMPARE_AND_SET, INCREMENT } from './core-scripts';
+import { checkIncrementArgs, COMPARE_AND_SET, INCREMENT } from './core-scripts';
 import { loadIoRedis } from './load-ioredis';
 import type { RedisClientLike } from './redis-client.interface';
 
@@ -115,6 +115,7 @@ export class RedisSecurityStorage implements SecurityStorage {
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<{ value: number; ttlMs: number }> {
+    checkIncrementArgs(by, ttlMs);
     const [value, ttl] = await this.run(INCREMENT, [key], [by, Math.ceil(ttlMs)]);
     return { value, ttlMs: ttl };
   }

@@ -1,0 +1,110 @@
+import type { MemoryScriptOps } from '../security-storage.interface';
+import { MemorySecurityStorage } from './memory.storage';
+
+/** A store on a clock the test moves. */
+function clocked(maxEntries = 100) {
+  const clock = { now: 1_000_000 };
+  const storage = new MemorySecurityStorage({ maxEntries, now: () => clock.now });
+  return { storage, clock };
+}
+
+describe('MemorySecurityStorage eviction', () => {
+  it('evicts expired entries before live ones when full', async () => {
+    const { storage, clock } = clocked(100);
+    // Live entries first (the least recently written), short-lived ones after them.
+    for (let i = 0; i < 50; i++) await storage.set(`live${i}`, 'v', 0);
+    for (let i = 0; i < 50; i++) await storage.set(`short${i}`, 'v', 500);
+    clock.now += 5_000; // every short entry has expired; none was read since
+    for (let i = 0; i < 50; i++) await storage.set(`new${i}`, 'v', 0);
+    expect(storage.size).toBeLessThanOrEqual(100);
+    for (let i = 0; i < 50; i++) expect(await storage.get(`live${i}`)).toBe('v');
+    for (let i = 0; i < 50; i++) expect(await storage.get(`new${i}`)).toBe('v');
+  });
+
+  it('evicts the earliest expired entries first, even when they were written last', async () => {
+    const { storage, clock } = clocked(100);
+    for (let i = 0; i < 60; i++) await storage.set(`long${i}`, 'v', 60_000);
+    for (let i = 0; i < 40; i++) await storage.set(`short${i}`, 'v', 1_000);
+    clock.now += 2_000;
+    for (let i = 0; i < 40; i++) await storage.set(`new${i}`, 'v', 60_000);
+    for (let i = 0; i < 60; i++) expect(await storage.get(`long${i}`)).toBe('v');
+  });
+
+  it('evicts the least recently written live entry when nothing has expired', async () => {
+    const { storage } = clocked(100);
+    for (let i = 0; i < 100; i++) await storage.set(`k${i}`, 'v', 60_000);
+    await storage.set('k0', 'rewritten', 60_000); // k0 is now the most recent
+    await storage.set('extra', 'v', 60_000);
+    expect(await storage.get('k0')).toBe('rewritten');
+    expect(await storage.get('k1')).toBeNull();
+    expect(storage.size).toBe(100);
+  });
+
+  it('counts an increment as a use: a counter being incremented is not the one evicted', async () => {
+    const { storage } = clocked(100);
+    await storage.increment('counter', 1, 60_000);
+    for (let i = 0; i < 99; i++) await storage.set(`k${i}`, 'v', 60_000);
+    await storage.increment('counter', 1, 60_000);
+    await storage.set('extra', 'v', 60_000);
+    expect((await storage.increment('counter', 1, 60_000)).value).toBe(3);
+    expect(await storage.get('k0')).toBeNull();
+  });
+
+  it('evicts in constant time: an evicting write costs about what a rewrite costs', () => {
+    const storage = new MemorySecurityStorage({ maxEntries: 50_000 });
+    const write = { name: 'w', lua: '', memory: (ops: MemoryScriptOps, [key]: string[]) => (ops.set(key, 'v'), 1) };
+    const time = (keys: string[]) => {
+      const started = process.hrtime.bigint();
+      for (const key of keys) storage.runSync(write, [key], []);
+      return Number(process.hrtime.bigint() - started);
+    };
+    const existing = Array.from({ length: 50_000 }, (_, i) => `k${i}`);
+    const fresh = Array.from({ length: 50_000 }, (_, i) => `n${i}`);
+    time(existing); // fill
+    const rewrites = time(existing);
+    const evictions = time(fresh); // every write evicts the least recently written
+    expect(storage.size).toBe(50_000);
+    // Restarting keys() at the front on each eviction walked the holes left by deletions: ~20× slower.
+    expect(evictions / rewrites).toBeLessThan(6);
+  });
+
+  it('stays bounded and keeps its expiry index small under churn', async () => {
+    const { storage, clock } = clocked(100);
+    for (let i = 0; i < 20_000; i++) {
+      clock.now += 7;
+      await storage.set(`k${i % 300}`, String(i), 1 + (i % 5_000));
+    }
+    expect(storage.size).toBeLessThanOrEqual(100);
+    for (let i = 19_900; i < 20_000; i++) expect(await storage.get(`k${i % 300}`)).toBe(String(i));
+  });
+});
+
+describe('MemorySecurityStorage script ops (Redis semantics)', () => {
+  it('pexpire with a ttl ≤ 0 deletes the key, as PEXPIRE does', async () => {
+    const { storage } = clocked();
+    await storage.set('a', 'v', 0);
+    const reply = storage.runSync(
+      {
+        name: 'pexpire',
+        lua: '',
+        memory: (ops, [key], [ttl]) => [ops.pexpire(key, Number(ttl)) ? 1 : 0, ops.pttl(key)],
+      },
+      ['a'],
+      ['0'],
+    );
+    expect(reply).toEqual([1, -2]);
+    expect(await storage.get('a')).toBeNull();
+  });
+
+  it('deletes through ops only what is live (an expired key is absent)', async () => {
+    const { storage, clock } = clocked();
+    await storage.set('gone', 'v', 10);
+    clock.now += 20;
+    const reply = storage.runSync(
+      { name: 'del', lua: '', memory: (ops, [key]) => (ops.delete(key) ? 1 : 0) },
+      ['gone'],
+      [],
+    );
+    expect(reply).toBe(0);
+  });
+});
