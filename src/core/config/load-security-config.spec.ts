@@ -104,6 +104,60 @@ describe('loadSecurityConfig', () => {
     expect(() => loadSecurityConfig(path, { profile, env: {} })).toThrow(message);
   });
 
+  it('keeps the profile the caller asked for: a profile key in the file cannot switch it', () => {
+    const path = file('p.yaml', 'development:\n  profile: production\nproduction: {}\n');
+    expect(() => loadSecurityConfig(path, { profile: 'development', env: {} })).toThrow(
+      /p\.yaml: development\.profile is "production" but the profile asked for is "development"/,
+    );
+    const same = file('p2.yaml', 'development:\n  profile: development\n');
+    expect(loadSecurityConfig(same, { profile: 'development', env: {} }).profile).toBe('development');
+  });
+
+  it('treats an empty NODE_ENV (or profile) as unset', () => {
+    const path = file('n.yaml', 'development: {}\n');
+    expect(loadSecurityConfig(path, { env: { NODE_ENV: '' } }).profile).toBe('development');
+    expect(loadSecurityConfig(path, { profile: '', env: { NODE_ENV: '' } }).profile).toBe('development');
+  });
+
+  it('keeps an all-digit ${VAR} a string where the option takes a string, and a number where it takes one', () => {
+    const path = file(
+      'v.yaml',
+      [
+        'production:',
+        '  storage:',
+        '    type: redis',
+        '    url: redis://127.0.0.1:6379',
+        '    key_prefix: ${PREFIX}',
+        '  signing:',
+        '    keys:',
+        '      k1: ${SIGNING_SECRET}',
+        '  graphql:',
+        '    max_depth: ${DEPTH}',
+        '  events:',
+        '    logger: ${LOG_EVENTS}',
+        '',
+      ].join('\n'),
+    );
+    const secret = '12345678901234567890123456789012345678';
+    const options = loadSecurityConfig(path, {
+      profile: 'production',
+      env: { PREFIX: '2024', SIGNING_SECRET: secret, DEPTH: '7', LOG_EVENTS: 'false' },
+    });
+    expect(options).toMatchObject({
+      storage: { keyPrefix: '2024' },
+      signing: { keys: { k1: secret } },
+      graphql: { maxDepth: 7 },
+      events: { logger: false },
+    });
+  });
+
+  it('still reports the real problem of an all-digit value kept as a string', () => {
+    const path = file('w.yaml', 'production:\n  signing:\n    keys:\n      k1: ${SIGNING_SECRET}\n');
+    expect(() => loadSecurityConfig(path, { profile: 'production', env: { SIGNING_SECRET: '123456' } })).toThrow(
+      /w\.yaml: production\.signing\.keys\.k1 \(option signing\.keys\.k1\) is too short \(6 characters\)/,
+    );
+  });
+
   it('names a file that cannot be read', () => {
     expect(() => loadSecurityConfig(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml: cannot be read \(ENOENT\)/);
   });

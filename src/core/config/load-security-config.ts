@@ -11,7 +11,7 @@ import { CONFIG_ALIASES } from './config-aliases';
 export interface LoadSecurityConfigOptions {
   /**
    * Which section of the file to use.
-   * @default process.env.NODE_ENV mapped to development | staging | production ('development' when unset)
+   * @default process.env.NODE_ENV mapped to development | staging | production ('development' when unset or empty)
    */
   profile?: SecurityProfile | string;
   /** Variables for `${NAME}` interpolation. @default process.env */
@@ -40,28 +40,60 @@ function deepMerge(base: Tree, over: Tree): Tree {
   return out;
 }
 
-/** Replaces `${NAME}` (and `${NAME:-fallback}`) in every string; a missing variable is an error. */
-function interpolate(value: unknown, env: Record<string, string | undefined>, file: string, path: string): unknown {
+/** A `${VAR}` value that looked like a number or boolean and was converted: where, and its text. */
+interface Coerced {
+  at: (string | number)[];
+  text: string;
+}
+
+/**
+ * Replaces `${NAME}` (and `${NAME:-fallback}`) in every string; a missing variable is an error.
+ * A value that is exactly one variable and looks like a number or boolean is converted, and
+ * recorded in `coerced` (by file key path) so it can be turned back into a string where the
+ * option takes one (see `resolveTyped`).
+ */
+function interpolate(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  file: string,
+  at: { label: string; keys: (string | number)[] },
+  coerced: Map<string, Coerced>,
+): unknown {
   if (typeof value === 'string') {
     const whole = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/.exec(value);
     const lookup = (name: string, fallback: string | undefined): string => {
       const v = env[name] ?? fallback;
-      if (v === undefined) fail(file, path, `uses \${${name}} but the environment variable ${name} is not set`);
+      if (v === undefined) fail(file, at.label, `uses \${${name}} but the environment variable ${name} is not set`);
       return v;
     };
-    // A value that is exactly one variable keeps the variable's type when it looks like a number/boolean.
-    if (whole) return coerce(lookup(whole[1], whole[2]));
+    if (whole) {
+      const text = lookup(whole[1], whole[2]);
+      const typed = coerce(text);
+      if (typed !== text) coerced.set(fileKeyOf(at.keys), { at: at.keys, text });
+      return typed;
+    }
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, fallback?: string) =>
       lookup(name, fallback),
     );
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, file, `${path}[${i}]`));
+  if (Array.isArray(value)) {
+    return value.map((v, i) =>
+      interpolate(v, env, file, { label: `${at.label}[${i}]`, keys: [...at.keys, i] }, coerced),
+    );
+  }
   if (isTree(value)) {
     const out: Tree = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, file, path ? `${path}.${k}` : k);
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = interpolate(v, env, file, { label: at.label ? `${at.label}.${k}` : k, keys: [...at.keys, k] }, coerced);
+    }
     return out;
   }
   return value;
+}
+
+/** `a.b[0].c`: the same spelling as the file key paths recorded by `toOptions`. */
+function fileKeyOf(keys: readonly (string | number)[]): string {
+  return keys.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${k}` : k), '');
 }
 
 function coerce(text: string): unknown {
@@ -138,7 +170,10 @@ function setPath(target: Tree, parts: string[], value: unknown): void {
  * Reads a YAML or JSON security config with `development` / `staging` / `production` sections
  * (and an optional `default` section merged under each), interpolates `${ENV_VAR}` (with
  * `${VAR:-fallback}`), maps snake_case keys to options, validates the result exactly as
- * `forRoot` would, and returns the options. Any problem throws a {@link SecurityConfigError} naming
+ * `forRoot` would, and returns the options. A value that is exactly one `${VAR}` becomes a number
+ * or boolean when it looks like one and the option takes one; where the option takes a string
+ * (a secret, a prefix) it stays the text. The profile is the caller's (or `NODE_ENV`, empty
+ * meaning unset); a `profile` key in the file cannot change it. Any problem throws a {@link SecurityConfigError} naming
  * the file, the key path and what is wrong.
  *
  * @example
@@ -149,7 +184,8 @@ function setPath(target: Tree, parts: string[], value: unknown): void {
  */
 export function loadSecurityConfig(file: string, options: LoadSecurityConfigOptions = {}): SecurityModuleOptions {
   const env = options.env ?? process.env;
-  const profile = normalizeProfile(options.profile ?? env.NODE_ENV, file);
+  // An empty NODE_ENV (or profile) is unset, as in most tooling: it means development.
+  const profile = normalizeProfile(options.profile || env.NODE_ENV || undefined, file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -177,16 +213,71 @@ export function loadSecurityConfig(file: string, options: LoadSecurityConfigOpti
   if (section === undefined) fail(file, profile, 'section is missing');
   if (!isTree(shared)) fail(file, SHARED_SECTION, 'must be a mapping');
   if (!isTree(section)) fail(file, profile, 'must be a mapping');
-  const merged = interpolate(deepMerge(shared, section), env, file, profile) as Tree;
-  const origin = new Map<string, string>();
-  const result = { profile, ...toOptions(merged, origin) } as SecurityModuleOptions;
-  try {
-    resolveSecurityOptions(result);
-  } catch (error) {
-    if (!(error instanceof SecurityConfigError)) throw error;
-    throw new SecurityConfigError(rewrite(error.message, file, profile, origin));
+  const coerced = new Map<string, Coerced>();
+  const merged = interpolate(deepMerge(shared, section), env, file, { label: profile, keys: [] }, coerced) as Tree;
+  if (merged.profile !== undefined && merged.profile !== profile) {
+    fail(
+      file,
+      `${profile}.profile`,
+      `is ${JSON.stringify(merged.profile)} but the profile asked for is "${profile}". The section name chooses the profile: remove this key`,
+    );
   }
-  return result;
+  return resolveTyped(merged, coerced, file, profile);
+}
+
+/**
+ * Maps and validates the options. A `${VAR}` converted to a number or boolean that the option
+ * refuses (it takes a string: a secret "123456…", a key prefix "2024") is turned back into its
+ * text and validation runs again; each value flips at most once, so this ends.
+ */
+function resolveTyped(
+  merged: Tree,
+  coerced: Map<string, Coerced>,
+  file: string,
+  profile: string,
+): SecurityModuleOptions {
+  for (;;) {
+    const origin = new Map<string, string>();
+    // The caller's profile always wins (a file key cannot switch it: checked above).
+    const result = { ...toOptions(merged, origin), profile } as SecurityModuleOptions;
+    try {
+      resolveSecurityOptions(result);
+      return result;
+    } catch (error) {
+      if (!(error instanceof SecurityConfigError)) throw error;
+      const flipped = flipRefused(error.message, merged, coerced, origin);
+      if (!flipped) throw new SecurityConfigError(rewrite(error.message, file, profile, origin));
+    }
+  }
+}
+
+/** Turns back into text the converted values at or under the option the error names. */
+function flipRefused(
+  message: string,
+  merged: Tree,
+  coerced: Map<string, Coerced>,
+  origin: Map<string, string>,
+): boolean {
+  const match = /^SecurityModule: (\S+) /.exec(message);
+  if (!match || coerced.size === 0) return false;
+  const bare = match[1].replace(/(\[\d+\])+$/, '');
+  const base = origin.get(bare);
+  if (base === undefined) return false;
+  const fileKey = base + match[1].slice(bare.length);
+  let flipped = false;
+  for (const [key, value] of coerced) {
+    if (key !== fileKey && !key.startsWith(`${fileKey}.`) && !key.startsWith(`${fileKey}[`)) continue;
+    setAt(merged, value.at, value.text);
+    coerced.delete(key);
+    flipped = true;
+  }
+  return flipped;
+}
+
+function setAt(root: Tree, keys: readonly (string | number)[], value: unknown): void {
+  let node: unknown = root;
+  for (const key of keys.slice(0, -1)) node = (node as Record<string | number, unknown>)[key];
+  (node as Record<string | number, unknown>)[keys[keys.length - 1]] = value;
 }
 
 function normalizeProfile(value: string | undefined, file: string): SecurityProfile {
