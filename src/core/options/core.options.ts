@@ -8,7 +8,8 @@ export type SecurityProfile = 'development' | 'staging' | 'production';
 export interface MemoryStorageOptions {
   type: 'memory';
   /**
-   * Most entries held; the least recently written are evicted past it.
+   * Most entries held; past it, expired entries are evicted first, then the least recently
+   * written (or incremented).
    * @default 100000
    */
   maxEntries?: number;
@@ -19,10 +20,13 @@ export interface RedisStorageOptions {
   type: 'redis';
   /** `redis://…` URL; SecurityModule creates the client and closes it on shutdown. */
   url?: string;
-  /** An existing ioredis `Redis` or `Cluster` client; never closed by SecurityModule. */
+  /**
+   * An existing ioredis `Redis` or `Cluster` client (checked at boot for `evalsha`, `eval`, `get`
+   * and `on`); never closed by SecurityModule.
+   */
   client?: unknown;
   /**
-   * Prefix of every key (outside the `{…}` hash tag).
+   * Prefix of every key (outside the `{…}` hash tag, so it may not contain `{` or `}`).
    * @default 'rampart:'
    */
   keyPrefix?: string;
@@ -36,7 +40,8 @@ export interface RedisStorageOptions {
 /** Request id handling. @publicApi */
 export interface RequestIdOptions {
   /**
-   * Header read from the request (when well formed) and echoed on the response.
+   * Header read from the request (when well formed) and echoed on the response. Must be a valid
+   * HTTP header name.
    * @default 'X-Request-ID'
    */
   header?: string;

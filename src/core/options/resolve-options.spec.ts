@@ -84,6 +84,47 @@ describe('resolveSecurityOptions', () => {
     expect(() => resolveSecurityOptions(options as never)).toThrow(message);
   });
 
+  it.each([
+    [{ requestId: { header: 'X Request ID' } }, /requestId\.header "X Request ID" is not a valid HTTP header name/],
+    [{ requestId: { header: 'X-Request-ID:' } }, /requestId\.header "X-Request-ID:" is not a valid HTTP header name/],
+    [{ requestId: { header: 'Ünïcode' } }, /requestId\.header .* is not a valid HTTP header name/],
+    [
+      { storage: { type: 'redis', client: {} } },
+      /storage\.client does not look like an ioredis client \(no evalsha, eval, get, on\)/,
+    ],
+    [
+      { storage: { type: 'redis', client: { get: () => null, eval: () => null } } },
+      /storage\.client does not look like an ioredis client \(no evalsha, on\)/,
+    ],
+    [{ storage: { type: 'redis', client: 'redis://x' } }, /storage\.client does not look like an ioredis client/],
+    [
+      { storage: { type: 'redis', url: 'redis://x', keyPrefix: 'app:{x}:' } },
+      /storage\.keyPrefix must not contain "\{" or "\}"/,
+    ],
+    [{ storage: { type: 'redis', url: 'redis://x', keyPrefix: '{app}' } }, /Redis Cluster hashes the first \{…\}/],
+  ])('refuses a malformed request id header, storage client or key prefix: %j', (options, message) => {
+    expect(() => resolveSecurityOptions(options as never)).toThrow(SecurityConfigError);
+    expect(() => resolveSecurityOptions(options as never)).toThrow(message);
+  });
+
+  it('accepts an ioredis-shaped client without freezing it, and a valid custom header', () => {
+    // The shape of an ioredis Redis/Cluster instance (a class instance: deepFreeze leaves it alone).
+    class ClientLike {
+      get = () => null;
+      eval = () => null;
+      evalsha = () => null;
+      on = () => this;
+    }
+    const client = new ClientLike();
+    const resolved = resolveSecurityOptions({
+      storage: { type: 'redis', client, keyPrefix: 'app:' },
+      requestId: { header: 'X-Correlation-ID' },
+    });
+    expect(resolved.requestId.header).toBe('x-correlation-id');
+    expect(resolved.storage).toMatchObject({ type: 'redis', client, keyPrefix: 'app:' });
+    expect(Object.isFrozen(client)).toBe(false);
+  });
+
   it('formats every message as "SecurityModule: <path> <problem>. <fix>."', () => {
     try {
       resolveSecurityOptions({ storage: { type: 'memory', maxEntries: 1.5 } });

@@ -66,6 +66,7 @@ function resolveStorage(value: unknown): ResolvedCoreOptions['storage'] {
   }
   refuseUnknownKeys(raw, ['type', 'url', 'client', 'keyPrefix', 'commandTimeoutMs'], 'storage');
   const url = readString(raw, 'url', 'storage');
+  if (raw.client !== undefined) checkRedisClient(raw.client);
   if (!url && !raw.client) {
     throw SecurityConfigError.create(
       'storage',
@@ -80,13 +81,53 @@ function resolveStorage(value: unknown): ResolvedCoreOptions['storage'] {
       'Use a Redis URL such as redis://127.0.0.1:6379',
     );
   }
+  const keyPrefix = readString(raw, 'keyPrefix', 'storage', 'rampart:');
+  if (/[{}]/.test(keyPrefix)) {
+    throw SecurityConfigError.create(
+      'storage.keyPrefix',
+      'must not contain "{" or "}": Redis Cluster hashes the first {…} of a key, so braces in the prefix would replace the per-id hash tags (every key on one slot, or multi-key scripts across slots)',
+      'Use a prefix such as "app:"',
+    );
+  }
   return {
     type,
     url,
     client: raw.client,
-    keyPrefix: readString(raw, 'keyPrefix', 'storage', 'rampart:'),
+    keyPrefix,
     commandTimeoutMs: readNumber(raw, 'commandTimeoutMs', 'storage', 75, { min: 1, max: 10_000, unit: 'ms' }),
   };
+}
+
+/** The ioredis methods RedisSecurityStorage calls on a client it is given. */
+const REDIS_CLIENT_METHODS = ['evalsha', 'eval', 'get', 'on'] as const;
+
+function checkRedisClient(client: unknown): void {
+  const missing =
+    typeof client === 'object' && client !== null
+      ? REDIS_CLIENT_METHODS.filter((m) => typeof (client as Record<string, unknown>)[m] !== 'function')
+      : [...REDIS_CLIENT_METHODS];
+  if (missing.length > 0) {
+    throw SecurityConfigError.create(
+      'storage.client',
+      `does not look like an ioredis client (no ${missing.join(', ')})`,
+      'Pass an ioredis Redis or Cluster instance, or storage.url instead',
+    );
+  }
+}
+
+/** An HTTP header name (RFC 9110 token): anything else would make every response throw. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function readHeaderName(raw: Raw, key: string, path: string, fallback: string): string {
+  const name = readString(raw, key, path, fallback);
+  if (!HEADER_NAME.test(name)) {
+    throw SecurityConfigError.create(
+      `${path}.${key}`,
+      `"${name}" is not a valid HTTP header name`,
+      'Use letters, digits and "-", e.g. "X-Request-ID"',
+    );
+  }
+  return name;
 }
 
 function resolveCore(raw: Raw): ResolvedCoreOptions {
@@ -108,7 +149,7 @@ function resolveCore(raw: Raw): ResolvedCoreOptions {
     storage: resolveStorage(raw.storage),
     trustProxy: readStringArray(raw, 'trustProxy', '', []),
     requestId: {
-      header: readString(requestId, 'header', 'requestId', 'X-Request-ID').toLowerCase(),
+      header: readHeaderName(requestId, 'header', 'requestId', 'X-Request-ID').toLowerCase(),
       trustIncoming: readBoolean(requestId, 'trustIncoming', 'requestId', true),
     },
     errors: { format: readEnum(errors, 'format', 'errors', ['nest', 'problem+json'], 'nest') },
