@@ -1,4 +1,4 @@
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, getIntrospectionQuery, parse, validate } from 'graphql';
 import { resolveGraphqlOptions } from '../core/options/graphql.options';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
 
@@ -50,6 +50,52 @@ describe('GraphQL limits', () => {
     expect(errors(`{ ${batch} }`)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
   });
 
+  it('measures fragments once however often they are spread (no exponential blow-up)', () => {
+    // F30 spreads F29 twice, which spreads F28 twice…: 2^30 expansions if nothing is memoized.
+    let fragments = 'fragment F0 on User { id name }';
+    for (let i = 1; i <= 30; i++) fragments += ` fragment F${i} on User { ...F${i - 1} ...F${i - 1} }`;
+    const started = Date.now();
+    expect(errors(`{ user(id: 1) { ...F30 } } ${fragments}`)).toEqual(['GRAPHQL_COMPLEXITY_LIMIT']);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('counts aliases inside fragments at every spread, wherever the fragment is defined', () => {
+    const aliased = Array.from({ length: 10 }, (_, i) => `n${i}: name`).join(' ');
+    const query = '{ a: user(id: 1) { ...F } b: user(id: 2) { ...F } }';
+    const fragment = `fragment F on User { ${aliased} }`;
+    expect(errors(`${query} ${fragment}`)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
+    expect(errors(`${fragment} ${query}`)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
+    expect(errors(`{ a: user(id: 1) { ...F } } ${fragment}`)).toEqual([]);
+  });
+
+  it('skips only __typename: introspection fields are measured', () => {
+    const typenames = Array.from({ length: 20 }, () => '__typename').join(' ');
+    expect(errors(`{ user(id: 1) { ${typenames} friends { __typename } } }`)).toEqual([]);
+    const aliasedTypenames = Array.from({ length: 16 }, (_, i) => `t${i}: __typename`).join(' ');
+    expect(errors(`{ ${aliasedTypenames} }`)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
+    const deep = (n: number): string => (n === 0 ? 'name' : `fields { type { ${deep(n - 1)} } }`);
+    expect(errors(`{ __schema { types { ${deep(10)} } } }`)).toEqual(['GRAPHQL_DEPTH_LIMIT']);
+    expect(errors(`{ __type(name: "User") { ${deep(10)} } }`)).toEqual(['GRAPHQL_DEPTH_LIMIT']);
+    const wide = Array.from({ length: 400 }, (_, i) => `t${i}: __type(name: "User") { name kind }`).join(' ');
+    expect(errors(`{ ${wide} }`, { maxAliases: 1000 })).toEqual(['GRAPHQL_COMPLEXITY_LIMIT']);
+  });
+
+  it('accepts the standard introspection query where introspection is allowed', () => {
+    expect(errors(getIntrospectionQuery())).toEqual([]);
+    expect(errors(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }))).toEqual([]);
+  });
+
+  it('counts a list size given by a variable as maxListSize (or its default when larger), not 1', () => {
+    const query = 'query($n: Int) { users(first: $n) { friends(first: $n) { id } } }';
+    expect(errors(query)).toEqual(['GRAPHQL_COMPLEXITY_LIMIT']);
+    expect(errors(query, { maxListSize: 5 })).toEqual([]);
+    const withDefault = 'query($n: Int = 2) { users(first: $n) { friends(first: $n) { id } } }';
+    expect(errors(withDefault)).toEqual(['GRAPHQL_COMPLEXITY_LIMIT']); // the client may send more than 2
+    const bigDefault = 'query($n: Int = 50) { users(first: $n) { friends(first: $n) { id } } }';
+    expect(errors(bigDefault, { maxListSize: 5 })).toEqual(['GRAPHQL_COMPLEXITY_LIMIT']);
+    expect(errors(query, { maxListSize: 5 }, { n: 3 })).toEqual([]);
+  });
+
   it('blocks introspection in production by default, allows it in development', () => {
     expect(errors('{ __schema { types { name } } }')).toEqual([]);
     const prod = createGraphqlValidationRules(resolveGraphqlOptions({}, { ...ctx, profile: 'production' }));
@@ -62,5 +108,7 @@ describe('GraphQL limits', () => {
     expect(createGraphqlValidationRules(resolveGraphqlOptions({ enabled: false }, ctx))).toEqual([]);
     expect(() => resolveGraphqlOptions({ maxDepth: 0 }, ctx)).toThrow(/graphql\.maxDepth must be at least 1/);
     expect(() => resolveGraphqlOptions({ max_depth: 3 }, ctx)).toThrow(/graphql\.max_depth is not a known option/);
+    expect(() => resolveGraphqlOptions({ maxListSize: 0 }, ctx)).toThrow(/graphql\.maxListSize must be at least 1/);
+    expect(resolveGraphqlOptions({}, ctx).maxListSize).toBe(100);
   });
 });

@@ -19,12 +19,21 @@ export interface GraphqlOptions {
   maxDepth?: number;
   /**
    * Highest query cost accepted: each field costs 1, and a field with a `first`, `last` or
-   * `limit` argument multiplies the cost of its selection by that number.
+   * `limit` argument multiplies the cost of its selection by that number (fragments expanded at
+   * every spread; only `__typename` is free).
    * @default 1000
    */
   maxComplexity?: number;
   /**
-   * Most aliases in one operation (alias-based batching attacks).
+   * List size assumed for a `first` / `last` / `limit` given as a variable: the client may send
+   * any value, and servers validate a document once for all variables. Set it to the largest page
+   * your resolvers return (a variable's default counts when larger).
+   * @default 100
+   */
+  maxListSize?: number;
+  /**
+   * Most aliases in one operation (alias-based batching attacks), fragments counted at every
+   * spread.
    * @default 15
    */
   maxAliases?: number;
@@ -40,17 +49,23 @@ export interface ResolvedGraphqlOptions {
   enabled: boolean;
   maxDepth: number;
   maxComplexity: number;
+  maxListSize: number;
   maxAliases: number;
   introspection: boolean;
 }
 
 /** Validates `graphql` once at boot. @internal */
 export function resolveGraphqlOptions(value: unknown, ctx: ResolveContext, path = 'graphql'): ResolvedGraphqlOptions {
-  const raw = readStrictSection(value, ['enabled', 'maxDepth', 'maxComplexity', 'maxAliases', 'introspection'], path);
+  const raw = readStrictSection(
+    value,
+    ['enabled', 'maxDepth', 'maxComplexity', 'maxListSize', 'maxAliases', 'introspection'],
+    path,
+  );
   return {
     enabled: readBoolean(raw, 'enabled', path, true),
     maxDepth: readNumber(raw, 'maxDepth', path, 10, { min: 1, max: 100, integer: true }),
     maxComplexity: readNumber(raw, 'maxComplexity', path, 1000, { min: 1, max: 1_000_000, integer: true }),
+    maxListSize: readNumber(raw, 'maxListSize', path, 100, { min: 1, max: 1_000_000, integer: true }),
     maxAliases: readNumber(raw, 'maxAliases', path, 15, { min: 0, max: 1000, integer: true }),
     introspection: readBoolean(raw, 'introspection', path, ctx.profile !== 'production'),
   };
