@@ -26,7 +26,7 @@ describe('config.example.yaml', () => {
       },
       cors: { maxAge: 86400 },
       validation: { maxPayloadBytes: 1048576 },
-      graphql: { maxDepth: 10, maxComplexity: 1000 },
+      graphql: { maxDepth: 10, maxComplexity: 1000, maxListSize: 100 },
     });
     const resolved = resolveSecurityOptions(options);
     expect(resolved.auth.jwt.accessTokenTtlSec).toBe(3600);
