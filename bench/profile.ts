@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchToken, keysFor, signJwt, userClaims } from './lib/fixtures';
 import { measure, probe, requestShape } from './lib/load';
-import { type BenchRedis, startRedis, startServer } from './lib/processes';
+import { type BenchRedis, pin, startRedis, startServer } from './lib/processes';
 import { ADAPTERS, scenarioById, type ScenarioId, STACKS } from './lib/scenarios';
 
 /**
@@ -167,6 +167,7 @@ function newestProfile(dir: string, since: number): string | undefined {
 }
 
 async function main(): Promise<void> {
+  pin(process.pid, 'others');
   const { values } = parseArgs({
     args: process.argv.slice(2),
     options: {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchToken, keysFor, signJwt, userClaims } from './lib/fixtures';
 import { type LoadSettings, measure, probe, requestShape } from './lib/load';
-import { type BenchRedis, type BenchServer, startRedis, startServer } from './lib/processes';
+import { type BenchRedis, type BenchServer, pin, PINNING, startRedis, startServer } from './lib/processes';
 import { type Cell, cpuTable, macroTable, notes, summarise } from './lib/report';
 import {
   ADAPTERS,
@@ -233,11 +233,15 @@ function header(options: RunnerOptions, started: Date): string {
           : `${options.quick ? '' : '1500 fetch requests in run 1, '}${options.load.warmupRequests} fetch requests`
       }), ` +
       `stacks interleaved and rotated per run; median of runs`,
-    `- server and load generator share the machine: compare ratios (same adapter, same run), not absolute req/s`,
+    PINNING
+      ? `- CPU pinning: the server under load on core ${PINNING.server}, autocannon and redis-server on core(s) ${PINNING.others} (taskset)`
+      : `- no CPU pinning (taskset or a second core missing): server and load generator share the cores`,
+    `- compare ratios (same adapter, same run), not absolute req/s`,
   ].join('\n');
 }
 
 async function main(): Promise<void> {
+  pin(process.pid, 'others');
   const options = parseOptions(process.argv.slice(2));
   if (!options) return;
   const started = new Date();

@@ -1,8 +1,30 @@
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createServer, Socket } from 'node:net';
 import Redis from 'ioredis';
 import { join } from 'node:path';
 import type { AdapterName, ReadyMessage, ScenarioId, StackName } from './scenarios';
+
+/**
+ * CPU pinning (Linux `taskset`): the server under load gets the last core to itself; this process
+ * (autocannon) and redis-server share the others. Without it the load generator and the server
+ * fight over the same cores and ratios swing by ±0.1 from run to run on a 2-core machine.
+ * `BENCH_NO_PIN=1` turns it off; it is off where taskset or a second core is missing.
+ */
+export const PINNING: { server: string; others: string } | undefined = pinningPlan();
+
+function pinningPlan(): { server: string; others: string } | undefined {
+  if (process.env.BENCH_NO_PIN === '1' || process.platform !== 'linux') return undefined;
+  const cores = availableParallelism();
+  if (cores < 2 || spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0) return undefined;
+  return { server: String(cores - 1), others: cores === 2 ? '0' : `0-${cores - 2}` };
+}
+
+/** Pins every thread of `pid` to `cores` (a taskset list), when pinning is on. */
+export function pin(pid: number | undefined, role: 'server' | 'others'): void {
+  if (!PINNING || pid === undefined) return;
+  spawnSync('taskset', ['-a', '-cp', PINNING[role], String(pid)], { stdio: 'ignore' });
+}
 
 /** A free loopback port (bind to 0, read it, release it). */
 export function freePort(): Promise<number> {
@@ -77,6 +99,7 @@ export async function startRedis(): Promise<BenchRedis> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
     { stdio: 'ignore' },
   );
+  pin(child.pid, 'others');
   const deadline = Date.now() + 10_000;
   while (!(await redisPing(port))) {
     if (child.exitCode !== null) throw new Error(`redis-server exited before answering on port ${port}`);
@@ -123,6 +146,7 @@ export function startServer(options: StartServerOptions): Promise<BenchServer> {
     execArgv: options.execArgv ?? [],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  pin(child.pid, 'server');
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
