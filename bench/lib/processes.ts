@@ -143,7 +143,8 @@ export function startServer(options: StartServerOptions): Promise<BenchServer> {
       BENCH_SCENARIOS: options.scenarios.join(','),
       BENCH_REDIS_URL: options.redisUrl ?? '',
     },
-    execArgv: options.execArgv ?? [],
+    // BENCH_NODE_FLAGS: extra Node flags for every server (e.g. --single-threaded-gc), for A/B runs.
+    execArgv: [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(options.execArgv ?? [])],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   pin(child.pid, 'server');
