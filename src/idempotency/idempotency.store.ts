@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { storageKey, type SecurityStorage, type StorageScript } from '../storage/security-storage.interface';
+import { randomToken } from '../core/random.util';
 
 /** A completed outcome, as stored and replayed. @internal */
 export interface StoredResponse {
@@ -78,7 +78,7 @@ export class IdempotencyStore {
   }
 
   async acquire(key: string, fingerprint: string, leaseMs: number): Promise<AcquireOutcome> {
-    const token = randomBytes(12).toString('base64url');
+    const token = randomToken(12);
     const value = JSON.stringify({ v: 1, state: 'in_flight', token, fingerprint } satisfies IdempotencyRecord);
     const current = await this.storage.run(ACQUIRE_IDEMPOTENCY_KEY, [key], [value, leaseMs]);
     if (current === null) return { kind: 'acquired', fingerprint, lease: { key, value, fingerprint } };
