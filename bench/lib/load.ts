@@ -39,6 +39,24 @@ export interface RequestShape {
   body?: string;
   /** Values cycled through as `Authorization: Bearer …` (one per request). */
   bearerTokens?: readonly string[];
+  /** A header that gets a fresh value on every request. */
+  uniqueHeader?: string;
+}
+
+let uniqueSeq = 0;
+const uniqueRun = `${process.pid.toString(36)}-${Date.now().toString(36)}`;
+/** A value never sent before by this process. */
+function uniqueValue(): string {
+  return `bench-${uniqueRun}-${(uniqueSeq++).toString(36)}`;
+}
+
+/** The headers of one request: the shape's, a rotating token, a fresh unique header. */
+function headersFor(shape: RequestShape, index: number): Record<string, string> {
+  if (!shape.bearerTokens && !shape.uniqueHeader) return shape.headers;
+  const headers = { ...shape.headers };
+  if (shape.bearerTokens) headers.authorization = `Bearer ${shape.bearerTokens[index % shape.bearerTokens.length]}`;
+  if (shape.uniqueHeader) headers[shape.uniqueHeader] = uniqueValue();
+  return headers;
 }
 
 /** Builds the request a scenario sends to a stack. */
@@ -54,6 +72,7 @@ export function requestShape(
     headers,
     body: scenario.body ? JSON.stringify(scenario.body) : undefined,
   };
+  if (scenario.uniqueHeader) shape.uniqueHeader = scenario.uniqueHeader;
   if (scenario.credential === 'jwt') {
     if (tokens.length === 1) headers.authorization = `Bearer ${tokens[0]}`;
     else shape.bearerTokens = tokens;
@@ -63,7 +82,7 @@ export function requestShape(
 
 async function fire(url: string, shape: RequestShape, connections: number, durationSec: number): Promise<LoadSample> {
   let next = 0;
-  const tokens = shape.bearerTokens;
+  const perRequest = shape.bearerTokens !== undefined || shape.uniqueHeader !== undefined;
   const result = await autocannon({
     url,
     connections,
@@ -72,16 +91,8 @@ async function fire(url: string, shape: RequestShape, connections: number, durat
     method: shape.method,
     headers: shape.headers,
     body: shape.body,
-    requests: tokens
-      ? [
-          {
-            setupRequest: (request) => {
-              const token = tokens[next];
-              next = (next + 1) % tokens.length;
-              return { ...request, headers: { ...shape.headers, authorization: `Bearer ${token}` } };
-            },
-          },
-        ]
+    requests: perRequest
+      ? [{ setupRequest: (request) => ({ ...request, headers: headersFor(shape, next++) }) }]
       : undefined,
   });
   const ok = result['2xx'];
@@ -111,9 +122,7 @@ export async function warmUp(url: string, shape: RequestShape, count = 600, conc
   const worker = async (): Promise<void> => {
     while (sent < count) {
       sent++;
-      const headers = shape.bearerTokens
-        ? { ...shape.headers, authorization: `Bearer ${shape.bearerTokens[sent % shape.bearerTokens.length]}` }
-        : shape.headers;
+      const headers = headersFor(shape, sent);
       const response = await fetch(url, { method: shape.method, headers, body: shape.body });
       await response.arrayBuffer();
     }
@@ -150,6 +159,9 @@ export async function probe(
   withCredential = true,
 ): Promise<{ status: number; body: string }> {
   const headers: Record<string, string> = { ...shape.headers, ...override.headers };
+  if (shape.uniqueHeader && override.headers?.[shape.uniqueHeader] === undefined) {
+    headers[shape.uniqueHeader] = uniqueValue();
+  }
   if (!withCredential) {
     delete headers.authorization;
     delete headers['x-api-key'];

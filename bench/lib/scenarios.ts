@@ -15,6 +15,7 @@ export const SCENARIO_IDS = [
   'redis-rate-get',
   'validated-post',
   'idempotent-replay',
+  'idempotent-first',
   'api-key-get',
   'full-memory',
   'full-redis',
@@ -38,6 +39,8 @@ export interface ScenarioDef {
   tokens?: number;
   /** Extra headers sent on every request. */
   headers?: Record<string, string>;
+  /** A header given a fresh value on every request (e.g. a new Idempotency-Key each time). */
+  uniqueHeader?: string;
   /** Needs a Redis server. */
   redis: boolean;
   /** Target ratio rampart/bare on Fastify (issue 8). */
@@ -117,6 +120,20 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       body: { amount: 999, currency: 'EUR' },
       status: 422,
     },
+  },
+  {
+    // The same route executing the handler under a fresh key every time (lease, handler, stored
+    // response): compare with the replay row to see what a replay saves.
+    id: 'idempotent-first',
+    title: 'idempotent POST, new key each time',
+    method: 'POST',
+    path: '/payments',
+    credential: 'none',
+    redis: false,
+    uniqueHeader: 'idempotency-key',
+    body: { amount: 1250, currency: 'EUR' },
+    // A malformed key (a space is not a visible ASCII character): a real idempotency layer answers 400.
+    negative: { headers: { 'idempotency-key': 'not a valid key' }, status: 400 },
   },
   {
     id: 'api-key-get',

@@ -107,6 +107,7 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
     case 'validated-post':
       return { options: { ...base, validation: {} }, route: {} };
     case 'idempotent-replay':
+    case 'idempotent-first':
       return { options: { ...base, idempotency: {} }, route: { method: [decorator('Idempotent')] } };
     case 'api-key-get': {
       const service = exported('ApiKeyService');

@@ -52,6 +52,7 @@ export function controllerFor(scenario: ScenarioDef, decorators: RouteDecorators
     case 'validated-post':
       return ordersController(decorators);
     case 'idempotent-replay':
+    case 'idempotent-first':
       return paymentsController(decorators);
     case 'jwt-get':
     case 'jwt-get-cold':

@@ -211,6 +211,7 @@ function partsFor(scenario: ScenarioDef): UsualParts | string {
     case 'validated-post':
       return { validation: true, route: {} };
     case 'idempotent-replay':
+    case 'idempotent-first':
       return 'no idempotency layer in the usual stack';
     case 'api-key-get':
       return { route: { method: [UseGuards(UsualApiKeyGuard)] } };
