@@ -1,6 +1,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { uniquePrefix } from './redis';
 
 /** The two HTTP adapters every e2e suite runs on. */
 export const ADAPTERS = ['express', 'fastify'] as const;
@@ -18,7 +19,18 @@ export async function bootApp(
 ): Promise<{ app: INestApplication; url: string }> {
   let builder = Test.createTestingModule({ imports: [module] });
   if (configure) builder = configure(builder);
-  const moduleRef = await builder.compile();
+  // The sample app keys its Redis data by REDIS_PREFIX: give every boot its own, so state one
+  // suite leaves in the shared test Redis (a subject revoked at logout, rate-limit counters)
+  // never reaches another suite's app.
+  const previousPrefix = process.env.REDIS_PREFIX;
+  process.env.REDIS_PREFIX = uniquePrefix(`app-${adapter}`);
+  let moduleRef;
+  try {
+    moduleRef = await builder.compile();
+  } finally {
+    if (previousPrefix === undefined) delete process.env.REDIS_PREFIX;
+    else process.env.REDIS_PREFIX = previousPrefix;
+  }
   const app =
     adapter === 'fastify'
       ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false, rawBody: true })
