@@ -175,6 +175,3 @@ export function createSecurityProviders(): Provider[] {
     { provide: APP_FILTER, useClass: SecurityExceptionFilter },
   ];
 }
-
-/** Exposed for the pipeline-order test. @internal */
-export const __enhancer = enhancer;
