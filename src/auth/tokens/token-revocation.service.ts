@@ -52,8 +52,12 @@ export class TokenRevocationService {
     return this.storage.getMany(keys).then((values) => {
       if (values[1] != null || values[2] != null) return true;
       const before = values[0];
-      // A subject-wide revocation kills every token issued in or before that second (iat-less ones too).
-      return before != null && (typeof claims.iat !== 'number' || claims.iat <= Number(before));
+      if (before == null) return false;
+      // A subject-wide revocation kills every token issued up to that millisecond, and iat-less ones.
+      // Tokens from TokenService carry a fractional iat (ms precision), so a login right after the
+      // revocation is valid; a whole-second iat (other issuers) counts from the start of its
+      // second, so tokens of the revocation's own second stay revoked (never fail open).
+      return typeof claims.iat !== 'number' || Math.round(claims.iat * 1000) <= revokedBeforeMs(before);
     });
   }
 
@@ -64,8 +68,7 @@ export class TokenRevocationService {
 
   /** Revokes every token of `sub` issued up to now (refresh families included). */
   async revokeSubject(sub: string): Promise<void> {
-    const nowSec = Math.floor(Date.now() / 1000);
-    await this.storage.set(revocationKeys.before(sub), String(nowSec), this.longestLifetimeMs());
+    await this.storage.set(revocationKeys.before(sub), String(Date.now()), this.longestLifetimeMs());
   }
 
   /** Revokes a session: its refresh family and every access token carrying its `sid`. */
@@ -86,4 +89,14 @@ export class TokenRevocationService {
     const longest = Math.max(jwt.refreshFamilyTtlSec, jwt.accessTokenTtlSec, jwt.maxAgeSec ?? 0);
     return (longest + jwt.clockToleranceSec) * 1000;
   }
+}
+
+/**
+ * The stored subject revocation time in ms. Values below 1e11 were written in seconds by earlier
+ * versions (1e11 ms is 1973; 1e11 s is year 5138): read them as seconds, so an upgrade keeps
+ * every revocation in force.
+ */
+function revokedBeforeMs(stored: string): number {
+  const value = Number(stored);
+  return value < 1e11 ? value * 1000 + 999 : value;
 }

@@ -6,6 +6,7 @@ import { StorageUnavailableError } from '../../storage/storage-unavailable.error
 import type { SecurityModuleOptions } from '../../core/options/security-options.interface';
 import { JwtAuthenticator } from '../jwt/jwt-authenticator.service';
 import { JwtVerifier } from '../jwt/jwt-verifier';
+import { revocationKeys } from './token-revocation.service';
 import { TokenService } from './token.service';
 
 const payload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
@@ -42,6 +43,37 @@ describe('TokenService', () => {
     expect(payload(pair.accessToken)).toMatchObject({ realm: { x: 1, roles: ['admin'] }, plan: 'gold' });
     const principal = await ref.get(JwtAuthenticator).authenticate(pair.accessToken);
     expect(principal).toMatchObject({ roles: ['admin'], tier: 'gold' });
+    await ref.close();
+  });
+
+  it('revokes a subject to the millisecond: earlier tokens die, a login in the same second lives', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32) } });
+    const tokens = ref.get(TokenService);
+    const auth = ref.get(JwtAuthenticator);
+    const t0 = Math.floor(Date.now() / 1000) * 1000 + 400;
+    const now = jest.spyOn(Date, 'now').mockReturnValue(t0);
+    const before = await tokens.issue({ id: 'u' });
+    now.mockReturnValue(t0 + 100);
+    await tokens.revokeSubject('u');
+    now.mockReturnValue(t0 + 200); // same second as the revocation
+    const after = await tokens.issue({ id: 'u' });
+    expect(Number.isInteger(payload(after.accessToken).iat)).toBe(false);
+    await expect(auth.authenticate(before.accessToken)).rejects.toThrow();
+    await expect(tokens.refresh(before.refreshToken)).rejects.toThrow();
+    await expect(auth.authenticate(after.accessToken)).resolves.toMatchObject({ id: 'u' });
+    await ref.close();
+  });
+
+  it('keeps a revocation stored in seconds (earlier versions) in force for its whole second', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32) } });
+    const tokens = ref.get(TokenService);
+    const t0 = Math.floor(Date.now() / 1000) * 1000 + 900;
+    jest.spyOn(Date, 'now').mockReturnValue(t0);
+    const pair = await tokens.issue({ id: 'legacy' });
+    await ref
+      .get<SecurityStorage>(SecurityStorage)
+      .set(revocationKeys.before('legacy'), String(Math.floor(t0 / 1000)), 60_000);
+    await expect(ref.get(JwtAuthenticator).authenticate(pair.accessToken)).rejects.toThrow();
     await ref.close();
   });
 

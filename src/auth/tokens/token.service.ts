@@ -277,7 +277,9 @@ export class TokenService {
       sub: subject.id,
       ...(this.jwt.issuer ? { iss: this.jwt.issuer[0] } : {}),
       ...(this.jwt.audience ? { aud: this.jwt.audience[0] } : {}),
-      iat: now,
+      // Fractional seconds (RFC 7519 NumericDate allows them): a subject revocation and a login in
+      // the same second are told apart, so the new session is not born revoked.
+      iat: Math.max(now, Date.now() / 1000),
       sid,
     };
     const access: Record<string, unknown> = { ...subject.claims, ...common, exp: accessExp, jti: newId() };
