@@ -69,19 +69,4 @@ export function rampartExport(name: string): Type {
   return value as Type;
 }
 
-/** Every feature off except those in `on`. */
-export function onlyFeatures(on: Record<string, unknown>): Record<string, unknown> {
-  return {
-    events: { enabled: false },
-    auth: { enabled: false },
-    authorization: { enabled: false },
-    rateLimit: { enabled: false },
-    idempotency: { enabled: false },
-    validation: { enabled: false },
-    headers: { enabled: false },
-    cors: { enabled: false },
-    signing: { enabled: false },
-    responseFiltering: { enabled: false },
-    ...on,
-  };
-}
+export { onlyFeatures } from '../lib/fixtures';

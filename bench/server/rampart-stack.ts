@@ -1,7 +1,7 @@
 import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import * as rampart from 'nestjs-rampart';
-import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, USER_ID } from '../lib/fixtures';
+import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, onlyFeatures, USER_ID } from '../lib/fixtures';
 import type { ScenarioDef } from '../lib/scenarios';
 import { BenchDataService, type RouteDecorators } from './routes';
 import { controllerFor, type BuildContext, type StackBuild } from './stack';
@@ -48,23 +48,6 @@ const API_KEY_PEPPER = 'bench-only-api-key-pepper-0123456789abcdef0123456789';
 const data = new BenchDataService();
 const documentLoader = { load: (id: string) => data.document(id) };
 
-/** Every feature off: each scenario turns on only what it measures. */
-function isolated(storage: Record<string, unknown>): Record<string, unknown> {
-  return {
-    storage,
-    events: { enabled: false },
-    auth: { enabled: false },
-    authorization: { enabled: false },
-    rateLimit: { enabled: false },
-    idempotency: { enabled: false },
-    validation: { enabled: false },
-    headers: { enabled: false },
-    cors: { enabled: false },
-    signing: { enabled: false },
-    responseFiltering: { enabled: false },
-  };
-}
-
 /** Counts events like a log shipper would receive them (serialised), without I/O. */
 let eventBytes = 0;
 const countingSink = (event: unknown): void => {
@@ -82,7 +65,7 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
   const storage: Record<string, unknown> = scenario.redis
     ? { type: 'redis', url: ctx.redisUrl, keyPrefix: `bench-${ctx.adapter}-${scenario.id}:` }
     : { type: 'memory' };
-  const base = isolated(storage);
+  const base = onlyFeatures({ storage });
   switch (scenario.id) {
     case 'public-get':
       // The module with its defaults (headers, validation, ...) and JWT configured; the route is public.
