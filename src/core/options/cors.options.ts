@@ -156,10 +156,17 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Whether `source` has a `|` outside any group or class (so `^a|b$` is not really anchored). */
-function hasTopLevelAlternation(source: string): boolean {
+/**
+ * What an origin pattern's source has outside character classes: a `|` outside any group (so
+ * `^a|b$` is not really anchored), and a `.` wildcard. In an origin pattern a wildcard dot is
+ * nearly always a host dot someone forgot to escape: `^https://app.example.com$` also matches
+ * `https://appxexample.com`, a domain anyone can register.
+ */
+function scanPattern(source: string): { topLevelAlternation: boolean; wildcardDot: boolean } {
   let depth = 0;
   let inClass = false;
+  let topLevelAlternation = false;
+  let wildcardDot = false;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
@@ -171,35 +178,16 @@ function hasTopLevelAlternation(source: string): boolean {
     } else if (c === '[') inClass = true;
     else if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (c === '|' && depth === 0) return true;
+    else if (c === '|' && depth === 0) topLevelAlternation = true;
+    else if (c === '.') wildcardDot = true;
   }
-  return false;
-}
-
-/**
- * Whether `source` has a `.` wildcard outside a character class. In an origin pattern it is
- * nearly always a host dot someone forgot to escape: `^https://app.example.com$` also matches
- * `https://appxexample.com`, a domain anyone can register.
- */
-function hasWildcardDot(source: string): boolean {
-  let inClass = false;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === ']') inClass = false;
-    } else if (c === '[') inClass = true;
-    else if (c === '.') return true;
-  }
-  return false;
+  return { topLevelAlternation, wildcardDot };
 }
 
 function compileRegExp(value: RegExp, where: string): OriginRule {
   const src = value.source;
-  if (!src.startsWith('^') || !src.endsWith('$') || src.endsWith('\\$') || hasTopLevelAlternation(src)) {
+  const scan = scanPattern(src);
+  if (!src.startsWith('^') || !src.endsWith('$') || src.endsWith('\\$') || scan.topLevelAlternation) {
     throw SecurityConfigError.create(
       where,
       `RegExp ${String(value)} is not anchored at both ends: it would also match origins that merely contain the text`,
@@ -209,7 +197,7 @@ function compileRegExp(value: RegExp, where: string): OriginRule {
   if (value.global || value.sticky) {
     throw SecurityConfigError.create(where, `RegExp ${String(value)} has the g or y flag`, 'Remove the flag');
   }
-  if (hasWildcardDot(src)) {
+  if (scan.wildcardDot) {
     throw SecurityConfigError.create(
       where,
       `RegExp ${String(value)} has an unescaped "." (any character): it would also match look-alike hosts such as appxexample.com`,
