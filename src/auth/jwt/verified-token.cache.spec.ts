@@ -1,0 +1,58 @@
+import { VerifiedTokenCache } from './verified-token.cache';
+
+/** A token-shaped string: header.payload.signature, the signature long enough to key the map. */
+function token(payload: string, signature = 'c2lnbmF0dXJlLWJ5dGVzLXRoYXQta2V5LXRoZS1jYWNoZQ'): string {
+  return `eyJhbGciOiJIUzI1NiJ9.${payload}.${signature}`;
+}
+
+describe('VerifiedTokenCache', () => {
+  it('returns what was stored for the same token until its expiry', () => {
+    const cache = new VerifiedTokenCache<string>(10);
+    const t = token('eyJzdWIiOiJhbGljZSJ9');
+    cache.set(t, 'alice', 2_000);
+
+    expect(cache.get(t, 1_999)).toBe('alice');
+    expect(cache.get(t, 2_000)).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('misses a different token that shares the signature (a tampered payload is never a hit)', () => {
+    const cache = new VerifiedTokenCache<string>(10);
+    const genuine = token('eyJzdWIiOiJhbGljZSJ9');
+    const tampered = token('eyJzdWIiOiJhZG1pbiJ9');
+    cache.set(genuine, 'alice', 5_000);
+
+    expect(cache.get(tampered, 1_000)).toBeUndefined();
+    // The tampered token does not evict or replace the genuine entry either.
+    cache.delete(tampered);
+    expect(cache.get(genuine, 1_000)).toBe('alice');
+  });
+
+  it('keeps short tokens under their whole value', () => {
+    const cache = new VerifiedTokenCache<number>(10);
+    cache.set('a.b.c', 1, 5_000);
+    expect(cache.get('a.b.c', 0)).toBe(1);
+    expect(cache.get('x.b.c', 0)).toBeUndefined();
+  });
+
+  it('evicts the oldest entry past maxEntries and stores nothing with maxEntries 0', () => {
+    const cache = new VerifiedTokenCache<number>(2);
+    const [a, b, c] = ['A', 'B', 'C'].map((s) => token('p', `${s.repeat(40)}`));
+    cache.set(a, 1, 5_000);
+    cache.set(b, 2, 5_000);
+    cache.set(c, 3, 5_000);
+    expect([cache.get(a, 0), cache.get(b, 0), cache.get(c, 0)]).toEqual([undefined, 2, 3]);
+
+    const none = new VerifiedTokenCache<number>(0);
+    none.set(a, 1, 5_000);
+    expect(none.get(a, 0)).toBeUndefined();
+  });
+
+  it('delete forgets the token', () => {
+    const cache = new VerifiedTokenCache<number>(10);
+    const t = token('p');
+    cache.set(t, 1, 5_000);
+    cache.delete(t);
+    expect(cache.get(t, 0)).toBeUndefined();
+  });
+});
