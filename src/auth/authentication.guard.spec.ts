@@ -3,7 +3,9 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { getSecurityState } from '../core/context/request-state';
+import { createTestRedisStorage } from '../../test/utils/redis';
 import { SecurityModule } from '../security.module';
+import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { SecurityStorage } from '../storage/security-storage.interface';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error';
 import { Auth } from './auth.decorator';
@@ -38,12 +40,13 @@ function context(handler: keyof Handlers, headers: Record<string, string> = {}) 
 const activate = async (guard: AuthenticationGuard, ctx: ExecutionContext) => guard.canActivate(ctx);
 
 describe('AuthenticationGuard', () => {
-  async function setup(auth = {}) {
+  async function setup(auth = {}, storage?: SecurityStorage) {
     const ref = await Test.createTestingModule({
       imports: [
         SecurityModule.forRoot({
           events: { logger: false },
           auth: { jwt: { secret: randomBytes(32) }, apiKeys: { pepper: randomBytes(32) }, ...auth },
+          ...(storage ? { storage } : {}),
         }),
       ],
     }).compile();
@@ -90,12 +93,26 @@ describe('AuthenticationGuard', () => {
     await ref.close();
   });
 
-  it('fails closed with 503 when the revocation store does not answer', async () => {
+  it('fails closed with 503 when the revocation store (Redis) does not answer', async () => {
+    const storage = await createTestRedisStorage('authentication-guard');
+    const { ref, guard, tokens } = await setup({}, storage);
+    const { accessToken } = await tokens.issue({ id: 'u', scopes: ['a'] });
+    jest.spyOn(storage, 'getMany').mockRejectedValue(new StorageUnavailableError('down'));
+    const { ctx, req } = context('scoped', { authorization: `Bearer ${accessToken}` });
+    await expect(activate(guard, ctx)).rejects.toMatchObject({ status: 503 });
+    expect(getSecurityState(req).principal).toBeUndefined();
+    await ref.close();
+    await storage.close();
+  });
+
+  it('fails closed with 503 when the synchronous memory read throws, hot token or not', async () => {
     const { ref, guard, tokens } = await setup();
     const { accessToken } = await tokens.issue({ id: 'u', scopes: ['a'] });
-    jest
-      .spyOn(ref.get<SecurityStorage>(SecurityStorage), 'getMany')
-      .mockRejectedValue(new StorageUnavailableError('down'));
+    const first = context('scoped', { authorization: `Bearer ${accessToken}` });
+    await expect(activate(guard, first.ctx)).resolves.toBe(true);
+    jest.spyOn(ref.get<MemorySecurityStorage>(SecurityStorage), 'getManySync').mockImplementation(() => {
+      throw new StorageUnavailableError('down');
+    });
     const { ctx, req } = context('scoped', { authorization: `Bearer ${accessToken}` });
     await expect(activate(guard, ctx)).rejects.toMatchObject({ status: 503 });
     expect(getSecurityState(req).principal).toBeUndefined();

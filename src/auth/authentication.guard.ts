@@ -29,7 +29,8 @@ interface Authenticator {
   readonly code: string;
   readonly message: string;
   extract(req: HttpRequestLike): string | undefined;
-  authenticate(value: string): Promise<Principal>;
+  /** Throws or rejects when the credential is refused; synchronous where nothing has to wait. */
+  authenticate(value: string): Principal | Promise<Principal>;
 }
 
 /** What the guard needs to know about a route, computed once per handler. @internal */
@@ -126,7 +127,7 @@ export class AuthenticationGuard implements CanActivate {
         code: SecurityErrorCode.INVALID_TOKEN,
         message: Messages.INVALID_TOKEN(),
         extract: (req) => bearerOrScheme(req, 'bearer') ?? (cookie ? this.cookieToken(req, cookie) : undefined),
-        authenticate: (token) => jwt.authenticate(token),
+        authenticate: (token) => jwt.principalFor(token),
       },
       'api-key': {
         method: 'api-key',
@@ -146,8 +147,9 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /**
-   * Synchronous where it can be (disabled, public without credentials, refusals); one promise
-   * chain when a credential has to be checked.
+   * Synchronous where it can be (disabled, public without credentials, refusals, and a cached
+   * token whose revocations live in the memory store); one promise chain when a credential has to
+   * be verified or looked up.
    */
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     const req = getRequest(ctx);
@@ -161,8 +163,15 @@ export class AuthenticationGuard implements CanActivate {
       // The first credential the route accepts decides: no fallback to another method.
       if (!authenticator.configured)
         return this.refuse(ctx, req, route, authenticator, `${authenticator.method}_not_configured`);
-      return authenticator.authenticate(value).then(
-        (principal) => this.accept(ctx, req, route, principal),
+      let principal: Principal | Promise<Principal>;
+      try {
+        principal = authenticator.authenticate(value);
+      } catch (error) {
+        return this.refuse(ctx, req, route, authenticator, error);
+      }
+      if (!(principal instanceof Promise)) return this.accept(ctx, req, route, principal);
+      return principal.then(
+        (p) => this.accept(ctx, req, route, p),
         (error: unknown) => this.refuse(ctx, req, route, authenticator, error),
       );
     }

@@ -70,14 +70,36 @@ export class JwtAuthenticator implements OnModuleInit {
    * @throws {StorageUnavailableError} when the revocation store does not answer
    */
   async authenticate(token: string): Promise<Principal> {
+    return this.principalFor(token);
+  }
+
+  /**
+   * {@link authenticate} for the guard's hot path: synchronous (no promise) when the token is in
+   * the verified-token cache and revocations live in the memory store; a promise otherwise.
+   * Throws, or rejects with, the same errors.
+   *
+   * @internal
+   */
+  principalFor(token: string): Principal | Promise<Principal> {
     const nowMs = Date.now();
-    let entry = this.cache.get(token, nowMs);
-    if (!entry) {
-      const claims = await this.verifier.verify(token, 'access', Math.floor(nowMs / 1000));
-      entry = { claims, principal: this.toPrincipal(claims), revocationKeys: this.revocation.keysFor(claims) };
+    const cached = this.cache.get(token, nowMs);
+    if (cached) return this.unlessRevoked(token, cached);
+    return this.verifier.verify(token, 'access', Math.floor(nowMs / 1000)).then((claims) => {
+      const entry = { claims, principal: this.toPrincipal(claims), revocationKeys: this.revocation.keysFor(claims) };
       this.cache.set(token, entry, this.verifier.validUntilMs(claims));
-    }
-    if (await this.revocation.isRevoked(entry.claims, entry.revocationKeys)) {
+      return this.unlessRevoked(token, entry);
+    });
+  }
+
+  private unlessRevoked(token: string, entry: CachedToken): Principal | Promise<Principal> {
+    const revoked = this.revocation.isRevoked(entry.claims, entry.revocationKeys);
+    return typeof revoked === 'boolean'
+      ? this.principalUnless(revoked, token, entry)
+      : revoked.then((r) => this.principalUnless(r, token, entry));
+  }
+
+  private principalUnless(revoked: boolean, token: string, entry: CachedToken): Principal {
+    if (revoked) {
       this.cache.delete(token);
       throw new JwtVerificationError('revoked');
     }

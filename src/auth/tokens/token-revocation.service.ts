@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
+import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage, storageKey } from '../../storage/security-storage.interface';
 import type { JwtClaims } from '../jwt/jwt-verifier';
 
@@ -30,10 +31,15 @@ export const revocationKeys = {
  */
 @Injectable()
 export class TokenRevocationService {
+  /** The storage when it is the in-process memory store: then the check needs no promise. */
+  private readonly memory?: MemorySecurityStorage;
+
   constructor(
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
     @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
-  ) {}
+  ) {
+    if (storage instanceof MemorySecurityStorage) this.memory = storage;
+  }
 
   /**
    * The storage keys that can revoke a token: the subject's "revoked before" time, then its `jti`
@@ -47,18 +53,14 @@ export class TokenRevocationService {
     return keys;
   }
 
-  /** Whether the token is revoked: its jti, its subject (issued before a revocation) or its session. */
-  isRevoked(claims: JwtClaims, keys: readonly string[] = this.keysFor(claims)): Promise<boolean> {
-    return this.storage.getMany(keys).then((values) => {
-      if (values[1] != null || values[2] != null) return true;
-      const before = values[0];
-      if (before == null) return false;
-      // A subject-wide revocation kills every token issued up to that millisecond, and iat-less ones.
-      // Tokens from TokenService carry a fractional iat (ms precision), so a login right after the
-      // revocation is valid; a whole-second iat (other issuers) counts from the start of its
-      // second, so tokens of the revocation's own second stay revoked (never fail open).
-      return typeof claims.iat !== 'number' || Math.round(claims.iat * 1000) <= revokedBeforeMs(before);
-    });
+  /**
+   * Whether the token is revoked: its jti, its subject (issued before a revocation) or its
+   * session. Synchronous on the memory store (a promise costs more than the lookup there);
+   * a promise on any other store.
+   */
+  isRevoked(claims: JwtClaims, keys: readonly string[] = this.keysFor(claims)): boolean | Promise<boolean> {
+    if (this.memory) return revokedBy(claims, this.memory.getManySync(keys));
+    return this.storage.getMany(keys).then((values) => revokedBy(claims, values));
   }
 
   /** Revokes one token until its `exp` (plus clock tolerance). */
@@ -89,6 +91,18 @@ export class TokenRevocationService {
     const longest = Math.max(jwt.refreshFamilyTtlSec, jwt.accessTokenTtlSec, jwt.maxAgeSec ?? 0);
     return (longest + jwt.clockToleranceSec) * 1000;
   }
+}
+
+/** Reads the values of {@link TokenRevocationService.keysFor}'s keys. */
+function revokedBy(claims: JwtClaims, values: readonly (string | null)[]): boolean {
+  if (values[1] != null || values[2] != null) return true;
+  const before = values[0];
+  if (before == null) return false;
+  // A subject-wide revocation kills every token issued up to that millisecond, and iat-less ones.
+  // Tokens from TokenService carry a fractional iat (ms precision), so a login right after the
+  // revocation is valid; a whole-second iat (other issuers) counts from the start of its
+  // second, so tokens of the revocation's own second stay revoked (never fail open).
+  return typeof claims.iat !== 'number' || Math.round(claims.iat * 1000) <= revokedBeforeMs(before);
 }
 
 /**

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
+import { createTestRedisStorage } from '../../../test/utils/redis';
 import { SecurityModule } from '../../security.module';
+import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import { StorageUnavailableError } from '../../storage/storage-unavailable.error';
 import type { SecurityModuleOptions } from '../../core/options/security-options.interface';
@@ -11,9 +13,9 @@ import { TokenService } from './token.service';
 
 const payload = (token: string) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 
-async function boot(auth: SecurityModuleOptions['auth']) {
+async function boot(auth: SecurityModuleOptions['auth'], storage?: SecurityStorage) {
   const moduleRef = await Test.createTestingModule({
-    imports: [SecurityModule.forRoot({ events: { logger: false }, auth })],
+    imports: [SecurityModule.forRoot({ events: { logger: false }, auth, ...(storage ? { storage } : {}) })],
   }).compile();
   return moduleRef;
 }
@@ -86,31 +88,53 @@ describe('TokenService', () => {
     await noKey.close();
   });
 
-  it('verifies a hot token once, but checks revocation on every request in one storage round trip', async () => {
+  it('verifies a hot token once, but checks revocation on every request in one storage read (memory: no promise)', async () => {
     const ref = await boot({ jwt: { secret: randomBytes(32) } });
     const pair = await ref.get(TokenService).issue({ id: 'u' });
     const verify = jest.spyOn(JwtVerifier.prototype, 'verify');
-    const getMany = jest.spyOn(ref.get<SecurityStorage>(SecurityStorage), 'getMany');
+    const getManySync = jest.spyOn(ref.get<MemorySecurityStorage>(SecurityStorage), 'getManySync');
     const authenticator = ref.get(JwtAuthenticator);
-    for (let i = 0; i < 3; i++) await authenticator.authenticate(pair.accessToken);
+    await authenticator.authenticate(pair.accessToken);
+    // Cached and on the memory store, the guard's path answers without a promise.
+    const principal = authenticator.principalFor(pair.accessToken);
+    expect(principal).not.toBeInstanceOf(Promise);
+    expect(principal).toMatchObject({ id: 'u' });
+    await authenticator.authenticate(pair.accessToken);
     expect(verify).toHaveBeenCalledTimes(1);
-    expect(getMany).toHaveBeenCalledTimes(3);
-    expect(getMany.mock.calls[0][0]).toHaveLength(3); // revoked-before, jti, session
+    expect(getManySync).toHaveBeenCalledTimes(3);
+    expect(getManySync.mock.calls[0][0]).toHaveLength(3); // revoked-before, jti, session
     await ref.get(TokenService).revoke(pair.accessToken);
+    expect(() => authenticator.principalFor(pair.accessToken)).toThrow(expect.objectContaining({ reason: 'revoked' }));
     await expect(authenticator.authenticate(pair.accessToken)).rejects.toMatchObject({ reason: 'revoked' });
     await ref.close();
   });
 
-  it('fails closed when the storage is down', async () => {
-    const ref = await boot({ jwt: { secret: randomBytes(32) } });
+  it('checks revocation on every request in one round trip on Redis', async () => {
+    const storage = await createTestRedisStorage('token-service');
+    const ref = await boot({ jwt: { secret: randomBytes(32) } }, storage);
     const pair = await ref.get(TokenService).issue({ id: 'u' });
-    jest
-      .spyOn(ref.get<SecurityStorage>(SecurityStorage), 'getMany')
-      .mockRejectedValue(new StorageUnavailableError('down'));
+    const getMany = jest.spyOn(storage, 'getMany');
+    const authenticator = ref.get(JwtAuthenticator);
+    for (let i = 0; i < 3; i++) await authenticator.authenticate(pair.accessToken);
+    expect(getMany).toHaveBeenCalledTimes(3);
+    expect(getMany.mock.calls[0][0]).toHaveLength(3);
+    await ref.get(TokenService).revoke(pair.accessToken);
+    await expect(authenticator.authenticate(pair.accessToken)).rejects.toMatchObject({ reason: 'revoked' });
+    await ref.close();
+    await storage.close();
+  });
+
+  it('fails closed when the storage is down', async () => {
+    const storage = await createTestRedisStorage('token-service');
+    const ref = await boot({ jwt: { secret: randomBytes(32) } }, storage);
+    const pair = await ref.get(TokenService).issue({ id: 'u' });
+    jest.spyOn(storage, 'getMany').mockRejectedValue(new StorageUnavailableError('down'));
+    jest.spyOn(storage, 'get').mockRejectedValue(new StorageUnavailableError('down'));
     await expect(ref.get(JwtAuthenticator).authenticate(pair.accessToken)).rejects.toBeInstanceOf(
       StorageUnavailableError,
     );
     await expect(ref.get(TokenService).refresh(pair.refreshToken)).rejects.toMatchObject({ status: 503 });
     await ref.close();
+    await storage.close();
   });
 });

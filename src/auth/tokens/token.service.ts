@@ -356,7 +356,7 @@ export class TokenService {
   }
 
   /** Storage failures become a 503 (fail closed), with an event. */
-  private async guardStorage<T>(fn: () => Promise<T>): Promise<T> {
+  private async guardStorage<T>(fn: () => T | Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {

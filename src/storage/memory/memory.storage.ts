@@ -89,6 +89,11 @@ export class MemorySecurityStorage implements SecurityStorage {
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return this.getManySync(keys);
+  }
+
+  /** {@link getMany} without the promise, for hot paths that know the store is memory. */
+  getManySync(keys: readonly string[]): (string | null)[] {
     return keys.map((key) => this.live(key)?.value ?? null);
   }
 
