@@ -1,4 +1,6 @@
+import type { ValidatorOptions } from 'class-validator';
 import type { ValidationPeers } from './class-validator.loader';
+import { compileAcceptor, type Acceptor } from './compiled-validator.util';
 
 /** A DTO class (any constructor). @internal */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -19,6 +21,12 @@ export interface DtoPlan {
    * DTO is misconfigured and every request is refused rather than let undeclared fields through.
    */
   problems: readonly string[];
+  /**
+   * Accept-only fast path for synchronous validation (see {@link compileAcceptor}): `true` means
+   * `validateSync` would find nothing, `false` means run it. Absent when the class uses something
+   * it does not mirror (nested, `each`, groups, async…), or when `async` or `problems` is set.
+   */
+  accepts?: Acceptor;
 }
 
 const STRING_BOUNDS = new Set(['maxLength', 'isLength', 'length', 'isIn', 'isEnum', 'isUUID', 'isBoolean', 'equals']);
@@ -27,12 +35,13 @@ const PLAIN_TO_CLASS = 0;
 
 /**
  * Reads class-validator's (and class-transformer's) metadata of `dto` once: whether the cheap
- * construction path is safe, whether validation must be async, and which properties declare
- * their own bounds (the others get the default ones).
+ * construction path is safe, whether validation must be async, which properties declare their
+ * own bounds (the others get the default ones), and the accept-only validator for
+ * `validateSync(instance, validatorOptions)`.
  *
  * @internal
  */
-export function compileDtoPlan(dto: Ctor, peers: ValidationPeers): DtoPlan {
+export function compileDtoPlan(dto: Ctor, peers: ValidationPeers, validatorOptions: ValidatorOptions): DtoPlan {
   const metadatas = peers.validator.getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
   const boundedStrings = new Set<string>();
   const boundedArrays = new Set<string>();
@@ -49,12 +58,15 @@ export function compileDtoPlan(dto: Ctor, peers: ValidationPeers): DtoPlan {
       }
     }
   }
+  const problems = nestedProblems(dto, peers, new Set());
+  const accepts = async || problems.length > 0 ? undefined : compileAcceptor(dto, peers.validator, validatorOptions);
   return {
     fast: isTransformerFree(dto, properties, peers),
     async,
     boundedStrings,
     boundedArrays,
-    problems: nestedProblems(dto, peers, new Set()),
+    problems,
+    accepts,
   };
 }
 

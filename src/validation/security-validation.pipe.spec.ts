@@ -1,11 +1,16 @@
 import { Logger, type ArgumentMetadata } from '@nestjs/common';
 import { Type } from 'class-transformer';
+import * as classValidator from 'class-validator';
 import {
   IsEmail,
   IsInt,
   IsObject,
   IsOptional,
   IsString,
+  Length,
+  Max,
+  MaxLength,
+  Min,
   MinLength,
   Validate,
   ValidateNested,
@@ -17,6 +22,7 @@ import type { SecurityEvent } from '../core/events/security-event.interface';
 import { resolveSecurityOptions } from '../core/options/resolve-options';
 import type { ValidationOptions } from '../core/options/validation.options';
 import { SecurityValidationPipe } from './security-validation.pipe';
+import type { Ctor, DtoPlan } from './dto-plan.util';
 
 class Plain {
   @IsString()
@@ -227,5 +233,137 @@ describe('SecurityValidationPipe', () => {
     [{ type: 'body', metatype: Plain }, null],
   ] as Array<[ArgumentMetadata, unknown]>)('refuses %p given %p', (metadata, input) => {
     expect(caught(() => pipeWith().pipe.transform(input, metadata)).code).toBe('VALIDATION_FAILED');
+  });
+});
+
+/** The benchmark's CreateOrderDto shape. */
+class OrderBody {
+  @IsString()
+  @Length(1, 64)
+  sku!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  quantity!: number;
+
+  @IsEmail()
+  email!: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  note?: string;
+}
+
+/** A string without a length rule of its own: the pipe's default bound applies after validation. */
+class Comment {
+  @IsString()
+  text!: string;
+}
+
+describe('SecurityValidationPipe accept-only fast path', () => {
+  const validOrder = () => ({ sku: 'SKU-12345', quantity: 3, email: 'buyer@example.com', note: 'leave at the door' });
+
+  /** What the pipe did: the value it returned (and its class), or the refusal it threw, and the events. */
+  function outcome(pipe: SecurityValidationPipe, events: SecurityEvent[], input: unknown, metatype: Ctor) {
+    events.length = 0;
+    // Everything of the events but their timestamp.
+    const seen = () => events.map(({ time: _time, ...event }) => event);
+    try {
+      const out = pipe.transform(input, body(metatype as ArgumentMetadata['metatype']));
+      return { returned: out, ctor: (out as object).constructor, events: seen() };
+    } catch (error) {
+      return { refused: (error as { getResponse(): unknown }).getResponse(), events: seen() };
+    }
+  }
+
+  /** A pipe as it was before the fast path: its plans keep everything but the acceptor. */
+  function slowPipe(validation: ValidationOptions, metatype: Ctor) {
+    const slow = pipeWith(validation);
+    outcome(slow.pipe, slow.events, {}, metatype);
+    const plans = (slow.pipe as unknown as { plans: Map<Ctor, DtoPlan> }).plans;
+    const plan = plans.get(metatype)!;
+    plans.set(metatype, { ...plan, accepts: undefined });
+    return slow;
+  }
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('skips validateSync for a valid body and returns the same instance as before', () => {
+    const { pipe } = pipeWith();
+    const spy = jest.spyOn(classValidator, 'validateSync');
+    const out = pipe.transform(validOrder(), body(OrderBody));
+    expect(spy).not.toHaveBeenCalled();
+    expect(out).toBeInstanceOf(OrderBody);
+    expect(out).toEqual(validOrder());
+    expect(Object.keys(out as object)).toEqual(['sku', 'quantity', 'email', 'note']);
+  });
+
+  it('falls back to validateSync for an invalid body, with the same 400 body and event', () => {
+    const { pipe, events } = pipeWith();
+    const spy = jest.spyOn(classValidator, 'validateSync');
+    const refused = caught(() =>
+      pipe.transform({ sku: '', quantity: 0, email: 'not-an-email', isAdmin: true }, body(OrderBody)),
+    );
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(refused).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'VALIDATION_FAILED',
+      message: 'Validation failed',
+      errors: [
+        { property: 'isAdmin', constraints: { whitelistValidation: 'property isAdmin should not exist' } },
+        { property: 'sku', constraints: { isLength: 'sku must be longer than or equal to 1 characters' } },
+        {
+          property: 'quantity',
+          constraints: { min: 'quantity must not be less than 1' },
+        },
+        { property: 'email', constraints: { isEmail: 'email must be an email' } },
+      ],
+    });
+    expect(events.at(-1)).toMatchObject({ type: 'VALIDATION_FAILED', reason: 'constraints_failed' });
+  });
+
+  const bodies: Array<[string, unknown]> = [
+    ['valid', validOrder()],
+    ['valid without note', { sku: 'a', quantity: 100, email: 'a@b.co' }],
+    ['note null', { ...validOrder(), note: null }],
+    ['an extra key', { ...validOrder(), isAdmin: true }],
+    ['quantity as a string', { ...validOrder(), quantity: '3' }],
+    ['sku too long in surrogate pairs', { ...validOrder(), sku: '😀'.repeat(65) }],
+    ['a missing email', { sku: 'a', quantity: 1 }],
+    ['a forbidden key', JSON.parse('{"sku":"a","quantity":1,"email":"a@b.co","__proto__":{"x":1}}')],
+    ['an array', [validOrder()]],
+    ['a secret-looking extra key', { ...validOrder(), password: 'hunter2' }],
+  ];
+  it.each([
+    ['the defaults', {}],
+    ['transform off', { transform: false }],
+    ['whitelist only (strip)', { forbidNonWhitelisted: false }],
+    ['whitelist off', { whitelist: false, forbidNonWhitelisted: false }],
+  ] as Array<[string, ValidationOptions]>)('behaves exactly as before with %s', (_name, validation) => {
+    const fast = pipeWith(validation);
+    const slow = slowPipe(validation, OrderBody);
+    for (const [, input] of bodies) {
+      const copy = () => structuredClone(input) as unknown;
+      expect(outcome(fast.pipe, fast.events, copy(), OrderBody)).toEqual(
+        outcome(slow.pipe, slow.events, copy(), OrderBody),
+      );
+    }
+    const planOf = (pipe: SecurityValidationPipe) =>
+      (pipe as unknown as { plans: Map<Ctor, DtoPlan> }).plans.get(OrderBody);
+    expect(planOf(fast.pipe)?.accepts).toBeInstanceOf(Function);
+    expect(planOf(slow.pipe)?.accepts).toBeUndefined();
+  });
+
+  it('still applies the default string bound after a fast accept', () => {
+    const { pipe } = pipeWith({ maxStringLength: 5 });
+    const spy = jest.spyOn(classValidator, 'validateSync');
+    expect(pipe.transform({ text: 'short' }, body(Comment))).toEqual({ text: 'short' });
+    expect(spy).not.toHaveBeenCalled();
+    expect(caught(() => pipe.transform({ text: 'too long' }, body(Comment))).errors).toEqual([
+      { property: 'text', constraints: { maxLength: 'text must be shorter than or equal to 5 characters' } },
+    ]);
   });
 });

@@ -14,6 +14,8 @@ import { inspectPayload, type PayloadLimits, type PayloadProblem } from './paylo
 
 /** Types that are never DTOs: nothing to construct or validate. */
 const NOT_DTO = new Set<unknown>([Object, Array, Function, Promise, Buffer, Date, Map, Set, Symbol, BigInt]);
+/** What `validateSync` returns for a valid instance; the accept-only fast path hands it to `finish`. */
+const NO_ERRORS: readonly ValidationError[] = [];
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 
 const PROBLEM_MESSAGES: Record<PayloadProblem['reason'], [string, string]> = {
@@ -31,7 +33,11 @@ const PROBLEM_MESSAGES: Record<PayloadProblem['reason'], [string, string]> = {
  *
  * Fast by construction: what a DTO class needs is learned once per class (no reflection per
  * request), classes without class-transformer decorators skip class-transformer entirely, and
- * synchronous validation is used unless a constraint is async.
+ * synchronous validation is used unless a constraint is async. A valid body of a flat DTO also
+ * skips class-validator's executor (per-request metadata lookup, one `ValidationError` per
+ * property): a validator compiled once per class from the same metadata calls the same
+ * constraints and only ever answers "certainly valid"; anything else, and every DTO it does not
+ * mirror (nested, `each`, groups, async), goes through `validateSync`, so errors are unchanged.
  *
  * @throws {BadRequestException} `VALIDATION_FAILED`, listing each offending property path and
  * constraint (values are never echoed), unless `validation.exceptionFactory` says otherwise.
@@ -95,7 +101,7 @@ export class SecurityValidationPipe implements PipeTransform {
     }
     let plan = this.plans.get(metatype);
     if (!plan) {
-      plan = compileDtoPlan(metatype, this.peers);
+      plan = compileDtoPlan(metatype, this.peers, this.validatorOptions);
       this.plans.set(metatype, plan);
       // Said once per DTO, in the log: the client only ever sees a generic 500.
       for (const problem of plan.problems) this.logger.error(`SecurityModule: ${problem}.`);
@@ -109,10 +115,17 @@ export class SecurityValidationPipe implements PipeTransform {
         .validate(instance, this.validatorOptions)
         .then((errors) => this.finish(instance, value, errors, metadata));
     }
+    // Certainly valid: skip class-validator's executor. Otherwise it runs and words the errors.
+    if (plan.accepts?.(instance)) return this.finish(instance, value, NO_ERRORS, metadata);
     return this.finish(instance, value, this.peers.validator.validateSync(instance, this.validatorOptions), metadata);
   }
 
-  private finish(instance: object, original: unknown, errors: ValidationError[], metadata: ArgumentMetadata): unknown {
+  private finish(
+    instance: object,
+    original: unknown,
+    errors: readonly ValidationError[],
+    metadata: ArgumentMetadata,
+  ): unknown {
     const issues: ValidationIssue[] = [];
     if (errors.length > 0) this.flatten(errors, '', issues);
     else this.checkBounds(instance, '', issues, 0);
@@ -151,7 +164,7 @@ export class SecurityValidationPipe implements PipeTransform {
     const ctor = instance.constructor as Ctor;
     let plan = this.plans.get(ctor);
     if (!plan && ctor !== Object) {
-      plan = compileDtoPlan(ctor, this.peers);
+      plan = compileDtoPlan(ctor, this.peers, this.validatorOptions);
       this.plans.set(ctor, plan);
     }
     const record = instance as Record<string, unknown>;
@@ -195,7 +208,7 @@ export class SecurityValidationPipe implements PipeTransform {
     throw securityException(500, SecurityErrorCode.INTERNAL_ERROR, Messages.INTERNAL_ERROR());
   }
 
-  private flatten(errors: ValidationError[], prefix: string, issues: ValidationIssue[]): void {
+  private flatten(errors: readonly ValidationError[], prefix: string, issues: ValidationIssue[]): void {
     for (const error of errors) {
       // class-validator leaves `property` undefined on an "unknown value" error of the object itself.
       const property = typeof error.property === 'string' ? error.property : '';
