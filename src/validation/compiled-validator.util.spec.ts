@@ -23,7 +23,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import fc from 'fast-check';
-import { compileAcceptor } from './compiled-validator.util';
+import { compileAcceptor, isMirroredVersion } from './compiled-validator.util';
 import type { Ctor } from './dto-plan.util';
 
 /** The options SecurityValidationPipe passes with its defaults. */
@@ -358,6 +358,37 @@ describe('compileAcceptor', () => {
   ] as Array<[string, Ctor, ValidatorOptions]>)('compiles no fast path for %s', (_name, dto, options) => {
     expect(compileAcceptor(dto, classValidator, options)).toBeUndefined();
   });
+
+  it.each([
+    ['0.15.1', true],
+    ['0.14.0', true],
+    ['0.14.3', true],
+    ['0.16.0', false],
+    ['0.13.2', false],
+    ['1.0.0', false],
+    ['0.15.2-beta.1', false],
+    [undefined, false],
+  ])('mirrors class-validator %s: %s', (version, mirrored) => {
+    expect(isMirroredVersion(version)).toBe(mirrored);
+  });
+
+  it.each([
+    ['0.14.4', OrderDto, true],
+    ['0.14.4', ConditionalDto, false], // a validateIf option 0.14's executor would ignore
+    ['0.15.1', ConditionalDto, true],
+    ['0.16.0', OrderDto, false],
+  ] as Array<[string, Ctor, boolean]>)(
+    'with class-validator %s installed, compiles a fast path for %p: %s',
+    (version, dto, compiled) => {
+      jest.isolateModules(() => {
+        jest.doMock('class-validator/package.json', () => ({ version }));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const fresh = require('./compiled-validator.util') as typeof import('./compiled-validator.util');
+        expect(fresh.compileAcceptor(dto, classValidator, PIPE) !== undefined).toBe(compiled);
+      });
+      jest.dontMock('class-validator/package.json');
+    },
+  );
 
   describe('property-based, against validateSync', () => {
     const field = (good: fc.Arbitrary<unknown>) => fc.oneof({ weight: 6, arbitrary: good }, fc.jsonValue());

@@ -41,6 +41,33 @@ const enum Whitelist {
  */
 const KNOWN_OPTIONS = new Set(['whitelist', 'forbidNonWhitelisted', 'forbidUnknownValues', 'validationError']);
 
+/**
+ * The class-validator releases whose `ValidationExecutor` this file mirrors (read from 0.15.1, and
+ * compared with 0.14.0 and 0.14.4: the same control flow, except that 0.14 has no per-decorator
+ * `validateIf` option). Any other release gets no acceptor.
+ */
+const MIRRORED_VERSIONS = /^0\.1[45]\.\d+$/;
+let installedVersion: string | null | undefined;
+
+/** Whether `version` is a class-validator release the acceptor mirrors. @internal */
+export function isMirroredVersion(version: unknown): boolean {
+  return typeof version === 'string' && MIRRORED_VERSIONS.test(version);
+}
+
+function classValidatorVersion(): string | null {
+  if (installedVersion === undefined) {
+    try {
+      // Resolved from here like the loader's require('class-validator'), so it is the same copy.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const pkg = require('class-validator/package.json') as { version?: unknown };
+      installedVersion = typeof pkg.version === 'string' ? pkg.version : null;
+    } catch {
+      installedVersion = null;
+    }
+  }
+  return installedVersion;
+}
+
 /** Keys the executor's `{}`-based grouping finds on Object.prototype: it treats them differently, so never accept them. */
 const PROTO_PROBE: Record<string, unknown> = {};
 
@@ -61,7 +88,8 @@ const PROTO_PROBE: Record<string, unknown> = {};
  * It only answers `true` when every call returned exactly `true`; a `false`, a promise, any other
  * value or a thrown error means "not known", and the stricter side is always the safe one.
  *
- * No acceptor (`undefined`) when the class uses anything it does not mirror: nested or promise
+ * No acceptor (`undefined`) on a class-validator release other than 0.14 or 0.15, or when the
+ * class uses anything it does not mirror: nested or promise
  * validation, `each`, groups, `always`, async constraints, unknown metadata types, property
  * names found on `Object.prototype`, no metadata at all, or validator options other than
  * `whitelist`, `forbidNonWhitelisted`, `forbidUnknownValues` and `validationError`.
@@ -77,6 +105,10 @@ export function compileAcceptor(
   validator: typeof ClassValidator,
   options: ValidatorOptions,
 ): Acceptor | undefined {
+  const version = classValidatorVersion();
+  if (!isMirroredVersion(version)) return undefined;
+  // 0.14's executor ignores a `validateIf` on a metadata: never skip a check it would run.
+  const honoursValidateIf = version!.startsWith('0.15.');
   for (const [key, value] of Object.entries(options)) {
     if (value !== undefined && !KNOWN_OPTIONS.has(key)) return undefined;
   }
@@ -107,7 +139,7 @@ export function compileAcceptor(
   const grouped = storage.groupByPropertyName(metadatas);
   const properties: PropertyChecks[] = [];
   for (const name of Object.keys(grouped)) {
-    const compiled = compileProperty(name, grouped[name], validator);
+    const compiled = compileProperty(name, grouped[name], validator, honoursValidateIf);
     if (!compiled) return undefined;
     properties.push(compiled);
   }
@@ -124,6 +156,7 @@ function compileProperty(
   name: string,
   metadatas: ReturnType<ClassValidator.MetadataStorage['getTargetValidationMetadatas']>,
   validator: typeof ClassValidator,
+  honoursValidateIf: boolean,
 ): PropertyChecks | undefined {
   const types = validator.ValidationTypes;
   const conditions: PropertyChecks['conditions'] = [];
@@ -153,7 +186,7 @@ function compileProperty(
       validators.push(instance);
     }
     const validateIf = m.validateIf as Check['validateIf'];
-    if (validateIf !== undefined && typeof validateIf !== 'function') return undefined;
+    if (validateIf !== undefined && (!honoursValidateIf || typeof validateIf !== 'function')) return undefined;
     checks.push({ property: m.propertyName, constraints: m.constraints, validateIf, validators });
   }
   return { name, conditions, checks };
