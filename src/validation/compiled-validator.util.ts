@@ -72,7 +72,7 @@ function classValidatorVersion(): string | null {
 const PROTO_PROBE: Record<string, unknown> = {};
 
 /**
- * Compiles an accept-only fast path for `dto` that mirrors class-validator 0.15's
+ * Compiles an accept-only fast path for `dto` that mirrors class-validator's (0.14, 0.15)
  * `ValidationExecutor` for `validateSync(instance, options)`:
  *
  * - the metadatas are read with the same arguments the executor uses (`targetSchema` undefined,
@@ -89,10 +89,10 @@ const PROTO_PROBE: Record<string, unknown> = {};
  * value or a thrown error means "not known", and the stricter side is always the safe one.
  *
  * No acceptor (`undefined`) on a class-validator release other than 0.14 or 0.15, or when the
- * class uses anything it does not mirror: nested or promise
- * validation, `each`, groups, `always`, async constraints, unknown metadata types, property
- * names found on `Object.prototype`, no metadata at all, or validator options other than
- * `whitelist`, `forbidNonWhitelisted`, `forbidUnknownValues` and `validationError`.
+ * class uses anything it does not mirror: nested or promise validation, `each`, groups,
+ * `always`, async constraints, unknown metadata types, property names found on
+ * `Object.prototype`, no metadata at all, or validator options other than `whitelist`,
+ * `forbidNonWhitelisted`, `forbidUnknownValues` and `validationError`.
  *
  * Like the rest of the DTO plan, it is learned once per class: metadata registered on the class
  * or its parents after the first request is not seen. Constraint instances are resolved once
