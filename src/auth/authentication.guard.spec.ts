@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { Test } from '@nestjs/testing';
 import { getSecurityState } from '../core/context/request-state';
 import { createTestRedisStorage } from '../../test/utils/redis';
@@ -26,13 +27,11 @@ class Handlers {
 function context(handler: keyof Handlers, headers: Record<string, string> = {}) {
   const req = { headers, url: '/x', method: 'GET' } as Record<string, unknown>;
   const res = { headers: {} as Record<string, unknown>, setHeader: (n: string, v: unknown) => (res.headers[n] = v) };
-  const ctx = {
-    getType: () => 'http',
-    getHandler: () => Handlers.prototype[handler],
-    getClass: () => Handlers,
-    switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
-    getArgByIndex: () => undefined,
-  } as unknown as ExecutionContext;
+  const ctx: ExecutionContext = new ExecutionContextHost(
+    [req, res],
+    Handlers,
+    Handlers.prototype[handler] as (...args: unknown[]) => unknown,
+  );
   return { ctx, req, res };
 }
 

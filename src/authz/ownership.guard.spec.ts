@@ -1,5 +1,6 @@
 import { ForbiddenException, type ExecutionContext } from '@nestjs/common';
 import { ModulesContainer, Reflector } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
 import type { SecurityEvent } from '../core/events/security-event.interface';
@@ -56,12 +57,11 @@ function context(handler: keyof Routes, id: string, principal?: Principal, authe
   const state = getSecurityState(req);
   state.authenticated = authenticated;
   state.principal = principal;
-  const ctx = {
-    getClass: () => Routes,
-    getHandler: () => Routes.prototype[handler],
-    getType: () => 'http',
-    switchToHttp: () => ({ getRequest: () => req }),
-  } as unknown as ExecutionContext;
+  const ctx: ExecutionContext = new ExecutionContextHost(
+    [req, {}],
+    Routes,
+    Routes.prototype[handler] as (...args: unknown[]) => unknown,
+  );
   return { ctx, state };
 }
 

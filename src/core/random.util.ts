@@ -49,5 +49,5 @@ export function randomUuid(): string {
     if (i === 3 || i === 5 || i === 7 || i === 9) uuidText[at++] = 0x2d; // '-'
   }
   offset += 16;
-  return uuidText.latin1Slice(0, 36);
+  return uuidText.toString('latin1', 0, 36);
 }

@@ -34,7 +34,9 @@ export function getRequest(ctx: ExecutionContext): HttpRequestLike {
     const req = client.handshake ?? client.request;
     if (req) return req;
   }
-  return ctx.switchToHttp().getRequest<HttpRequestLike>();
+  // For HTTP the request is argument 0: `switchToHttp()` would allocate an object per call, and
+  // every guard of the pipeline asks.
+  return ctx.getArgByIndex<HttpRequestLike>(0);
 }
 
 /** The response of an HTTP (or GraphQL-over-HTTP) context, if any. @internal */
@@ -44,7 +46,7 @@ export function getResponse(ctx: ExecutionContext): unknown {
     const gqlContext = ctx.getArgByIndex(2) as { res?: unknown; reply?: unknown } | undefined;
     return gqlContext?.res ?? gqlContext?.reply;
   }
-  return type === 'http' ? ctx.switchToHttp().getResponse<unknown>() : undefined;
+  return type === 'http' ? ctx.getArgByIndex<unknown>(1) : undefined;
 }
 
 /** A header value as one string (first of repeated headers). @internal */
