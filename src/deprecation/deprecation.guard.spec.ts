@@ -6,6 +6,7 @@ import type { SecurityEvents } from '../core/events/security-events.service';
 import { Deprecated } from './deprecated.decorator';
 import { DeprecationGuard } from './deprecation.guard';
 import { DEPRECATED_KEY } from './deprecation.constants';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 @Deprecated({ since: '2026-01-01T00:00:00Z', sunset: '2026-07-01T00:00:00Z' })
 class LegacyController {
@@ -30,12 +31,11 @@ function run(handler: 'list' | 'detail', at: string) {
   } as unknown as SecurityEvents);
   guard.at = Date.parse(at);
   const res = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
-  const ctx = {
-    getHandler: () => LegacyController.prototype[handler],
-    getClass: () => LegacyController,
-    getType: () => 'http',
-    switchToHttp: () => ({ getRequest: () => ({ headers: {} }), getResponse: () => res }),
-  } as unknown as ExecutionContext;
+  const ctx: ExecutionContext = new ExecutionContextHost(
+    [{ headers: {} }, res],
+    LegacyController,
+    LegacyController.prototype[handler] as (...args: unknown[]) => unknown,
+  );
   return { call: () => guard.canActivate(ctx), headers, emitted };
 }
 

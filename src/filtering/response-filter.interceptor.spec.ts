@@ -10,6 +10,7 @@ import type { SecurityModuleOptions } from '../core/options/security-options.int
 import { AllowSensitiveFields } from './allow-sensitive-fields.decorator';
 import { ResponseFilterInterceptor } from './response-filter.interceptor';
 import { Serialize } from './serialize.decorator';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 class Item {
   @Expose() id!: string;
@@ -32,12 +33,13 @@ function setup(options: SecurityModuleOptions = {}) {
 function context(handler: keyof Controller, type = 'http', principal?: Principal): ExecutionContext {
   const req = { headers: {} };
   if (principal) getSecurityState(req).principal = principal;
-  return {
-    getClass: () => Controller,
-    getHandler: () => Controller.prototype[handler],
-    getType: () => type,
-    switchToHttp: () => ({ getRequest: () => req }),
-  } as unknown as ExecutionContext;
+  const ctx = new ExecutionContextHost(
+    [req, {}],
+    Controller,
+    Controller.prototype[handler] as (...args: unknown[]) => unknown,
+  );
+  ctx.setType(type);
+  return ctx;
 }
 
 const run = (interceptor: ResponseFilterInterceptor, ctx: ExecutionContext, body: unknown) =>

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { SecurityHeaders } from './security-headers.decorator';
 import { SecurityHeadersGuard } from './security-headers.guard';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 @SecurityHeaders({ 'X-Frame-Options': 'SAMEORIGIN' })
 class DocsController {
@@ -31,12 +32,7 @@ function response() {
 }
 
 function ctx(cls: object, handler: () => void, res: unknown): ExecutionContext {
-  return {
-    getHandler: () => handler,
-    getClass: () => cls,
-    getType: () => 'http',
-    switchToHttp: () => ({ getRequest: () => ({ headers: {} }), getResponse: () => res }),
-  } as unknown as ExecutionContext;
+  return new ExecutionContextHost([{ headers: {} }, res], cls as never, handler as (...args: unknown[]) => unknown);
 }
 
 describe('SecurityHeadersGuard', () => {

@@ -9,6 +9,7 @@ import { RequestSignatureGuard } from './request-signature.guard';
 import { signRequest } from './sign-request';
 import { Signed } from './signed.decorator';
 import { VerifyWebhook } from './verify-webhook.decorator';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 class Routes {
   @VerifyWebhook('standard', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
@@ -44,12 +45,7 @@ function setup(options: SecurityModuleOptions = {}) {
 }
 
 function context(handler: keyof Routes, req: Record<string, unknown>): ExecutionContext {
-  return {
-    getHandler: () => Routes.prototype[handler],
-    getClass: () => Routes,
-    getType: () => 'http',
-    switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({}) }),
-  } as unknown as ExecutionContext;
+  return new ExecutionContextHost([req, {}], Routes, Routes.prototype[handler] as (...args: unknown[]) => unknown);
 }
 
 describe('RequestSignatureGuard', () => {

@@ -15,6 +15,7 @@ import type { SecurityStorage } from '../storage/security-storage.interface';
 import { LoginRateLimitInterceptor } from './login-rate-limit.interceptor';
 import { LoginRateLimit } from './rate-limit.decorator';
 import { RateLimiterService } from './rate-limiter.service';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 class AuthController {
   @LoginRateLimit({ maxAttempts: 3, usernameField: 'email' })
@@ -29,12 +30,11 @@ function context(handler: () => void, ip: string, email: string) {
   const headers: Record<string, string | number> = {};
   const req = { headers: {}, method: 'POST', url: '/login', body: { email }, socket: { remoteAddress: ip } };
   const res = { setHeader: (name: string, value: string | number) => (headers[name] = value) };
-  const ctx = {
-    getType: () => 'http',
-    getHandler: () => handler,
-    getClass: () => AuthController,
-    switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
-  } as unknown as ExecutionContext;
+  const ctx: ExecutionContext = new ExecutionContextHost(
+    [req, res],
+    AuthController,
+    handler as (...args: unknown[]) => unknown,
+  );
   return { ctx, headers };
 }
 

@@ -11,6 +11,7 @@ import { PrincipalRateLimitGuard } from './principal-rate-limit.guard';
 import { RateLimit, SkipRateLimit } from './rate-limit.decorator';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimiterService } from './rate-limiter.service';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 class ItemsController {
   list(): void {}
@@ -49,12 +50,11 @@ function http(handler: Handler, ip: string, principal?: Principal) {
     setHeader: (name: string, value: string | number) => (headers[name] = value),
     getHeader: (name: string) => headers[name],
   };
-  const ctx = {
-    getType: () => 'http',
-    getHandler: () => handler,
-    getClass: () => ItemsController,
-    switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
-  } as unknown as ExecutionContext;
+  const ctx: ExecutionContext = new ExecutionContextHost(
+    [req, res],
+    ItemsController,
+    handler as (...args: unknown[]) => unknown,
+  );
   return { ctx, headers };
 }
 
