@@ -118,6 +118,43 @@ describe('RateLimiterService on a standalone Redis server (batched decisions)', 
     expect(run.mock.calls[0][0]).toBe(SLIDING_WINDOW);
   });
 
+  it('sends what arrives while a batch is in flight together, when that batch answers', async () => {
+    const options = resolveSecurityOptions({ events: { enabled: false } });
+    const service = new RateLimiterService(storage, options, new SecurityEvents(options));
+    const run = jest.spyOn(storage, 'run');
+
+    const first = decide(service, '{rl:nagle}:k');
+    await new Promise((resolve) => setImmediate(resolve)); // the first decision is now in flight
+    expect(run).toHaveBeenCalledTimes(1);
+    const later = Array.from({ length: 5 }, () => decide(service, '{rl:nagle}:k'));
+    expect(run).toHaveBeenCalledTimes(1); // they wait for the first one's reply
+    const replies = await Promise.all([first, ...later]);
+    expect(replies.map((r) => r[0])).toEqual([1, 1, 1, 1, 1, 0]);
+    expect(run.mock.calls.map((c) => [c[0], c[1].length])).toEqual([
+      [SLIDING_WINDOW, 1],
+      [SLIDING_WINDOW_BATCH, 5],
+    ]);
+  });
+
+  it('does not make decisions wait behind a batch that failed (one timeout at most)', async () => {
+    const options = resolveSecurityOptions({ events: { enabled: false } });
+    const service = new RateLimiterService(storage, options, new SecurityEvents(options));
+    const run = jest
+      .spyOn(storage, 'run')
+      .mockImplementation(
+        () => new Promise((_resolve, reject) => setTimeout(() => reject(new StorageUnavailableError('timeout')), 50)),
+      );
+
+    const started = Date.now();
+    const first = decide(service, '{rl:stall}:k');
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = Array.from({ length: 3 }, () => decide(service, '{rl:stall}:k'));
+    const replies = await Promise.all([first, ...waiting]);
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(run).toHaveBeenCalledTimes(1); // the waiting ones never went to the stalled store
+    expect(replies.map((r) => r[0])).toEqual([1, 1, 1, 1]); // decided by the insurance limiter
+  });
+
   it('applies the failure policy to every decision of a failed batch', async () => {
     const events: SecurityEvent[] = [];
     const options = resolveSecurityOptions({ events: { logger: false, sinks: [(e) => events.push(e)] } });
