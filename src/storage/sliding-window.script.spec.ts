@@ -2,15 +2,7 @@ import { createTestRedisStorage } from '../../test/utils/redis';
 import { MemorySecurityStorage } from './memory/memory.storage';
 import { SlidingWindowMemoryStorage } from './memory/sliding-window-memory.storage';
 import type { RedisSecurityStorage } from './redis/redis.storage';
-import {
-  batchSlidingWindow,
-  SLIDING_WINDOW,
-  SLIDING_WINDOW_BATCH,
-  type SlidingWindowCall,
-  splitSlidingWindowBatch,
-  SW,
-  SW_FIELDS,
-} from './sliding-window.script';
+import { SLIDING_WINDOW, SW, SW_FIELDS } from './sliding-window.script';
 
 /** ARGV for policies [limit, windowMs, blockMs, burstThreshold] with optional escalation. */
 function argv(policies: number[][], multipliers: number[] = [], decayMs = 0, cost = 1): string[] {
@@ -255,49 +247,6 @@ describe('SLIDING_WINDOW script (Redis twin)', () => {
     }
   });
 
-  it('a batch gives every decision the reply of its own run, in order (Redis and the memory twin)', async () => {
-    // Three clients with different policies, interleaved, each several times in the same batch.
-    const clients: Array<{ policies: number[][]; multipliers: number[] }> = [
-      { policies: [[3, 3_600_000, 0, 0]], multipliers: [] },
-      {
-        policies: [
-          [2, 3_600_000, 30_000, 0],
-          [5, 3_600_000, 0, 4],
-        ],
-        multipliers: [1, 5],
-      },
-      { policies: [[1, 3_600_000, 0, 2]], multipliers: [] },
-    ];
-    const calls = (tag: string): SlidingWindowCall[] =>
-      Array.from({ length: 14 }, (_, i) => {
-        const c = clients[i % clients.length];
-        return {
-          keys: c.policies.map((_p, p) => `{sw:${tag}:${i % clients.length}}:${p}`),
-          args: argv(c.policies, c.multipliers, 3_600_000),
-        };
-      });
-    const alone: number[][] = [];
-    for (const call of calls('alone')) alone.push(await redis.run(SLIDING_WINDOW, call.keys, call.args));
-    const batched = calls('batched');
-    const { keys, args } = batchSlidingWindow(batched);
-    const onRedis = splitSlidingWindowBatch(await redis.run(SLIDING_WINDOW_BATCH, keys, args), batched.length);
-    const inMemory = splitSlidingWindowBatch(memory.runSync(SLIDING_WINDOW_BATCH, keys, args), batched.length);
-
-    const strip = (r: number[]) =>
-      r.filter((_, j) => j === 0 || ![SW.RESET, SW.RETRY].includes(((j - 1) % SW_FIELDS) as 2 | 3));
-    expect(onRedis.map(strip)).toEqual(alone.map(strip));
-    expect(inMemory.map(strip)).toEqual(alone.map(strip));
-    // Not vacuous: the batch admits and refuses, blocks and detects a burst.
-    expect(onRedis.map((r) => r[0])).toEqual(alone.map((r) => r[0]));
-    expect(new Set(onRedis.map((r) => r[0]))).toEqual(new Set([0, 1]));
-    expect(onRedis.some((r) => field(r, 0, SW.BURST) === 1 || field(r, 1, SW.BURST) === 1)).toBe(true);
-    for (let i = 0; i < alone.length; i++) {
-      for (let p = 0; p < batched[i].keys.length; p++) {
-        expect(Math.abs(field(onRedis[i], p, SW.RETRY) - field(alone[i], p, SW.RETRY))).toBeLessThan(500);
-      }
-    }
-  });
-
   it('expires idle keys on Redis too', async () => {
     await redis.run(SLIDING_WINDOW, ['{sw:ttl}:x'], argv([[2, 1_000, 0, 0]]));
     const client = redis.getClient() as { pttl(k: string): Promise<number>; keys(p: string): Promise<string[]> };
@@ -305,21 +254,5 @@ describe('SLIDING_WINDOW script (Redis twin)', () => {
     const ttl = await client.pttl(full);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(2_000);
-  });
-});
-
-describe('splitSlidingWindowBatch', () => {
-  it('reads one reply per decision', () => {
-    expect(splitSlidingWindowBatch([2, 1, 5, 3, 0, 7, 9], 2)).toEqual([
-      [1, 5],
-      [0, 7, 9],
-    ]);
-  });
-
-  it('refuses a reply that does not hold exactly the decisions sent', () => {
-    expect(() => splitSlidingWindowBatch([2, 1, 5], 2)).toThrow(/expected 2 replies/);
-    expect(() => splitSlidingWindowBatch([2, 1, 5, 9], 1)).toThrow(/expected 1 replies/);
-    expect(() => splitSlidingWindowBatch([3, 1, 5], 1)).toThrow();
-    expect(() => splitSlidingWindowBatch([], 1)).toThrow();
   });
 });

@@ -1,7 +1,46 @@
 import type { MemoryScriptOps, StorageScript } from './security-storage.interface';
 
-/** The Lua of {@link SLIDING_WINDOW}: one decision, reading KEYS and ARGV. */
-const DECIDE_LUA = `
+/**
+ * Sliding-window counter over every policy of one request, in ONE atomic script (one Redis round
+ * trip however many policies apply).
+ *
+ * Algorithm: windows are aligned on the clock (`floor(now / w) * w`); each key keeps the count of
+ * the current and of the previous window, and the rate is estimated as
+ * `prev * (w - elapsed) / w + cur` (Cloudflare's sliding-window counter). O(1) time and memory per
+ * key, no timer, the key expires by itself when idle (after two windows, or when its block and
+ * escalation memory end).
+ *
+ * Error bound: at most `limit` requests are admitted per aligned window. The estimate assumes the
+ * previous window's hits were evenly spread; in the adversarial case (all of them at its very end)
+ * a rolling window of length `w` can see up to `2 × limit` (the same bound as a fixed window, reached
+ * far more rarely: Cloudflare measured 0.003 % wrong decisions over 400 M requests).
+ *
+ * A request is admitted only when EVERY policy admits it, and then it counts in all of them;
+ * a rejected request counts in none (so hammering through a block does not prolong it). When a
+ * policy rejects and the client is not already blocked, a block is imposed: `blockMs` (0 = no
+ * penalty box, the client may retry as soon as the estimate allows), or, with escalation, the base
+ * block (`blockMs`, or the window when 0) times the multiplier for the client's strike count (one
+ * strike per block imposed, however long the client kept hammering during the previous one;
+ * strikes are forgotten `decayMs` after the last block ends). Hits during a block neither count
+ * nor extend it. Remaining is reported as 0 by a policy that rejects (blocked or over the limit).
+ *
+ * Stored value per key: `windowIndex,cur,prev,blockedUntil,strikes,strikesUntil,rejected`, the two
+ * times in ms relative to the window start (0 = none), so every field is a small integer;
+ * `rejected` counts the hits THIS policy rejected in the window (for burst detection).
+ *
+ * ARGV: `cost, nMultipliers, decayMs, ...multipliers`, then per key (in KEYS order)
+ * `limit, windowMs, blockMs, burstThreshold` (0 = no burst detection).
+ *
+ * Reply: `[admitted, ...perKey]` with 8 integers per key:
+ * `totalHits, remaining, resetMs, retryMs, rejectedByThis, strikes, burstDetected, firstRejection`
+ * (`firstRejection` is 1 when this hit started a rejection episode: it imposed a block, or, with no
+ * penalty box, it is the policy's first rejection of the window; callers log once per episode).
+ *
+ * @internal
+ */
+export const SLIDING_WINDOW: StorageScript<number[]> = {
+  name: 'sliding-window',
+  lua: `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cost = tonumber(ARGV[1])
@@ -113,49 +152,7 @@ for i = 1, n do
   out[o + 1], out[o + 2], out[o + 3], out[o + 4] = math.ceil(est + cost), remaining, reset, retry
   out[o + 5], out[o + 6], out[o + 7], out[o + 8] = rejected, sk, burst, first
 end
-return out`;
-
-/**
- * Sliding-window counter over every policy of one request, in ONE atomic script (one Redis round
- * trip however many policies apply).
- *
- * Algorithm: windows are aligned on the clock (`floor(now / w) * w`); each key keeps the count of
- * the current and of the previous window, and the rate is estimated as
- * `prev * (w - elapsed) / w + cur` (Cloudflare's sliding-window counter). O(1) time and memory per
- * key, no timer, the key expires by itself when idle (after two windows, or when its block and
- * escalation memory end).
- *
- * Error bound: at most `limit` requests are admitted per aligned window. The estimate assumes the
- * previous window's hits were evenly spread; in the adversarial case (all of them at its very end)
- * a rolling window of length `w` can see up to `2 × limit` (the same bound as a fixed window, reached
- * far more rarely: Cloudflare measured 0.003 % wrong decisions over 400 M requests).
- *
- * A request is admitted only when EVERY policy admits it, and then it counts in all of them;
- * a rejected request counts in none (so hammering through a block does not prolong it). When a
- * policy rejects and the client is not already blocked, a block is imposed: `blockMs` (0 = no
- * penalty box, the client may retry as soon as the estimate allows), or, with escalation, the base
- * block (`blockMs`, or the window when 0) times the multiplier for the client's strike count (one
- * strike per block imposed, however long the client kept hammering during the previous one;
- * strikes are forgotten `decayMs` after the last block ends). Hits during a block neither count
- * nor extend it. Remaining is reported as 0 by a policy that rejects (blocked or over the limit).
- *
- * Stored value per key: `windowIndex,cur,prev,blockedUntil,strikes,strikesUntil,rejected`, the two
- * times in ms relative to the window start (0 = none), so every field is a small integer;
- * `rejected` counts the hits THIS policy rejected in the window (for burst detection).
- *
- * ARGV: `cost, nMultipliers, decayMs, ...multipliers`, then per key (in KEYS order)
- * `limit, windowMs, blockMs, burstThreshold` (0 = no burst detection).
- *
- * Reply: `[admitted, ...perKey]` with 8 integers per key:
- * `totalHits, remaining, resetMs, retryMs, rejectedByThis, strikes, burstDetected, firstRejection`
- * (`firstRejection` is 1 when this hit started a rejection episode: it imposed a block, or, with no
- * penalty box, it is the policy's first rejection of the window; callers log once per episode).
- *
- * @internal
- */
-export const SLIDING_WINDOW: StorageScript<number[]> = {
-  name: 'sliding-window',
-  lua: DECIDE_LUA,
+return out`,
   memory: slidingWindowMemory,
 };
 
@@ -401,96 +398,3 @@ function imposeBlock(
 export const SW_FIELDS = 8;
 /** @internal */
 export const SW = { HITS: 0, REMAINING: 1, RESET: 2, RETRY: 3, REJECTED: 4, STRIKES: 5, BURST: 6, FIRST: 7 } as const;
-
-/**
- * Several {@link SLIDING_WINDOW} decisions (of different requests) in ONE atomic script, applied
- * in order: each gets exactly the reply it would get from its own script run, and the round trip,
- * the command and the reply parsing are shared. Built with {@link batchSlidingWindow}, read with
- * {@link splitSlidingWindowBatch}.
- *
- * ARGV: `count`, then `nKeys, nArgs` per decision, then every decision's ARGV in order; KEYS: every
- * decision's keys in order. Reply: per decision, the length of its reply then the reply.
- *
- * Keys of different clients share no hash tag: on Redis Cluster the batch would span slots, so
- * callers batch only on a standalone server.
- *
- * @internal
- */
-export const SLIDING_WINDOW_BATCH: StorageScript<number[]> = {
-  name: 'sliding-window-batch',
-  lua: `
-local function decide(KEYS, ARGV)
-${DECIDE_LUA}
-end
-local count = tonumber(ARGV[1])
-local reply = {}
-local kp, ap = 1, 2 + 2 * count
-for i = 1, count do
-  local nk, na = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-  local k, a = {}, {}
-  for j = 1, nk do k[j] = KEYS[kp + j - 1] end
-  for j = 1, na do a[j] = ARGV[ap + j - 1] end
-  kp, ap = kp + nk, ap + na
-  local r = decide(k, a)
-  reply[#reply + 1] = #r
-  for j = 1, #r do reply[#reply + 1] = r[j] end
-end
-return reply`,
-  memory: slidingWindowBatchMemory,
-};
-
-/** One decision for {@link SLIDING_WINDOW}: its KEYS and ARGV. @internal */
-export interface SlidingWindowCall {
-  readonly keys: readonly string[];
-  readonly args: readonly string[];
-}
-
-/** KEYS and ARGV of {@link SLIDING_WINDOW_BATCH} for `calls`, in order. @internal */
-export function batchSlidingWindow(calls: readonly SlidingWindowCall[]): { keys: string[]; args: string[] } {
-  const keys: string[] = [];
-  const args: string[] = [String(calls.length)];
-  for (const call of calls) args.push(String(call.keys.length), String(call.args.length));
-  for (const call of calls) {
-    for (const key of call.keys) keys.push(key);
-    for (const arg of call.args) args.push(arg);
-  }
-  return { keys, args };
-}
-
-/**
- * The replies of a {@link SLIDING_WINDOW_BATCH} of `count` decisions.
- * @throws {Error} when the reply does not hold exactly `count` replies (never half-read)
- * @internal
- */
-export function splitSlidingWindowBatch(reply: readonly unknown[], count: number): number[][] {
-  const parts: number[][] = [];
-  let at = 0;
-  while (at < reply.length) {
-    const length = Number(reply[at]);
-    if (!Number.isInteger(length) || length < 1 || at + 1 + length > reply.length) break;
-    parts.push(reply.slice(at + 1, at + 1 + length).map(Number));
-    at += 1 + length;
-  }
-  if (parts.length !== count || at !== reply.length) {
-    throw new Error(`sliding-window batch: expected ${count} replies, could not read them from the store's reply`);
-  }
-  return parts;
-}
-
-/** The memory twin of {@link SLIDING_WINDOW_BATCH}: the same decisions, one after the other. */
-function slidingWindowBatchMemory(ops: MemoryScriptOps, keys: string[], args: string[]): number[] {
-  const count = Number(args[0]);
-  const reply: number[] = [];
-  let kp = 0;
-  let ap = 1 + 2 * count;
-  for (let i = 0; i < count; i++) {
-    const nk = Number(args[1 + 2 * i]);
-    const na = Number(args[2 + 2 * i]);
-    const one = slidingWindowMemory(ops, keys.slice(kp, kp + nk), args.slice(ap, ap + na));
-    kp += nk;
-    ap += na;
-    reply.push(one.length);
-    for (const value of one) reply.push(value);
-  }
-  return reply;
-}

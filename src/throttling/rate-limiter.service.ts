@@ -8,10 +8,8 @@ import type { ResolvedSecurityOptions } from '../core/options/security-options.i
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { SlidingWindowMemoryStorage } from '../storage/memory/sliding-window-memory.storage';
-import { RedisSecurityStorage } from '../storage/redis/redis.storage';
 import { SecurityStorage, type ScriptReply, type StorageScript } from '../storage/security-storage.interface';
 import { SLIDING_WINDOW } from '../storage/sliding-window.script';
-import { DecisionBatcher } from './decision-batcher';
 
 /** Time between two attempts to reach a failing storage; requests meanwhile follow the policy. */
 const PROBE_INTERVAL_MS = 1_000;
@@ -26,9 +24,7 @@ const INSURANCE_ENTRIES = 10_000;
  * limiter (`failOpen`, default) or the request gets a 503 (`failOpen: false`);
  * `STORAGE_UNAVAILABLE` / `STORAGE_RECOVERED` events mark the switches. While degraded, the store
  * is probed at most once a second (or as soon as the client reconnects), so an outage costs no
- * per-request timeout. On a standalone Redis server the decisions of one turn of the event loop
- * share one script run ({@link DecisionBatcher}); on Redis Cluster and custom stores each decision
- * is its own run.
+ * per-request timeout.
  *
  * @publicApi
  */
@@ -40,8 +36,6 @@ export class RateLimiterService {
   private readonly windows: SlidingWindowMemoryStorage;
   private readonly insurance: MemorySecurityStorage;
   private readonly failOpen: boolean;
-  /** Batches sliding-window decisions on a standalone Redis server. */
-  private readonly batcher?: DecisionBatcher;
   private degraded = false;
   private nextProbeAt = 0;
 
@@ -56,8 +50,6 @@ export class RateLimiterService {
       ? new SlidingWindowMemoryStorage(memoryBound(options), this.memory.now)
       : new SlidingWindowMemoryStorage(INSURANCE_ENTRIES);
     this.failOpen = options.rateLimit.failOpen;
-    if (storage instanceof RedisSecurityStorage && storage.crossSlotScripts)
-      this.batcher = new DecisionBatcher(storage);
   }
 
   /** Whether decisions are currently taken without the shared store. */
@@ -100,18 +92,6 @@ export class RateLimiterService {
     return this.shared(SLIDING_WINDOW, keys, args, request, () => this.windows.decide(keys, params));
   }
 
-  /** One script run on the shared store (SLIDING_WINDOW decisions through the batcher when there is one). */
-  private send<R extends ScriptReply>(
-    script: StorageScript<R>,
-    keys: readonly string[],
-    args: readonly string[],
-  ): Promise<R> {
-    if (this.batcher && (script as StorageScript) === SLIDING_WINDOW) {
-      return this.batcher.decide(keys, args) as Promise<unknown> as Promise<R>;
-    }
-    return this.storage.run(script, keys, args);
-  }
-
   /** Runs on the shared store with the failure policy; `insure` decides when it is down. */
   private shared<R extends ScriptReply>(
     script: StorageScript<R>,
@@ -121,7 +101,7 @@ export class RateLimiterService {
     insure: () => R,
   ): Promise<R> | R {
     if (this.degraded && Date.now() < this.nextProbeAt && !this.storage.isHealthy()) return this.fallback(insure);
-    return this.send(script, keys, args).then(
+    return this.storage.run(script, keys, args).then(
       (reply) => {
         if (this.degraded) this.switchTo(false, request);
         return reply;

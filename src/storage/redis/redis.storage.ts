@@ -141,14 +141,6 @@ export class RedisSecurityStorage implements SecurityStorage {
     return this.healthy;
   }
 
-  /**
-   * Whether keys of different hash tags may share one script: true on a standalone server, false
-   * on a Redis Cluster client (a script's keys must all live on one slot there).
-   */
-  get crossSlotScripts(): boolean {
-    return this.client.isCluster !== true;
-  }
-
   async close(): Promise<void> {
     if (!this.ownsClient) return;
     if (this.client.status !== 'ready') {
