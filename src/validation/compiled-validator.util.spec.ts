@@ -3,15 +3,12 @@ import {
   Allow,
   ArrayMaxSize,
   IsDefined,
-  IsEmail,
   IsIn,
   IsInt,
   IsOptional,
   IsString,
   Length,
-  Max,
   MaxLength,
-  Min,
   Validate,
   ValidateIf,
   ValidateNested,
@@ -23,6 +20,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import fc from 'fast-check';
+import { OrderDto } from '../../test/utils/order.dto';
 import { compileAcceptor, isMirroredVersion } from './compiled-validator.util';
 import type { Ctor } from './dto-plan.util';
 
@@ -35,26 +33,6 @@ const PIPE: ValidatorOptions = {
 };
 const STRIP: ValidatorOptions = { ...PIPE, forbidNonWhitelisted: false };
 const NO_WHITELIST: ValidatorOptions = { ...PIPE, whitelist: false, forbidNonWhitelisted: false };
-
-/** The benchmark's CreateOrderDto (bench/server/routes.ts), declared the same way. */
-class OrderDto {
-  @IsString()
-  @Length(1, 64)
-  sku!: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  quantity!: number;
-
-  @IsEmail()
-  email!: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  note?: string;
-}
 
 const seen: Array<{ property: string; value: unknown; targetName: string; constraints: unknown[] }> = [];
 

@@ -7,16 +7,13 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Length,
-  Max,
-  MaxLength,
-  Min,
   MinLength,
   Validate,
   ValidateNested,
   ValidatorConstraint,
 } from 'class-validator';
 import type { ValidatorConstraintInterface } from 'class-validator';
+import { OrderDto as OrderBody } from '../../test/utils/order.dto';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { SecurityEvent } from '../core/events/security-event.interface';
 import { resolveSecurityOptions } from '../core/options/resolve-options';
@@ -235,26 +232,6 @@ describe('SecurityValidationPipe', () => {
     expect(caught(() => pipeWith().pipe.transform(input, metadata)).code).toBe('VALIDATION_FAILED');
   });
 });
-
-/** The benchmark's CreateOrderDto shape. */
-class OrderBody {
-  @IsString()
-  @Length(1, 64)
-  sku!: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  quantity!: number;
-
-  @IsEmail()
-  email!: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  note?: string;
-}
 
 /** A string without a length rule of its own: the pipe's default bound applies after validation. */
 class Comment {
