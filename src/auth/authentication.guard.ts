@@ -136,7 +136,7 @@ export class AuthenticationGuard implements CanActivate {
         code: SecurityErrorCode.INVALID_API_KEY,
         message: Messages.INVALID_API_KEY(),
         extract: (req) => headerValue(req, keyHeader) ?? bearerOrScheme(req, 'apikey'),
-        authenticate: async (key) => apiKeys.toPrincipal(await apiKeys.verify(key)),
+        authenticate: (key) => apiKeys.principalFor(key),
       },
     };
     if (this.auth.enabled && !jwt.configured && !apiKeys.enabled) {

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import { SecurityModule } from '../../security.module';
+import { SecurityStorage } from '../../storage/security-storage.interface';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
-import { ApiKeyService } from './api-key.service';
+import { ApiKeyService, ApiKeyVerificationError } from './api-key.service';
+import { StorageApiKeyStore } from './storage-api-key.store';
 
 /** A "database" store, as a user would write one. */
 class MapStore implements ApiKeyStore {
@@ -82,6 +84,51 @@ describe('ApiKeyService', () => {
     expect(keys.toPrincipal(await keys.verify(key))).toMatchObject({ type: 'api-key', id: 'o', tier: 'paid' });
     await new Promise((r) => setImmediate(r));
     expect((await keys.get(info.id))?.lastUsedAt).toEqual(expect.any(Number));
+    await ref.close();
+  });
+
+  it('on the default store, parses a stored record once and builds its principal once, until it changes', async () => {
+    const { ref, keys } = await boot();
+    const { key } = await keys.create({ ownerId: 'o', scopes: ['read'], roles: ['viewer'] });
+    const parse = jest.spyOn(JSON, 'parse');
+    await keys.principalFor(key); // the first use also writes the last-used time: a new stored state
+    const first = await keys.principalFor(key);
+    const again = await keys.principalFor(key);
+    const third = await keys.principalFor(key);
+    expect(again).toBe(first);
+    expect(third).toBe(first);
+    expect(first).toMatchObject({ type: 'api-key', id: 'o', scopes: ['read'], roles: ['viewer'] });
+    expect(parse.mock.calls.filter(([text]) => String(text).includes('"ownerId"'))).toHaveLength(2);
+    parse.mockRestore();
+
+    // A revocation writes a new stored text: read afresh, and refused.
+    await keys.revoke(first.credentialId as string);
+    await expect(keys.principalFor(key)).rejects.toEqual(new ApiKeyVerificationError('revoked'));
+    await ref.close();
+  });
+
+  it('never lets a caller change a shared record: records are frozen, verify() and get() return copies', async () => {
+    const { ref, keys } = await boot();
+    const { key, info } = await keys.create({ ownerId: 'o', scopes: ['read'] });
+    const verified = await keys.verify(key);
+    verified.scopes.push('admin');
+    (await keys.get(info.id))?.scopes.push('admin');
+    expect((await keys.principalFor(key)).scopes).toEqual(['read']);
+    expect((await keys.verify(key)).scopes).toEqual(['read']);
+
+    const storage = ref.get<SecurityStorage>(SecurityStorage);
+    const record = (await new StorageApiKeyStore(storage).findById(info.id)) as ApiKeyRecord;
+    expect(Object.isFrozen(record) && Object.isFrozen(record.scopes)).toBe(true);
+    await ref.close();
+  });
+
+  it('reads a custom store record afresh on every request (it may be edited in place)', async () => {
+    const store = new MapStore();
+    const { ref, keys } = await boot(store);
+    const { key, info } = await keys.create({ ownerId: 'o', scopes: ['read', 'write'] });
+    expect((await keys.principalFor(key)).scopes).toEqual(['read', 'write']);
+    (store.rows.get(info.id) as ApiKeyRecord).scopes = ['read'];
+    expect((await keys.principalFor(key)).scopes).toEqual(['read']);
     await ref.close();
   });
 });

@@ -46,9 +46,16 @@ export class ApiKeyVerificationError extends Error {
   }
 }
 
+/** A record without its hash, with arrays of its own (stored records may be shared and frozen). */
 function info(record: ApiKeyRecord): ApiKeyInfo {
   const { hash: _hash, ...rest } = record;
-  return rest;
+  return { ...rest, scopes: [...rest.scopes], roles: [...rest.roles] };
+}
+
+/** What a verified record needs on every request, computed once per record object. */
+interface VerifiedRecord {
+  hash: Buffer;
+  principal?: Principal;
 }
 
 /**
@@ -64,6 +71,12 @@ export class ApiKeyService {
   private readonly config: ResolvedApiKeyOptions;
   private readonly store: ApiKeyStore;
   private readonly lastTouched = new Map<string, number>();
+  /**
+   * Per frozen record object: its decoded hash and principal. The default store hands out the same
+   * frozen object while the stored record is unchanged, so a hot key decodes and builds them once;
+   * a revocation or rotation stores a new record, hence a new object.
+   */
+  private readonly verified = new WeakMap<ApiKeyRecord, VerifiedRecord>();
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
@@ -118,12 +131,29 @@ export class ApiKeyService {
    * @throws {StorageUnavailableError} when the store does not answer
    */
   async verify(key: string): Promise<ApiKeyInfo> {
+    return info(await this.check(key));
+  }
+
+  /**
+   * {@link verify} then {@link toPrincipal}, for the authentication guard: the principal is built
+   * once per stored record, not per request.
+   *
+   * @internal
+   */
+  async principalFor(key: string): Promise<Principal> {
+    const record = await this.check(key);
+    const memo = this.memo(record);
+    return (memo.principal ??= this.toPrincipal(record));
+  }
+
+  /** The record of a presented key: shape, id, prefix, hash (constant time), revocation, expiry. */
+  private async check(key: string): Promise<ApiKeyRecord> {
     const parsed = parseApiKey(key, this.config.prefixes);
     if (!parsed) throw new ApiKeyVerificationError('malformed');
     const record = await this.store.findById(parsed.id);
     if (!record || record.prefix !== parsed.prefix) throw new ApiKeyVerificationError('unknown_key');
-    const expected = Buffer.from(record.hash, 'base64url');
-    const actual = Buffer.from(this.hash(key), 'base64url');
+    const expected = this.memo(record).hash;
+    const actual = this.mac(key);
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
       throw new ApiKeyVerificationError('hash_mismatch');
     }
@@ -131,7 +161,21 @@ export class ApiKeyService {
     if (record.revokedAt !== undefined && record.revokedAt <= now) throw new ApiKeyVerificationError('revoked');
     if (record.expiresAt !== undefined && record.expiresAt <= now) throw new ApiKeyVerificationError('expired');
     this.touch(record.id, now);
-    return info(record);
+    return record;
+  }
+
+  /**
+   * The decoded hash and principal of a record: kept for frozen records only (the default store's),
+   * which cannot change in place. A custom store may hand out the same object after editing it
+   * (new scopes, say): its records are read afresh on every request.
+   */
+  private memo(record: ApiKeyRecord): VerifiedRecord {
+    let memo = this.verified.get(record);
+    if (!memo) {
+      memo = { hash: Buffer.from(record.hash, 'base64url') };
+      if (Object.isFrozen(record)) this.verified.set(record, memo);
+    }
+    return memo;
   }
 
   /** The principal of a verified key. */
@@ -206,6 +250,11 @@ export class ApiKeyService {
   }
 
   private hash(key: string): string {
+    return this.mac(key).toString('base64url');
+  }
+
+  /** HMAC-SHA256(pepper, key). */
+  private mac(key: string): Buffer {
     const pepper = this.config.pepper;
     if (!pepper) {
       throw SecurityConfigError.create(
@@ -214,7 +263,7 @@ export class ApiKeyService {
         'Set 32+ random bytes',
       );
     }
-    return createHmac('sha256', pepper).update(key).digest('base64url');
+    return createHmac('sha256', pepper).update(key).digest();
   }
 
   /** Records the last use at most once per interval per key, off the request path. */

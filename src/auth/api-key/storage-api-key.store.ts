@@ -6,22 +6,54 @@ import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
 const KEEP_AFTER_END_MS = 30 * 86_400_000;
 /** A last-used time older than this is forgotten (the record itself may live longer). */
 const LAST_USED_TTL_MS = 400 * 86_400_000;
+/** Parsed records kept (one per key id, the oldest dropped first). */
+const PARSED_RECORDS = 10_000;
+
+interface ParsedRecord {
+  raw: string;
+  lastUsed: string | null;
+  record: ApiKeyRecord;
+}
+
+/** Freezes a record and its arrays: it is shared by every request that reads it. */
+function frozen(record: ApiKeyRecord): ApiKeyRecord {
+  Object.freeze(record.scopes);
+  Object.freeze(record.roles);
+  return Object.freeze(record);
+}
 
 /**
  * The default {@link ApiKeyStore}: records in the SecurityModule storage (memory or Redis) under
  * `{apikey:<id>}`, the last-used time in a separate key so a concurrent revocation is never
  * overwritten by a last-used write. One round trip per lookup.
  *
+ * The stored text is read on every lookup; it is parsed again only when it changed (a revocation
+ * or rotation writes a new text). Records are returned frozen, arrays included: they are shared.
+ * Parsing the record was 4.6 µs of an API-key request (`npm run bench -- --profile api-key-get`).
+ *
  * @publicApi
  */
 export class StorageApiKeyStore implements ApiKeyStore {
+  private readonly parsed = new Map<string, ParsedRecord>();
+
   constructor(private readonly storage: SecurityStorage) {}
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const [record, lastUsed] = await this.storage.getMany([storageKey('apikey', id), storageKey('apikey', id, 'used')]);
-    if (record === null) return null;
-    const parsed = JSON.parse(record) as ApiKeyRecord;
-    return lastUsed === null ? parsed : { ...parsed, lastUsedAt: Number(lastUsed) };
+    const [raw, lastUsed] = await this.storage.getMany([storageKey('apikey', id), storageKey('apikey', id, 'used')]);
+    if (raw === null) {
+      this.parsed.delete(id);
+      return null;
+    }
+    const known = this.parsed.get(id);
+    if (known !== undefined && known.raw === raw && known.lastUsed === lastUsed) return known.record;
+    const stored = JSON.parse(raw) as ApiKeyRecord;
+    const record = frozen(lastUsed === null ? stored : { ...stored, lastUsedAt: Number(lastUsed) });
+    if (known === undefined && this.parsed.size >= PARSED_RECORDS) {
+      const oldest = this.parsed.keys().next().value;
+      if (oldest !== undefined) this.parsed.delete(oldest);
+    }
+    this.parsed.set(id, { raw, lastUsed, record });
+    return record;
   }
 
   async save(record: ApiKeyRecord): Promise<void> {
