@@ -40,6 +40,8 @@ export interface ApiKeyRecord {
  * - `save(record)`: insert or replace by `record.id` (creation, revocation, rotation).
  * - `touch(id, at)`: record the last use (called at most once per key per interval, off the
  *   request's critical path; it may be a cheap UPDATE).
+ * - optionally `replace(expected, next)`: a compare-and-set, so that concurrent revocations and
+ *   rotations never overwrite each other.
  *
  * @example
  * ```ts
@@ -56,4 +58,12 @@ export interface ApiKeyStore {
   findById(id: string): Promise<ApiKeyRecord | null>;
   save(record: ApiKeyRecord): Promise<void>;
   touch(id: string, at: number): Promise<void>;
+  /**
+   * Optional compare-and-set: writes `next` only if the stored record is still `expected` (as
+   * `findById` returned it), and resolves to whether it did. With it, a revocation made while a
+   * rotation runs is never overwritten (the change is applied again to the newer record); a
+   * store without it gets a plain `save` (last write wins). In SQL: `UPDATE … WHERE id = ? AND
+   * updated_at = ?`.
+   */
+  replace?(expected: ApiKeyRecord, next: ApiKeyRecord): Promise<boolean>;
 }

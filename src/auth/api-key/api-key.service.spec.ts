@@ -131,4 +131,39 @@ describe('ApiKeyService', () => {
     expect((await keys.principalFor(key)).scopes).toEqual(['read']);
     await ref.close();
   });
+
+  it('keeps a revocation made while the key is being rotated (compare-and-set on the default store)', async () => {
+    const { ref, keys } = await boot();
+    const { key, info } = await keys.create({ ownerId: 'o' });
+    const store = (keys as unknown as { store: StorageApiKeyStore }).store;
+    const read = store.findById.bind(store);
+    let revoked = false;
+    // The rotation reads the old record; an admin revokes the key right after that read.
+    jest.spyOn(store, 'findById').mockImplementation(async (id) => {
+      const record = await read(id);
+      if (id === info.id && !revoked) {
+        revoked = true;
+        await keys.revoke(info.id);
+      }
+      return record;
+    });
+    const rotated = await keys.rotate(info.id, 3_600);
+    await expect(keys.verify(key)).rejects.toEqual(new ApiKeyVerificationError('revoked'));
+    await expect(keys.verify(rotated.key)).resolves.toMatchObject({ ownerId: 'o', rotatedFrom: info.id });
+    const old = await keys.get(info.id);
+    expect(old?.revokedAt).toBeDefined();
+    expect(old?.expiresAt).toBeDefined(); // the rotation's overlap end was applied on top
+    await ref.close();
+  });
+
+  it('writes with a plain save on a custom store without replace()', async () => {
+    const store = new MapStore();
+    const { ref, keys } = await boot(store);
+    const { key, info } = await keys.create({ ownerId: 'o' });
+    expect(await keys.revoke(info.id)).toBe(true);
+    expect(store.rows.get(info.id)?.revokedAt).toBeDefined();
+    await expect(keys.verify(key)).rejects.toEqual(new ApiKeyVerificationError('revoked'));
+    expect(await keys.revoke('unknownid000')).toBe(false);
+    await ref.close();
+  });
 });

@@ -52,6 +52,9 @@ function info(record: ApiKeyRecord): ApiKeyInfo {
   return { ...rest, scopes: [...rest.scopes], roles: [...rest.roles] };
 }
 
+/** Compare-and-set attempts of one update before giving up (each lost to a concurrent write). */
+const UPDATE_ATTEMPTS = 5;
+
 /** What a verified record needs on every request, computed once per record object. */
 interface VerifiedRecord {
   hash: Buffer;
@@ -146,6 +149,30 @@ export class ApiKeyService {
     return (memo.principal ??= this.toPrincipal(record));
   }
 
+  /**
+   * Applies `change` to the stored record of `id`; `change` returning `undefined` writes nothing.
+   * With a store that has `replace` (the default one does), a write made meanwhile is never
+   * overwritten: `change` is applied again to the newer record. Resolves to the record written (or
+   * left), `null` for an unknown key.
+   */
+  private async update(
+    id: string,
+    change: (record: ApiKeyRecord) => ApiKeyRecord | undefined,
+  ): Promise<ApiKeyRecord | null> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+      const current = await this.store.findById(id);
+      if (!current) return null;
+      const next = change(current);
+      if (!next) return current;
+      if (!this.store.replace) {
+        await this.store.save(next);
+        return next;
+      }
+      if (await this.store.replace(current, next)) return next;
+    }
+    throw new Error(`API key ${id} changed ${UPDATE_ATTEMPTS} times while being updated; try again`);
+  }
+
   /** The record of a presented key: shape, id, prefix, hash (constant time), revocation, expiry. */
   private async check(key: string): Promise<ApiKeyRecord> {
     const parsed = parseApiKey(key, this.config.prefixes);
@@ -199,9 +226,10 @@ export class ApiKeyService {
 
   /** Revokes a key now. Resolves false when the key is unknown. */
   async revoke(id: string, context: { request?: unknown } = {}): Promise<boolean> {
-    const record = await this.store.findById(id);
+    const record = await this.update(id, (r) =>
+      r.revokedAt === undefined ? { ...r, revokedAt: Date.now() } : undefined,
+    );
     if (!record) return false;
-    if (record.revokedAt === undefined) await this.store.save({ ...record, revokedAt: Date.now() });
     this.events.emit({
       type: SecurityEventType.API_KEY_REVOKED,
       outcome: 'success',
@@ -238,7 +266,9 @@ export class ApiKeyService {
     );
     const newRecord = await this.store.findById(created.info.id);
     if (newRecord) await this.store.save({ ...newRecord, rotatedFrom: id });
-    await this.store.save({ ...old, expiresAt: Math.min(old.expiresAt ?? Infinity, now + overlapSec * 1000) });
+    const overlapEnd = now + overlapSec * 1000;
+    // Applied to the record as it is now: a revocation made meanwhile stays.
+    await this.update(id, (r) => ({ ...r, expiresAt: Math.min(r.expiresAt ?? Infinity, overlapEnd) }));
     this.events.emit({
       type: SecurityEventType.API_KEY_ROTATED,
       outcome: 'success',

@@ -15,6 +15,12 @@ interface ParsedRecord {
   record: ApiKeyRecord;
 }
 
+/** The stored text of a record: everything but the last-used time, which has a key of its own. */
+function storedText(record: ApiKeyRecord): string {
+  const { lastUsedAt: _ignored, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
 /** Freezes a record and its arrays: it is shared by every request that reads it. */
 function frozen(record: ApiKeyRecord): ApiKeyRecord {
   Object.freeze(record.scopes);
@@ -57,8 +63,14 @@ export class StorageApiKeyStore implements ApiKeyStore {
   }
 
   async save(record: ApiKeyRecord): Promise<void> {
-    const { lastUsedAt: _ignored, ...rest } = record;
-    await this.storage.set(storageKey('apikey', record.id), JSON.stringify(rest), this.ttl(record));
+    await this.storage.set(storageKey('apikey', record.id), storedText(record), this.ttl(record));
+  }
+
+  /** Writes `next` only if the stored text is still that of `expected` (one compare-and-set). */
+  async replace(expected: ApiKeyRecord, next: ApiKeyRecord): Promise<boolean> {
+    const known = this.parsed.get(expected.id);
+    const text = known?.record === expected ? known.raw : storedText(expected);
+    return this.storage.compareAndSet(storageKey('apikey', next.id), text, storedText(next), this.ttl(next));
   }
 
   async touch(id: string, at: number): Promise<void> {
