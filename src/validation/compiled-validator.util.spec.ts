@@ -20,7 +20,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import fc from 'fast-check';
-import { OrderDto } from '../../test/utils/order.dto';
+import { CreateOrderDto as OrderDto } from '../../bench/server/routes';
 import { compileAcceptor, isMirroredVersion } from './compiled-validator.util';
 import type { Ctor } from './dto-plan.util';
 
