@@ -1,7 +1,8 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
-import { Public, SecurityModule } from 'nestjs-rampart';
+import { Public, SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
+import { onlyFeatures } from '../../bench/lib/fixtures';
 import { AppModule } from '../../sample-app/src/app.module';
 import { ADAPTERS, bootApp } from '../utils/app';
 
@@ -27,18 +28,8 @@ class PlainController {
 
 @Module({
   imports: [
-    SecurityModule.forRoot({
-      events: { enabled: false },
-      auth: { enabled: false },
-      authorization: { enabled: false },
-      rateLimit: { enabled: false },
-      idempotency: { enabled: false },
-      validation: { enabled: false },
-      headers: { enabled: false },
-      cors: { enabled: false },
-      signing: { enabled: false },
-      responseFiltering: { enabled: false },
-    }),
+    // Every feature off: the benchmark's own switch-off list, so the two cannot drift apart.
+    SecurityModule.forRoot(onlyFeatures({}) as SecurityModuleOptions),
   ],
   controllers: [PlainController],
 })
