@@ -1,8 +1,8 @@
-import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { createServer, Socket } from 'node:net';
 import Redis from 'ioredis';
 import { join } from 'node:path';
+import { spawnRedis } from './redis-server';
 import type { AdapterName, ReadyMessage, ScenarioId, StackName } from './scenarios';
 
 /**
@@ -24,37 +24,6 @@ function pinningPlan(): { server: string; others: string } | undefined {
 export function pin(pid: number | undefined, role: 'server' | 'others'): void {
   if (!PINNING || pid === undefined) return;
   spawnSync('taskset', ['-a', '-cp', PINNING[role], String(pid)], { stdio: 'ignore' });
-}
-
-/** A free loopback port (bind to 0, read it, release it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.setTimeout(500);
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      socket.destroy();
-      resolve(chunk.toString().includes('PONG'));
-    });
-  });
 }
 
 /** Waits for `child` to exit, killing it with SIGKILL after `graceMs`. */
@@ -91,26 +60,11 @@ async function commandCalls(url: string): Promise<Record<string, number>> {
   }
 }
 
-/** Starts `redis-server` on a free loopback port and waits until it answers PING. */
+/** Starts `redis-server` on a free loopback port, pinned beside the load generator. */
 export async function startRedis(): Promise<BenchRedis> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
-    { stdio: 'ignore' },
-  );
-  pin(child.pid, 'others');
-  const deadline = Date.now() + 10_000;
-  while (!(await redisPing(port))) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited before answering on port ${port}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not answer on port ${port} within 10 s`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const url = `redis://127.0.0.1:${port}`;
-  return { url, commandCalls: () => commandCalls(url), stop: () => stopChild(child) };
+  const redis = await spawnRedis();
+  pin(redis.pid > 0 ? redis.pid : undefined, 'others');
+  return { url: redis.url, commandCalls: () => commandCalls(redis.url), stop: () => redis.stop() };
 }
 
 /** A running benchmark server process. */
