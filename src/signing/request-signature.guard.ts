@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { getRequest, headerValue, requestPath, type HttpRequestLike } from '../core/context/get-request';
-import { rawRequest } from '../core/context/request-state';
+import { getSecurityState } from '../core/context/request-state';
 import {
   RoutePlanCache,
   type RouteClass,
@@ -28,7 +28,6 @@ import { canonicalRequestString } from './canonical-request.util';
 import { INVALID_SIGNATURE_MESSAGE, SIGNED_KEY, WEBHOOK_KEY } from './signing.constants';
 import type { WebhookMetadata } from './verify-webhook.decorator';
 import { compileWebhook, type CompiledWebhook } from './webhook-schemes';
-import { PENDING_WEBHOOK_IDS } from './webhook-replay.interceptor';
 
 /** What a route needs, read from metadata once per (controller, handler) and cached. */
 interface SigningPlan {
@@ -167,7 +166,7 @@ export class RequestSignatureGuard implements CanActivate {
     const key = storageKey('webhook', verdict.replayId);
     if (!(await this.remember(req, key, ttlMs))) throw this.refuseWebhook(req, meta.scheme, 'replayed');
     // Released by WebhookReplayInterceptor if the handler fails, so the sender's retry gets in.
-    PENDING_WEBHOOK_IDS.set(rawRequest(req), key);
+    getSecurityState(req).pendingWebhookId = key;
     return true;
   }
 
