@@ -7,7 +7,7 @@ import { rampartContext } from './context';
  * Micro-benchmark of one memory-store rate-limit decision (issue 5 target: < 2 µs):
  * 1. `MemoryThrottlerStorage.incrementSync` (the sliding-window script on the bounded map);
  * 2. `RateLimitGuard.canActivate` end to end (plan lookup, keys, script, headers), two policies.
- * Trackers rotate over 10 000 IPs so the map is realistic. Run: `node bench/dist/micro/rate-limit-decision.js`.
+ * Trackers rotate over 10 000 IPs so the map is realistic. Run: `node bench/dist/bench/micro/rate-limit-decision.js`.
  */
 
 const N = Number(process.env.N ?? 2_000_000);
