@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import type { ExecutionContext } from '@nestjs/common';
 import { MemoryThrottlerStorage, RateLimitGuard } from 'nestjs-rampart';
-import { rampartContext } from './context';
+import { httpContext, rampartContext } from './context';
 
 /**
  * Micro-benchmark of one memory-store rate-limit decision (issue 5 target: < 2 µs):
@@ -51,15 +50,7 @@ async function main(): Promise<void> {
   const STATE = Symbol.for('nestjs-rampart:state');
   const reqs = IPS.map((ip) => ({ headers: {}, [STATE]: { ip, authenticated: false } }));
   const res = { setHeader: (k: string, v: string) => (headers[k] = v), getHeader: (k: string) => headers[k] };
-  const contexts = reqs.map(
-    (req) =>
-      ({
-        getType: () => 'http',
-        getHandler: () => BenchController.prototype.get,
-        getClass: () => BenchController,
-        switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
-      }) as unknown as ExecutionContext,
-  );
+  const contexts = reqs.map((req) => httpContext(req, res, BenchController.prototype.get, BenchController));
   measure('RateLimitGuard.canActivate (2 policies, IETF headers)', (i) => {
     delete headers.RateLimit;
     delete headers['RateLimit-Policy'];

@@ -39,7 +39,7 @@ export type RoutePlanCompiler<T extends RoutePlan> = (cls: RouteClass, handler: 
  */
 @Injectable()
 export class RoutePlanCache {
-  private readonly routes = new WeakMap<RouteClass, WeakMap<RouteHandler, RoutePlan[]>>();
+  private readonly routes: RouteTable = new WeakMap();
   private slots = 0;
 
   /**
@@ -47,11 +47,39 @@ export class RoutePlanCache {
    * (or first lookup) and then served from the cache.
    */
   slot<T extends RoutePlan>(compile: RoutePlanCompiler<T>): RoutePlanSlot<T> {
-    return new RoutePlanSlot<T>(this.slots++, compile, (cls, handler) => this.entry(cls, handler));
+    return new RoutePlanSlot<T>(this.routes, this.slots++, compile);
+  }
+}
+
+/** class → handler → plans by slot index. @internal */
+type RouteTable = WeakMap<RouteClass, WeakMap<RouteHandler, RoutePlan[]>>;
+
+/**
+ * One feature's view of the {@link RoutePlanCache}: its plan for each (controller class, handler).
+ *
+ * @internal
+ */
+export class RoutePlanSlot<T extends RoutePlan> {
+  /** @internal use {@link RoutePlanCache.slot} */
+  constructor(
+    private readonly routes: RouteTable,
+    private readonly index: number,
+    private readonly compile: RoutePlanCompiler<T>,
+  ) {}
+
+  /** The plan of the route a request is on. */
+  of(ctx: ExecutionContext): T {
+    return this.get(ctx.getClass(), ctx.getHandler());
   }
 
-  /** The plans of one route, by slot index (created empty on first use). */
-  private entry(cls: RouteClass, handler: RouteHandler): RoutePlan[] {
+  /** The plan of `handler` as a route of `cls` (also used at boot, to check or warm every route). */
+  get(cls: RouteClass, handler: RouteHandler): T {
+    // Every request of every guard passes here: two map reads and an index, nothing allocated.
+    const cached = this.routes.get(cls)?.get(handler)?.[this.index];
+    return cached !== undefined ? (cached as T) : this.fill(cls, handler);
+  }
+
+  private fill(cls: RouteClass, handler: RouteHandler): T {
     let byHandler = this.routes.get(cls);
     if (byHandler === undefined) {
       byHandler = new WeakMap();
@@ -62,33 +90,6 @@ export class RoutePlanCache {
       entry = [];
       byHandler.set(handler, entry);
     }
-    return entry;
-  }
-}
-
-/**
- * One feature's view of the {@link RoutePlanCache}: its plan for each (controller class, handler).
- *
- * @internal
- */
-export class RoutePlanSlot<T extends RoutePlan> {
-  /** @internal use {@link RoutePlanCache.slot} */
-  constructor(
-    private readonly index: number,
-    private readonly compile: RoutePlanCompiler<T>,
-    private readonly entryOf: (cls: RouteClass, handler: RouteHandler) => RoutePlan[],
-  ) {}
-
-  /** The plan of the route a request is on. */
-  of(ctx: ExecutionContext): T {
-    return this.get(ctx.getClass(), ctx.getHandler());
-  }
-
-  /** The plan of `handler` as a route of `cls` (also used at boot, to check or warm every route). */
-  get(cls: RouteClass, handler: RouteHandler): T {
-    const entry = this.entryOf(cls, handler);
-    const cached = entry[this.index];
-    if (cached !== undefined) return cached as T;
     const plan = this.compile(cls, handler);
     // Stored only once computed: a compiler that throws leaves nothing behind and runs again.
     entry[this.index] = plan;
