@@ -12,4 +12,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // The benchmark may import test/fixtures/; the library, its tests and the sample never import bench/.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'sample-app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/bench', '**/bench/**'], message: 'Shared fixtures live in test/fixtures/.' }] },
+      ],
+    },
+  },
 );

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchToken, keysFor, signJwt, userClaims } from './lib/fixtures';
+import { BENCH_DIR, REPO_ROOT } from './lib/paths';
 import { measure, probe, requestShape } from './lib/load';
 import { type BenchRedis, pin, startRedis, startServer } from './lib/processes';
 import { ADAPTERS, scenarioById, type ScenarioId, STACKS } from './lib/scenarios';
@@ -41,7 +42,7 @@ interface Window {
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = REPO_ROOT;
 
 /** Which package or library folder a script belongs to. */
 function area(url: string, name: string): string {
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
   const adapter = ADAPTERS.find((a) => a === values.adapter);
   if (!stack || !adapter)
     throw new Error(`--stack must be one of ${STACKS.join(',')}, --adapter one of ${ADAPTERS.join(',')}`);
-  const dir = values.out ?? join(__dirname, '..', 'results', 'profiles');
+  const dir = values.out ?? join(BENCH_DIR, 'results', 'profiles');
   mkdirSync(dir, { recursive: true });
   const reports: string[] = [];
   let redis: BenchRedis | undefined;

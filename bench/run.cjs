@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /*
  * `npm run bench [-- options]` (see bench/README.md). Builds the library (dist/, so the servers
- * run the compiled code a user gets) and the benchmark (bench/dist/), then starts the runner.
+ * run the compiled code a user gets) and the benchmark (bench/dist/, compiled with the repository as
+ * its root because it imports test/fixtures/: bench/x.ts becomes bench/dist/bench/x.js), then
+ * starts the runner.
  * `--no-build` skips both builds. A type error elsewhere in the tree does not stop the run (tsc
  * still emits); it is printed so the results can be read with that in mind.
  */
@@ -33,11 +35,11 @@ function build(label, tsconfig, output) {
 
 if (!args.includes('--no-build') && !args.includes('--help')) {
   build('nestjs-rampart (dist/)', 'tsconfig.build.json', join(root, 'dist', 'index.js'));
-  build('benchmarks (bench/dist/)', join('bench', 'tsconfig.json'), join(__dirname, 'dist', 'runner.js'));
+  build('benchmarks (bench/dist/)', join('bench', 'tsconfig.json'), join(__dirname, 'dist', 'bench', 'runner.js'));
 }
 
 // `--profile <scenarios>` runs the CPU profiler instead of the benchmark.
-const runner = join(__dirname, 'dist', args.includes('--profile') ? 'profile.js' : 'runner.js');
+const runner = join(__dirname, 'dist', 'bench', args.includes('--profile') ? 'profile.js' : 'runner.js');
 const result = spawnSync(process.execPath, [runner, ...args.filter((a) => a !== '--no-build')], {
   cwd: root,
   stdio: 'inherit',

@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchToken, keysFor, signJwt, userClaims } from './lib/fixtures';
+import { BENCH_DIR } from './lib/paths';
 import { type LoadSettings, measure, probe, requestShape } from './lib/load';
 import { type BenchRedis, type BenchServer, pin, PINNING, startRedis, startServer } from './lib/processes';
 import { type Cell, cpuTable, macroTable, notes, summarise } from './lib/report';
@@ -102,7 +103,7 @@ function parseOptions(argv: string[]): RunnerOptions | undefined {
     scenarios: list(values.scenarios, SCENARIO_IDS, 'scenario'),
     micro: values['no-micro'] !== true,
     macro: values['micro-only'] !== true,
-    out: values.out ?? join(__dirname, '..', 'results'),
+    out: values.out ?? join(BENCH_DIR, 'results'),
   };
 }
 

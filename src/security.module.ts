@@ -1,5 +1,6 @@
 import { Inject, type MiddlewareConsumer, Module, type NestModule, Optional } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { RoutePlanCache } from './core/context/route-plan.cache';
 import { SecurityEvents } from './core/events/security-events.service';
 import type { EdgeHandler } from './core/pipeline/edge-handler.interface';
 import { installEdge } from './core/pipeline/install-edge';
@@ -46,6 +47,8 @@ export class SecurityModule extends ConfigurableModuleClass implements NestModul
         SECURITY_OPTIONS,
         SecurityStorage,
         SecurityEvents,
+        // For subclasses of the exported guards and interceptors registered outside this module.
+        RoutePlanCache,
         // [module:exports]
         TokenService,
         TokenRevocationService,

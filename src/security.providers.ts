@@ -1,6 +1,7 @@
 import type { Provider, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModulesContainer } from '@nestjs/core';
 import { SecurityExceptionFilter } from './core/errors/security-exception.filter';
+import { RoutePlanCache } from './core/context/route-plan.cache';
 import { SecurityEvents } from './core/events/security-events.service';
 import { EDGE_HANDLERS } from './core/internal.constants';
 import type { ResolvedSecurityOptions } from './core/options/security-options.interface';
@@ -109,6 +110,8 @@ export function createSecurityProviders(): Provider[] {
     { provide: SecurityStorage, useFactory: createSecurityStorage, inject: [SECURITY_OPTIONS] },
     SecurityStorageLifecycle,
     SecurityEvents,
+    // What every guard, interceptor and pipe computes once per route, keyed by controller class AND handler.
+    RoutePlanCache,
     {
       provide: EDGE_HANDLERS,
       useFactory: (o: ResolvedSecurityOptions, events: SecurityEvents) =>

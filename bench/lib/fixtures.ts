@@ -100,20 +100,3 @@ export function userClaims(extra: Record<string, unknown> = {}): Record<string, 
 export function benchToken(): string {
   return signJwt(keysFor('HS256'), userClaims());
 }
-
-/** SecurityModule options with every feature off except those in `on` (each scenario measures only its own). */
-export function onlyFeatures(on: Record<string, unknown>): Record<string, unknown> {
-  return {
-    events: { enabled: false },
-    auth: { enabled: false },
-    authorization: { enabled: false },
-    rateLimit: { enabled: false },
-    idempotency: { enabled: false },
-    validation: { enabled: false },
-    headers: { enabled: false },
-    cors: { enabled: false },
-    signing: { enabled: false },
-    responseFiltering: { enabled: false },
-    ...on,
-  };
-}

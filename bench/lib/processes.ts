@@ -2,7 +2,7 @@ import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import Redis from 'ioredis';
 import { join } from 'node:path';
-import { spawnRedis } from './redis-server';
+import { spawnRedis } from '../../test/fixtures/redis-server';
 import type { AdapterName, ReadyMessage, ScenarioId, StackName } from './scenarios';
 
 /**
@@ -86,7 +86,7 @@ export interface StartServerOptions {
   timeoutMs?: number;
 }
 
-/** Forks `bench/dist/server/main.js` and waits for its ready message. */
+/** Forks `bench/dist/bench/server/main.js` and waits for its ready message. */
 export function startServer(options: StartServerOptions): Promise<BenchServer> {
   const child = fork(join(__dirname, '..', 'server', 'main.js'), [], {
     env: {

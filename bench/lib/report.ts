@@ -2,7 +2,7 @@ import type { LoadSample } from './load';
 import { type AdapterName, SCENARIOS, type ScenarioId, STACKS, type StackName } from './scenarios';
 
 /** Why a cell has no numbers. */
-export type CellState = 'ok' | 'not-built' | 'not-applicable' | 'not-enforced' | 'error';
+export type CellState = 'ok' | 'not-applicable' | 'not-enforced' | 'error';
 
 /** Everything measured for one stack on one scenario and adapter. */
 export interface Cell {
@@ -64,8 +64,6 @@ function stateLabel(cell: Cell | undefined): string {
   switch (cell.state) {
     case 'ok':
       return '';
-    case 'not-built':
-      return 'n/a (not built)';
     case 'not-applicable':
       return 'n/a';
     case 'not-enforced':

@@ -177,7 +177,7 @@ export function scenarioById(id: string): ScenarioDef {
 export interface AppStatus {
   scenario: ScenarioId;
   /** `ok`, or why the stack cannot serve this scenario. */
-  status: 'ok' | 'not-built' | 'not-applicable' | 'error';
+  status: 'ok' | 'not-applicable' | 'error';
   port?: number;
   reason?: string;
   /** Credentials the runner must send (e.g. an API key the library issued at boot). */

@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Module, type INestApplicationContext, type Type } from '@nestjs/common';
-import * as rampart from 'nestjs-rampart';
+import { SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
 
 /** A minimal Express-like request from one client IP. */
 export interface FakeRequest {
@@ -56,17 +56,10 @@ export function httpContext(req: unknown, res: unknown, handler: () => unknown, 
 }
 
 /** Boots SecurityModule with `options` (no HTTP server) and returns the context. */
-export async function rampartContext(options: Record<string, unknown>): Promise<INestApplicationContext> {
-  @Module({ imports: [rampart.SecurityModule.forRoot(options as rampart.SecurityModuleOptions)] })
+export async function rampartContext(options: SecurityModuleOptions): Promise<INestApplicationContext> {
+  @Module({ imports: [SecurityModule.forRoot(options)] })
   class MicroModule {}
   return NestFactory.createApplicationContext(MicroModule, { logger: false });
 }
 
-/** A feature class exported by the library, or an error saying it is not built yet. */
-export function rampartExport(name: string): Type {
-  const value = (rampart as unknown as Record<string, unknown>)[name];
-  if (typeof value !== 'function') throw new Error('n/a (not built)');
-  return value as Type;
-}
-
-export { onlyFeatures } from '../lib/fixtures';
+export { onlyFeatures } from '../../test/fixtures/only-features';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { importSPKI, jwtVerify } from 'jose';
-import * as rampart from 'nestjs-rampart';
+import { JwtVerifier, resolveSecurityOptions } from 'nestjs-rampart';
 import {
   type AlgorithmKeys,
   JWT_ALGORITHMS,
@@ -16,7 +16,7 @@ import {
 import { guarded, sequential } from './timing';
 
 /**
- * JWT verification per algorithm: the library's verifier (when it is built) against
+ * JWT verification per algorithm: the library's verifier against
  * @nestjs/jwt (jsonwebtoken, configured the documented way: a secret string or a PEM) and jose
  * (keys imported once). Every verifier checks signature, algorithm, exp, iss and aud.
  */
@@ -48,20 +48,16 @@ async function jose(keys: AlgorithmKeys, token: string): Promise<Verify> {
 }
 
 /**
- * The library's verifier, looked up by name so this file compiles before the feature lands. It
- * is built from the same resolved options SecurityModule would use, with the verified-token
- * cache off, so every call checks the signature.
+ * The library's verifier, built from the same resolved options SecurityModule would use, with the
+ * verified-token cache off, so every call checks the signature.
  */
 async function rampartVerifier(keys: AlgorithmKeys, token: string): Promise<Verify> {
-  const lib = rampart as unknown as Record<string, unknown>;
-  const Verifier = lib.JwtVerifier as (new (...args: unknown[]) => { verify(token: string): unknown }) | undefined;
-  if (typeof Verifier !== 'function') throw new Error('n/a (not built)');
   const jwt =
     keys.alg === 'HS256' ? { secret: keys.verifyPem } : { keys: [{ alg: keys.alg, publicKey: keys.verifyPem }] };
-  const options = rampart.resolveSecurityOptions({
+  const options = resolveSecurityOptions({
     auth: { jwt: { ...jwt, issuer: JWT_ISSUER, audience: JWT_AUDIENCE, cacheSize: 0 } },
-  } as rampart.SecurityModuleOptions);
-  const verifier = new Verifier(options);
+  });
+  const verifier = new JwtVerifier(options);
   checkSub(await verifier.verify(token));
   return () => verifier.verify(token);
 }

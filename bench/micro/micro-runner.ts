@@ -14,7 +14,7 @@ export interface MicroResult {
   /** Operations per second (for concurrent cases, overall throughput). */
   opsPerSec?: number;
   iterations?: number;
-  /** Why there is no number (unsupported, not built...). */
+  /** Why there is no number (unsupported, store degraded...). */
   note?: string;
 }
 

@@ -1,20 +1,12 @@
 import 'reflect-metadata';
-import type { ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import {
-  MemorySecurityStorage,
-  MemoryThrottlerStorage,
-  RateLimitGuard,
-  RateLimiterService,
-  resolveSecurityOptions,
-  SecurityEvents,
-} from 'nestjs-rampart';
+import { MemoryThrottlerStorage, RateLimitGuard } from 'nestjs-rampart';
+import { httpContext, rampartContext } from './context';
 
 /**
  * Micro-benchmark of one memory-store rate-limit decision (issue 5 target: < 2 µs):
  * 1. `MemoryThrottlerStorage.incrementSync` (the sliding-window script on the bounded map);
  * 2. `RateLimitGuard.canActivate` end to end (plan lookup, keys, script, headers), two policies.
- * Trackers rotate over 10 000 IPs so the map is realistic. Run: `node bench/dist/micro/rate-limit-decision.js`.
+ * Trackers rotate over 10 000 IPs so the map is realistic. Run: `node bench/dist/bench/micro/rate-limit-decision.js`.
  */
 
 const N = Number(process.env.N ?? 2_000_000);
@@ -32,42 +24,42 @@ function measure(name: string, fn: (i: number) => void): void {
   console.log(`${name.padEnd(54)} ${(cpuNs / 1000).toFixed(3)} µs CPU, ${(wallNs / 1000).toFixed(3)} µs wall`);
 }
 
-const storage = new MemoryThrottlerStorage();
-measure('MemoryThrottlerStorage.incrementSync (1 policy)', (i) => {
-  storage.incrementSync(IPS[i % IPS.length], 60_000, 1_000_000_000, 0, 'default');
-});
-
-const options = resolveSecurityOptions({
-  events: { enabled: false },
-  rateLimit: {
-    policies: {
-      short: { limit: 1_000_000_000, windowSeconds: 1 },
-      long: { limit: 1_000_000_000, windowSeconds: 3600 },
-    },
-  },
-});
-const memory = new MemorySecurityStorage();
-const events = new SecurityEvents(options);
-const guard = new RateLimitGuard(options, new RateLimiterService(memory, options, events), events, new Reflector());
 class BenchController {
   get(): void {}
 }
-const headers: Record<string, string> = {};
-// What the edge middleware leaves on every request: the resolved client IP in the security state.
-const STATE = Symbol.for('nestjs-rampart:state');
-const reqs = IPS.map((ip) => ({ headers: {}, [STATE]: { ip, authenticated: false } }));
-const res = { setHeader: (k: string, v: string) => (headers[k] = v), getHeader: (k: string) => headers[k] };
-const contexts = reqs.map(
-  (req) =>
-    ({
-      getType: () => 'http',
-      getHandler: () => BenchController.prototype.get,
-      getClass: () => BenchController,
-      switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
-    }) as unknown as ExecutionContext,
-);
-measure('RateLimitGuard.canActivate (2 policies, IETF headers)', (i) => {
-  delete headers.RateLimit;
-  delete headers['RateLimit-Policy'];
-  guard.canActivate(contexts[i % contexts.length]);
+
+async function main(): Promise<void> {
+  const storage = new MemoryThrottlerStorage();
+  measure('MemoryThrottlerStorage.incrementSync (1 policy)', (i) => {
+    storage.incrementSync(IPS[i % IPS.length], 60_000, 1_000_000_000, 0, 'default');
+  });
+
+  // The guard as the module builds it (memory store, two policies), taken from the app context.
+  const app = await rampartContext({
+    events: { enabled: false },
+    rateLimit: {
+      policies: {
+        short: { limit: 1_000_000_000, windowSeconds: 1 },
+        long: { limit: 1_000_000_000, windowSeconds: 3600 },
+      },
+    },
+  });
+  const guard = app.get(RateLimitGuard, { strict: false });
+  const headers: Record<string, string> = {};
+  // What the edge middleware leaves on every request: the resolved client IP in the security state.
+  const STATE = Symbol.for('nestjs-rampart:state');
+  const reqs = IPS.map((ip) => ({ headers: {}, [STATE]: { ip, authenticated: false } }));
+  const res = { setHeader: (k: string, v: string) => (headers[k] = v), getHeader: (k: string) => headers[k] };
+  const contexts = reqs.map((req) => httpContext(req, res, BenchController.prototype.get, BenchController));
+  measure('RateLimitGuard.canActivate (2 policies, IETF headers)', (i) => {
+    delete headers.RateLimit;
+    delete headers['RateLimit-Policy'];
+    void guard.canActivate(contexts[i % contexts.length]);
+  });
+  await app.close();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
 });

@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import { RateLimiterService, RateLimitGuard, type SecurityModuleOptions } from 'nestjs-rampart';
 import { RedisThrottlerStorage } from '../server/usual-stack';
-import { fakeRequest, fakeResponse, httpContext, onlyFeatures, rampartContext, rampartExport } from './context';
+import { fakeRequest, fakeResponse, httpContext, onlyFeatures, rampartContext } from './context';
 import type { MicroResult } from './micro-runner';
 import { concurrent, guarded, sequential } from './timing';
 
@@ -33,14 +34,13 @@ interface RampartLimiter {
 }
 
 async function rampartGuard(store: 'memory' | 'redis'): Promise<RampartLimiter> {
-  const Guard = rampartExport('RateLimitGuard');
-  const storage =
+  const storage: SecurityModuleOptions['storage'] =
     store === 'redis'
       ? { type: 'redis', url: process.env.BENCH_REDIS_URL, keyPrefix: 'bench-micro:' }
       : { type: 'memory' };
-  const app = await rampartContext({ ...onlyFeatures({ rateLimit: NEVER_TRIPS }), storage });
-  const limiter = app.get(rampartExport('RateLimiterService'), { strict: false }) as { isDegraded: boolean };
-  const guard = app.get(Guard, { strict: false }) as CanActivate;
+  const app = await rampartContext(onlyFeatures({ rateLimit: NEVER_TRIPS, storage }));
+  const limiter = app.get(RateLimiterService, { strict: false });
+  const guard = app.get(RateLimitGuard, { strict: false });
   // One decision first, so the connection is up before the clock starts.
   await decide(guard)();
   return { guard, degraded: () => limiter.isDegraded, close: () => app.close() };

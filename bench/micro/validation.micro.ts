@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { type ArgumentMetadata, type PipeTransform, ValidationPipe } from '@nestjs/common';
-import { CreateOrderDto } from '../server/routes';
-import { onlyFeatures, rampartContext, rampartExport } from './context';
+import { SecurityValidationPipe } from 'nestjs-rampart';
+import { CreateOrderDto } from '../../test/fixtures/create-order.dto';
+import { onlyFeatures, rampartContext } from './context';
 import { guarded, sequential } from './timing';
 
 /**
@@ -27,30 +28,21 @@ function call(pipe: PipeTransform, body: () => Record<string, unknown>): () => u
 
 async function main(): Promise<void> {
   const nest = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
-  let rampartPipe: PipeTransform | undefined;
-  let close: (() => Promise<void>) | undefined;
-  try {
-    const Pipe = rampartExport('SecurityValidationPipe');
-    const app = await rampartContext(onlyFeatures({ validation: {} }));
-    close = () => app.close();
-    rampartPipe = app.get(Pipe, { strict: false }) as PipeTransform;
-  } catch {
-    rampartPipe = undefined;
-  }
+  const app = await rampartContext(onlyFeatures({ validation: {} }));
+  const rampartPipe = app.get(SecurityValidationPipe, { strict: false });
   for (const [label, body] of [
     ['valid body', valid],
     ['invalid body (3 errors + 1 extra property)', invalid],
   ] as const) {
     const base = { suite: 'validation', case: label };
-    await guarded({ ...base, impl: 'nestjs-rampart' }, async () => {
-      if (!rampartPipe) throw new Error('n/a (not built)');
-      return sequential({ ...base, impl: 'nestjs-rampart' }, call(rampartPipe, body));
-    });
+    await guarded({ ...base, impl: 'nestjs-rampart' }, async () =>
+      sequential({ ...base, impl: 'nestjs-rampart' }, call(rampartPipe, body)),
+    );
     await guarded({ ...base, impl: 'Nest ValidationPipe' }, async () =>
       sequential({ ...base, impl: 'Nest ValidationPipe' }, call(nest, body)),
     );
   }
-  await close?.();
+  await app.close();
 }
 
 main().catch((error: unknown) => {

@@ -1,42 +1,25 @@
-import { type DynamicModule, type INestApplication, Module, type Type } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import * as rampart from 'nestjs-rampart';
-import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, onlyFeatures, USER_ID } from '../lib/fixtures';
+import {
+  ApiKeyService,
+  Idempotent,
+  Owns,
+  Public,
+  Roles,
+  SecurityModule,
+  type SecurityModuleOptions,
+} from 'nestjs-rampart';
+import { onlyFeatures } from '../../test/fixtures/only-features';
+import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, USER_ID } from '../lib/fixtures';
 import type { ScenarioDef } from '../lib/scenarios';
 import { BenchDataService, type RouteDecorators } from './routes';
 import { controllerFor, type BuildContext, type StackBuild } from './stack';
 
 /**
- * The rampart stack: the same routes behind `SecurityModule.forRoot(...)`.
- *
- * Features land one by one, so nothing here imports a feature export statically: decorators and
- * services are looked up by name at boot, and options are checked with the library's own
- * `resolveSecurityOptions` first. A missing export or a refused option section makes the
- * scenario "not built" instead of breaking the benchmark.
+ * The rampart stack: the same routes behind `SecurityModule.forRoot(...)`, with the library's
+ * decorators and services imported like any application does. Options the module refuses fail
+ * the app's boot, which the server reports as an `error` cell with the reason.
  */
-
-const lib = rampart as unknown as Record<string, unknown>;
-
-/** Raised while building a scenario whose feature is not in the library yet. */
-class NotBuiltError extends Error {
-  override name = 'NotBuilt';
-}
-
-type DecoratorFactory = (...args: unknown[]) => MethodDecorator & ClassDecorator;
-
-/** The library's decorator `name` applied to `args`, or NotBuiltError when it is not exported. */
-function decorator(name: string, ...args: unknown[]): MethodDecorator & ClassDecorator {
-  const factory = lib[name];
-  if (typeof factory !== 'function') throw new NotBuiltError(`nestjs-rampart does not export ${name}() yet`);
-  return (factory as DecoratorFactory)(...args);
-}
-
-/** Whether a provider class is exported (for services used after boot). */
-function exported(name: string): Type {
-  const type = lib[name];
-  if (typeof type !== 'function') throw new NotBuiltError(`nestjs-rampart does not export ${name} yet`);
-  return type as Type;
-}
 
 /** Every request of the benchmark comes from one IP, so limits are set where they never trip. */
 const NEVER_TRIPS = { maxRequests: 1_000_000_000, windowSeconds: 60 };
@@ -55,14 +38,14 @@ const countingSink = (event: unknown): void => {
 };
 
 interface RampartPlan {
-  options: Record<string, unknown>;
+  options: SecurityModuleOptions;
   route: RouteDecorators;
   /** Runs after init: returns headers to send (e.g. an API key the library issued). */
   afterInit?: (app: INestApplication) => Promise<Record<string, string>>;
 }
 
 function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
-  const storage: Record<string, unknown> = scenario.redis
+  const storage: SecurityModuleOptions['storage'] = scenario.redis
     ? { type: 'redis', url: ctx.redisUrl, keyPrefix: `bench-${ctx.adapter}-${scenario.id}:` }
     : { type: 'memory' };
   const base = onlyFeatures({ storage });
@@ -71,7 +54,7 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
       // The module with its defaults (headers, validation, ...) and JWT configured; the route is public.
       return {
         options: { storage, events: { logger: false }, auth: { jwt: JWT }, rateLimit: NEVER_TRIPS },
-        route: { method: [decorator('Public')] },
+        route: { method: [Public()] },
       };
     case 'jwt-get':
     case 'jwt-get-cold':
@@ -83,7 +66,7 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
           auth: { jwt: JWT },
           authorization: { roles: { user: { permissions: ['read'] } }, resources: { document: documentLoader } },
         },
-        route: { method: [decorator('Roles', 'user'), decorator('Owns', 'document', { param: 'id' })] },
+        route: { method: [Roles('user'), Owns('document', { param: 'id' })] },
       };
     case 'redis-rate-get':
       return { options: { ...base, rateLimit: NEVER_TRIPS }, route: {} };
@@ -91,21 +74,16 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
       return { options: { ...base, validation: {} }, route: {} };
     case 'idempotent-replay':
     case 'idempotent-first':
-      return { options: { ...base, idempotency: {} }, route: { method: [decorator('Idempotent')] } };
-    case 'api-key-get': {
-      const service = exported('ApiKeyService');
+      return { options: { ...base, idempotency: {} }, route: { method: [Idempotent()] } };
+    case 'api-key-get':
       return {
         options: { ...base, auth: { apiKeys: { pepper: API_KEY_PEPPER }, defaultMethods: ['api-key'] } },
         route: {},
         afterInit: async (app) => {
-          const keys = app.get(service) as { create(input: Record<string, unknown>): Promise<unknown> };
-          const created = (await keys.create({ ownerId: USER_ID, name: 'bench' })) as Record<string, unknown>;
-          const key = created.key ?? created.secret ?? created.apiKey;
-          if (typeof key !== 'string') throw new NotBuiltError('ApiKeyService.create() returned no key string');
-          return { 'x-api-key': key };
+          const created = await app.get(ApiKeyService).create({ ownerId: USER_ID, name: 'bench' });
+          return { 'x-api-key': created.key };
         },
       };
-    }
     case 'full-memory':
     case 'full-redis':
       // Everything a user gets by default, plus: rate limit, JWT, roles, events to a sink.
@@ -117,7 +95,7 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
           auth: { jwt: JWT },
           authorization: { roles: { user: { permissions: ['read'] } } },
         },
-        route: { method: [decorator('Roles', 'user')] },
+        route: { method: [Roles('user')] },
       };
     default: {
       const never: never = scenario.id;
@@ -131,25 +109,17 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
  * removes the module's global interceptors (right for scenarios whose interceptor features are all
  * disabled, where they are no-ops): it shows what those no-ops cost per request.
  */
-function securityModule(options: Record<string, unknown>): DynamicModule {
-  const module = rampart.SecurityModule.forRoot(options as rampart.SecurityModuleOptions) as DynamicModule;
+function securityModule(options: SecurityModuleOptions): DynamicModule {
+  const module: DynamicModule = SecurityModule.forRoot(options);
   if (process.env.BENCH_RAMPART_DROP_INTERCEPTORS !== '1') return module;
   const isInterceptor = (p: unknown): boolean =>
     typeof p === 'object' && p !== null && (p as { provide?: unknown }).provide === APP_INTERCEPTOR;
   return { ...module, providers: (module.providers ?? []).filter((p) => !isInterceptor(p)) };
 }
 
-/** Builds the rampart app for one scenario, or says which feature is missing. */
+/** Builds the rampart app for one scenario. */
 export function buildRampart(scenario: ScenarioDef, ctx: BuildContext): StackBuild {
-  let plan: RampartPlan;
-  try {
-    plan = planFor(scenario, ctx);
-    rampart.resolveSecurityOptions(plan.options as rampart.SecurityModuleOptions);
-  } catch (error) {
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    const missing = error instanceof NotBuiltError || error instanceof rampart.SecurityConfigError;
-    return { status: missing ? 'not-built' : 'error', reason };
-  }
+  const plan = planFor(scenario, ctx);
 
   @Module({
     imports: [securityModule(plan.options)],

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Body, Controller, Get, HttpCode, Injectable, NotFoundException, Param, Post, type Type } from '@nestjs/common';
-import { IsEmail, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { CreateOrderDto } from '../../test/fixtures/create-order.dto';
 import { USER_ID } from '../lib/fixtures';
 
 /**
@@ -37,26 +37,6 @@ export class BenchDataService {
     this.payments += 1;
     return `pay_${this.payments}`;
   }
-}
-
-/** The validated POST body. */
-export class CreateOrderDto {
-  @IsString()
-  @Length(1, 64)
-  sku!: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  quantity!: number;
-
-  @IsEmail()
-  email!: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  note?: string;
 }
 
 /** The idempotent POST body. */

@@ -40,7 +40,7 @@ export type StackBuild =
       afterInit?: (app: INestApplication) => Promise<Record<string, string>>;
       headers?: Record<string, string>;
     }
-  | { status: 'not-built' | 'not-applicable' | 'error'; reason: string };
+  | { status: 'not-applicable' | 'error'; reason: string };
 
 /** The controller serving `scenario.path`, with the stack's decorators on the route. */
 export function controllerFor(scenario: ScenarioDef, decorators: RouteDecorators): Type {

@@ -1,10 +1,16 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest, getResponse, headerValue, type HttpRequestLike } from '../core/context/get-request';
-import { isPublic } from '../core/context/is-public';
+import { isPublicRoute } from '../core/context/is-public';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
 import { setResponseHeader } from '../core/context/response.util';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
@@ -33,7 +39,7 @@ interface Authenticator {
   authenticate(value: string): Principal | Promise<Principal>;
 }
 
-/** What the guard needs to know about a route, computed once per handler. @internal */
+/** What the guard needs to know about a route, computed once per (controller, handler). @internal */
 interface RouteAuth {
   isPublic: boolean;
   authenticators: Authenticator[];
@@ -105,7 +111,7 @@ function decodeCookie(value: string): string | undefined {
 export class AuthenticationGuard implements CanActivate {
   private readonly auth: ResolvedAuthOptions;
   private readonly byMethod: Record<AuthMethod, Authenticator>;
-  private readonly routes = new WeakMap<Type, WeakMap<object, RouteAuth>>();
+  private readonly routes: RoutePlanSlot<RouteAuth>;
   private readonly queryNames: Set<string>;
 
   constructor(
@@ -114,8 +120,10 @@ export class AuthenticationGuard implements CanActivate {
     private readonly events: SecurityEvents,
     jwt: JwtAuthenticator,
     apiKeys: ApiKeyService,
+    routePlans: RoutePlanCache,
   ) {
     this.auth = options.auth;
+    this.routes = routePlans.slot((cls, handler) => this.computeRoute(cls, handler));
     this.queryNames = new Set(this.auth.apiKeys.queryParamNames.map((n) => n.toLowerCase()));
     const cookie = this.auth.jwt.cookie;
     const keyHeader = this.auth.apiKeys.header;
@@ -155,7 +163,7 @@ export class AuthenticationGuard implements CanActivate {
     const req = getRequest(ctx);
     const state = getSecurityState(req);
     if (!this.auth.enabled) return (state.authenticated = true);
-    const route = this.route(ctx);
+    const route = this.routes.of(ctx);
     if (route.acceptsApiKey) this.refuseKeyInQuery(req);
     for (const authenticator of route.authenticators) {
       const value = authenticator.extract(req);
@@ -298,24 +306,14 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   /** Route metadata, read once per (controller, handler) and cached. */
-  private route(ctx: ExecutionContext): RouteAuth {
-    const cls = ctx.getClass();
-    const handler = ctx.getHandler();
-    let perClass = this.routes.get(cls);
-    if (!perClass) this.routes.set(cls, (perClass = new WeakMap()));
-    let route = perClass.get(handler);
-    if (!route) perClass.set(handler, (route = this.computeRoute(ctx)));
-    return route;
-  }
-
-  private computeRoute(ctx: ExecutionContext): RouteAuth {
-    const targets = [ctx.getHandler(), ctx.getClass()];
+  private computeRoute(cls: RouteClass, handler: RouteHandler): RouteAuth {
+    const targets = [handler, cls];
     const methods =
       this.reflector.getAllAndOverride<AuthMethod[] | undefined>(AUTH_METHODS_KEY, targets) ?? this.auth.defaultMethods;
     const scopes = this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [];
     const authenticators = [...new Set(methods)].map((m) => this.byMethod[m]).filter((a) => a !== undefined);
     return {
-      isPublic: isPublic(this.reflector, ctx),
+      isPublic: isPublicRoute(this.reflector, cls, handler),
       authenticators,
       scopes: [...new Set(scopes)],
       acceptsApiKey: this.auth.apiKeys.enabled && authenticators.some((a) => a.method === 'api-key'),

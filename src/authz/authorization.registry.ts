@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
 import type { ResourceLoader } from '../core/options/authorization.options';
@@ -15,11 +21,11 @@ function hasParam(route: string, param: string): boolean {
   return route.split('/').some((segment) => segment.startsWith(token) && !WORD_CHAR.test(segment.charAt(token.length)));
 }
 const RULE_KEYS = [ROLES_KEY, PERMISSIONS_KEY, OWNS_KEY, POLICIES_KEY];
-import { compileRouteRules, type RouteRules, type RouteTarget } from './route-rules';
+import { compileRouteRules, type RouteRules } from './route-rules';
 
 /**
  * Holds the resource loaders (from `authorization.resources` and `@SecurityResource()`
- * providers) and each handler's compiled rules. At boot it validates every controller method's
+ * providers) and each route's compiled rules (per controller class and handler). At boot it validates every controller method's
  * `@Roles()`, `@Owns()` and `@Policy()` so an unknown role, resource type or policy stops the app
  * from starting.
  *
@@ -29,14 +35,18 @@ import { compileRouteRules, type RouteRules, type RouteTarget } from './route-ru
 export class AuthorizationRegistry implements OnModuleInit {
   private readonly loaders: Map<string, ResourceLoader>;
   private readonly logger = new Logger('SecurityModule');
-  private readonly rules = new WeakMap<RouteTarget, WeakMap<RouteTarget, RouteRules>>();
+  private readonly rules: RoutePlanSlot<RouteRules>;
 
   constructor(
     @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
     private readonly reflector: Reflector,
     private readonly modules: ModulesContainer,
+    routePlans: RoutePlanCache,
   ) {
     this.loaders = new Map(options.authorization.resources);
+    this.rules = routePlans.slot((cls, handler) =>
+      compileRouteRules(this.reflector, cls, handler, this.options.authorization, (t) => this.loaders.get(t)),
+    );
   }
 
   onModuleInit(): void {
@@ -57,19 +67,9 @@ export class AuthorizationRegistry implements OnModuleInit {
     return this.loaders.get(type);
   }
 
-  /** The compiled rules of a handler (computed on first use, then cached). */
-  rulesFor(cls: RouteTarget, handler: RouteTarget): RouteRules {
-    let byHandler = this.rules.get(cls);
-    if (!byHandler) {
-      byHandler = new WeakMap();
-      this.rules.set(cls, byHandler);
-    }
-    let rules = byHandler.get(handler);
-    if (!rules) {
-      rules = compileRouteRules(this.reflector, cls, handler, this.options.authorization, (t) => this.loaders.get(t));
-      byHandler.set(handler, rules);
-    }
-    return rules;
+  /** The compiled rules of `handler` as a route of `cls` (computed on first use, then cached). */
+  rulesFor(cls: RouteClass, handler: RouteHandler): RouteRules {
+    return this.rules.get(cls, handler);
   }
 
   private discoverLoaders(discovery: DiscoveryService): void {
@@ -101,10 +101,10 @@ export class AuthorizationRegistry implements OnModuleInit {
   }
 
   /** Calls `visit` for every method of every controller. */
-  private eachControllerMethod(discovery: DiscoveryService, visit: (cls: RouteTarget, handler: RouteTarget) => void) {
+  private eachControllerMethod(discovery: DiscoveryService, visit: (cls: RouteClass, handler: RouteHandler) => void) {
     const scanner = new MetadataScanner();
     for (const wrapper of discovery.getControllers()) {
-      const cls = wrapper.metatype as (RouteTarget & { prototype?: object }) | undefined;
+      const cls = wrapper.metatype as RouteClass | undefined;
       if (!cls?.prototype) continue;
       for (const name of scanner.getAllMethodNames(cls.prototype)) {
         const handler = (cls.prototype as Record<string, unknown>)[name];
@@ -114,7 +114,7 @@ export class AuthorizationRegistry implements OnModuleInit {
   }
 
   /** A rule reading `:param` on a route without that parameter would 500 on every call: refuse at boot. */
-  private checkRouteParams(cls: RouteTarget, handler: RouteTarget, rules: RouteRules): void {
+  private checkRouteParams(cls: RouteClass, handler: RouteHandler, rules: RouteRules): void {
     const paths = [Reflect.getMetadata(PATH_METADATA, cls), Reflect.getMetadata(PATH_METADATA, handler)] as unknown[];
     if (paths[1] === undefined) return; // not a route handler
     const route = paths

@@ -3,6 +3,7 @@ import { ModulesContainer, Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
+import { RoutePlanCache } from '../core/context/route-plan.cache';
 import type { SecurityEvent } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { resolveSecurityOptions } from '../core/options/resolve-options';
@@ -48,7 +49,7 @@ const options = resolveSecurityOptions({
     policies: { forbids: () => false },
   },
 });
-const registry = new AuthorizationRegistry(options, new Reflector(), new ModulesContainer());
+const registry = new AuthorizationRegistry(options, new Reflector(), new ModulesContainer(), new RoutePlanCache());
 const guard = new OwnershipGuard(options, registry, new SecurityEvents(options));
 const roles = new RolesGuard(options, registry, new SecurityEvents(options));
 
@@ -149,7 +150,7 @@ describe('OwnershipGuard', () => {
     });
     const customGuard = new OwnershipGuard(
       custom,
-      new AuthorizationRegistry(custom, new Reflector(), new ModulesContainer()),
+      new AuthorizationRegistry(custom, new Reflector(), new ModulesContainer(), new RoutePlanCache()),
       new SecurityEvents(custom),
     );
     expect(() => customGuard.canActivate(context('sync', 'r1', user('u9')).ctx)).toThrow(TeapotError);

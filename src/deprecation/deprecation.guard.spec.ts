@@ -6,6 +6,7 @@ import type { SecurityEvents } from '../core/events/security-events.service';
 import { Deprecated } from './deprecated.decorator';
 import { DeprecationGuard } from './deprecation.guard';
 import { DEPRECATED_KEY } from './deprecation.constants';
+import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 @Deprecated({ since: '2026-01-01T00:00:00Z', sunset: '2026-07-01T00:00:00Z' })
@@ -26,9 +27,11 @@ class Clocked extends DeprecationGuard {
 function run(handler: 'list' | 'detail', at: string) {
   const headers: Record<string, string> = {};
   const emitted: SecurityEventInput[] = [];
-  const guard = new Clocked(new Reflector(), {
-    emit: (e: SecurityEventInput) => emitted.push(e),
-  } as unknown as SecurityEvents);
+  const guard = new Clocked(
+    new Reflector(),
+    { emit: (e: SecurityEventInput) => emitted.push(e) } as unknown as SecurityEvents,
+    new RoutePlanCache(),
+  );
   guard.at = Date.parse(at);
   const res = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value) };
   const ctx: ExecutionContext = new ExecutionContextHost(

@@ -1,6 +1,12 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest, getResponse } from '../core/context/get-request';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { setResponseHeader } from '../core/context/response.util';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { securityException } from '../core/errors/security-exception';
@@ -22,7 +28,7 @@ interface DeprecationPlan {
 /**
  * Adds the deprecation headers of `@Deprecated()` routes, answers 410 Gone after their sunset,
  * and reports every call as a `DEPRECATED_ROUTE_CALLED` event. Header strings are computed once
- * per handler; routes without the decorator cost one map read.
+ * per route (controller class and handler); routes without the decorator cost one cache read.
  *
  * Registered as the last guard (after authentication and authorization, so the event carries the
  * principal and a retired route answers 410 only to callers allowed to call it). A guard rather
@@ -34,15 +40,18 @@ interface DeprecationPlan {
  */
 @Injectable()
 export class DeprecationGuard implements CanActivate {
-  private readonly plans = new Map<object, DeprecationPlan | null>();
+  private readonly plans: RoutePlanSlot<DeprecationPlan | null>;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly events: SecurityEvents,
-  ) {}
+    routePlans: RoutePlanCache,
+  ) {
+    this.plans = routePlans.slot((cls, handler) => this.compile(cls, handler));
+  }
 
   canActivate(ctx: ExecutionContext): true {
-    const plan = this.planFor(ctx);
+    const plan = this.plans.of(ctx);
     if (!plan) return true;
     const res = getResponse(ctx);
     setResponseHeader(res, 'Deprecation', plan.deprecation);
@@ -65,26 +74,16 @@ export class DeprecationGuard implements CanActivate {
     return Date.now();
   }
 
-  private planFor(ctx: ExecutionContext): DeprecationPlan | null {
-    const handler = ctx.getHandler();
-    let plan = this.plans.get(handler);
-    if (plan === undefined) {
-      const meta = this.reflector.getAllAndOverride<DeprecatedMetadata | undefined>(DEPRECATED_KEY, [
-        handler,
-        ctx.getClass(),
-      ]);
-      plan = meta
-        ? {
-            deprecation: `@${Math.floor(meta.sinceMs / 1000)}`,
-            sunset: new Date(meta.sunsetMs).toUTCString(),
-            sunsetMs: meta.sunsetMs,
-            sunsetIso: new Date(meta.sunsetMs).toISOString(),
-            link: meta.link ? `<${meta.link}>; rel="deprecation"; type="text/html"` : undefined,
-            route: `${ctx.getClass().name}.${handler.name}`,
-          }
-        : null;
-      this.plans.set(handler, plan);
-    }
-    return plan;
+  private compile(cls: RouteClass, handler: RouteHandler): DeprecationPlan | null {
+    const meta = this.reflector.getAllAndOverride<DeprecatedMetadata | undefined>(DEPRECATED_KEY, [handler, cls]);
+    if (!meta) return null;
+    return {
+      deprecation: `@${Math.floor(meta.sinceMs / 1000)}`,
+      sunset: new Date(meta.sunsetMs).toUTCString(),
+      sunsetMs: meta.sunsetMs,
+      sunsetIso: new Date(meta.sunsetMs).toISOString(),
+      link: meta.link ? `<${meta.link}>; rel="deprecation"; type="text/html"` : undefined,
+      route: `${cls.name}.${handler.name}`,
+    };
   }
 }

@@ -4,6 +4,7 @@ import { Expose } from 'class-transformer';
 import { lastValueFrom, of } from 'rxjs';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
+import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { resolveSecurityOptions } from '../core/options/resolve-options';
 import type { SecurityModuleOptions } from '../core/options/security-options.interface';
@@ -27,7 +28,13 @@ class Controller {
 
 function setup(options: SecurityModuleOptions = {}) {
   const resolved = resolveSecurityOptions({ events: { logger: false }, ...options });
-  return new ResponseFilterInterceptor(resolved, new Reflector(), new SecurityEvents(resolved), new ModulesContainer());
+  return new ResponseFilterInterceptor(
+    resolved,
+    new Reflector(),
+    new SecurityEvents(resolved),
+    new ModulesContainer(),
+    new RoutePlanCache(),
+  );
 }
 
 function context(handler: keyof Controller, type = 'http', principal?: Principal): ExecutionContext {

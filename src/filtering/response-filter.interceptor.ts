@@ -10,6 +10,12 @@ import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '
 import { map, type Observable } from 'rxjs';
 import { getRequest } from '../core/context/get-request';
 import { getPrincipal } from '../core/context/request-state';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
@@ -22,10 +28,7 @@ import { loadClassTransformer, type ClassTransformerApi } from './class-transfor
 import { ALLOW_SENSITIVE_FIELDS_KEY, SERIALIZE_KEY, type SerializeMetadata } from './filtering.constants';
 import { SensitiveFieldStripper } from './sensitive-fields.util';
 
-/** A controller class or handler method. */
-type RouteTarget = { readonly name: string };
-
-/** What one handler needs, computed once. */
+/** What one route (controller class and handler) needs, computed once. */
 interface FilterPlan {
   stripper: SensitiveFieldStripper | undefined;
   serialize: SerializeMetadata | undefined;
@@ -45,7 +48,7 @@ const GROUP_CACHE_LIMIT = 1_000;
  */
 @Injectable()
 export class ResponseFilterInterceptor implements NestInterceptor, OnModuleInit {
-  private readonly plans = new WeakMap<RouteTarget, WeakMap<RouteTarget, FilterPlan>>();
+  private readonly plans: RoutePlanSlot<FilterPlan>;
   private readonly groupsByRoles = new Map<string, string[]>();
   private readonly defaultStripper: SensitiveFieldStripper;
   private transformer: ClassTransformerApi | undefined;
@@ -55,9 +58,11 @@ export class ResponseFilterInterceptor implements NestInterceptor, OnModuleInit 
     private readonly reflector: Reflector,
     private readonly events: SecurityEvents,
     private readonly modules: ModulesContainer,
+    routePlans: RoutePlanCache,
   ) {
     const { denylist, maxDepth } = options.responseFiltering;
     this.defaultStripper = new SensitiveFieldStripper(denylist, maxDepth);
+    this.plans = routePlans.slot((cls, handler) => this.compile(cls, handler));
   }
 
   /** Loads class-transformer at boot when a controller uses `@Serialize()`, and warms the plans. */
@@ -65,18 +70,18 @@ export class ResponseFilterInterceptor implements NestInterceptor, OnModuleInit 
     if (!this.options.responseFiltering.enabled) return;
     const scanner = new MetadataScanner();
     for (const wrapper of new DiscoveryService(this.modules).getControllers()) {
-      const cls = wrapper.metatype as (RouteTarget & { prototype?: object }) | undefined;
+      const cls = wrapper.metatype as RouteClass | undefined;
       if (!cls?.prototype) continue;
       for (const name of scanner.getAllMethodNames(cls.prototype)) {
         const handler = (cls.prototype as Record<string, unknown>)[name];
-        if (typeof handler === 'function') this.planFor(cls, handler);
+        if (typeof handler === 'function') this.plans.get(cls, handler);
       }
     }
   }
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (ctx.getType() !== 'http') return next.handle();
-    const plan = this.planFor(ctx.getClass(), ctx.getHandler());
+    const plan = this.plans.of(ctx);
     if (!plan.stripper && !plan.serialize) return next.handle();
     return next.handle().pipe(map((body: unknown) => this.filter(body, plan, ctx)));
   }
@@ -134,23 +139,8 @@ export class ResponseFilterInterceptor implements NestInterceptor, OnModuleInit 
     return groups;
   }
 
-  private planFor(cls: RouteTarget, handler: RouteTarget): FilterPlan {
-    let byHandler = this.plans.get(cls);
-    if (!byHandler) {
-      byHandler = new WeakMap();
-      this.plans.set(cls, byHandler);
-    }
-    let plan = byHandler.get(handler);
-    if (!plan) {
-      plan = this.compile(cls, handler);
-      byHandler.set(handler, plan);
-    }
-    return plan;
-  }
-
-  private compile(cls: RouteTarget, handler: RouteTarget): FilterPlan {
-    // Reflector types its targets as `Function`; these are the same class and method objects.
-    const targets = [handler, cls] as unknown as Parameters<Reflector['getAllAndOverride']>[1];
+  private compile(cls: RouteClass, handler: RouteHandler): FilterPlan {
+    const targets = [handler, cls];
     const serialize = this.reflector.getAllAndOverride<SerializeMetadata | undefined>(SERIALIZE_KEY, targets);
     if (serialize && !this.transformer)
       this.transformer = loadClassTransformer(`@Serialize() on ${cls.name}.${handler.name}`);

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { SecurityHeaders } from './security-headers.decorator';
 import { SecurityHeadersGuard } from './security-headers.guard';
+import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 @SecurityHeaders({ 'X-Frame-Options': 'SAMEORIGIN' })
@@ -16,6 +17,14 @@ class DocsController {
 class PlainController {
   plain() {}
 }
+
+/** A generic base controller: `shared` is one function object in both subclasses. */
+abstract class BaseController {
+  shared() {}
+}
+class InheritingController extends BaseController {}
+@SecurityHeaders({ 'X-Frame-Options': 'SAMEORIGIN' })
+class FramedInheritingController extends BaseController {}
 
 /** An Express-like response holding the preset the edge wrote. */
 function response() {
@@ -36,7 +45,7 @@ function ctx(cls: object, handler: () => void, res: unknown): ExecutionContext {
 }
 
 describe('SecurityHeadersGuard', () => {
-  const guard = new SecurityHeadersGuard(new Reflector());
+  const guard = new SecurityHeadersGuard(new Reflector(), new RoutePlanCache());
 
   it.each([
     [
@@ -58,6 +67,24 @@ describe('SecurityHeadersGuard', () => {
     const res = response();
     expect(guard.canActivate(ctx(cls, handler, res))).toBe(true);
     expect(res.headers).toEqual(expected);
+  });
+
+  it('decides per controller class for an inherited handler, whichever is called first', () => {
+    const fresh = new SecurityHeadersGuard(new Reflector(), new RoutePlanCache());
+    const shared = BaseController.prototype.shared;
+    const calls: Array<[object, Record<string, string>]> = [
+      [InheritingController, { 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'none'" }],
+      [
+        FramedInheritingController,
+        { 'x-frame-options': 'SAMEORIGIN', 'content-security-policy': "default-src 'none'" },
+      ],
+      [InheritingController, { 'x-frame-options': 'DENY', 'content-security-policy': "default-src 'none'" }],
+    ];
+    for (const [cls, expected] of calls) {
+      const res = response();
+      fresh.canActivate(ctx(cls, shared, res));
+      expect(res.headers).toEqual(expected);
+    }
   });
 
   it.each([

@@ -13,6 +13,12 @@ import { defer, from, type Observable, of, throwError } from 'rxjs';
 import { catchError, last, mergeMap, switchMap } from 'rxjs/operators';
 import { getResponse, type HttpRequestLike } from '../core/context/get-request';
 import { getSecurityState, rawRequest } from '../core/context/request-state';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { getResponseHeader, setResponseHeader } from '../core/context/response.util';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
@@ -31,7 +37,7 @@ import { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency.consta
 import { idempotencyRecordId, parseIdempotencyKey, requestFingerprint } from './idempotency-key.util';
 import { type IdempotencyLease, IdempotencyStore, type StoredResponse } from './idempotency.store';
 
-/** What one route needs, resolved once per handler. */
+/** What one route needs, resolved once per (controller, handler). */
 interface RouteConfig {
   required: boolean;
   ttlMs: number;
@@ -67,7 +73,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private readonly logger = new Logger('IdempotencyInterceptor');
   private readonly config: ResolvedIdempotencyOptions;
   private readonly store: IdempotencyStore;
-  private readonly routes = new WeakMap<object, RouteConfig | null>();
+  /** The `@Idempotent()` settings of each route, or NOT_CONFIGURED. */
+  private readonly routes: RoutePlanSlot<RouteConfig | null>;
   private readonly defaults: RouteConfig;
 
   constructor(
@@ -75,10 +82,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
     @Inject(SecurityStorage) storage: SecurityStorage,
     private readonly reflector: Reflector,
     private readonly events: SecurityEvents,
+    routePlans: RoutePlanCache,
   ) {
     this.config = options.idempotency;
     this.store = new IdempotencyStore(storage);
     this.defaults = { required: this.config.required, ttlMs: this.config.ttlMs };
+    this.routes = routePlans.slot((cls, handler) => this.decorated(cls, handler));
   }
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -123,23 +132,18 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   private routeConfig(ctx: ExecutionContext, method: string): RouteConfig | null {
-    const handler = ctx.getHandler();
-    let decorated = this.routes.get(handler);
-    if (decorated === undefined) {
-      const meta = this.reflector.getAllAndOverride<IdempotentRouteOptions | undefined>(IDEMPOTENT_KEY, [
-        handler,
-        ctx.getClass(),
-      ]);
-      decorated = meta
-        ? {
-            required: meta.required ?? this.config.required,
-            ttlMs: meta.ttlSeconds !== undefined ? meta.ttlSeconds * 1000 : this.config.ttlMs,
-          }
-        : NOT_CONFIGURED;
-      this.routes.set(handler, decorated);
-    }
+    const decorated = this.routes.of(ctx);
     if (decorated) return decorated;
     return this.config.applyTo === 'mutations' && (method === 'POST' || method === 'PATCH') ? this.defaults : null;
+  }
+
+  private decorated(cls: RouteClass, handler: RouteHandler): RouteConfig | null {
+    const meta = this.reflector.getAllAndOverride<IdempotentRouteOptions | undefined>(IDEMPOTENT_KEY, [handler, cls]);
+    if (!meta) return NOT_CONFIGURED;
+    return {
+      required: meta.required ?? this.config.required,
+      ttlMs: meta.ttlSeconds !== undefined ? meta.ttlSeconds * 1000 : this.config.ttlMs,
+    };
   }
 
   /** Runs the handler under the lease, renewing it, then stores or releases the outcome. */

@@ -9,6 +9,7 @@ import { RequestSignatureGuard } from './request-signature.guard';
 import { signRequest } from './sign-request';
 import { Signed } from './signed.decorator';
 import { VerifyWebhook } from './verify-webhook.decorator';
+import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
 class Routes {
@@ -40,6 +41,7 @@ function setup(options: SecurityModuleOptions = {}) {
     resolved,
     new MemorySecurityStorage(),
     new SecurityEvents(resolved),
+    new RoutePlanCache(),
   );
   return { guard, events };
 }

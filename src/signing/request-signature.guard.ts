@@ -9,7 +9,13 @@ import {
 import { Reflector } from '@nestjs/core';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { getRequest, headerValue, requestPath, type HttpRequestLike } from '../core/context/get-request';
-import { rawRequest } from '../core/context/request-state';
+import { getSecurityState } from '../core/context/request-state';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEvents } from '../core/events/security-events.service';
@@ -22,10 +28,9 @@ import { canonicalRequestString } from './canonical-request.util';
 import { INVALID_SIGNATURE_MESSAGE, SIGNED_KEY, WEBHOOK_KEY } from './signing.constants';
 import type { WebhookMetadata } from './verify-webhook.decorator';
 import { compileWebhook, type CompiledWebhook } from './webhook-schemes';
-import { PENDING_WEBHOOK_IDS } from './webhook-replay.interceptor';
 
-/** What a handler needs, read from metadata once and cached. */
-interface RoutePlan {
+/** What a route needs, read from metadata once per (controller, handler) and cached. */
+interface SigningPlan {
   /** `true`/`false` from `@Signed()`, `undefined`: decided by `signing.paths`. */
   signed: boolean | undefined;
   webhook?: { meta: WebhookMetadata; compiled?: CompiledWebhook };
@@ -53,19 +58,21 @@ type RequestWithBody = HttpRequestLike & { rawBody?: unknown };
 export class RequestSignatureGuard implements CanActivate {
   private readonly logger = new Logger('RequestSignatureGuard');
   private readonly options: ResolvedSigningOptions;
-  private readonly plans = new Map<object, RoutePlan>();
+  private readonly plans: RoutePlanSlot<SigningPlan>;
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
     private readonly events: SecurityEvents,
+    routePlans: RoutePlanCache,
   ) {
     this.options = options.signing;
+    this.plans = routePlans.slot((cls, handler) => this.compile(cls, handler));
   }
 
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    const plan = this.planFor(ctx);
+    const plan = this.plans.of(ctx);
     if (plan.webhook) return this.verifyWebhook(getRequest(ctx), plan.webhook);
     if (plan.signed === false) return true;
     const req = getRequest(ctx);
@@ -78,19 +85,13 @@ export class RequestSignatureGuard implements CanActivate {
     return Math.floor(Date.now() / 1000);
   }
 
-  private planFor(ctx: ExecutionContext): RoutePlan {
-    const handler = ctx.getHandler();
-    let plan = this.plans.get(handler);
-    if (!plan) {
-      const targets = [handler, ctx.getClass()];
-      const meta = this.reflector.getAllAndOverride<WebhookMetadata | undefined>(WEBHOOK_KEY, targets);
-      plan = {
-        signed: this.reflector.getAllAndOverride<boolean | undefined>(SIGNED_KEY, targets),
-        webhook: meta ? { meta } : undefined,
-      };
-      this.plans.set(handler, plan);
-    }
-    return plan;
+  private compile(cls: RouteClass, handler: RouteHandler): SigningPlan {
+    const targets = [handler, cls];
+    const meta = this.reflector.getAllAndOverride<WebhookMetadata | undefined>(WEBHOOK_KEY, targets);
+    return {
+      signed: this.reflector.getAllAndOverride<boolean | undefined>(SIGNED_KEY, targets),
+      webhook: meta ? { meta } : undefined,
+    };
   }
 
   /**
@@ -142,7 +143,7 @@ export class RequestSignatureGuard implements CanActivate {
     return true;
   }
 
-  private async verifyWebhook(req: RequestWithBody, plan: NonNullable<RoutePlan['webhook']>): Promise<boolean> {
+  private async verifyWebhook(req: RequestWithBody, plan: NonNullable<SigningPlan['webhook']>): Promise<boolean> {
     const { meta } = plan;
     if (!plan.compiled) {
       const secret = typeof meta.secret === 'function' ? meta.secret() : meta.secret;
@@ -165,7 +166,7 @@ export class RequestSignatureGuard implements CanActivate {
     const key = storageKey('webhook', verdict.replayId);
     if (!(await this.remember(req, key, ttlMs))) throw this.refuseWebhook(req, meta.scheme, 'replayed');
     // Released by WebhookReplayInterceptor if the handler fails, so the sender's retry gets in.
-    PENDING_WEBHOOK_IDS.set(rawRequest(req), key);
+    getSecurityState(req).pendingWebhookId = key;
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { createTestRedisStorage } from '../../test/utils/redis';
-import { spawnRedis } from '../../test/utils/redis-server';
+import { spawnRedis } from '../../test/fixtures/redis-server';
 import { MemorySecurityStorage } from './memory/memory.storage';
 import { RedisSecurityStorage } from './redis/redis.storage';
 import { storageKey, type SecurityStorage, type StorageScript } from './security-storage.interface';

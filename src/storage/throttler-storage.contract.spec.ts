@@ -1,6 +1,6 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { redisUrl, uniquePrefix } from '../../test/utils/redis';
-import { spawnRedis } from '../../test/utils/redis-server';
+import { spawnRedis } from '../../test/fixtures/redis-server';
 import { MemoryThrottlerStorage } from './memory/memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis/redis-throttler.storage';
 

@@ -8,6 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { isObservable, lastValueFrom, mergeMap, of, throwError, timer } from 'rxjs';
 import { createTestRedisStorage } from '../../test/utils/redis';
+import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { resolveSecurityOptions } from '../core/options/resolve-options';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
@@ -59,6 +60,7 @@ describe.each(storages)('LoginRateLimitInterceptor (%s)', (_name, createStorage)
       new RateLimiterService(storage, options, events),
       events,
       new Reflector(),
+      new RoutePlanCache(),
     );
   });
   afterAll(() => storage.close());

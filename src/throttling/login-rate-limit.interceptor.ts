@@ -11,6 +11,12 @@ import { Reflector } from '@nestjs/core';
 import { type Observable, tap } from 'rxjs';
 import { resolveClientIp } from '../core/context/client-ip';
 import { getRequest, getResponse, type HttpRequestLike } from '../core/context/get-request';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { getSecurityState } from '../core/context/request-state';
 import { setResponseHeader } from '../core/context/response.util';
 import { SecurityErrorCode } from '../core/errors/error-codes';
@@ -33,9 +39,6 @@ interface LoginPlan {
   usernameField: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-type Handler = Function;
-
 /**
  * Runs for routes marked `@LoginRateLimit()` (a no-op elsewhere): counts failed attempts per
  * client IP + username (hashed: usernames never reach the store or logs), refuses with 429 once
@@ -47,19 +50,21 @@ type Handler = Function;
 @Injectable()
 export class LoginRateLimitInterceptor implements NestInterceptor {
   private readonly options: ResolvedRateLimitOptions;
-  private readonly plans = new Map<Handler, LoginPlan | null>();
+  private readonly plans: RoutePlanSlot<LoginPlan | null>;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
     private readonly limiter: RateLimiterService,
     private readonly events: SecurityEvents,
     private readonly reflector: Reflector,
+    routePlans: RoutePlanCache,
   ) {
     this.options = options.rateLimit;
+    this.plans = routePlans.slot((cls, handler) => this.compile(cls, handler));
   }
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
-    const plan = this.planFor(ctx);
+    const plan = this.plans.of(ctx);
     // Synchronous for every route without @LoginRateLimit(): no promise, no extra tick.
     if (!plan) return next.handle();
     return this.guardLogin(ctx, next, plan);
@@ -132,20 +137,15 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     }
   }
 
-  private planFor(ctx: ExecutionContext): LoginPlan | null {
-    const handler = ctx.getHandler();
-    let plan = this.plans.get(handler);
-    if (plan !== undefined) return plan;
+  /** `@LoginRateLimit()` is a method decorator: the handler's metadata alone decides (`_cls` keys the cache). */
+  private compile(_cls: RouteClass, handler: RouteHandler): LoginPlan | null {
     const meta = this.reflector.get<LoginRateLimitRouteOptions | undefined>(LOGIN_RATE_LIMIT_KEY, handler);
+    if (!meta) return null;
     const login = this.options.login;
-    plan = meta
-      ? {
-          maxAttempts: String(meta.maxAttempts ?? login.maxAttempts),
-          windowMs: String(meta.windowSeconds !== undefined ? meta.windowSeconds * 1000 : login.windowMs),
-          usernameField: meta.usernameField ?? login.usernameField,
-        }
-      : null;
-    this.plans.set(handler, plan);
-    return plan;
+    return {
+      maxAttempts: String(meta.maxAttempts ?? login.maxAttempts),
+      windowMs: String(meta.windowSeconds !== undefined ? meta.windowSeconds * 1000 : login.windowMs),
+      usernameField: meta.usernameField ?? login.usernameField,
+    };
   }
 }

@@ -112,8 +112,9 @@ export function readDecision(set: PolicySet, reply: readonly number[]): Decision
 }
 
 /**
- * A route's rate-limit metadata, read once per handler: `@SkipRateLimit()` / `@SkipThrottle()`,
- * `@RateLimit()` policies and `@Throttle()` overrides (the handler's wins over the controller's).
+ * A route's rate-limit metadata, read once per route (controller class and handler):
+ * `@SkipRateLimit()` / `@SkipThrottle()`, `@RateLimit()` policies and `@Throttle()` overrides (the
+ * handler's wins over the controller's).
  *
  * @internal
  */

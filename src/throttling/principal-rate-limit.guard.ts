@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest } from '../core/context/get-request';
+import { RoutePlanCache, type RoutePlanSlot } from '../core/context/route-plan.cache';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
 import { SecurityEvents } from '../core/events/security-events.service';
@@ -15,9 +16,6 @@ import { hashTagSafe } from '../storage/security-storage.interface';
 export const ANONYMOUS_TIER = 'anonymous';
 /** Tier of principals that name no configured tier. @publicApi */
 export const AUTHENTICATED_TIER = 'authenticated';
-
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-type Handler = Function;
 
 /**
  * Per-principal quotas (`rateLimit.tiers`), right AFTER authentication: callers with a principal
@@ -36,16 +34,18 @@ type Handler = Function;
 export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanActivate {
   /** The module-level policy set of each tier (shared budgets). */
   private readonly tiers = new Map<string, PolicySet>();
-  /** Per-handler plans (tier → policy set), read once per route. */
-  private readonly plans = new Map<Handler, { cls: Handler; sets: ReadonlyMap<string, PolicySet> }>();
+  /** Per-route plans (tier → policy set), read once per controller class and handler. */
+  private readonly plans: RoutePlanSlot<ReadonlyMap<string, PolicySet>>;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
     limiter: RateLimiterService,
     events: SecurityEvents,
     private readonly reflector: Reflector,
+    routePlans: RoutePlanCache,
   ) {
     super(options.rateLimit, limiter, events);
+    this.plans = routePlans.slot((cls, handler) => this.compile(new RouteRateLimits(this.reflector, handler, cls)));
     for (const [tier, policies] of Object.entries(this.options.tiers)) {
       const set = compilePolicySet(
         policies.map((policy) => ({ policy, scope: 't' })),
@@ -59,7 +59,7 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
     if (this.tiers.size === 0) return true;
     const req = getRequest(ctx);
     const principal = getSecurityState(req).principal;
-    const set = this.planFor(ctx).get(this.getTier(principal));
+    const set = this.plans.of(ctx).get(this.getTier(principal));
     if (!set || this.isAllowlisted(req)) return true;
     if (principal) return this.evaluate(ctx, req, set, `${principalTag(principal)}:`, 'principal', true);
     return this.evaluate(ctx, req, set, `{rl:${this.getClientIp(req)}}:`, 'ip', true);
@@ -69,16 +69,6 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
   protected getTier(principal: Principal | undefined): string {
     if (!principal) return ANONYMOUS_TIER;
     return principal.tier !== undefined && this.tiers.has(principal.tier) ? principal.tier : AUTHENTICATED_TIER;
-  }
-
-  private planFor(ctx: ExecutionContext): ReadonlyMap<string, PolicySet> {
-    const handler = ctx.getHandler();
-    const cls = ctx.getClass();
-    const cached = this.plans.get(handler);
-    if (cached && cached.cls === cls) return cached.sets;
-    const sets = this.compile(new RouteRateLimits(this.reflector, handler, cls));
-    if (!cached) this.plans.set(handler, { cls, sets });
-    return sets;
   }
 
   private compile(route: RouteRateLimits): ReadonlyMap<string, PolicySet> {

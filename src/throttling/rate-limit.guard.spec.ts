@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
+import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { resolveSecurityOptions } from '../core/options/resolve-options';
 import type { SecurityModuleOptions } from '../core/options/security-options.interface';
@@ -64,8 +65,8 @@ function guards(options: SecurityModuleOptions) {
   const limiter = new RateLimiterService(new MemorySecurityStorage(), resolved, events);
   const reflector = new Reflector();
   return {
-    ip: new RateLimitGuard(resolved, limiter, events, reflector),
-    principal: new PrincipalRateLimitGuard(resolved, limiter, events, reflector),
+    ip: new RateLimitGuard(resolved, limiter, events, reflector, new RoutePlanCache()),
+    principal: new PrincipalRateLimitGuard(resolved, limiter, events, reflector, new RoutePlanCache()),
     reflector,
   };
 }

@@ -1,15 +1,18 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest } from '../core/context/get-request';
+import {
+  RoutePlanCache,
+  type RouteClass,
+  type RouteHandler,
+  type RoutePlanSlot,
+} from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { compilePolicySet, RouteRateLimits, type PolicySet } from './policy-set.util';
 import { RateLimitBaseGuard } from './rate-limit-base.guard';
 import { RateLimiterService } from './rate-limiter.service';
-
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-type Handler = Function;
 
 /**
  * Per-IP rate limiting, BEFORE authentication (so token checks and login cannot be flooded):
@@ -24,20 +27,22 @@ type Handler = Function;
  */
 @Injectable()
 export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
-  /** Per-handler plans: metadata is read once per route, not per request. */
-  private readonly plans = new Map<Handler, { cls: Handler; set: PolicySet | undefined }>();
+  /** Per-route plans (controller class and handler): metadata is read once per route, not per request. */
+  private readonly plans: RoutePlanSlot<PolicySet | null>;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
     limiter: RateLimiterService,
     events: SecurityEvents,
     private readonly reflector: Reflector,
+    routePlans: RoutePlanCache,
   ) {
     super(options.rateLimit, limiter, events);
+    this.plans = routePlans.slot((cls, handler) => this.compile(cls, handler));
   }
 
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    const set = this.planFor(ctx);
+    const set = this.plans.of(ctx);
     if (!set) return true;
     const req = getRequest(ctx);
     if (this.isAllowlisted(req)) return true;
@@ -49,19 +54,14 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     return this.getClientIp(req);
   }
 
-  private planFor(ctx: ExecutionContext): PolicySet | undefined {
-    const handler = ctx.getHandler();
-    const cls = ctx.getClass();
-    const cached = this.plans.get(handler);
-    if (cached && cached.cls === cls) return cached.set;
+  private compile(cls: RouteClass, handler: RouteHandler): PolicySet | null {
     const route = new RouteRateLimits(this.reflector, handler, cls);
     // `@RateLimit({ 'paid.x': … })` names a tier policy: the principal guard applies it.
     const set = compilePolicySet(
       route.entries(this.options.policies, 'p', (name) => !this.isTierPolicy(name)),
       this.options,
     );
-    if (!cached) this.plans.set(handler, { cls, set });
-    return set;
+    return set ?? null;
   }
 
   private isTierPolicy(name: string): boolean {

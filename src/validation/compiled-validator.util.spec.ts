@@ -20,7 +20,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import fc from 'fast-check';
-import { CreateOrderDto as OrderDto } from '../../bench/server/routes';
+import { CreateOrderDto as OrderDto } from '../../test/fixtures/create-order.dto';
 import { compileAcceptor, isMirroredVersion } from './compiled-validator.util';
 import type { Ctor } from './dto-plan.util';
 

@@ -13,7 +13,7 @@ import {
   ValidatorConstraint,
 } from 'class-validator';
 import type { ValidatorConstraintInterface } from 'class-validator';
-import { CreateOrderDto as OrderBody } from '../../bench/server/routes';
+import { CreateOrderDto as OrderBody } from '../../test/fixtures/create-order.dto';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { SecurityEvent } from '../core/events/security-event.interface';
 import { resolveSecurityOptions } from '../core/options/resolve-options';

@@ -21,7 +21,7 @@ import { idempotencyRecordId, requestFingerprint } from '../../src/idempotency/i
 import { IdempotencyStore } from '../../src/idempotency/idempotency.store';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { redisUrl, uniquePrefix } from '../utils/redis';
-import { spawnRedis } from '../utils/redis-server';
+import { spawnRedis } from '../fixtures/redis-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,8 +1,8 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
-import { Public, SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
-import { onlyFeatures } from '../../bench/lib/fixtures';
+import { Public, SecurityModule } from 'nestjs-rampart';
+import { onlyFeatures } from '../fixtures/only-features';
 import { AppModule } from '../../sample-app/src/app.module';
 import { ADAPTERS, bootApp } from '../utils/app';
 
@@ -29,7 +29,7 @@ class PlainController {
 @Module({
   imports: [
     // Every feature off: the benchmark's own switch-off list, so the two cannot drift apart.
-    SecurityModule.forRoot(onlyFeatures({}) as SecurityModuleOptions),
+    SecurityModule.forRoot(onlyFeatures()),
   ],
   controllers: [PlainController],
 })

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnRedis } from './redis-server';
+import { spawnRedis } from '../fixtures/redis-server';
 
 /**
  * Jest global setup: uses `REDIS_URL` when set, otherwise spawns a private `redis-server` on a free

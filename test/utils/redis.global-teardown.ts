@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SpawnedRedis } from './redis-server';
+import type { SpawnedRedis } from '../fixtures/redis-server';
 
 /** Jest global teardown: stops the redis-server the setup spawned (never one it was given). */
 export default async function globalTeardown(): Promise<void> {

@@ -11,6 +11,8 @@ export interface SecurityRequestState {
   rawBody?: Buffer;
   /** Resources loaded by the ownership guard, by resource type. */
   resources?: Map<string, unknown>;
+  /** The webhook event id recorded for this request, forgotten again if its handler fails. */
+  pendingWebhookId?: string;
 }
 
 const STATE = Symbol.for('nestjs-rampart:state');
