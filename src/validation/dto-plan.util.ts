@@ -72,7 +72,7 @@ export function compileDtoPlan(dto: Ctor, peers: ValidationPeers, validatorOptio
       }
     }
   }
-  const problems = [...inheritedNames(dto, declared), ...nestedProblems(dto, peers, new Set())];
+  const problems = nestedProblems(dto, peers, new Set());
   return {
     async,
     boundedStrings,
@@ -82,22 +82,6 @@ export function compileDtoPlan(dto: Ctor, peers: ValidationPeers, validatorOptio
     aliases: problems.length > 0 ? new Set() : findAliases(dto, declared, peers),
     problems,
   };
-}
-
-/**
- * Declared properties named after an `Object.prototype` member: class-validator groups metadata
- * by name in a plain object, so `validateSync` throws a `TypeError` on every such DTO.
- */
-function inheritedNames(dto: Ctor, declared: ReadonlySet<string>): string[] {
-  const problems: string[] = [];
-  for (const name of declared) {
-    if (name in Object.prototype) {
-      problems.push(
-        `${dto.name}.${name} is named after an Object.prototype member, which class-validator cannot validate; rename the property and keep the JSON name with @Expose({ name: '${name}' })`,
-      );
-    }
-  }
-  return problems;
 }
 
 /** Every name on the prototype chain of `dto`'s instances (methods, accessors, `Object.prototype` members). */
@@ -168,12 +152,14 @@ function isValidatedClass(type: unknown, peers: ValidationPeers): type is Ctor {
 }
 
 /**
- * Properties typed as a nested DTO that class-validator would not walk into, with the fix. A
- * property typed `AddressDto` with `@IsObject()` but no `@ValidateNested()` accepts
- * `{ address: { city, isAdmin: true } }` as is: whitelisting stops at the top level, so a nested
- * field the DTO never declared gets through (mass assignment). Found from `design:type`, so array
- * properties (`AddressDto[]`) are not checked here. (`@ValidateNested()` without `@Type()` is
- * found per request instead, see `findUndeclared`: class-transformer's metadata is not public.)
+ * What makes `dto` or the nested DTOs it declares impossible to validate safely, with the fix.
+ * A property named after an `Object.prototype` member: class-validator cannot validate it. A
+ * property typed `AddressDto` with `@IsObject()` but no `@ValidateNested()`: it accepts
+ * `{ address: { city, isAdmin: true } }` as is, since whitelisting stops at the top level, so a
+ * nested field the DTO never declared gets through (mass assignment); found from `design:type`,
+ * so array properties (`AddressDto[]`) are checked when their elements are met (see
+ * `checkWhitelist`), as is `@ValidateNested()` without `@Type()` (class-transformer's metadata is
+ * not public).
  *
  * @internal
  */
@@ -188,6 +174,13 @@ export function nestedProblems(dto: Ctor, peers: ValidationPeers, seen: Set<Ctor
   }
   const problems: string[] = [];
   for (const [property, kinds] of types) {
+    // class-validator groups metadata by name in a plain object: validateSync throws a TypeError on such a DTO.
+    if (property in Object.prototype) {
+      problems.push(
+        `${dto.name}.${property} is named after an Object.prototype member, which class-validator cannot validate; rename the property and keep the JSON name with @Expose({ name: '${property}' })`,
+      );
+      continue;
+    }
     const declared: unknown = Reflect.getMetadata('design:type', (dto as { prototype: object }).prototype, property);
     if (!isValidatedClass(declared, peers)) continue;
     if (!kinds.has(peers.validator.ValidationTypes.NESTED_VALIDATION)) {

@@ -85,6 +85,19 @@ class Account {
   profile!: LooseProfile;
 }
 
+/** The loose nesting inside an array (`design:type` is Array): found when its elements are met. */
+class Team {
+  @ValidateNested({ each: true })
+  @Type(() => LooseProfile)
+  members!: LooseProfile[];
+}
+
+/** `@ValidateNested()` without `@Type()` on an array: its elements stay plain objects. */
+class UntypedOrder {
+  @ValidateNested({ each: true })
+  lines!: Line[];
+}
+
 /** Correct nesting: nothing to report. */
 class TypedProfile {
   @ValidateNested()
@@ -146,6 +159,18 @@ describe('SecurityValidationPipe', () => {
       Account,
       { profile: { name: 'a', address: { city: 'x', isAdmin: true } } },
       /LooseProfile\.address/,
+    ],
+    [
+      'Team (in an array)',
+      Team,
+      { members: [{ name: 'a', address: { city: 'x', isAdmin: true } }] },
+      /LooseProfile\.address is a Address without @ValidateNested\(\)/,
+    ],
+    [
+      'UntypedOrder (an array)',
+      UntypedOrder,
+      { lines: [{ sku: 'a' }] },
+      /UntypedOrder\.lines has @ValidateNested\(\) but no @Type\(\)/,
     ],
   ] as Array<[string, ArgumentMetadata['metatype'], unknown, RegExp]>)(
     'fails closed (500, logged once) on %s, whose nested fields would go unchecked',

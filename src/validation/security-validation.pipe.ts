@@ -108,6 +108,7 @@ export class SecurityValidationPipe implements PipeTransform {
     const instance = this.peers.transformer.plainToInstance(metatype as new () => object, value) as object;
     const found = checkWhitelist(value, instance, this.planOf, this.whitelistMode, this.config.maxDepth);
     if (found.untyped.length > 0) return this.untyped(found.untyped, metatype, metadata);
+    if (found.misconfigured.length > 0) return this.misconfigured(metatype, metadata);
     const extra = this.whitelistIssues(found);
     if (plan.async) {
       return this.peers.validator

@@ -64,7 +64,7 @@ describe('checkWhitelist', () => {
       byKey: { k: { name: 'c' } },
       unique: [{ name: 'd' }],
     });
-    expect(found).toEqual({ undeclared: [], untyped: [] });
+    expect(found).toEqual({ undeclared: [], untyped: [], misconfigured: [] });
   });
 
   it.each(INHERITED_NAMES)('finds %s (a JSON own key) on every level and in every container', (name) => {

@@ -15,6 +15,8 @@ export interface WhitelistFindings {
    * object (no `@Type()`): its fields would be checked against no class at all.
    */
   untyped: string[];
+  /** Nested DTO classes whose own plan has problems (already logged when the plan was learned). */
+  misconfigured: string[];
   /** A path nested deeper than `maxDepth` (only a custom transformation can build one). */
   tooDeep?: string;
 }
@@ -54,7 +56,7 @@ export function checkWhitelist(
   mode: WhitelistMode,
   maxDepth: number,
 ): WhitelistFindings {
-  const walk: Walk = { planOf, mode, maxDepth, found: { undeclared: [], untyped: [] } };
+  const walk: Walk = { planOf, mode, maxDepth, found: { undeclared: [], untyped: [], misconfigured: [] } };
   visitInstance(walk, plain, instance, '', 1, '');
   return walk.found;
 }
@@ -101,6 +103,10 @@ function visitInstance(walk: Walk, plain: unknown, instance: object, path: strin
     return;
   }
   const plan = walk.planOf(ctor as Ctor);
+  if (plan.problems.length > 0) {
+    walk.found.misconfigured.push(ctor.name);
+    return;
+  }
   const { declared } = plan;
   const record = instance as Record<string, unknown>;
   if (walk.mode !== 'off') {
