@@ -29,7 +29,7 @@ export interface DtoPlan {
    */
   aliases: ReadonlySet<string>;
   /**
-   * Nested DTOs the validator would not check (see {@link nestedProblems}); non-empty means the
+   * What class-validator could not check safely (see {@link nestedProblems}); non-empty means the
    * DTO is misconfigured and every request is refused rather than let undeclared fields through.
    */
   problems: readonly string[];
