@@ -26,7 +26,22 @@ describe('inspectPayload', () => {
     expect(inspectPayload(hostile, limits)?.reason).toBe('max_depth');
   });
 
+  it('inspects query objects whose prototype is an empty null-prototype object (Fastify)', () => {
+    const query = (entries: Record<string, unknown>) =>
+      Object.assign(Object.create(Object.create(null) as object) as object, entries);
+    expect(inspectPayload(query({ q: 'a', constructor: 'x' }), limits)).toEqual({
+      reason: 'forbidden_key',
+      path: 'constructor',
+    });
+    expect(inspectPayload(query({ name: 'a\u0000b' }), limits)).toEqual({ reason: 'null_byte', path: 'name' });
+    expect(inspectPayload(query({ q: 'a' }), limits)).toBeUndefined();
+  });
+
   it('does not descend into buffers or class instances', () => {
     expect(inspectPayload({ file: Buffer.from('\u0000') }, limits)).toBeUndefined();
+    class Upload {
+      name = 'a\u0000b';
+    }
+    expect(inspectPayload({ file: new Upload() }, limits)).toBeUndefined();
   });
 });

@@ -40,8 +40,7 @@ function visit(value: unknown, depth: number, limits: PayloadLimits): Found | un
     return undefined;
   }
   // Buffers, Dates, streams (multipart files...) are not JSON: nothing to inspect inside.
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return undefined;
+  if (!isPlainRecord(value)) return undefined;
   const keys = Object.keys(value);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
@@ -55,6 +54,16 @@ function visit(value: unknown, depth: number, limits: PayloadLimits): Found | un
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `value` is a parsed record: its prototype is `Object.prototype`, `null`, or an empty
+ * object whose own prototype is `null` (the query objects of Fastify's parser, fast-querystring).
+ */
+function isPlainRecord(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return true;
+  return Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto as object).length === 0;
 }
 
 /**

@@ -11,11 +11,12 @@ import { SECURITY_OPTIONS } from '../core/security.constants';
 import { loadValidationPeers, type ValidationPeers } from './class-validator.loader';
 import { compileDtoPlan, type Ctor, type DtoPlan } from './dto-plan.util';
 import { inspectPayload, type PayloadLimits, type PayloadProblem } from './payload-inspector.util';
+import { checkWhitelist, type WhitelistFindings, type WhitelistMode } from './whitelist.util';
 
 /** Types that are never DTOs: nothing to construct or validate. */
 const NOT_DTO = new Set<unknown>([Object, Array, Function, Promise, Buffer, Date, Map, Set, Symbol, BigInt]);
-/** What `validateSync` returns for a valid instance; the accept-only fast path hands it to `finish`. */
-const NO_ERRORS: readonly ValidationError[] = [];
+/** class-validator's constraint name for an undeclared property. */
+const WHITELIST = 'whitelistValidation';
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 
 const PROBLEM_MESSAGES: Record<PayloadProblem['reason'], [string, string]> = {
@@ -31,13 +32,12 @@ const PROBLEM_MESSAGES: Record<PayloadProblem['reason'], [string, string]> = {
  * checks no DTO can express: nesting depth, prototype-pollution keys, NUL bytes, non-finite
  * numbers, default string and array bounds, and type confusion on typed primitive params.
  *
- * Fast by construction: what a DTO class needs is learned once per class (no reflection per
- * request), classes without class-transformer decorators skip class-transformer entirely, and
- * synchronous validation is used unless a constraint is async. A valid body of a flat DTO also
- * skips class-validator's executor (per-request metadata lookup, one `ValidationError` per
- * property): a validator compiled once per class from the same metadata calls the same
- * constraints and only ever answers "certainly valid"; anything else, and every DTO it does not
- * mirror (nested, `each`, groups, async), goes through `validateSync`, so errors are unchanged.
+ * Every DTO goes through class-transformer's `plainToInstance` and class-validator's
+ * `validateSync` (`validate` when a constraint is async); what a DTO class needs is learned once
+ * per class. The whitelist is also checked by name at every validated level (see
+ * `checkWhitelist`), so an undeclared property named after an `Object.prototype` member
+ * (`hasOwnProperty`, `__defineGetter__`...) is refused like any other, which class-validator's
+ * own whitelist does not do.
  *
  * @throws {BadRequestException} `VALIDATION_FAILED`, listing each offending property path and
  * constraint (values are never echoed), unless `validation.exceptionFactory` says otherwise.
@@ -48,7 +48,10 @@ export class SecurityValidationPipe implements PipeTransform {
   private readonly config: ResolvedValidationOptions;
   private readonly limits: PayloadLimits;
   private readonly validatorOptions: ValidatorOptions;
+  private readonly whitelistMode: WhitelistMode;
   private readonly plans = new Map<Ctor, DtoPlan>();
+  /** `Owner.property` sites already logged as `@ValidateNested()` without `@Type()`. */
+  private readonly untypedLogged = new Set<string>();
   private readonly logger = new Logger('SecurityValidationPipe');
   private peersCache?: ValidationPeers;
 
@@ -64,6 +67,7 @@ export class SecurityValidationPipe implements PipeTransform {
       forbidUnknownValues: this.config.forbidUnknownValues,
       validationError: { target: false, value: false },
     };
+    this.whitelistMode = !this.config.whitelist ? 'off' : this.config.forbidNonWhitelisted ? 'forbid' : 'strip';
     // Fail at boot, not on the first request, when the optional peers are missing.
     if (this.config.enabled) this.peersCache = loadValidationPeers();
   }
@@ -99,40 +103,68 @@ export class SecurityValidationPipe implements PipeTransform {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return this.refuse([{ property: metadata.data ?? '', constraints: { isObject: 'must be an object' } }], metadata);
     }
-    let plan = this.plans.get(metatype);
-    if (!plan) {
-      plan = compileDtoPlan(metatype, this.peers, this.validatorOptions);
-      this.plans.set(metatype, plan);
-      // Said once per DTO, in the log: the client only ever sees a generic 500.
-      for (const problem of plan.problems) this.logger.error(`SecurityModule: ${problem}.`);
-    }
+    const plan = this.planOf(metatype);
     if (plan.problems.length > 0) return this.misconfigured(metatype, metadata);
-    const instance = plan.fast
-      ? construct(metatype, value as Record<string, unknown>)
-      : (this.peers.transformer.plainToInstance(metatype as new () => object, value) as object);
+    const instance = this.peers.transformer.plainToInstance(metatype as new () => object, value) as object;
+    const found = checkWhitelist(value, instance, this.planOf, this.whitelistMode, this.config.maxDepth);
+    if (found.untyped.length > 0) return this.untyped(found.untyped, metatype, metadata);
+    if (found.misconfigured.length > 0) return this.misconfigured(metatype, metadata);
+    const extra = this.whitelistIssues(found);
     if (plan.async) {
       return this.peers.validator
         .validate(instance, this.validatorOptions)
-        .then((errors) => this.finish(instance, value, errors, metadata));
+        .then((errors) => this.finish(instance, value, errors, extra, metadata));
     }
-    // Certainly valid: skip class-validator's executor. Otherwise it runs and words the errors.
-    if (plan.accepts?.(instance)) return this.finish(instance, value, NO_ERRORS, metadata);
-    return this.finish(instance, value, this.peers.validator.validateSync(instance, this.validatorOptions), metadata);
+    return this.finish(
+      instance,
+      value,
+      this.peers.validator.validateSync(instance, this.validatorOptions),
+      extra,
+      metadata,
+    );
   }
+
+  /** The plan of a DTO class, learned on first use; its problems are logged then, once. */
+  private readonly planOf = (ctor: Ctor): DtoPlan => {
+    let plan = this.plans.get(ctor);
+    if (!plan) {
+      plan = compileDtoPlan(ctor, this.peers, this.validatorOptions);
+      this.plans.set(ctor, plan);
+      // Said once per DTO, in the log: the client only ever sees a generic 500.
+      for (const problem of plan.problems) this.logger.error(`SecurityModule: ${problem}.`);
+    }
+    return plan;
+  };
 
   private finish(
     instance: object,
     original: unknown,
     errors: readonly ValidationError[],
+    extra: readonly ValidationIssue[],
     metadata: ArgumentMetadata,
   ): unknown {
     const issues: ValidationIssue[] = [];
     if (errors.length > 0) this.flatten(errors, '', issues);
-    else this.checkBounds(instance, '', issues, 0);
+    for (const issue of extra) {
+      // class-validator words the undeclared names it catches itself; add only the ones it missed.
+      if (!issues.some((i) => i.property === issue.property && WHITELIST in i.constraints)) issues.push(issue);
+    }
+    if (issues.length === 0) this.checkBounds(instance, '', issues, 0);
     if (issues.length > 0) this.refuse(issues, metadata);
     if (this.config.transform) return instance;
     // Not transforming: hand over the original, or a stripped plain copy when properties were whitelisted out.
     return this.config.whitelist ? { ...instance } : original;
+  }
+
+  /** The whitelist findings as issues worded like class-validator's own. */
+  private whitelistIssues(found: WhitelistFindings): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    for (const { path, key } of found.undeclared) {
+      const text = this.config.sensitiveField.test(key) ? `${path} is invalid` : `property ${key} should not exist`;
+      issues.push({ property: path, constraints: { [WHITELIST]: text } });
+    }
+    if (found.tooDeep !== undefined) issues.push(this.issue(found.tooDeep, 'maxDepth', 'is nested too deeply'));
+    return issues;
   }
 
   /** Typed primitive params: `@Param('id') id: number` gets a number, and an array where a string is expected is refused. */
@@ -162,11 +194,7 @@ export class SecurityValidationPipe implements PipeTransform {
     const { maxStringLength, maxArrayLength } = this.config;
     if (depth > this.config.maxDepth || (maxStringLength === false && maxArrayLength === false)) return;
     const ctor = instance.constructor as Ctor;
-    let plan = this.plans.get(ctor);
-    if (!plan && ctor !== Object) {
-      plan = compileDtoPlan(ctor, this.peers, this.validatorOptions);
-      this.plans.set(ctor, plan);
-    }
+    const plan = ctor === Object ? undefined : this.planOf(ctor);
     const record = instance as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       const child = record[key];
@@ -195,6 +223,18 @@ export class SecurityValidationPipe implements PipeTransform {
         }
       } else if (isDtoInstance(child)) this.checkBounds(child, path, issues, depth + 1);
     }
+  }
+
+  /** `@ValidateNested()` without `@Type()`: said once per property in the log, then refused like any misconfigured DTO. */
+  private untyped(sites: readonly string[], metatype: Ctor, metadata: ArgumentMetadata): never {
+    for (const site of sites) {
+      if (this.untypedLogged.has(site)) continue;
+      this.untypedLogged.add(site);
+      this.logger.error(
+        `SecurityModule: ${site} has @ValidateNested() but no @Type(): it stays a plain object that no DTO class checks; add @Type(() => <its DTO class>).`,
+      );
+    }
+    return this.misconfigured(metatype, metadata);
   }
 
   /** A DTO whose nested objects would go unchecked: refuse (fail closed) instead of letting them through. */
@@ -258,14 +298,6 @@ export class SecurityValidationPipe implements PipeTransform {
     if (this.config.exceptionFactory) throw this.config.exceptionFactory(issues);
     throw securityException(400, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', { errors: issues });
   }
-}
-
-/** `new Dto()` with the own keys copied in; forbidden keys were refused before this runs. */
-function construct(metatype: Ctor, value: Record<string, unknown>): object {
-  const instance = new (metatype as unknown as new () => Record<string, unknown>)();
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) instance[keys[i]] = value[keys[i]];
-  return instance;
 }
 
 function isObjectBody(value: unknown, metatype: Ctor | undefined): boolean {

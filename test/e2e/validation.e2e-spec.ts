@@ -19,6 +19,10 @@ import { PaginationPipe, Public, SecurityModule, type Pagination, type SecurityE
 import { ADAPTERS, bootApp } from '../utils/app';
 
 const events: SecurityEvent[] = [];
+/** Every name `{}` inherits; `__proto__` is sent as a JSON own key like the others. */
+const INHERITED_NAMES = [...new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__'])];
+/** validation.forbiddenKeys by default: refused by the payload inspector before any DTO. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 class AddressDto {
   @IsString()
@@ -303,6 +307,38 @@ describe.each(ADAPTERS)('validation hardening (%s)', (adapter) => {
     const polluted = await fetch(`${url}/v/search?__proto__=x`);
     expect(polluted.status).toBe(400);
   });
+
+  it.each(INHERITED_NAMES)(
+    'refuses "%s" nested in a DTO and in a query DTO like any undeclared property',
+    async (name) => {
+      const nested = await post(
+        '/v/users',
+        `{"name":"a","password":"p","address":{${JSON.stringify(name)}:{"isAdmin":true},"city":"c"}}`,
+      );
+      const query = await fetch(`${url}/v/search?q=a&${encodeURIComponent(name)}=x`);
+      for (const [res, path] of [
+        [nested, `address.${name}`],
+        [query, name],
+      ] as const) {
+        expect(res.status).toBe(400);
+        const body = (await res.json()) as ErrorBody;
+        if (name === '__proto__' && (res === query || adapter === 'fastify')) {
+          // Refused before the pipe: a __proto__ query key at the edge, a __proto__ JSON key by Fastify's parser.
+          expect(body.code).toBe(res === query ? 'VALIDATION_FAILED' : 'BAD_REQUEST');
+          continue;
+        }
+        expect(body.code).toBe('VALIDATION_FAILED');
+        expect(body.errors).toEqual([
+          {
+            property: path,
+            constraints: FORBIDDEN_KEYS.has(name)
+              ? { forbiddenKey: `${path} is not an allowed property name` }
+              : { whitelistValidation: `property ${name} should not exist` },
+          },
+        ]);
+      }
+    },
+  );
 
   it('paginates with a default page size and caps limit', async () => {
     expect(await (await fetch(`${url}/v/page`)).json()).toEqual({ limit: 20, offset: 0, page: 1 });

@@ -1,6 +1,6 @@
 import { VerifiedTokenCache } from './verified-token.cache';
 
-/** A token-shaped string: header.payload.signature, the signature long enough to key the map. */
+/** A token-shaped string: header.payload.signature. */
 function token(payload: string, signature = 'c2lnbmF0dXJlLWJ5dGVzLXRoYXQta2V5LXRoZS1jYWNoZQ'): string {
   return `eyJhbGciOiJIUzI1NiJ9.${payload}.${signature}`;
 }
@@ -26,6 +26,27 @@ describe('VerifiedTokenCache', () => {
     // The tampered token does not evict or replace the genuine entry either.
     cache.delete(tampered);
     expect(cache.get(genuine, 1_000)).toBe('alice');
+    expect(cache.size).toBe(1);
+  });
+
+  it('keys entries by the whole token: tokens that share every character but one are separate entries', () => {
+    const cache = new VerifiedTokenCache<string>(10);
+    const tail = 'x'.repeat(64);
+    const alice = token('eyJzdWIiOiJhbGljZSJ9', tail);
+    const bob = token('eyJzdWIiOiJib2IifQ', tail);
+    cache.set(alice, 'alice', 5_000);
+    cache.set(bob, 'bob', 5_000);
+
+    expect(cache.size).toBe(2);
+    expect(cache.get(alice, 0)).toBe('alice');
+    expect(cache.get(bob, 0)).toBe('bob');
+    // A prefix or a suffix of a cached token is a different token.
+    expect(cache.get(alice.slice(1), 0)).toBeUndefined();
+    expect(cache.get(alice.slice(0, -1), 0)).toBeUndefined();
+    expect(cache.get(tail, 0)).toBeUndefined();
+    cache.delete(alice);
+    expect(cache.get(alice, 0)).toBeUndefined();
+    expect(cache.get(bob, 0)).toBe('bob');
   });
 
   it('keeps short tokens under their whole value', () => {
@@ -42,17 +63,27 @@ describe('VerifiedTokenCache', () => {
     cache.set(b, 2, 5_000);
     cache.set(c, 3, 5_000);
     expect([cache.get(a, 0), cache.get(b, 0), cache.get(c, 0)]).toEqual([undefined, 2, 3]);
+    expect(cache.size).toBe(2);
+
+    // Storing a token again replaces its entry without evicting another one.
+    cache.set(c, 4, 5_000);
+    expect([cache.get(b, 0), cache.get(c, 0)]).toEqual([2, 4]);
 
     const none = new VerifiedTokenCache<number>(0);
     none.set(a, 1, 5_000);
     expect(none.get(a, 0)).toBeUndefined();
+    expect(none.size).toBe(0);
   });
 
-  it('delete forgets the token', () => {
+  it('delete forgets the token and clear forgets every token', () => {
     const cache = new VerifiedTokenCache<number>(10);
     const t = token('p');
     cache.set(t, 1, 5_000);
     cache.delete(t);
     expect(cache.get(t, 0)).toBeUndefined();
+    cache.set(t, 1, 5_000);
+    cache.set(token('q'), 2, 5_000);
+    cache.clear();
+    expect(cache.size).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { resolveClientIp, compileIpMatcher } from '../context/client-ip';
 import { getSecurityState } from '../context/request-state';
-import { randomUuid } from '../random.util';
 import type { ResolvedSecurityOptions } from '../options/security-options.interface';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from './edge-handler.interface';
 
@@ -27,7 +27,7 @@ export class RequestContextEdge implements EdgeHandler {
   handle(req: EdgeRequest, res: EdgeResponse): boolean {
     const state = getSecurityState(req);
     const incoming = this.trustIncoming ? req.headers[this.header] : undefined;
-    state.requestId = typeof incoming === 'string' && WELL_FORMED_ID.test(incoming) ? incoming : randomUuid();
+    state.requestId = typeof incoming === 'string' && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();
     state.ip = resolveClientIp(req, this.isTrusted);
     res.setHeader(this.header, state.requestId);
     return false;
