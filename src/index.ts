@@ -11,7 +11,7 @@ export type {
   SecurityModuleOptions,
   ResolvedSecurityOptions,
   SecurityProfile,
-} from './core/options/security-options.interface';
+} from './security-options.interface';
 export type {
   ErrorOptions,
   EventOptions,
@@ -20,7 +20,7 @@ export type {
   RequestIdOptions,
   SecurityEventSink,
 } from './core/options/core.options';
-export { resolveSecurityOptions } from './core/options/resolve-options';
+export { resolveSecurityOptions } from './security.options';
 export { SECURITY_OPTIONS, PUBLIC_KEY } from './core/security.constants';
 export { InjectSecurityOptions, InjectSecurityStorage } from './core/decorators';
 
@@ -56,10 +56,10 @@ export { MemorySecurityStorage, type MemorySecurityStorageOptions } from './stor
 export { RedisSecurityStorage, type RedisSecurityStorageOptions } from './storage/redis/redis.storage';
 
 // Configuration file
-export { loadSecurityConfig, type LoadSecurityConfigOptions } from './core/config/load-security-config';
+export { loadSecurityConfig, type LoadSecurityConfigOptions } from './config/load-security-config';
 
 // GraphQL limits
-export type { GraphqlOptions } from './core/options/graphql.options';
+export type { GraphqlOptions } from './graphql/graphql.options';
 export { createGraphqlValidationRules } from './graphql/graphql-limits.rules';
 
 // Authentication
@@ -101,19 +101,19 @@ export type {
   JwtKeyOptions,
   RemoteJwksOptions,
   ApiKeyOptions,
-} from './core/options/auth.options';
+} from './auth/auth.options';
 // [index:features] one block per feature
 
 // HTTP edge: security headers, HTTPS enforcement, CORS
-export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './core/options/headers.options';
+export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './headers/headers.options';
 export { SecurityHeaders, type SecurityHeadersOverride } from './headers/security-headers.decorator';
 export { SECURITY_HEADERS_KEY } from './headers/headers.constants';
 export { SecurityHeadersGuard } from './headers/security-headers.guard';
-export type { CorsOptions, CorsPolicyOptions } from './core/options/cors.options';
+export type { CorsOptions, CorsPolicyOptions } from './cors/cors.options';
 export { generateCorsPolicy, type CorsPolicyReport, type GenerateCorsPolicyOptions } from './cors/generate-cors-policy';
 
 // Request signing and webhook verification
-export type { SigningOptions, WebhookOptions } from './core/options/signing.options';
+export type { SigningOptions, WebhookOptions } from './signing/signing.options';
 export { Signed } from './signing/signed.decorator';
 export { VerifyWebhook, type VerifyWebhookOptions } from './signing/verify-webhook.decorator';
 export { RequestSignatureGuard } from './signing/request-signature.guard';
@@ -158,7 +158,7 @@ export type {
   ResourceLoadContext,
   ResourceLoader,
   RoleDefinition,
-} from './core/options/authorization.options';
+} from './authz/authorization.options';
 
 // Response filtering
 export {
@@ -170,7 +170,7 @@ export {
 export { Serialize } from './filtering/serialize.decorator';
 export { AllowSensitiveFields } from './filtering/allow-sensitive-fields.decorator';
 export { ResponseFilterInterceptor } from './filtering/response-filter.interceptor';
-export { DEFAULT_SENSITIVE_FIELDS, type ResponseFilteringOptions } from './core/options/response-filtering.options';
+export { DEFAULT_SENSITIVE_FIELDS, type ResponseFilteringOptions } from './filtering/response-filtering.options';
 
 // Idempotency
 export type {
@@ -179,7 +179,7 @@ export type {
   IdempotencyRefusal,
   IdempotencyScope,
   IdempotentRouteOptions,
-} from './core/options/idempotency.options';
+} from './idempotency/idempotency.options';
 export { Idempotent } from './idempotency/idempotent.decorator';
 export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 export { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency/idempotency.constants';
@@ -190,7 +190,7 @@ export type {
   ValidationExceptionFactory,
   ValidationIssue,
   ValidationOptions,
-} from './core/options/validation.options';
+} from './validation/validation.options';
 export { SecurityValidationPipe } from './validation/security-validation.pipe';
 export { PaginationPipe, type Pagination } from './validation/pagination.pipe';
 export { UploadValidationPipe, type UploadRules, type UploadedFileLike } from './validation/upload-validation.pipe';
@@ -201,7 +201,7 @@ export type {
   RateLimitEscalationOptions,
   RateLimitOptions,
   RateLimitPolicy,
-} from './core/options/rate-limit.options';
+} from './throttling/rate-limit.options';
 export {
   LoginRateLimit,
   RateLimit,

@@ -4,8 +4,8 @@ import { SecurityExceptionFilter } from './core/errors/security-exception.filter
 import { RoutePlanCache } from './core/context/route-plan.cache';
 import { SecurityEvents } from './core/events/security-events.service';
 import { EDGE_HANDLERS } from './core/internal.constants';
-import type { ResolvedSecurityOptions } from './core/options/security-options.interface';
-import { resolveSecurityOptions } from './core/options/resolve-options';
+import type { ResolvedSecurityOptions } from './security-options.interface';
+import { resolveSecurityOptions } from './security.options';
 import type { EdgeHandler } from './core/pipeline/edge-handler.interface';
 import { RequestContextEdge } from './core/pipeline/request-context.edge';
 import { routeMetadataLookup } from './core/pipeline/route-metadata.util';

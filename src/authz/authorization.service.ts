@@ -3,7 +3,7 @@ import type { Principal } from '../core/context/principal.interface';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { ownsValue, permissionCandidates, principalHasGrant, principalHasRole } from './access.util';
 import { AuthorizationRegistry } from './authorization.registry';

@@ -4,7 +4,7 @@ import type {
   AuthorizationPolicy,
   ResolvedAuthorizationOptions,
   ResourceLoader,
-} from '../core/options/authorization.options';
+} from './authorization.options';
 import { PUBLIC_KEY } from '../core/security.constants';
 import { permissionCandidates } from './access.util';
 import {

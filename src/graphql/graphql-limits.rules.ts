@@ -10,7 +10,7 @@ import type {
   ValidationRule,
 } from 'graphql';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolvedGraphqlOptions } from '../core/options/graphql.options';
+import type { ResolvedGraphqlOptions } from './graphql.options';
 
 interface GraphqlModule {
   GraphQLError: typeof GraphQLErrorType;

@@ -29,8 +29,8 @@ import type {
   IdempotencyRefusal,
   IdempotentRouteOptions,
   ResolvedIdempotencyOptions,
-} from '../core/options/idempotency.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+} from './idempotency.options';
+import type { ResolvedSecurityOptions } from '../security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { SecurityStorage } from '../storage/security-storage.interface';
 import { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency.constants';

@@ -1,5 +1,5 @@
 import { Injectable, Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from './memory/memory.storage';
 import { RedisSecurityStorage } from './redis/redis.storage';

@@ -3,7 +3,7 @@ import {
   resolveRateLimitPolicy,
   type RateLimitPolicy,
   type ResolvedRateLimitPolicy,
-} from '../core/options/rate-limit.options';
+} from './rate-limit.options';
 import { readNumber, readStrictSection, readString } from '../core/options/validate.util';
 import { LOGIN_RATE_LIMIT_KEY, RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY } from './rate-limit.constants';
 

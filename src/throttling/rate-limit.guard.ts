@@ -8,7 +8,7 @@ import {
   type RoutePlanSlot,
 } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { compilePolicySet, RouteRateLimits, type PolicySet } from './policy-set.util';
 import { RateLimitBaseGuard } from './rate-limit-base.guard';

@@ -4,7 +4,7 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { SlidingWindowMemoryStorage } from '../storage/memory/sliding-window-memory.storage';

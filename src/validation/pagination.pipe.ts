@@ -1,8 +1,8 @@
 import { Inject, Injectable, type PipeTransform } from '@nestjs/common';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { securityException } from '../core/errors/security-exception';
-import type { PaginationOptions } from '../core/options/validation.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { PaginationOptions } from './validation.options';
+import type { ResolvedSecurityOptions } from '../security-options.interface';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 
 /** A validated page request. @publicApi */

@@ -1,5 +1,5 @@
-import type { ResolvedJwtOptions } from '../../core/options/auth.options';
-import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import type { ResolvedJwtOptions } from '../auth.options';
+import type { ResolvedSecurityOptions } from '../../security-options.interface';
 import { isJwtAlgorithm, verifySignature, type JwtAlgorithm, type ResolvedJwtKey } from './jwt-crypto.util';
 import { JwtVerificationError } from './jwt-error';
 import type { RemoteJwksSet } from './remote-jwks';

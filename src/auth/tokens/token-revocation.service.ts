@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../../security-options.interface';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage, storageKey } from '../../storage/security-storage.interface';

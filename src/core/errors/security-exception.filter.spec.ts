@@ -4,8 +4,8 @@ import type { HttpAdapterHost } from '@nestjs/core';
 import { getSecurityState } from '../context/request-state';
 import type { HttpRequestLike } from '../context/get-request';
 import { SecurityEvents } from '../events/security-events.service';
-import { resolveSecurityOptions } from '../options/resolve-options';
-import type { SecurityModuleOptions } from '../options/security-options.interface';
+import { resolveSecurityOptions } from '../../security.options';
+import type { SecurityModuleOptions } from '../../security-options.interface';
 import { securityException } from './security-exception';
 import { SecurityExceptionFilter } from './security-exception.filter';
 

@@ -6,7 +6,7 @@ import { requestPath, type HttpRequestLike } from '../context/get-request';
 import { setResponseHeader } from '../context/response.util';
 import { SecurityEvents } from '../events/security-events.service';
 import { SecurityEventType } from '../events/security-event.interface';
-import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../../security-options.interface';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { defaultCodeForStatus } from './error-codes';
 import { Messages } from './messages.constant';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { resolveSecurityOptions } from '../options/resolve-options';
+import { resolveSecurityOptions } from '../../security.options';
 import type { SecurityEventSink } from '../options/core.options';
 import type { SecurityEvent } from './security-event.interface';
 import { SecurityEvents } from './security-events.service';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { getSecurityState, rawRequest } from '../context/request-state';
 import { requestPath, type HttpRequestLike } from '../context/get-request';
-import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../../security-options.interface';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { redact } from './redact.util';
 import type { SecurityEvent, SecurityEventInput } from './security-event.interface';

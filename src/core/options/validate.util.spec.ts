@@ -1,5 +1,5 @@
 import { closest, editDistance } from './validate.util';
-import { TOP_LEVEL_KEYS } from './resolve-options';
+import { TOP_LEVEL_KEYS } from '../../security.options';
 
 describe('closest (did-you-mean hints)', () => {
   it.each([

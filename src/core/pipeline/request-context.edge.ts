@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveClientIp, compileIpMatcher } from '../context/client-ip';
 import { getSecurityState } from '../context/request-state';
-import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import type { ResolvedSecurityOptions } from '../../security-options.interface';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from './edge-handler.interface';
 
 /** Printable, 1–128 characters, no spaces or quotes: safe to log and echo. */

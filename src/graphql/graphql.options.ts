@@ -1,5 +1,5 @@
-import type { ResolveContext } from './security-options.interface';
-import { readBoolean, readNumber, readStrictSection } from './validate.util';
+import type { ResolveContext } from '../security-options.interface';
+import { readBoolean, readNumber, readStrictSection } from '../core/options/validate.util';
 
 /**
  * GraphQL limits, applied by the validation rules from `createGraphqlValidationRules()`.

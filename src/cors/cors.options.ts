@@ -1,5 +1,5 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext, SecurityProfile } from './security-options.interface';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext, SecurityProfile } from '../security-options.interface';
 import {
   describe,
   join,
@@ -9,7 +9,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /**
  * The part of a CORS policy that may differ per environment.

@@ -1,6 +1,6 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { Principal } from '../context/principal.interface';
-import type { ResolveContext } from './security-options.interface';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { Principal } from '../core/context/principal.interface';
+import type { ResolveContext } from '../security-options.interface';
 import {
   describe,
   join,
@@ -11,7 +11,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /**
  * One role of the hierarchy: the permissions it grants and the roles it includes.

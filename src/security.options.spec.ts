@@ -1,6 +1,6 @@
-import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
-import { SecurityConfigError } from '../errors/security-config.error';
-import { resolveSecurityOptions } from './resolve-options';
+import { MemorySecurityStorage } from './storage/memory/memory.storage';
+import { SecurityConfigError } from './core/errors/security-config.error';
+import { resolveSecurityOptions } from './security.options';
 
 describe('resolveSecurityOptions', () => {
   it('gives safe defaults for no options at all', () => {

@@ -1,4 +1,4 @@
-import { SecurityConfigError } from '../errors/security-config.error';
+import { SecurityConfigError } from '../core/errors/security-config.error';
 import { DENY_ALL_PERMISSIONS_POLICY, resolveHeadersOptions } from './headers.options';
 
 const ctx = { profile: 'production' as const, isTrustedProxy: () => false };

@@ -1,4 +1,4 @@
-import type { SecurityStorage } from '../../storage/security-storage.interface';
+import type { SecurityStorage } from './storage/security-storage.interface';
 import type {
   ErrorOptions,
   EventOptions,
@@ -7,18 +7,18 @@ import type {
   RequestIdOptions,
   ResolvedCoreOptions,
   SecurityProfile,
-} from './core.options';
+} from './core/options/core.options';
 // [options:imports] one line per feature, keep sorted by pipeline order
-import type { AuthOptions, ResolvedAuthOptions } from './auth.options';
-import type { AuthorizationOptions, ResolvedAuthorizationOptions } from './authorization.options';
-import type { CorsOptions, ResolvedCorsOptions } from './cors.options';
-import type { GraphqlOptions, ResolvedGraphqlOptions } from './graphql.options';
-import type { HeadersOptions, ResolvedHeadersOptions } from './headers.options';
-import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './idempotency.options';
-import type { RateLimitOptions, ResolvedRateLimitOptions } from './rate-limit.options';
-import type { ResolvedResponseFilteringOptions, ResponseFilteringOptions } from './response-filtering.options';
-import type { ResolvedSigningOptions, SigningOptions } from './signing.options';
-import type { ResolvedValidationOptions, ValidationOptions } from './validation.options';
+import type { AuthOptions, ResolvedAuthOptions } from './auth/auth.options';
+import type { AuthorizationOptions, ResolvedAuthorizationOptions } from './authz/authorization.options';
+import type { CorsOptions, ResolvedCorsOptions } from './cors/cors.options';
+import type { GraphqlOptions, ResolvedGraphqlOptions } from './graphql/graphql.options';
+import type { HeadersOptions, ResolvedHeadersOptions } from './headers/headers.options';
+import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './idempotency/idempotency.options';
+import type { RateLimitOptions, ResolvedRateLimitOptions } from './throttling/rate-limit.options';
+import type { ResolvedResponseFilteringOptions, ResponseFilteringOptions } from './filtering/response-filtering.options';
+import type { ResolvedSigningOptions, SigningOptions } from './signing/signing.options';
+import type { ResolvedValidationOptions, ValidationOptions } from './validation/validation.options';
 
 /**
  * Everything `SecurityModule.forRoot()` accepts. Every section is optional; what is left out gets

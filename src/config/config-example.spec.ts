@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveSecurityOptions } from '../options/resolve-options';
+import { resolveSecurityOptions } from '../security.options';
 import { loadSecurityConfig } from './load-security-config';
 
-const EXAMPLE = join(__dirname, '../../../config.example.yaml');
+const EXAMPLE = join(__dirname, '../../config.example.yaml');
 const ENV = { JWT_SECRET: 'an-example-secret-of-at-least-32-bytes!', REDIS_URL: 'redis://127.0.0.1:6379' };
 
 describe('config.example.yaml', () => {

@@ -1,5 +1,5 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext } from './security-options.interface';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext } from '../security-options.interface';
 import {
   describe,
   join,
@@ -10,7 +10,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /**
  * `Strict-Transport-Security` settings.

@@ -1,6 +1,6 @@
-import { compileIpMatcher } from '../context/client-ip';
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext } from './security-options.interface';
+import { compileIpMatcher } from '../core/context/client-ip';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext } from '../security-options.interface';
 import {
   describe,
   join,
@@ -12,7 +12,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /** The legacy rate-limit headers (`rateLimit.headers: 'legacy' | 'both'`). @internal */
 export const LEGACY_RATE_LIMIT_HEADERS = ['X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;

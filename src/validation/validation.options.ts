@@ -1,5 +1,5 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext } from './security-options.interface';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext } from '../security-options.interface';
 import {
   describe,
   join,
@@ -9,7 +9,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /**
  * One offending property of a refused input, as listed in the 400 body's `errors` array.

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { SecurityProfile } from '../options/core.options';
-import type { SecurityModuleOptions } from '../options/security-options.interface';
-import { resolveSecurityOptions } from '../options/resolve-options';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { SecurityProfile } from '../core/options/core.options';
+import type { SecurityModuleOptions } from '../security-options.interface';
+import { resolveSecurityOptions } from '../security.options';
 import { CONFIG_ALIASES } from './config-aliases';
 
 /** Options of {@link loadSecurityConfig}. @publicApi */

@@ -1,6 +1,6 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext } from './security-options.interface';
-import { readBoolean, readNumber, readStrictSection, readStringArray } from './validate.util';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext } from '../security-options.interface';
+import { readBoolean, readNumber, readStrictSection, readStringArray } from '../core/options/validate.util';
 
 /**
  * Field names stripped from every JSON response by default (compared case-insensitively, with

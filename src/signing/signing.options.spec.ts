@@ -1,4 +1,4 @@
-import { SecurityConfigError } from '../errors/security-config.error';
+import { SecurityConfigError } from '../core/errors/security-config.error';
 import { resolveSigningOptions } from './signing.options';
 
 const ctx = { profile: 'production' as const, isTrustedProxy: () => false };

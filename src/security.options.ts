@@ -1,7 +1,7 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import { compileIpMatcher } from '../context/client-ip';
-import type { SecurityStorage } from '../../storage/security-storage.interface';
-import type { ResolvedCoreOptions, SecurityProfile } from './core.options';
+import { SecurityConfigError } from './core/errors/security-config.error';
+import { compileIpMatcher } from './core/context/client-ip';
+import type { SecurityStorage } from './storage/security-storage.interface';
+import type { ResolvedCoreOptions, SecurityProfile } from './core/options/core.options';
 import type { ResolveContext, ResolvedSecurityOptions, SecurityModuleOptions } from './security-options.interface';
 import {
   deepFreeze,
@@ -15,17 +15,17 @@ import {
   readStringArray,
   refuseUnknownKeys,
   type Raw,
-} from './validate.util';
-import { resolveAuthOptions } from './auth.options';
-import { resolveAuthorizationOptions } from './authorization.options';
-import { resolveCorsOptions } from './cors.options';
-import { resolveGraphqlOptions } from './graphql.options';
-import { resolveHeadersOptions } from './headers.options';
-import { resolveIdempotencyOptions } from './idempotency.options';
-import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions } from './rate-limit.options';
-import { resolveResponseFilteringOptions } from './response-filtering.options';
-import { resolveSigningOptions } from './signing.options';
-import { resolveValidationOptions } from './validation.options';
+} from './core/options/validate.util';
+import { resolveAuthOptions } from './auth/auth.options';
+import { resolveAuthorizationOptions } from './authz/authorization.options';
+import { resolveCorsOptions } from './cors/cors.options';
+import { resolveGraphqlOptions } from './graphql/graphql.options';
+import { resolveHeadersOptions } from './headers/headers.options';
+import { resolveIdempotencyOptions } from './idempotency/idempotency.options';
+import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions } from './throttling/rate-limit.options';
+import { resolveResponseFilteringOptions } from './filtering/response-filtering.options';
+import { resolveSigningOptions } from './signing/signing.options';
+import { resolveValidationOptions } from './validation/validation.options';
 
 const PROFILES = ['development', 'staging', 'production'] as const;
 

@@ -1,5 +1,5 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext } from './security-options.interface';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext } from '../security-options.interface';
 import {
   join,
   readBoolean,
@@ -9,7 +9,7 @@ import {
   readString,
   readStrictSection,
   readStringArray,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /** Which routes need an `Idempotency-Key`. @publicApi */
 export type IdempotencyScope = 'decorated' | 'mutations';

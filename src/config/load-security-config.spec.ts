@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecurityConfigError } from '../errors/security-config.error';
+import { SecurityConfigError } from '../core/errors/security-config.error';
 import { loadSecurityConfig } from './load-security-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'rampart-config-'));

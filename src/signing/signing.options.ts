@@ -1,5 +1,5 @@
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext } from './security-options.interface';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext } from '../security-options.interface';
 import {
   describe,
   join,
@@ -8,7 +8,7 @@ import {
   readSection,
   readStrictSection,
   readStringArray,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /**
  * Inbound webhook verification defaults (`@VerifyWebhook()`); the secret is given per route.

@@ -13,10 +13,10 @@ import {
   MIN_SECRET_BYTES,
   type JwtAlgorithm,
   type ResolvedJwtKey,
-} from '../../auth/jwt/jwt-crypto.util';
-import type { ApiKeyStore } from '../../auth/api-key/api-key-store.interface';
-import { SecurityConfigError } from '../errors/security-config.error';
-import type { ResolveContext } from './security-options.interface';
+} from './jwt/jwt-crypto.util';
+import type { ApiKeyStore } from './api-key/api-key-store.interface';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { ResolveContext } from '../security-options.interface';
 import {
   describe,
   join,
@@ -27,7 +27,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
-} from './validate.util';
+} from '../core/options/validate.util';
 
 /** An authentication method a route may accept. @publicApi */
 export type AuthMethod = 'jwt' | 'api-key';
