@@ -7,22 +7,19 @@ export { SecurityModule } from './security.module';
 export type { SecurityModuleAsyncOptions, SecurityOptionsFactory } from './security.module-definition';
 
 // Options and configuration
+export { validateSecurityOptions, type SecurityModuleOptions } from './security.options';
 export type {
-  SecurityModuleOptions,
-  ResolvedSecurityOptions,
-  SecurityProfile,
-} from './security-options.interface';
-export type {
+  CoreOptions,
   ErrorOptions,
   EventOptions,
-  MemoryStorageOptions,
-  RedisStorageOptions,
   RequestIdOptions,
   SecurityEventSink,
+  SecurityProfile,
 } from './core/options/core.options';
-export { resolveSecurityOptions } from './security.options';
-export { SECURITY_OPTIONS, PUBLIC_KEY } from './core/security.constants';
-export { InjectSecurityOptions, InjectSecurityStorage } from './core/decorators';
+export type { MemoryStorageOptions, RedisStorageOptions, StorageOptions } from './storage/storage.options';
+export { SecuritySettings, type SecurityFeatureName } from './security.settings';
+export { PUBLIC_KEY } from './core/security.constants';
+export { InjectSecurityStorage } from './storage/inject-security-storage.decorator';
 
 // Errors
 export { SecurityConfigError } from './core/errors/security-config.error';
@@ -59,41 +56,32 @@ export { RedisSecurityStorage, type RedisSecurityStorageOptions } from './storag
 export { loadSecurityConfig, type LoadSecurityConfigOptions } from './config/load-security-config';
 
 // GraphQL limits
-export type { GraphqlOptions } from './graphql/graphql.options';
+export type { GraphqlLimits, GraphqlOptions } from './graphql/graphql.options';
 export { createGraphqlValidationRules } from './graphql/graphql-limits.rules';
 
 // Authentication
+export { Public } from './auth/public.decorator';
+export { CurrentPrincipal } from './auth/current-principal.decorator';
+export { Auth } from './auth/auth.decorator';
+export { Scopes } from './auth/scopes.decorator';
+export { AUTH_METHODS_KEY, SCOPES_KEY } from './auth/auth.constants';
+export { AuthenticationGuard } from './auth/authentication.guard';
+export { JwtAuthenticator } from './auth/jwt/jwt-authenticator.service';
+export { JwtVerificationError, type JwtFailureReason } from './auth/jwt/jwt-error';
+export { JWT_ALGORITHMS, type JwtAlgorithm } from './auth/jwt/jwt-crypto.util';
+export { JwtVerifier, type JwtClaims, type TokenKind } from './auth/jwt/jwt-verifier';
+export { TokenService, type TokenPair, type TokenSubject, type TokenCallContext } from './auth/tokens/token.service';
+export { TokenRevocationService } from './auth/tokens/token-revocation.service';
 export {
-  Public,
-  CurrentPrincipal,
-  Auth,
-  Scopes,
-  AUTH_METHODS_KEY,
-  SCOPES_KEY,
-  AuthenticationGuard,
-  JwtAuthenticator,
-  JwtVerificationError,
-  type JwtFailureReason,
-  JWT_ALGORITHMS,
-  type JwtAlgorithm,
-  JwtVerifier,
-  type JwtClaims,
-  type TokenKind,
-  TokenService,
-  type TokenPair,
-  type TokenSubject,
-  type TokenCallContext,
-  TokenRevocationService,
   ApiKeyService,
   ApiKeyVerificationError,
   type ApiKeyFailureReason,
   type ApiKeyInfo,
   type CreateApiKeyInput,
   type CreatedApiKey,
-  type ApiKeyRecord,
-  type ApiKeyStore,
-  StorageApiKeyStore,
-} from './auth';
+} from './auth/api-key/api-key.service';
+export type { ApiKeyRecord, ApiKeyStore } from './auth/api-key/api-key-store.interface';
+export { StorageApiKeyStore } from './auth/api-key/storage-api-key.store';
 export type {
   AuthOptions,
   AuthMethod,
@@ -102,7 +90,6 @@ export type {
   RemoteJwksOptions,
   ApiKeyOptions,
 } from './auth/auth.options';
-// [index:features] one block per feature
 
 // HTTP edge: security headers, HTTPS enforcement, CORS
 export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './headers/headers.options';

@@ -1,6 +1,7 @@
 import { MemorySecurityStorage } from './storage/memory/memory.storage';
 import { SecurityConfigError } from './core/errors/security-config.error';
-import { resolveSecurityOptions } from './security.options';
+import { closest } from './core/options/validate.util';
+import { resolveSecurityOptions, TOP_LEVEL_KEYS } from './security.options';
 
 describe('resolveSecurityOptions', () => {
   it('gives safe defaults for no options at all', () => {
@@ -136,5 +137,18 @@ describe('resolveSecurityOptions', () => {
         /^SecurityModule: storage\.maxEntries must be a whole number, got 1\.5\. Round it\.$/,
       );
     }
+  });
+});
+
+describe('did-you-mean hints among the top-level options', () => {
+  it.each([
+    ['rate', 'rateLimit'],
+    ['rateLimits', 'rateLimit'],
+    ['authorizations', 'authorization'],
+    ['responseFilter', 'responseFiltering'],
+    ['storag', 'storage'],
+    ['idem', 'idempotency'],
+  ])('suggests %s → %s among the top-level options', (typo, expected) => {
+    expect(closest(typo, TOP_LEVEL_KEYS)).toBe(expected);
   });
 });

@@ -1,198 +1,170 @@
-import { SecurityConfigError } from './core/errors/security-config.error';
-import { compileIpMatcher } from './core/context/client-ip';
-import type { SecurityStorage } from './storage/security-storage.interface';
-import type { ResolvedCoreOptions, SecurityProfile } from './core/options/core.options';
-import type { ResolveContext, ResolvedSecurityOptions, SecurityModuleOptions } from './security-options.interface';
+import type { AnySecurityFeature } from './core/feature/security-feature.interface';
 import {
-  deepFreeze,
-  describe,
-  readBoolean,
-  readEnum,
-  readNumber,
-  readSection,
-  readString,
-  readStrictSection,
-  readStringArray,
-  refuseUnknownKeys,
-  type Raw,
-} from './core/options/validate.util';
-import { resolveAuthOptions } from './auth/auth.options';
-import { resolveAuthorizationOptions } from './authz/authorization.options';
-import { resolveCorsOptions } from './cors/cors.options';
-import { resolveGraphqlOptions } from './graphql/graphql.options';
-import { resolveHeadersOptions } from './headers/headers.options';
-import { resolveIdempotencyOptions } from './idempotency/idempotency.options';
-import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions } from './throttling/rate-limit.options';
-import { resolveResponseFilteringOptions } from './filtering/response-filtering.options';
-import { resolveSigningOptions } from './signing/signing.options';
-import { resolveValidationOptions } from './validation/validation.options';
+  CORE_KEYS,
+  createResolveContext,
+  resolveCoreOptions,
+  type CoreOptions,
+  type ResolvedCoreOptions,
+} from './core/options/core.options';
+import { deepFreeze, optionKeys, readSection, refuseUnknownKeys } from './core/options/validate.util';
+import type { AuthOptions, ResolvedAuthOptions } from './auth/auth.options';
+import { authFeature } from './auth/auth.feature';
+import type { AuthorizationOptions, ResolvedAuthorizationOptions } from './authz/authorization.options';
+import { authorizationFeature } from './authz/authorization.feature';
+import type { CorsOptions, ResolvedCorsOptions } from './cors/cors.options';
+import { corsFeature } from './cors/cors.feature';
+import type {
+  ResolvedResponseFilteringOptions,
+  ResponseFilteringOptions,
+} from './filtering/response-filtering.options';
+import { responseFilteringFeature } from './filtering/response-filtering.feature';
+import type { GraphqlOptions, ResolvedGraphqlOptions } from './graphql/graphql.options';
+import { graphqlFeature } from './graphql/graphql.feature';
+import type { HeadersOptions, ResolvedHeadersOptions } from './headers/headers.options';
+import { headersFeature } from './headers/headers.feature';
+import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './idempotency/idempotency.options';
+import { idempotencyFeature } from './idempotency/idempotency.feature';
+import type { ResolvedSigningOptions, SigningOptions } from './signing/signing.options';
+import { signingFeature } from './signing/signing.feature';
+import type { ResolvedStorageOptions, StorageOptions } from './storage/storage.options';
+import { storageFeature } from './storage/storage.feature';
+import type { RateLimitOptions, ResolvedRateLimitOptions } from './throttling/rate-limit.options';
+import { rateLimitFeature } from './throttling/rate-limit.feature';
+import type { ResolvedValidationOptions, ValidationOptions } from './validation/validation.options';
+import { validationFeature } from './validation/validation.feature';
 
-const PROFILES = ['development', 'staging', 'production'] as const;
+/**
+ * Everything `SecurityModule.forRoot()` accepts. Every section is optional; what is left out gets
+ * the safe default. Unknown keys are refused at boot with a "did you mean" hint.
+ *
+ * @publicApi
+ */
+export interface SecurityModuleOptions extends CoreOptions {
+  /**
+   * Where stateful features keep their state (rate limits, idempotency, revocation, refresh
+   * families, API keys, nonces). A custom `SecurityStorage` instance is accepted too.
+   * @default { type: 'memory' }
+   */
+  storage?: StorageOptions;
+  /** Authentication: JWT, refresh tokens, API keys. */
+  auth?: AuthOptions;
+  /** Authorization: roles, permissions, ownership and policies. */
+  authorization?: AuthorizationOptions;
+  /** Response filtering: allowlist DTOs and the sensitive-field denylist. */
+  responseFiltering?: ResponseFilteringOptions;
+  /** Rate limiting. */
+  rateLimit?: RateLimitOptions;
+  /** Idempotency-Key handling. */
+  idempotency?: IdempotencyOptions;
+  /** Input validation hardening. */
+  validation?: ValidationOptions;
+  /** Security response headers. */
+  headers?: HeadersOptions;
+  /** CORS policy. */
+  cors?: CorsOptions;
+  /** HMAC request signing. */
+  signing?: SigningOptions;
+  /** GraphQL limits. */
+  graphql?: GraphqlOptions;
+}
 
-/** Every top-level option, in documentation order. */
-export const TOP_LEVEL_KEYS = [
+/**
+ * The options after defaults, validation and derivation, deep-frozen. Internal: the app reads
+ * what it may through `SecuritySettings`.
+ *
+ * @internal
+ */
+export interface ResolvedSecurityOptions extends ResolvedCoreOptions {
+  storage: ResolvedStorageOptions;
+  auth: ResolvedAuthOptions;
+  authorization: ResolvedAuthorizationOptions;
+  responseFiltering: ResolvedResponseFilteringOptions;
+  rateLimit: ResolvedRateLimitOptions;
+  idempotency: ResolvedIdempotencyOptions;
+  validation: ResolvedValidationOptions;
+  headers: ResolvedHeadersOptions;
+  cors: ResolvedCorsOptions;
+  signing: ResolvedSigningOptions;
+  graphql: ResolvedGraphqlOptions;
+}
+
+/**
+ * The option sections of the features, in the order they are resolved (and documented). Rate
+ * limiting comes before CORS, which exposes the rate-limit headers to scripts.
+ *
+ * @internal
+ */
+export const SECURITY_FEATURES = [
+  storageFeature,
+  authFeature,
+  authorizationFeature,
+  responseFilteringFeature,
+  rateLimitFeature,
+  idempotencyFeature,
+  validationFeature,
+  headersFeature,
+  corsFeature,
+  signingFeature,
+  graphqlFeature,
+] as const satisfies readonly AnySecurityFeature[];
+
+type FeatureKey = (typeof SECURITY_FEATURES)[number]['key'];
+// Every section of the resolved options has a descriptor, and every descriptor a section.
+const _everySection: Exclude<keyof ResolvedSecurityOptions, keyof ResolvedCoreOptions> extends FeatureKey
+  ? FeatureKey extends keyof ResolvedSecurityOptions
+    ? true
+    : never
+  : never = true;
+void _everySection;
+
+/**
+ * Every top-level option, in documentation order, checked against {@link SecurityModuleOptions}
+ * at compile time (`isGlobal` is the module's own extra).
+ *
+ * @internal
+ */
+export const TOP_LEVEL_KEYS = optionKeys<SecurityModuleOptions & { isGlobal?: boolean }>()([
   'profile',
   'storage',
-  'trustProxy',
-  'requestId',
-  'errors',
-  'events',
-  'auth',
-  'authorization',
-  'responseFiltering',
-  'rateLimit',
-  'idempotency',
-  'validation',
-  'headers',
-  'cors',
-  'signing',
-  'graphql',
+  ...CORE_KEYS.filter((key) => key !== 'profile' && key !== 'logSummary'),
+  ...SECURITY_FEATURES.filter((f) => f.key !== 'storage').map((f) => f.key),
+  'logSummary',
   'isGlobal',
-] as const;
-
-function isStorageInstance(value: unknown): value is SecurityStorage {
-  const v = value as Partial<SecurityStorage> | null;
-  return !!v && typeof v === 'object' && typeof v.get === 'function' && typeof v.run === 'function';
-}
-
-function resolveStorage(value: unknown): ResolvedCoreOptions['storage'] {
-  if (value === undefined) return { type: 'memory', maxEntries: 100_000 };
-  if (isStorageInstance(value)) return value;
-  const raw = readSection(value, 'storage');
-  const type = readEnum(raw, 'type', 'storage', ['memory', 'redis'], 'memory');
-  if (type === 'memory') {
-    refuseUnknownKeys(raw, ['type', 'maxEntries'], 'storage');
-    return { type, maxEntries: readNumber(raw, 'maxEntries', 'storage', 100_000, { min: 100, integer: true }) };
-  }
-  refuseUnknownKeys(raw, ['type', 'url', 'client', 'keyPrefix', 'commandTimeoutMs'], 'storage');
-  const url = readString(raw, 'url', 'storage');
-  if (raw.client !== undefined) checkRedisClient(raw.client);
-  if (!url && !raw.client) {
-    throw SecurityConfigError.create(
-      'storage',
-      'is "redis" but has neither url nor client',
-      'Set storage.url (e.g. process.env.REDIS_URL) or pass an ioredis client as storage.client',
-    );
-  }
-  if (url && !/^rediss?:\/\//.test(url)) {
-    throw SecurityConfigError.create(
-      'storage.url',
-      'must start with redis:// or rediss://',
-      'Use a Redis URL such as redis://127.0.0.1:6379',
-    );
-  }
-  const keyPrefix = readString(raw, 'keyPrefix', 'storage', 'rampart:');
-  if (/[{}]/.test(keyPrefix)) {
-    throw SecurityConfigError.create(
-      'storage.keyPrefix',
-      'must not contain "{" or "}": Redis Cluster hashes the first {…} of a key, so braces in the prefix would replace the per-id hash tags (every key on one slot, or multi-key scripts across slots)',
-      'Use a prefix such as "app:"',
-    );
-  }
-  return {
-    type,
-    url,
-    client: raw.client,
-    keyPrefix,
-    commandTimeoutMs: readNumber(raw, 'commandTimeoutMs', 'storage', 75, { min: 1, max: 10_000, unit: 'ms' }),
-  };
-}
-
-/** The ioredis methods RedisSecurityStorage calls on a client it is given. */
-const REDIS_CLIENT_METHODS = ['evalsha', 'eval', 'get', 'on'] as const;
-
-function checkRedisClient(client: unknown): void {
-  const missing =
-    typeof client === 'object' && client !== null
-      ? REDIS_CLIENT_METHODS.filter((m) => typeof (client as Record<string, unknown>)[m] !== 'function')
-      : [...REDIS_CLIENT_METHODS];
-  if (missing.length > 0) {
-    throw SecurityConfigError.create(
-      'storage.client',
-      `does not look like an ioredis client (no ${missing.join(', ')})`,
-      'Pass an ioredis Redis or Cluster instance, or storage.url instead',
-    );
-  }
-}
-
-/** An HTTP header name (RFC 9110 token): anything else would make every response throw. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-function readHeaderName(raw: Raw, key: string, path: string, fallback: string): string {
-  const name = readString(raw, key, path, fallback);
-  if (!HEADER_NAME.test(name)) {
-    throw SecurityConfigError.create(
-      `${path}.${key}`,
-      `"${name}" is not a valid HTTP header name`,
-      'Use letters, digits and "-", e.g. "X-Request-ID"',
-    );
-  }
-  return name;
-}
-
-function resolveCore(raw: Raw): ResolvedCoreOptions {
-  const defaultProfile: SecurityProfile = process.env.NODE_ENV === 'production' ? 'production' : 'development';
-  const profile = readEnum(raw, 'profile', '', PROFILES, defaultProfile);
-  const requestId = readStrictSection(raw.requestId, ['header', 'trustIncoming'], 'requestId');
-  const errors = readStrictSection(raw.errors, ['format'], 'errors');
-  const events = readStrictSection(raw.events, ['enabled', 'logger', 'sinks', 'redactKeys'], 'events');
-  const sinks = events.sinks === undefined ? [] : events.sinks;
-  if (!Array.isArray(sinks) || sinks.some((s) => typeof s !== 'function')) {
-    throw SecurityConfigError.create(
-      'events.sinks',
-      `must be an array of functions, got ${describe(sinks)}`,
-      'Pass e.g. [(event) => shipper.send(event)]',
-    );
-  }
-  return {
-    profile,
-    storage: resolveStorage(raw.storage),
-    trustProxy: readStringArray(raw, 'trustProxy', '', []),
-    requestId: {
-      header: readHeaderName(requestId, 'header', 'requestId', 'X-Request-ID').toLowerCase(),
-      trustIncoming: readBoolean(requestId, 'trustIncoming', 'requestId', true),
-    },
-    errors: { format: readEnum(errors, 'format', 'errors', ['nest', 'problem+json'], 'nest') },
-    events: {
-      enabled: readBoolean(events, 'enabled', 'events', true),
-      logger: readBoolean(events, 'logger', 'events', true),
-      // A copy: deep-freezing the resolved options must not freeze (or alias) the caller's array.
-      sinks: [...sinks] as ResolvedCoreOptions['events']['sinks'],
-      redactKeys: readStringArray(events, 'redactKeys', 'events', []).map((k) => k.toLowerCase()),
-    },
-  };
-}
+]);
 
 /**
  * Merges defaults into the user's options, validates every value, derives what requests need
  * (compiled matchers, header strings, imported keys) and deep-freezes the result. Runs once, at
- * boot; throws {@link SecurityConfigError} on the first problem, naming the option and the fix.
+ * boot; throws `SecurityConfigError` on the first problem, naming the option and the fix.
  *
- * @publicApi
+ * @internal
  */
 export function resolveSecurityOptions(options: SecurityModuleOptions | undefined): ResolvedSecurityOptions {
   const raw = readSection(options, 'options');
   refuseUnknownKeys(raw, TOP_LEVEL_KEYS, '');
-  const core = resolveCore(raw);
-  const ctx: ResolveContext = {
-    profile: core.profile,
-    isTrustedProxy: compileIpMatcher(core.trustProxy, 'trustProxy'),
-  };
-  const rateLimit = resolveRateLimitOptions(raw.rateLimit, ctx);
-  const resolved: ResolvedSecurityOptions = {
-    ...core,
-    // [options:resolve] one line per feature
-    auth: resolveAuthOptions(raw.auth, ctx),
-    authorization: resolveAuthorizationOptions(raw.authorization, ctx),
-    responseFiltering: resolveResponseFilteringOptions(raw.responseFiltering, ctx),
-    rateLimit,
-    idempotency: resolveIdempotencyOptions(raw.idempotency, ctx),
-    validation: resolveValidationOptions(raw.validation, ctx),
-    headers: resolveHeadersOptions(raw.headers, ctx),
-    // Scripts can read the legacy rate-limit headers too when they are sent.
-    cors: resolveCorsOptions(raw.cors, ctx, 'cors', rateLimit.headers.legacy ? LEGACY_RATE_LIMIT_HEADERS : []),
-    signing: resolveSigningOptions(raw.signing, ctx),
-    graphql: resolveGraphqlOptions(raw.graphql, ctx),
-  };
-  return deepFreeze(resolved);
+  const core = resolveCoreOptions(raw);
+  let ctx = createResolveContext(core);
+  const resolved: Record<string, unknown> = { ...core };
+  for (const feature of SECURITY_FEATURES as readonly AnySecurityFeature[]) {
+    const section = feature.resolve(raw[feature.key], ctx);
+    resolved[feature.key] = section;
+    const exposed = feature.exposedHeaders?.(section) ?? [];
+    if (exposed.length > 0) ctx = { ...ctx, exposedHeaders: [...(ctx.exposedHeaders ?? []), ...exposed] };
+  }
+  return deepFreeze(resolved as unknown as ResolvedSecurityOptions);
+}
+
+/**
+ * Validates options exactly as SecurityModule does at boot, without starting anything: throws a
+ * `SecurityConfigError` naming the first bad option and how to fix it. Use it in a test or a CI
+ * step that checks a configuration before it is deployed.
+ *
+ * @example
+ * ```ts
+ * validateSecurityOptions({ profile: 'production', auth: { jwt: { secret: process.env.JWT_SECRET } } });
+ * ```
+ * @publicApi
+ */
+export function validateSecurityOptions(options: SecurityModuleOptions): void {
+  resolveSecurityOptions(options);
 }

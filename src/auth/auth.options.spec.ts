@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { resolveAuthOptions } from './auth.options';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext } from '../core/options/core.options';
 
 const dev: ResolveContext = { profile: 'development', isTrustedProxy: () => false };
 const prod: ResolveContext = { profile: 'production', isTrustedProxy: () => false };

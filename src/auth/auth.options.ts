@@ -16,7 +16,7 @@ import {
 } from './jwt/jwt-crypto.util';
 import type { ApiKeyStore } from './api-key/api-key-store.interface';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
   describe,
   join,
@@ -614,3 +614,6 @@ export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = '
   }
   return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys };
 }
+
+/** The injected options authentication's services read. @internal */
+export type AuthFeatureOptions = FeatureOptions<{ auth: ResolvedAuthOptions }>;

@@ -1,6 +1,6 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { Principal } from '../core/context/principal.interface';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
   describe,
   join,
@@ -361,3 +361,10 @@ export function resolveAuthorizationOptions(
     exceptionFactory: readFunction<AuthorizationExceptionFactory>(raw, 'exceptionFactory', path),
   };
 }
+
+/** The injected options authorization's services read. @internal */
+export type AuthorizationFeatureOptions = FeatureOptions<{
+  authorization: ResolvedAuthorizationOptions;
+  /** Whether authentication is on, read structurally: authorization does not depend on auth. */
+  auth: { enabled: boolean };
+}>;

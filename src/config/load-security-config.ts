@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { SecurityProfile } from '../core/options/core.options';
-import type { SecurityModuleOptions } from '../security-options.interface';
+import type { SecurityModuleOptions } from '../security.options';
 import { resolveSecurityOptions } from '../security.options';
 import { CONFIG_ALIASES } from './config-aliases';
 

@@ -1,7 +1,7 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { isOriginAllowed } from './cors-origin.util';
 import { resolveCorsOptions, type CorsOptions } from './cors.options';
-import type { SecurityProfile } from '../security-options.interface';
+import type { SecurityProfile } from '../core/options/core.options';
 
 function resolve(value: unknown, profile: SecurityProfile = 'development') {
   return resolveCorsOptions(value, { profile, isTrustedProxy: () => false });

@@ -1,5 +1,5 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext, SecurityProfile } from '../security-options.interface';
+import type { ResolveContext, SecurityProfile } from '../core/options/core.options';
 import {
   describe,
   join,

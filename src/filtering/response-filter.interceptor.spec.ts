@@ -7,7 +7,7 @@ import { getSecurityState } from '../core/context/request-state';
 import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { resolveSecurityOptions } from '../security.options';
-import type { SecurityModuleOptions } from '../security-options.interface';
+import type { SecurityModuleOptions } from '../security.options';
 import { AllowSensitiveFields } from './allow-sensitive-fields.decorator';
 import { ResponseFilterInterceptor } from './response-filter.interceptor';
 import { Serialize } from './serialize.decorator';

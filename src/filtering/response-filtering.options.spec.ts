@@ -1,6 +1,6 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { normalizeFieldName, resolveResponseFilteringOptions } from './response-filtering.options';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext } from '../core/options/core.options';
 
 const ctx: ResolveContext = { profile: 'development', isTrustedProxy: () => false };
 const resolve = (value: unknown) => resolveResponseFilteringOptions(value, ctx);

@@ -1,5 +1,5 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import { readBoolean, readNumber, readStrictSection, readStringArray } from '../core/options/validate.util';
 
 /**
@@ -102,3 +102,10 @@ export function resolveResponseFilteringOptions(
     rolesAsGroups: readBoolean(raw, 'rolesAsGroups', path, true),
   };
 }
+
+/** The injected options response filtering's services read. @internal */
+export type ResponseFilteringFeatureOptions = FeatureOptions<{
+  responseFiltering: ResolvedResponseFilteringOptions;
+  /** The role hierarchy (roles as groups), read structurally: filtering does not depend on authz. */
+  authorization: { roles: ReadonlyMap<string, { readonly roles: ReadonlySet<string> }> };
+}>;

@@ -1,5 +1,5 @@
-import type { ResolveContext } from '../security-options.interface';
-import { readBoolean, readNumber, readStrictSection } from '../core/options/validate.util';
+import type { ResolveContext } from '../core/options/core.options';
+import { optionKeys, readBoolean, readNumber, readStrictSection } from '../core/options/validate.util';
 
 /**
  * GraphQL limits, applied by the validation rules from `createGraphqlValidationRules()`.
@@ -44,23 +44,29 @@ export interface GraphqlOptions {
   introspection?: boolean;
 }
 
+/**
+ * The GraphQL limits in force (every option of {@link GraphqlOptions} resolved), as
+ * `SecuritySettings.graphql` gives them to `createGraphqlValidationRules()`.
+ *
+ * @publicApi
+ */
+export type GraphqlLimits = Readonly<Required<GraphqlOptions>>;
+
 /** @internal */
-export interface ResolvedGraphqlOptions {
-  enabled: boolean;
-  maxDepth: number;
-  maxComplexity: number;
-  maxListSize: number;
-  maxAliases: number;
-  introspection: boolean;
-}
+export type ResolvedGraphqlOptions = GraphqlLimits;
+
+const GRAPHQL_KEYS = optionKeys<GraphqlOptions>()([
+  'enabled',
+  'maxDepth',
+  'maxComplexity',
+  'maxListSize',
+  'maxAliases',
+  'introspection',
+]);
 
 /** Validates `graphql` once at boot. @internal */
 export function resolveGraphqlOptions(value: unknown, ctx: ResolveContext, path = 'graphql'): ResolvedGraphqlOptions {
-  const raw = readStrictSection(
-    value,
-    ['enabled', 'maxDepth', 'maxComplexity', 'maxListSize', 'maxAliases', 'introspection'],
-    path,
-  );
+  const raw = readStrictSection(value, GRAPHQL_KEYS, path);
   return {
     enabled: readBoolean(raw, 'enabled', path, true),
     maxDepth: readNumber(raw, 'maxDepth', path, 10, { min: 1, max: 100, integer: true }),

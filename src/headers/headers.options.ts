@@ -1,5 +1,5 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext } from '../core/options/core.options';
 import {
   describe,
   join,

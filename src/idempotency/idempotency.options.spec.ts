@@ -1,4 +1,4 @@
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext } from '../core/options/core.options';
 import { resolveIdempotencyOptions } from './idempotency.options';
 
 const ctx: ResolveContext = { profile: 'production', isTrustedProxy: () => false };

@@ -1,5 +1,5 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
   join,
   readBoolean,
@@ -219,3 +219,6 @@ export function resolveIdempotencyOptions(
     ...(factory ? { exceptionFactory: factory } : {}),
   };
 }
+
+/** The injected options idempotency's services read. @internal */
+export type IdempotencyFeatureOptions = FeatureOptions<{ idempotency: ResolvedIdempotencyOptions }>;

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { SecurityEvent } from '../core/events/security-event.interface';
 import { resolveSecurityOptions } from '../security.options';
-import type { SecurityModuleOptions } from '../security-options.interface';
+import type { SecurityModuleOptions } from '../security.options';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { RequestSignatureGuard } from './request-signature.guard';
 import { signRequest } from './sign-request';

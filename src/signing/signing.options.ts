@@ -1,5 +1,5 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
   describe,
   join,
@@ -176,3 +176,6 @@ export function resolveSigningOptions(value: unknown, _ctx: ResolveContext, path
     },
   };
 }
+
+/** The injected options signing's services read. @internal */
+export type SigningFeatureOptions = FeatureOptions<{ signing: ResolvedSigningOptions }>;

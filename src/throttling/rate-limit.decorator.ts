@@ -1,9 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import {
-  resolveRateLimitPolicy,
-  type RateLimitPolicy,
-  type ResolvedRateLimitPolicy,
-} from './rate-limit.options';
+import { resolveRateLimitPolicy, type RateLimitPolicy, type ResolvedRateLimitPolicy } from './rate-limit.options';
 import { readNumber, readStrictSection, readString } from '../core/options/validate.util';
 import { LOGIN_RATE_LIMIT_KEY, RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY } from './rate-limit.constants';
 

@@ -6,7 +6,7 @@ import { getSecurityState } from '../core/context/request-state';
 import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { resolveSecurityOptions } from '../security.options';
-import type { SecurityModuleOptions } from '../security-options.interface';
+import type { SecurityModuleOptions } from '../security.options';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { PrincipalRateLimitGuard } from './principal-rate-limit.guard';
 import { RateLimit, SkipRateLimit } from './rate-limit.decorator';

@@ -1,6 +1,7 @@
+import type { ResolvedStorageOptions } from '../storage/storage.options';
 import { compileIpMatcher } from '../core/context/client-ip';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
   describe,
   join,
@@ -384,3 +385,9 @@ export function resolveRateLimitOptions(
     },
   };
 }
+
+/** The injected options rate limiting's services read. @internal */
+export type RateLimitFeatureOptions = FeatureOptions<{
+  rateLimit: ResolvedRateLimitOptions;
+  storage: ResolvedStorageOptions;
+}>;

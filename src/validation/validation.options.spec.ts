@@ -1,4 +1,4 @@
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext } from '../core/options/core.options';
 import { resolveValidationOptions } from './validation.options';
 
 const ctx: ResolveContext = { profile: 'production', isTrustedProxy: () => false };

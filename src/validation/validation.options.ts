@@ -1,5 +1,5 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolveContext } from '../security-options.interface';
+import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
   describe,
   join,
@@ -269,3 +269,6 @@ export function resolveValidationOptions(
     ...(factory ? { exceptionFactory: factory } : {}),
   };
 }
+
+/** The injected options validation's services read. @internal */
+export type ValidationFeatureOptions = FeatureOptions<{ validation: ResolvedValidationOptions }>;

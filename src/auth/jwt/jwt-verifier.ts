@@ -1,5 +1,5 @@
 import type { ResolvedJwtOptions } from '../auth.options';
-import type { ResolvedSecurityOptions } from '../../security-options.interface';
+import type { AuthFeatureOptions } from '../auth.options';
 import { isJwtAlgorithm, verifySignature, type JwtAlgorithm, type ResolvedJwtKey } from './jwt-crypto.util';
 import { JwtVerificationError } from './jwt-error';
 import type { RemoteJwksSet } from './remote-jwks';
@@ -110,11 +110,11 @@ export class JwtVerifier {
   private readonly options: ResolvedJwtOptions;
 
   /**
-   * @param options `auth.jwt` of the resolved options, or the whole {@link ResolvedSecurityOptions}
+   * @param options `auth.jwt` of the resolved options, or the whole {@link AuthFeatureOptions}
    * @param remote the remote JWKS set, when `auth.jwt.jwksUri` is configured
    */
   constructor(
-    options: ResolvedJwtOptions | ResolvedSecurityOptions,
+    options: ResolvedJwtOptions | AuthFeatureOptions,
     private readonly remote?: RemoteJwksSet,
   ) {
     this.options = 'auth' in options ? options.auth.jwt : options;
