@@ -27,6 +27,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /** An authentication method a route may accept. @publicApi */
@@ -273,7 +274,7 @@ export interface ResolvedAuthOptions {
   apiKeys: ResolvedApiKeyOptions;
 }
 
-const JWT_KEYS = [
+const JWT_KEYS = optionKeys<JwtOptions>()([
   'secret',
   'keys',
   'jwks',
@@ -293,7 +294,26 @@ const JWT_KEYS = [
   'refreshFamilyTtlSec',
   'refreshGraceSec',
   'signingKid',
-] as const;
+]);
+const KEY_KEYS = optionKeys<JwtKeyOptions>()(['kid', 'alg', 'secret', 'publicKey', 'privateKey']);
+const LOCAL_JWKS_KEYS = optionKeys<NonNullable<JwtOptions['jwks']>>()(['keys']);
+const REMOTE_JWKS_KEYS = optionKeys<RemoteJwksOptions>()([
+  'url',
+  'timeoutMs',
+  'cooldownMs',
+  'maxAgeMs',
+  'defaultAlgorithm',
+]);
+const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
+  'pepper',
+  'prefixes',
+  'header',
+  'queryParamNames',
+  'rotationOverlapSec',
+  'lastUsedIntervalSec',
+  'store',
+]);
+const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PREFIX_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const DAY = 86_400;
@@ -343,7 +363,7 @@ function readKid(raw: Raw, path: string): string | undefined {
 }
 
 function resolveKey(value: unknown, path: string): ResolvedJwtKey {
-  const raw = readStrictSection(value, ['kid', 'alg', 'secret', 'publicKey', 'privateKey'], path);
+  const raw = readStrictSection(value, KEY_KEYS, path);
   if (!isJwtAlgorithm(raw.alg)) {
     throw SecurityConfigError.create(
       join(path, 'alg'),
@@ -388,7 +408,7 @@ export function importJwk(jwk: JsonWebKey & { alg?: unknown; use?: unknown }, fa
 }
 
 function resolveLocalJwks(value: unknown, path: string): ResolvedJwtKey[] {
-  const raw = readStrictSection(value, ['keys'], path);
+  const raw = readStrictSection(value, LOCAL_JWKS_KEYS, path);
   if (!Array.isArray(raw.keys)) throw SecurityConfigError.create(join(path, 'keys'), 'must be an array of JWKs');
   return raw.keys.map((jwk: unknown, i: number) => {
     const where = `${path}.keys[${i}]`;
@@ -402,10 +422,7 @@ function resolveLocalJwks(value: unknown, path: string): ResolvedJwtKey[] {
 }
 
 function resolveRemoteJwks(value: unknown, ctx: ResolveContext, path: string): ResolvedRemoteJwks {
-  const raw: Raw =
-    typeof value === 'string'
-      ? { url: value }
-      : readStrictSection(value, ['url', 'timeoutMs', 'cooldownMs', 'maxAgeMs', 'defaultAlgorithm'], path);
+  const raw: Raw = typeof value === 'string' ? { url: value } : readStrictSection(value, REMOTE_JWKS_KEYS, path);
   const url = readString(raw, 'url', path);
   let parsed: URL | undefined;
   try {
@@ -537,11 +554,7 @@ function resolveJwt(value: unknown, ctx: ResolveContext, path: string): Resolved
 }
 
 function resolveApiKeys(value: unknown, path: string): ResolvedApiKeyOptions {
-  const raw = readStrictSection(
-    value,
-    ['pepper', 'prefixes', 'header', 'queryParamNames', 'rotationOverlapSec', 'lastUsedIntervalSec', 'store'],
-    path,
-  );
+  const raw = readStrictSection(value, API_KEY_KEYS, path);
   const store = raw.store as Partial<ApiKeyStore> | undefined;
   if (
     store !== undefined &&
@@ -601,7 +614,7 @@ function readMethods(raw: Raw, path: string, fallback: AuthMethod[]): AuthMethod
 
 /** Validates `auth` once at boot and imports every key. @internal */
 export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = 'auth'): ResolvedAuthOptions {
-  const raw = readStrictSection(value, ['enabled', 'defaultMethods', 'jwt', 'apiKeys'], path);
+  const raw = readStrictSection(value, AUTH_KEYS, path);
   const jwt = resolveJwt(raw.jwt, ctx, join(path, 'jwt'));
   const apiKeys = resolveApiKeys(raw.apiKeys, join(path, 'apiKeys'));
   const defaultMethods = readMethods(raw, path, apiKeys.enabled ? ['jwt', 'api-key'] : ['jwt']);

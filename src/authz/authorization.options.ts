@@ -11,6 +11,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /**
@@ -210,6 +211,18 @@ export interface ResolvedAuthorizationOptions {
 }
 
 /** The default hierarchy: `admin ⊃ editor ⊃ viewer`. @internal */
+const ROLE_KEYS = optionKeys<RoleDefinition>()(['permissions', 'inherits']);
+const OWNERSHIP_KEYS = optionKeys<OwnershipOptions>()(['ownerField', 'notOwnerStatus', 'overrideRoles']);
+const AUTHORIZATION_KEYS = optionKeys<AuthorizationOptions>()([
+  'enabled',
+  'roles',
+  'permissionsFromScopes',
+  'resources',
+  'policies',
+  'ownership',
+  'exceptionFactory',
+]);
+
 export const DEFAULT_ROLES: Readonly<Record<string, RoleDefinition>> = {
   admin: { permissions: ['read', 'write', 'delete', 'admin'], inherits: ['editor'] },
   editor: { permissions: ['read', 'write'], inherits: ['viewer'] },
@@ -224,7 +237,7 @@ function readRoles(value: unknown, path: string): Map<string, RoleDefinition> {
   for (const name of Object.keys(raw)) {
     const where = join(path, name);
     if (!name.trim()) throw SecurityConfigError.create(where, 'is an empty role name', 'Name the role');
-    const def = readStrictSection(raw[name], ['permissions', 'inherits'], where);
+    const def = readStrictSection(raw[name], ROLE_KEYS, where);
     const permissions = readStringArray(def, 'permissions', where, []);
     permissions.forEach((p, i) => {
       if (!PERMISSION.test(p)) {
@@ -313,7 +326,7 @@ function readResources(value: unknown, path: string): Map<string, ResourceLoader
 }
 
 function readOwnership(value: unknown, path: string, roles: Map<string, CompiledRole>) {
-  const raw: Raw = readStrictSection(value, ['ownerField', 'notOwnerStatus', 'overrideRoles'], path);
+  const raw: Raw = readStrictSection(value, OWNERSHIP_KEYS, path);
   const status = raw.notOwnerStatus;
   if (status !== undefined && status !== 403 && status !== 404) {
     throw SecurityConfigError.create(
@@ -345,11 +358,7 @@ export function resolveAuthorizationOptions(
   _ctx: ResolveContext,
   path = 'authorization',
 ): ResolvedAuthorizationOptions {
-  const raw = readStrictSection(
-    value,
-    ['enabled', 'roles', 'permissionsFromScopes', 'resources', 'policies', 'ownership', 'exceptionFactory'],
-    path,
-  );
+  const raw = readStrictSection(value, AUTHORIZATION_KEYS, path);
   const roles = compileRoles(readRoles(raw.roles, `${path}.roles`), `${path}.roles`);
   return {
     enabled: readBoolean(raw, 'enabled', path, true),

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveSecurityOptions } from '../security.options';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { resolveSecurityOptions, TOP_LEVEL_KEYS } from '../security.options';
 import { loadSecurityConfig } from './load-security-config';
 
 const EXAMPLE = join(__dirname, '../../config.example.yaml');
@@ -38,6 +40,29 @@ describe('config.example.yaml', () => {
     expect(resolved.rateLimit.policies).toEqual([
       expect.objectContaining({ name: 'default', limit: 100, windowMs: 60_000 }),
     ]);
+  });
+
+  const document = parseYaml(readFileSync(EXAMPLE, 'utf8')) as Record<string, Record<string, unknown>>;
+  const camel = (key: string) => key.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+
+  it('has only the shared section and the profiles at the top', () => {
+    expect(Object.keys(document).sort()).toEqual(['default', 'development', 'production', 'staging']);
+  });
+
+  it.each(Object.keys(document))('uses only real option sections in "%s"', (section) => {
+    const unknown = Object.keys(document[section] ?? {}).filter(
+      (key) => !(TOP_LEVEL_KEYS as readonly string[]).includes(camel(key)),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('documents every top-level option that a file can set', () => {
+    // `profile` is the file's own section name; `isGlobal` belongs to the module import.
+    const documented = new Set(Object.keys(document.default).map(camel));
+    const missing = TOP_LEVEL_KEYS.filter((key) => key !== 'profile' && key !== 'isGlobal' && !documented.has(key));
+    // storage is set per profile (memory in development, Redis elsewhere).
+    expect(missing).toEqual(['storage']);
+    expect(Object.keys(document.production)).toContain('storage');
   });
 
   it('lets a profile override the defaults', () => {

@@ -9,6 +9,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /**
@@ -105,7 +106,15 @@ export interface ResolvedCorsOptions {
   headers: { allowMethods: string; allowHeaders: string; exposeHeaders: string; maxAge: string };
 }
 
-const POLICY_KEYS = ['origins', 'methods', 'allowedHeaders', 'exposedHeaders', 'credentials', 'maxAge'] as const;
+const POLICY_KEYS = optionKeys<CorsPolicyOptions>()([
+  'origins',
+  'methods',
+  'allowedHeaders',
+  'exposedHeaders',
+  'credentials',
+  'maxAge',
+]);
+const CORS_KEYS = optionKeys<CorsOptions>()(['enabled', 'environments', ...POLICY_KEYS]);
 const PROFILES: readonly SecurityProfile[] = ['development', 'staging', 'production'];
 
 /** @internal */
@@ -325,7 +334,7 @@ export function resolveCorsOptions(
   /** Headers other features send that scripts should read, added to the default exposed list. */
   alsoExposedByDefault: readonly string[] = [],
 ): ResolvedCorsOptions {
-  const raw = readStrictSection(value, ['enabled', 'environments', ...POLICY_KEYS], path);
+  const raw = readStrictSection(value, CORS_KEYS, path);
   const { policy, where } = mergePolicy(raw, ctx.profile, path);
   const credentials = readBoolean(policy, 'credentials', where('credentials'), false);
   const origins = policy.origins === undefined ? [] : readOrigins(policy, where('origins'), ctx.profile);

@@ -1,6 +1,6 @@
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
-import { readBoolean, readNumber, readStrictSection, readStringArray } from '../core/options/validate.util';
+import { readBoolean, readNumber, readStrictSection, readStringArray, optionKeys } from '../core/options/validate.util';
 
 /**
  * Field names stripped from every JSON response by default (compared case-insensitively, with
@@ -65,6 +65,13 @@ export interface ResolvedResponseFilteringOptions {
   rolesAsGroups: boolean;
 }
 
+const KEYS = optionKeys<ResponseFilteringOptions>()([
+  'enabled',
+  'denylist',
+  'extraDenylist',
+  'maxDepth',
+  'rolesAsGroups',
+]);
 const SEPARATORS = /[-_]/g;
 
 /** Lower-cases a field name and drops `_` and `-`, the form the denylist is compared in. @internal */
@@ -78,7 +85,7 @@ export function resolveResponseFilteringOptions(
   _ctx: ResolveContext,
   path = 'responseFiltering',
 ): ResolvedResponseFilteringOptions {
-  const raw = readStrictSection(value, ['enabled', 'denylist', 'extraDenylist', 'maxDepth', 'rolesAsGroups'], path);
+  const raw = readStrictSection(value, KEYS, path);
   const names = [
     ...readStringArray(raw, 'denylist', path, DEFAULT_SENSITIVE_FIELDS),
     ...readStringArray(raw, 'extraDenylist', path, []),

@@ -10,6 +10,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /**
@@ -165,7 +166,7 @@ export const DENY_ALL_PERMISSIONS_POLICY = [
   .map((feature) => `${feature}=()`)
   .join(', ');
 
-const KEYS = [
+const KEYS = optionKeys<HeadersOptions>()([
   'enabled',
   'cacheControl',
   'contentSecurityPolicy',
@@ -180,7 +181,9 @@ const KEYS = [
   'custom',
   'remove',
   'https',
-] as const;
+]);
+const HSTS_KEYS = optionKeys<HstsOptions>()(['maxAge', 'includeSubDomains', 'preload']);
+const HTTPS_KEYS = optionKeys<HttpsEnforcementOptions>()(['mode', 'exemptPaths']);
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII and spaces only: no CR/LF (header injection) and no control characters. */
@@ -217,7 +220,7 @@ function readHeaderValue(raw: Raw, key: string, path: string, fallback: string):
 
 function resolveHsts(value: unknown, path: string): string | undefined {
   if (value === false) return undefined;
-  const raw = readStrictSection(value, ['maxAge', 'includeSubDomains', 'preload'], path);
+  const raw = readStrictSection(value, HSTS_KEYS, path);
   const maxAge = readNumber(raw, 'maxAge', path, 63_072_000, { min: 0, integer: true, unit: 'seconds' });
   const includeSubDomains = readBoolean(raw, 'includeSubDomains', path, true);
   const preload = readBoolean(raw, 'preload', path, false);
@@ -243,7 +246,7 @@ function resolveCustom(value: unknown, path: string): Array<[string, string]> {
 }
 
 function resolveHttps(value: unknown, path: string): ResolvedHeadersOptions['https'] {
-  const raw = readStrictSection(value, ['mode', 'exemptPaths'], path);
+  const raw = readStrictSection(value, HTTPS_KEYS, path);
   const exemptPaths = readStringArray(raw, 'exemptPaths', path, []);
   exemptPaths.forEach((p, i) => {
     if (!p.startsWith('/')) {

@@ -9,6 +9,7 @@ import {
   readString,
   readStrictSection,
   readStringArray,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /** Which routes need an `Idempotency-Key`. @publicApi */
@@ -121,7 +122,7 @@ export interface ResolvedIdempotencyOptions {
   exceptionFactory?: (refusal: IdempotencyRefusal) => unknown;
 }
 
-const KEYS = [
+const KEYS = optionKeys<IdempotencyOptions>()([
   'enabled',
   'applyTo',
   'header',
@@ -134,7 +135,7 @@ const KEYS = [
   'replayHeaders',
   'maxStoredBytes',
   'exceptionFactory',
-] as const;
+]);
 
 /** Never replayed: per-response or connection-level. */
 const NEVER_REPLAYED = new Set([

@@ -8,6 +8,7 @@ import {
   readSection,
   readStrictSection,
   readStringArray,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /**
@@ -84,7 +85,15 @@ export interface ResolvedSigningOptions {
   webhooks: { toleranceSeconds: number; replayTtlSeconds: number };
 }
 
-const KEYS = ['enabled', 'keys', 'toleranceSeconds', 'signedHeaders', 'paths', 'webhooks'] as const;
+const KEYS = optionKeys<SigningOptions>()([
+  'enabled',
+  'keys',
+  'toleranceSeconds',
+  'signedHeaders',
+  'paths',
+  'webhooks',
+]);
+const WEBHOOK_KEYS = optionKeys<WebhookOptions>()(['toleranceSeconds', 'replayTtlSeconds']);
 const KEY_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const HEADER = /^[a-z0-9-]+$/;
 /** Headers that are part of the signing protocol itself, never "signed headers". */
@@ -152,7 +161,7 @@ export function resolveSigningOptions(value: unknown, _ctx: ResolveContext, path
       'Add at least one key to signing.keys',
     );
   }
-  const webhooks = readStrictSection(raw.webhooks, ['toleranceSeconds', 'replayTtlSeconds'], join(path, 'webhooks'));
+  const webhooks = readStrictSection(raw.webhooks, WEBHOOK_KEYS, join(path, 'webhooks'));
   return {
     enabled: readBoolean(raw, 'enabled', path, true),
     keys,

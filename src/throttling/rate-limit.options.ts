@@ -13,6 +13,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /** The legacy rate-limit headers (`rateLimit.headers: 'legacy' | 'both'`). @internal */
@@ -189,7 +190,7 @@ export interface ResolvedRateLimitOptions {
   ipv6Groups: number;
 }
 
-const KEYS = [
+const KEYS = optionKeys<RateLimitOptions>()([
   'enabled',
   'maxRequests',
   'windowSeconds',
@@ -203,7 +204,10 @@ const KEYS = [
   'burstFactor',
   'login',
   'ipv6PrefixLength',
-] as const;
+]);
+const POLICY_KEYS = optionKeys<RateLimitPolicy>()(['limit', 'windowSeconds', 'blockSeconds']);
+const ESCALATION_KEYS = optionKeys<RateLimitEscalationOptions>()(['enabled', 'multipliers', 'decaySeconds']);
+const LOGIN_KEYS = optionKeys<LoginRateLimitOptions>()(['maxAttempts', 'windowSeconds', 'usernameField']);
 
 /** Policy and tier names become header items and storage keys: keep them token-like. */
 const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -224,7 +228,7 @@ export function resolveRateLimitPolicy(
       'Use 1-32 letters, digits, ".", "_" or "-"',
     );
   }
-  const raw = readStrictSection(value, ['limit', 'windowSeconds', 'blockSeconds'], path);
+  const raw = readStrictSection(value, POLICY_KEYS, path);
   if (raw.limit === undefined || raw.windowSeconds === undefined) {
     throw SecurityConfigError.create(
       path,
@@ -348,14 +352,10 @@ export function resolveRateLimitOptions(
   }
 
   const allowlist = readStringArray(raw, 'allowlist', path, []);
-  const escalation = readStrictSection(
-    raw.escalation,
-    ['enabled', 'multipliers', 'decaySeconds'],
-    join(path, 'escalation'),
-  );
+  const escalation = readStrictSection(raw.escalation, ESCALATION_KEYS, join(path, 'escalation'));
   const escalationPath = join(path, 'escalation');
   const escalationOn = readBoolean(escalation, 'enabled', escalationPath, true);
-  const login = readStrictSection(raw.login, ['maxAttempts', 'windowSeconds', 'usernameField'], join(path, 'login'));
+  const login = readStrictSection(raw.login, LOGIN_KEYS, join(path, 'login'));
   const loginPath = join(path, 'login');
   const headers = readEnum(raw, 'headers', path, ['ietf', 'legacy', 'both', 'none'] as const, 'ietf');
 

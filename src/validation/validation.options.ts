@@ -9,6 +9,7 @@ import {
   readStrictSection,
   readStringArray,
   type Raw,
+  optionKeys,
 } from '../core/options/validate.util';
 
 /**
@@ -153,7 +154,7 @@ export interface ResolvedValidationOptions {
   exceptionFactory?: ValidationExceptionFactory;
 }
 
-const KEYS = [
+const KEYS = optionKeys<ValidationOptions>()([
   'enabled',
   'whitelist',
   'forbidNonWhitelisted',
@@ -168,7 +169,8 @@ const KEYS = [
   'sensitiveFields',
   'pagination',
   'exceptionFactory',
-] as const;
+]);
+const PAGINATION_KEYS = optionKeys<PaginationOptions>()(['defaultLimit', 'maxLimit', 'maxOffset']);
 
 const SENSITIVE_SOURCE =
   'pass(word|wd|phrase)?|secret|token|api[-_]?key|authorization|cookie|signature|credential|private[-_]?key|cvv|cvc|card[-_]?number|ssn|iban';
@@ -203,7 +205,7 @@ function compileContentTypes(list: string[], path: string): ContentTypeRule[] {
 }
 
 function resolvePagination(value: unknown, path: string): Required<PaginationOptions> {
-  const raw = readStrictSection(value, ['defaultLimit', 'maxLimit', 'maxOffset'], path);
+  const raw = readStrictSection(value, PAGINATION_KEYS, path);
   const maxLimit = readNumber(raw, 'maxLimit', path, 100, { min: 1, max: 10_000, integer: true });
   const defaultLimit = readNumber(raw, 'defaultLimit', path, Math.min(20, maxLimit), { min: 1, integer: true });
   if (defaultLimit > maxLimit) {
