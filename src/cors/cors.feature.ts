@@ -14,6 +14,8 @@ export const corsFeature = defineFeature({
   enabled: (o) => o.enabled,
   summary: (o) => {
     if (!o.enabled) return 'cors off';
-    return `cors ${o.anyOrigin ? 'any origin' : `${o.rules.length} origin rule${o.rules.length === 1 ? '' : 's'}`}`;
+    if (o.anyOrigin) return 'cors any origin';
+    if (o.rules.length === 0) return 'cors on (no cross-origin access)';
+    return `cors on (${o.rules.length} origin rule${o.rules.length === 1 ? '' : 's'})`;
   },
 });

@@ -17,5 +17,8 @@ export const signingFeature = defineFeature({
     },
   },
   enabled: (o) => o.enabled,
-  summary: (o) => (o.enabled ? `signing on (${o.keys.size} key${o.keys.size === 1 ? '' : 's'})` : 'signing off'),
+  summary: (o) => {
+    if (!o.enabled) return 'signing off';
+    return `signing on (${o.keys.size === 0 ? 'no keys' : `${o.keys.size} key${o.keys.size === 1 ? '' : 's'}`})`;
+  },
 });

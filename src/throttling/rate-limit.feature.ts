@@ -32,7 +32,7 @@ export const rateLimitFeature = defineFeature({
     if (!o.enabled) return 'rate limit off';
     const tiers = Object.keys(o.tiers);
     const policies = o.policies.map(describePolicy).join(', ') || 'no default policy';
-    return `rate limit ${policies}${tiers.length > 0 ? `; tiers ${tiers.join(', ')}` : ''}`;
+    return `rate limit ${policies}${tiers.length > 0 ? ` (tiers ${tiers.join(', ')})` : ''}`;
   },
   // Scripts can read the legacy rate-limit headers too when they are sent.
   exposedHeaders: (o) => (o.headers.legacy ? LEGACY_RATE_LIMIT_HEADERS : []),
