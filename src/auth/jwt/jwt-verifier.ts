@@ -94,13 +94,14 @@ function normalizeTyp(typ: unknown): string | undefined {
  * from the token: a header `alg` that differs from the selected key's is refused. Refuses `none`,
  * `crit`, embedded or remote key references, malformed or oversized tokens, and enforces the
  * configured claim rules (`exp` required, `nbf`, `iat`, max age, `iss`, `aud`, token type).
- * Revocation is not checked here (see `JwtAuthenticator`). Use it to verify tokens outside HTTP
- * (e.g. a WebSocket handshake) with the module's keys.
+ * Revocation is not checked here (see `JwtAuthenticator`). To verify tokens outside HTTP (e.g. a
+ * WebSocket handshake) with the module's keys, inject `JwtAuthenticator`: its `verify()` runs this
+ * verifier, and `authenticate()` adds the revocation check.
  *
  * @example
  * ```ts
- * const verifier = new JwtVerifier(options); // @InjectSecurityOptions() options
- * const claims = await verifier.verify(token);
+ * const claims = await jwtAuthenticator.verify(token, 'access'); // signature and claims
+ * const principal = await jwtAuthenticator.authenticate(token); // plus revocation
  * ```
  * @publicApi
  */
