@@ -66,6 +66,8 @@ export interface ResolvedRedisStorageOptions {
 
 /** Default bound of the memory store, also used by rate limiting's own memory store. @internal */
 export const DEFAULT_MEMORY_MAX_ENTRIES = 100_000;
+/** Default prefix of every Redis key. @internal */
+export const DEFAULT_KEY_PREFIX = 'rampart:';
 const MEMORY_KEYS = optionKeys<MemoryStorageOptions>()(['type', 'maxEntries']);
 const REDIS_KEYS = optionKeys<RedisStorageOptions>()(['type', 'url', 'client', 'keyPrefix', 'commandTimeoutMs']);
 /** The ioredis methods RedisSecurityStorage calls on a client it is given. */
@@ -113,7 +115,7 @@ export function resolveStorageOptions(value: unknown, _ctx?: unknown, path = 'st
 }
 
 function readKeyPrefix(raw: Raw, path: string): string {
-  const keyPrefix = readString(raw, 'keyPrefix', path, 'rampart:');
+  const keyPrefix = readString(raw, 'keyPrefix', path, DEFAULT_KEY_PREFIX);
   if (/[{}]/.test(keyPrefix)) {
     throw SecurityConfigError.create(
       `${path}.keyPrefix`,
