@@ -53,7 +53,13 @@ export interface RedisStorageOptions {
 export type StorageOptions = MemoryStorageOptions | RedisStorageOptions | SecurityStorage;
 
 /** @internal */
-export type ResolvedStorageOptions = Required<MemoryStorageOptions> | ResolvedRedisStorageOptions | SecurityStorage;
+export type ResolvedStorageOptions = ResolvedMemoryStorageOptions | ResolvedRedisStorageOptions | SecurityStorage;
+
+/** @internal */
+export interface ResolvedMemoryStorageOptions {
+  type: 'memory';
+  maxEntries: number;
+}
 
 /** @internal */
 export interface ResolvedRedisStorageOptions {
