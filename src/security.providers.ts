@@ -158,5 +158,6 @@ export function securityExports(): unknown[] {
     SecurityEvents,
     // For subclasses of the exported guards and interceptors registered outside this module.
     RoutePlanCache,
-    ...SECURITY_FEATURES.flatMap((feature) => feature.exports ?? [])];
+    ...SECURITY_FEATURES.flatMap((feature) => feature.exports ?? []),
+  ];
 }
