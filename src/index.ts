@@ -7,22 +7,19 @@ export { SecurityModule } from './security.module';
 export type { SecurityModuleAsyncOptions, SecurityOptionsFactory } from './security.module-definition';
 
 // Options and configuration
+export { validateSecurityOptions, type SecurityModuleOptions } from './security.options';
 export type {
-  SecurityModuleOptions,
-  ResolvedSecurityOptions,
-  SecurityProfile,
-} from './core/options/security-options.interface';
-export type {
+  CoreOptions,
   ErrorOptions,
   EventOptions,
-  MemoryStorageOptions,
-  RedisStorageOptions,
   RequestIdOptions,
   SecurityEventSink,
+  SecurityProfile,
 } from './core/options/core.options';
-export { resolveSecurityOptions } from './core/options/resolve-options';
-export { SECURITY_OPTIONS, PUBLIC_KEY } from './core/security.constants';
-export { InjectSecurityOptions, InjectSecurityStorage } from './core/decorators';
+export type { MemoryStorageOptions, RedisStorageOptions, StorageOptions } from './storage/storage.options';
+export { SecuritySettings, type SecurityFeatureName } from './security.settings';
+export { PUBLIC_KEY } from './core/security.constants';
+export { InjectSecurityStorage } from './storage/inject-security-storage.decorator';
 
 // Errors
 export { SecurityConfigError } from './core/errors/security-config.error';
@@ -56,44 +53,35 @@ export { MemorySecurityStorage, type MemorySecurityStorageOptions } from './stor
 export { RedisSecurityStorage, type RedisSecurityStorageOptions } from './storage/redis/redis.storage';
 
 // Configuration file
-export { loadSecurityConfig, type LoadSecurityConfigOptions } from './core/config/load-security-config';
+export { loadSecurityConfig, type LoadSecurityConfigOptions } from './config/load-security-config';
 
 // GraphQL limits
-export type { GraphqlOptions } from './core/options/graphql.options';
+export type { GraphqlLimits, GraphqlOptions } from './graphql/graphql.options';
 export { createGraphqlValidationRules } from './graphql/graphql-limits.rules';
 
 // Authentication
+export { Public } from './auth/public.decorator';
+export { CurrentPrincipal } from './auth/current-principal.decorator';
+export { Auth } from './auth/auth.decorator';
+export { Scopes } from './auth/scopes.decorator';
+export { AUTH_METHODS_KEY, SCOPES_KEY } from './auth/auth.constants';
+export { AuthenticationGuard } from './auth/authentication.guard';
+export { JwtAuthenticator } from './auth/jwt/jwt-authenticator.service';
+export { JwtVerificationError, type JwtFailureReason } from './auth/jwt/jwt-error';
+export { JWT_ALGORITHMS, type JwtAlgorithm } from './auth/jwt/jwt-crypto.util';
+export { JwtVerifier, type JwtClaims, type TokenKind } from './auth/jwt/jwt-verifier';
+export { TokenService, type TokenPair, type TokenSubject, type TokenCallContext } from './auth/tokens/token.service';
+export { TokenRevocationService } from './auth/tokens/token-revocation.service';
 export {
-  Public,
-  CurrentPrincipal,
-  Auth,
-  Scopes,
-  AUTH_METHODS_KEY,
-  SCOPES_KEY,
-  AuthenticationGuard,
-  JwtAuthenticator,
-  JwtVerificationError,
-  type JwtFailureReason,
-  JWT_ALGORITHMS,
-  type JwtAlgorithm,
-  JwtVerifier,
-  type JwtClaims,
-  type TokenKind,
-  TokenService,
-  type TokenPair,
-  type TokenSubject,
-  type TokenCallContext,
-  TokenRevocationService,
   ApiKeyService,
   ApiKeyVerificationError,
   type ApiKeyFailureReason,
   type ApiKeyInfo,
   type CreateApiKeyInput,
   type CreatedApiKey,
-  type ApiKeyRecord,
-  type ApiKeyStore,
-  StorageApiKeyStore,
-} from './auth';
+} from './auth/api-key/api-key.service';
+export type { ApiKeyRecord, ApiKeyStore } from './auth/api-key/api-key-store.interface';
+export { StorageApiKeyStore } from './auth/api-key/storage-api-key.store';
 export type {
   AuthOptions,
   AuthMethod,
@@ -101,19 +89,18 @@ export type {
   JwtKeyOptions,
   RemoteJwksOptions,
   ApiKeyOptions,
-} from './core/options/auth.options';
-// [index:features] one block per feature
+} from './auth/auth.options';
 
 // HTTP edge: security headers, HTTPS enforcement, CORS
-export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './core/options/headers.options';
+export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './headers/headers.options';
 export { SecurityHeaders, type SecurityHeadersOverride } from './headers/security-headers.decorator';
 export { SECURITY_HEADERS_KEY } from './headers/headers.constants';
 export { SecurityHeadersGuard } from './headers/security-headers.guard';
-export type { CorsOptions, CorsPolicyOptions } from './core/options/cors.options';
+export type { CorsOptions, CorsPolicyOptions } from './cors/cors.options';
 export { generateCorsPolicy, type CorsPolicyReport, type GenerateCorsPolicyOptions } from './cors/generate-cors-policy';
 
 // Request signing and webhook verification
-export type { SigningOptions, WebhookOptions } from './core/options/signing.options';
+export type { SigningOptions, WebhookOptions } from './signing/signing.options';
 export { Signed } from './signing/signed.decorator';
 export { VerifyWebhook, type VerifyWebhookOptions } from './signing/verify-webhook.decorator';
 export { RequestSignatureGuard } from './signing/request-signature.guard';
@@ -158,7 +145,7 @@ export type {
   ResourceLoadContext,
   ResourceLoader,
   RoleDefinition,
-} from './core/options/authorization.options';
+} from './authz/authorization.options';
 
 // Response filtering
 export {
@@ -170,7 +157,7 @@ export {
 export { Serialize } from './filtering/serialize.decorator';
 export { AllowSensitiveFields } from './filtering/allow-sensitive-fields.decorator';
 export { ResponseFilterInterceptor } from './filtering/response-filter.interceptor';
-export { DEFAULT_SENSITIVE_FIELDS, type ResponseFilteringOptions } from './core/options/response-filtering.options';
+export { DEFAULT_SENSITIVE_FIELDS, type ResponseFilteringOptions } from './filtering/response-filtering.options';
 
 // Idempotency
 export type {
@@ -179,7 +166,7 @@ export type {
   IdempotencyRefusal,
   IdempotencyScope,
   IdempotentRouteOptions,
-} from './core/options/idempotency.options';
+} from './idempotency/idempotency.options';
 export { Idempotent } from './idempotency/idempotent.decorator';
 export { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 export { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency/idempotency.constants';
@@ -190,7 +177,7 @@ export type {
   ValidationExceptionFactory,
   ValidationIssue,
   ValidationOptions,
-} from './core/options/validation.options';
+} from './validation/validation.options';
 export { SecurityValidationPipe } from './validation/security-validation.pipe';
 export { PaginationPipe, type Pagination } from './validation/pagination.pipe';
 export { UploadValidationPipe, type UploadRules, type UploadedFileLike } from './validation/upload-validation.pipe';
@@ -201,7 +188,7 @@ export type {
   RateLimitEscalationOptions,
   RateLimitOptions,
   RateLimitPolicy,
-} from './core/options/rate-limit.options';
+} from './throttling/rate-limit.options';
 export {
   LoginRateLimit,
   RateLimit,

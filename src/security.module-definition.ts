@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { SecurityModuleOptions } from './core/options/security-options.interface';
+import type { SecurityModuleOptions } from './security.options';
 
 /** @internal */
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =

@@ -1,22 +1,22 @@
-import { Inject, type MiddlewareConsumer, Module, type NestModule, Optional } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  type MiddlewareConsumer,
+  Module,
+  type NestModule,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { RoutePlanCache } from './core/context/route-plan.cache';
-import { SecurityEvents } from './core/events/security-events.service';
 import type { EdgeHandler } from './core/pipeline/edge-handler.interface';
 import { installEdge } from './core/pipeline/install-edge';
 import { EDGE_HANDLERS } from './core/internal.constants';
 import { SECURITY_OPTIONS } from './core/security.constants';
 import { SecurityStorage } from './storage/security-storage.interface';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './security.module-definition';
-import { createSecurityProviders } from './security.providers';
-// [module:imports]
-import { ApiKeyService } from './auth/api-key/api-key.service';
-import { JwtAuthenticator } from './auth/jwt/jwt-authenticator.service';
-import { TokenRevocationService } from './auth/tokens/token-revocation.service';
-import { TokenService } from './auth/tokens/token.service';
-import { RateLimiterService } from './throttling/rate-limiter.service';
-import { AuthorizationService } from './authz/authorization.service';
-
+import type { ResolvedSecurityOptions } from './security.options';
+import { createSecurityProviders, securityExports } from './security.providers';
+import { SecuritySettings } from './security.settings';
 /**
  * One import that puts every route of the app behind an ordered, fail-closed security pipeline.
  * See `security.providers.ts` for the order.
@@ -29,7 +29,7 @@ import { AuthorizationService } from './authz/authorization.service';
  * @publicApi
  */
 @Module({})
-export class SecurityModule extends ConfigurableModuleClass implements NestModule {
+export class SecurityModule extends ConfigurableModuleClass implements NestModule, OnModuleInit {
   static forRoot(options: typeof OPTIONS_TYPE = {}): ReturnType<typeof ConfigurableModuleClass.forRoot> {
     return SecurityModule.withPipeline(super.forRoot(options));
   }
@@ -44,18 +44,11 @@ export class SecurityModule extends ConfigurableModuleClass implements NestModul
       providers: [...(definition.providers ?? []), ...createSecurityProviders()],
       exports: [
         ...(definition.exports ?? []),
+        // The app's own providers that come with the library (PaginationPipe, UploadValidationPipe)
+        // read the options through this token.
         SECURITY_OPTIONS,
         SecurityStorage,
-        SecurityEvents,
-        // For subclasses of the exported guards and interceptors registered outside this module.
-        RoutePlanCache,
-        // [module:exports]
-        TokenService,
-        TokenRevocationService,
-        ApiKeyService,
-        JwtAuthenticator,
-        RateLimiterService,
-        AuthorizationService,
+        ...securityExports(),
       ],
     };
   }
@@ -63,8 +56,15 @@ export class SecurityModule extends ConfigurableModuleClass implements NestModul
   constructor(
     @Optional() private readonly adapterHost?: HttpAdapterHost,
     @Optional() @Inject(EDGE_HANDLERS) private readonly edgeHandlers?: EdgeHandler[],
+    @Optional() @Inject(SECURITY_OPTIONS) private readonly options?: ResolvedSecurityOptions,
+    @Optional() private readonly settings?: SecuritySettings,
   ) {
     super();
+  }
+
+  /** Logs what is on, once (opt out with `logSummary: false`). */
+  onModuleInit(): void {
+    if (this.options?.logSummary && this.settings) new Logger('SecurityModule').log(this.settings.summary);
   }
 
   /** Puts the edge steps (request id, HTTPS, headers, CORS, payload limits) in front of every request. */

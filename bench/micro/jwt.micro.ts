@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { importSPKI, jwtVerify } from 'jose';
-import { JwtVerifier, resolveSecurityOptions } from 'nestjs-rampart';
+import { JwtAuthenticator } from 'nestjs-rampart';
 import {
   type AlgorithmKeys,
   JWT_ALGORITHMS,
@@ -13,6 +13,7 @@ import {
   USER_ID,
   userClaims,
 } from '../lib/fixtures';
+import { rampartContext } from './context';
 import { guarded, sequential } from './timing';
 
 /**
@@ -48,18 +49,21 @@ async function jose(keys: AlgorithmKeys, token: string): Promise<Verify> {
 }
 
 /**
- * The library's verifier, built from the same resolved options SecurityModule would use, with the
- * verified-token cache off, so every call checks the signature.
+ * The library's verifier as SecurityModule builds it (from a bare application context), with the
+ * verified-token cache off, so every call checks the signature. `JwtAuthenticator.verify` checks
+ * signature and claims without the revocation lookup, like the other verifiers here.
  */
 async function rampartVerifier(keys: AlgorithmKeys, token: string): Promise<Verify> {
   const jwt =
     keys.alg === 'HS256' ? { secret: keys.verifyPem } : { keys: [{ alg: keys.alg, publicKey: keys.verifyPem }] };
-  const options = resolveSecurityOptions({
+  const app = await rampartContext({
+    events: { enabled: false },
+    logSummary: false,
     auth: { jwt: { ...jwt, issuer: JWT_ISSUER, audience: JWT_AUDIENCE, cacheSize: 0 } },
   });
-  const verifier = new JwtVerifier(options);
-  checkSub(await verifier.verify(token));
-  return () => verifier.verify(token);
+  const authenticator = app.get(JwtAuthenticator, { strict: false });
+  checkSub(await authenticator.verify(token, 'access'));
+  return () => authenticator.verify(token, 'access');
 }
 
 async function main(): Promise<void> {

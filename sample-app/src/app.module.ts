@@ -28,7 +28,6 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
       ? { type: 'redis', url: env.REDIS_URL, keyPrefix: env.REDIS_PREFIX ?? 'rampart-sample:' }
       : { type: 'memory' },
     trustProxy: ['loopback'],
-    // [sample:options]
     auth: sampleAuthOptions(env),
     idempotency: sampleIdempotencyOptions,
     validation: sampleValidationOptions,
@@ -45,7 +44,6 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
   imports: [SecurityModule.forRootAsync({ useFactory: () => sampleSecurityOptions() })],
   controllers: [
     HealthController,
-    // [sample:controllers]
     PartnerController,
     WebhooksController,
     AuthController,

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { AuthMethod } from '../core/options/auth.options';
+import type { AuthMethod } from './auth.options';
 import { AUTH_METHODS_KEY } from './auth.constants';
 
 /**

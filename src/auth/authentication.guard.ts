@@ -16,8 +16,8 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { AuthMethod, ResolvedAuthOptions } from '../core/options/auth.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { AuthMethod, ResolvedAuthOptions } from './auth.options';
+import type { AuthFeatureOptions } from './auth.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error';
 import { parseApiKey } from './api-key/api-key.format';
@@ -116,7 +116,7 @@ export class AuthenticationGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: AuthFeatureOptions,
     private readonly events: SecurityEvents,
     jwt: JwtAuthenticator,
     apiKeys: ApiKeyService,

@@ -1,5 +1,5 @@
 import type { Principal } from '../core/context/principal.interface';
-import { resolveAuthorizationOptions } from '../core/options/authorization.options';
+import { resolveAuthorizationOptions } from './authorization.options';
 import { ownsValue, permissionCandidates, principalHasGrant, principalHasRole, principalHasRoles } from './access.util';
 
 const options = resolveAuthorizationOptions(

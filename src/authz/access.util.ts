@@ -1,5 +1,5 @@
 import type { Principal } from '../core/context/principal.interface';
-import type { ResolvedAuthorizationOptions } from '../core/options/authorization.options';
+import type { ResolvedAuthorizationOptions } from './authorization.options';
 
 /**
  * The grants that satisfy `permission`, computed once per route: the permission itself, each

@@ -1,7 +1,7 @@
 import type { HttpException } from '@nestjs/common';
 import type { SecurityRequestState } from '../core/context/request-state';
 import type { Principal } from '../core/context/principal.interface';
-import type { AuthorizationExceptionFactory } from '../core/options/authorization.options';
+import type { AuthorizationExceptionFactory } from './authorization.options';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';

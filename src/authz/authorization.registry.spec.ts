@@ -1,7 +1,7 @@
 import { Controller, Get, Injectable, Logger, Scope, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { SecurityModuleOptions } from '../core/options/security-options.interface';
+import type { SecurityModuleOptions } from '../security.options';
 import { SecurityModule } from '../security.module';
 import { AuthorizationRegistry } from './authorization.registry';
 import { Owns } from './owns.decorator';

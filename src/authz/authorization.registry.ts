@@ -8,8 +8,8 @@ import {
   type RoutePlanSlot,
 } from '../core/context/route-plan.cache';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
-import type { ResourceLoader } from '../core/options/authorization.options';
+import type { AuthorizationFeatureOptions } from './authorization.options';
+import type { ResourceLoader } from './authorization.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { OWNS_KEY, PERMISSIONS_KEY, POLICIES_KEY, ROLES_KEY, SECURITY_RESOURCE_KEY } from './authorization.constants';
 
@@ -38,7 +38,7 @@ export class AuthorizationRegistry implements OnModuleInit {
   private readonly rules: RoutePlanSlot<RouteRules>;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: AuthorizationFeatureOptions,
     private readonly reflector: Reflector,
     private readonly modules: ModulesContainer,
     routePlans: RoutePlanCache,

@@ -3,7 +3,7 @@ import type { Principal } from '../core/context/principal.interface';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { AuthorizationFeatureOptions } from './authorization.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { ownsValue, permissionCandidates, principalHasGrant, principalHasRole } from './access.util';
 import { AuthorizationRegistry } from './authorization.registry';
@@ -33,7 +33,7 @@ export interface OwnerFilterOptions {
 @Injectable()
 export class AuthorizationService {
   constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: AuthorizationFeatureOptions,
     private readonly registry: AuthorizationRegistry,
   ) {}
 

@@ -6,7 +6,7 @@ import { getSecurityState } from '../core/context/request-state';
 import { RoutePlanCache } from '../core/context/route-plan.cache';
 import type { SecurityEvent } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
-import { resolveSecurityOptions } from '../core/options/resolve-options';
+import { resolveSecurityOptions } from '../security.options';
 import { AuthorizationRegistry } from './authorization.registry';
 import { OwnershipGuard } from './ownership.guard';
 import { Owns } from './owns.decorator';

@@ -4,8 +4,8 @@ import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState, type SecurityRequestState } from '../core/context/request-state';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { PolicyContext, ResourceLoader } from '../core/options/authorization.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { PolicyContext, ResourceLoader } from './authorization.options';
+import type { AuthorizationFeatureOptions } from './authorization.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { ownsValue, permissionCandidates, principalHasGrant, principalHasRole } from './access.util';
 import { AuthorizationRegistry } from './authorization.registry';
@@ -44,7 +44,7 @@ function isPromise<T>(value: unknown): value is Promise<T> {
 @Injectable()
 export class OwnershipGuard implements CanActivate {
   constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: AuthorizationFeatureOptions,
     private readonly registry: AuthorizationRegistry,
     private readonly events: SecurityEvents,
   ) {}

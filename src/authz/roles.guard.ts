@@ -3,7 +3,7 @@ import { getRequest } from '../core/context/get-request';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { AuthorizationFeatureOptions } from './authorization.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { principalHasGrant, principalHasRoles } from './access.util';
 import { AuthorizationRegistry } from './authorization.registry';
@@ -23,7 +23,7 @@ import type { CompiledRequirement } from './route-rules';
 @Injectable()
 export class RolesGuard implements CanActivate {
   constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: AuthorizationFeatureOptions,
     private readonly registry: AuthorizationRegistry,
     private readonly events: SecurityEvents,
   ) {}

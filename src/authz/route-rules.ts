@@ -1,10 +1,6 @@
 import type { Reflector } from '@nestjs/core';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type {
-  AuthorizationPolicy,
-  ResolvedAuthorizationOptions,
-  ResourceLoader,
-} from '../core/options/authorization.options';
+import type { AuthorizationPolicy, ResolvedAuthorizationOptions, ResourceLoader } from './authorization.options';
 import { PUBLIC_KEY } from '../core/security.constants';
 import { permissionCandidates } from './access.util';
 import {

@@ -1,8 +1,8 @@
 /**
- * Injection token of the resolved, validated and frozen {@link ResolvedSecurityOptions}.
- * Inject it with `@InjectSecurityOptions()`.
+ * Injection token of the resolved, validated and frozen options. Internal: the app reads the
+ * configuration through `SecuritySettings`.
  *
- * @publicApi
+ * @internal
  */
 export const SECURITY_OPTIONS = 'SECURITY:OPTIONS';
 

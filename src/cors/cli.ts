@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { SecurityProfile } from '../core/options/security-options.interface';
+import type { SecurityProfile } from '../core/options/core.options';
 import { generateCorsPolicy, type GenerateCorsPolicyOptions } from './generate-cors-policy';
 
 const USAGE = `Usage: rampart-cors <development|staging|production> [origin ...] [--credentials] [--max-age <s>] [--json]

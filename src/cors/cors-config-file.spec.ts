@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSecurityConfig } from '../core/config/load-security-config';
-import { resolveSecurityOptions } from '../core/options/resolve-options';
+import { loadSecurityConfig } from '../config/load-security-config';
+import { resolveSecurityOptions } from '../security.options';
 import { isOriginAllowed } from './cors-origin.util';
 
 const YAML = `

@@ -1,4 +1,4 @@
-import type { ResolvedCorsOptions } from '../core/options/cors.options';
+import type { ResolvedCorsOptions } from './cors.options';
 
 /**
  * Whether `origin` is allowed by the compiled policy: exact set first (O(1)), then the anchored

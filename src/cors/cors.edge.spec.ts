@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { SecurityEventInput } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
-import { resolveCorsOptions, type CorsOptions } from '../core/options/cors.options';
+import { resolveCorsOptions, type CorsOptions } from './cors.options';
 import { CorsEdge } from './cors.edge';
 
 function edge(options: CorsOptions) {

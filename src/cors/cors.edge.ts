@@ -2,7 +2,7 @@ import { getSecurityState } from '../core/context/request-state';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
-import type { ResolvedCorsOptions } from '../core/options/cors.options';
+import type { ResolvedCorsOptions } from './cors.options';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
 import { isOriginAllowed } from './cors-origin.util';
 

@@ -1,6 +1,6 @@
-import type { CorsPolicyOptions, OriginRule, ResolvedCorsOptions } from '../core/options/cors.options';
-import { CORS_DEFAULTS, MAX_AGE_CAP, resolveCorsOptions } from '../core/options/cors.options';
-import type { SecurityProfile } from '../core/options/security-options.interface';
+import type { CorsPolicyOptions, OriginRule, ResolvedCorsOptions } from './cors.options';
+import { CORS_DEFAULTS, MAX_AGE_CAP, resolveCorsOptions } from './cors.options';
+import type { SecurityProfile } from '../core/options/core.options';
 
 /** Extra choices for {@link generateCorsPolicy}. @publicApi */
 export interface GenerateCorsPolicyOptions {

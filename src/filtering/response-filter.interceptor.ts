@@ -21,8 +21,8 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
-import { normalizeFieldName } from '../core/options/response-filtering.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { normalizeFieldName } from './response-filtering.options';
+import type { ResponseFilteringFeatureOptions } from './response-filtering.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { loadClassTransformer, type ClassTransformerApi } from './class-transformer.loader';
 import { ALLOW_SENSITIVE_FIELDS_KEY, SERIALIZE_KEY, type SerializeMetadata } from './filtering.constants';
@@ -54,7 +54,7 @@ export class ResponseFilterInterceptor implements NestInterceptor, OnModuleInit 
   private transformer: ClassTransformerApi | undefined;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: ResponseFilteringFeatureOptions,
     private readonly reflector: Reflector,
     private readonly events: SecurityEvents,
     private readonly modules: ModulesContainer,

@@ -1,6 +1,6 @@
 import { StreamableFile } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { resolveResponseFilteringOptions } from '../core/options/response-filtering.options';
+import { resolveResponseFilteringOptions } from './response-filtering.options';
 import { ResponseTooDeepError, SensitiveFieldStripper } from './sensitive-fields.util';
 
 const { denylist } = resolveResponseFilteringOptions(undefined, {

@@ -1,5 +1,5 @@
 import { StreamableFile } from '@nestjs/common';
-import { normalizeFieldName } from '../core/options/response-filtering.options';
+import { normalizeFieldName } from './response-filtering.options';
 
 /** Thrown when a response nests deeper than `maxDepth` (or is cyclic). @internal */
 export class ResponseTooDeepError extends Error {

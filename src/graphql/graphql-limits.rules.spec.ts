@@ -1,5 +1,5 @@
 import { buildSchema, getIntrospectionQuery, parse, validate } from 'graphql';
-import { resolveGraphqlOptions } from '../core/options/graphql.options';
+import { resolveGraphqlOptions } from './graphql.options';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
 
 const schema = buildSchema(`

@@ -10,7 +10,7 @@ import type {
   ValidationRule,
 } from 'graphql';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { ResolvedGraphqlOptions } from '../core/options/graphql.options';
+import type { GraphqlLimits } from './graphql.options';
 
 interface GraphqlModule {
   GraphQLError: typeof GraphQLErrorType;
@@ -204,14 +204,16 @@ function listSizer(
  * ```ts
  * GraphQLModule.forRootAsync<ApolloDriverConfig>({
  *   driver: ApolloDriver,
- *   inject: [SECURITY_OPTIONS],
- *   useFactory: (o: ResolvedSecurityOptions) => ({ validationRules: createGraphqlValidationRules(o.graphql) }),
+ *   inject: [SecuritySettings],
+ *   useFactory: (settings: SecuritySettings) => ({
+ *     validationRules: createGraphqlValidationRules(settings.graphql),
+ *   }),
  * });
  * ```
  * @publicApi
  */
 export function createGraphqlValidationRules(
-  options: ResolvedGraphqlOptions,
+  options: GraphqlLimits,
   variables: Record<string, unknown> = {},
 ): ValidationRule[] {
   if (!options.enabled) return [];

@@ -3,7 +3,7 @@ import { SecurityErrorCode } from '../core/errors/error-codes';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { getSecurityState } from '../core/context/request-state';
-import type { ResolvedHeadersOptions } from '../core/options/headers.options';
+import type { ResolvedHeadersOptions } from './headers.options';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
 
 /** A syntactically valid `host[:port]` (no userinfo, path or spaces) for the redirect target. */

@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import { checkHeader } from '../core/options/headers.options';
+import { checkHeader } from './headers.options';
 import { SECURITY_HEADERS_KEY } from './headers.constants';
 
 /**

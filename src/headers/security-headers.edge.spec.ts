@@ -2,7 +2,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import type { SecurityEventInput } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
-import { resolveHeadersOptions, type HeadersOptions } from '../core/options/headers.options';
+import { resolveHeadersOptions, type HeadersOptions } from './headers.options';
 import { HttpsEnforcementEdge } from './https-enforcement.edge';
 import { SecurityHeadersEdge } from './security-headers.edge';
 

@@ -1,5 +1,5 @@
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
-import type { ResolvedHeadersOptions } from '../core/options/headers.options';
+import type { ResolvedHeadersOptions } from './headers.options';
 
 /**
  * Edge step that writes the API security-header preset on every response (including preflights,

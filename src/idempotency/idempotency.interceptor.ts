@@ -25,12 +25,8 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
-import type {
-  IdempotencyRefusal,
-  IdempotentRouteOptions,
-  ResolvedIdempotencyOptions,
-} from '../core/options/idempotency.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { IdempotencyRefusal, IdempotentRouteOptions, ResolvedIdempotencyOptions } from './idempotency.options';
+import type { IdempotencyFeatureOptions } from './idempotency.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { SecurityStorage } from '../storage/security-storage.interface';
 import { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency.constants';
@@ -78,7 +74,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private readonly defaults: RouteConfig;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: IdempotencyFeatureOptions,
     @Inject(SecurityStorage) storage: SecurityStorage,
     private readonly reflector: Reflector,
     private readonly events: SecurityEvents,

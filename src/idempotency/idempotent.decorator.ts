@@ -1,5 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
-import type { IdempotentRouteOptions } from '../core/options/idempotency.options';
+import type { IdempotentRouteOptions } from './idempotency.options';
 import { IDEMPOTENT_KEY } from './idempotency.constants';
 
 /**

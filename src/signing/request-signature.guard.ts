@@ -20,8 +20,8 @@ import { SecurityErrorCode } from '../core/errors/error-codes';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
-import type { ResolvedSigningOptions } from '../core/options/signing.options';
+import type { SigningFeatureOptions } from './signing.options';
+import type { ResolvedSigningOptions } from './signing.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { SecurityStorage, storageKey } from '../storage/security-storage.interface';
 import { canonicalRequestString } from './canonical-request.util';
@@ -62,7 +62,7 @@ export class RequestSignatureGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: SigningFeatureOptions,
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
     private readonly events: SecurityEvents,
     routePlans: RoutePlanCache,

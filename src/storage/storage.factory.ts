@@ -1,12 +1,12 @@
 import { Injectable, Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { StorageFeatureOptions } from './storage.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from './memory/memory.storage';
 import { RedisSecurityStorage } from './redis/redis.storage';
 import { SecurityStorage } from './security-storage.interface';
 
 /** Builds the storage named by the resolved options (or returns the instance given). @internal */
-export function createSecurityStorage(options: ResolvedSecurityOptions): SecurityStorage {
+export function createSecurityStorage(options: StorageFeatureOptions): SecurityStorage {
   const config = options.storage;
   if (!('type' in config)) return config;
   if (config.type === 'memory') return new MemorySecurityStorage({ maxEntries: config.maxEntries });
@@ -25,7 +25,7 @@ export class SecurityStorageLifecycle implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: StorageFeatureOptions,
   ) {}
 
   async onModuleInit(): Promise<void> {

@@ -10,7 +10,7 @@ import { isObservable, lastValueFrom, mergeMap, of, throwError, timer } from 'rx
 import { createTestRedisStorage } from '../../test/utils/redis';
 import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
-import { resolveSecurityOptions } from '../core/options/resolve-options';
+import { resolveSecurityOptions } from '../security.options';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import type { SecurityStorage } from '../storage/security-storage.interface';
 import { LoginRateLimitInterceptor } from './login-rate-limit.interceptor';

@@ -24,8 +24,8 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedRateLimitOptions } from '../core/options/rate-limit.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { ResolvedRateLimitOptions } from './rate-limit.options';
+import type { RateLimitFeatureOptions } from './rate-limit.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { RELEASE_LOGIN_ATTEMPT, RESERVE_LOGIN_ATTEMPT, RESET_LOGIN_ATTEMPTS } from './login-attempt.script';
 import { LOGIN_RATE_LIMIT_KEY } from './rate-limit.constants';
@@ -53,7 +53,7 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
   private readonly plans: RoutePlanSlot<LoginPlan | null>;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: RateLimitFeatureOptions,
     private readonly limiter: RateLimiterService,
     private readonly events: SecurityEvents,
     private readonly reflector: Reflector,

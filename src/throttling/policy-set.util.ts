@@ -3,7 +3,7 @@ import {
   resolveRateLimitPolicy,
   type ResolvedRateLimitOptions,
   type ResolvedRateLimitPolicy,
-} from '../core/options/rate-limit.options';
+} from './rate-limit.options';
 import { SW, SW_FIELDS } from '../storage/sliding-window.script';
 import { RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY, THROTTLER_METADATA } from './rate-limit.constants';
 

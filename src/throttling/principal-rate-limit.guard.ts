@@ -5,7 +5,7 @@ import { RoutePlanCache, type RoutePlanSlot } from '../core/context/route-plan.c
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { RateLimitFeatureOptions } from './rate-limit.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { compilePolicySet, RouteRateLimits, type PolicySet } from './policy-set.util';
 import { RateLimitBaseGuard } from './rate-limit-base.guard';
@@ -38,7 +38,7 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
   private readonly plans: RoutePlanSlot<ReadonlyMap<string, PolicySet>>;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: RateLimitFeatureOptions,
     limiter: RateLimiterService,
     events: SecurityEvents,
     private readonly reflector: Reflector,

@@ -8,7 +8,7 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedRateLimitOptions } from '../core/options/rate-limit.options';
+import type { ResolvedRateLimitOptions } from './rate-limit.options';
 import { readDecision, type Decision, type PolicySet } from './policy-set.util';
 import type { RateLimiterService } from './rate-limiter.service';
 

@@ -1,10 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
-import {
-  resolveRateLimitPolicy,
-  type RateLimitPolicy,
-  type ResolvedRateLimitPolicy,
-} from '../core/options/rate-limit.options';
-import { readNumber, readStrictSection, readString } from '../core/options/validate.util';
+import { resolveRateLimitPolicy, type RateLimitPolicy, type ResolvedRateLimitPolicy } from './rate-limit.options';
+import { optionKeys, readNumber, readStrictSection, readString } from '../core/options/validate.util';
 import { LOGIN_RATE_LIMIT_KEY, RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY } from './rate-limit.constants';
 
 /**
@@ -53,6 +49,8 @@ export interface LoginRateLimitRouteOptions {
   windowSeconds?: number;
 }
 
+const LOGIN_ROUTE_KEYS = optionKeys<LoginRateLimitRouteOptions>()(['usernameField', 'maxAttempts', 'windowSeconds']);
+
 /**
  * Brute-force protection for a login route: counts failed attempts (the handler throws a 4xx) per
  * client IP + username, answers 429 once `maxAttempts` is reached within the window, and resets
@@ -68,7 +66,7 @@ export interface LoginRateLimitRouteOptions {
  */
 export function LoginRateLimit(options: LoginRateLimitRouteOptions = {}): MethodDecorator {
   const path = '@LoginRateLimit()';
-  const raw = readStrictSection(options, ['usernameField', 'maxAttempts', 'windowSeconds'], path);
+  const raw = readStrictSection(options, LOGIN_ROUTE_KEYS, path);
   const checked: LoginRateLimitRouteOptions = {};
   if (raw.maxAttempts !== undefined)
     checked.maxAttempts = readNumber(raw, 'maxAttempts', path, 5, { min: 1, integer: true });

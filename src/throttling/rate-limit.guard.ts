@@ -8,7 +8,7 @@ import {
   type RoutePlanSlot,
 } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { RateLimitFeatureOptions } from './rate-limit.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { compilePolicySet, RouteRateLimits, type PolicySet } from './policy-set.util';
 import { RateLimitBaseGuard } from './rate-limit-base.guard';
@@ -31,7 +31,7 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
   private readonly plans: RoutePlanSlot<PolicySet | null>;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: RateLimitFeatureOptions,
     limiter: RateLimiterService,
     events: SecurityEvents,
     private readonly reflector: Reflector,

@@ -1,6 +1,6 @@
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { SecurityEvent } from '../core/events/security-event.interface';
-import { resolveSecurityOptions } from '../core/options/resolve-options';
+import { resolveSecurityOptions } from '../security.options';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import type { ScriptReply, SecurityStorage, StorageScript } from '../storage/security-storage.interface';
 import { SLIDING_WINDOW } from '../storage/sliding-window.script';

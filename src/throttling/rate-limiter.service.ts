@@ -1,10 +1,11 @@
+import { DEFAULT_MEMORY_MAX_ENTRIES } from '../storage/storage.options';
 import { Inject, Injectable } from '@nestjs/common';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { RateLimitFeatureOptions } from './rate-limit.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { SlidingWindowMemoryStorage } from '../storage/memory/sliding-window-memory.storage';
@@ -41,7 +42,7 @@ export class RateLimiterService {
 
   constructor(
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: RateLimitFeatureOptions,
     private readonly events: SecurityEvents,
   ) {
     this.memory = storage instanceof MemorySecurityStorage ? ownMemoryStore(storage, options) : undefined;
@@ -145,18 +146,18 @@ export class RateLimiterService {
 
 /**
  * With the configured `{ type: 'memory' }` store, rate limiting gets a store of its own (same
- * bound): its keys are as many as the clients, which an attacker controls, and must not evict
+ * bound, `storage.maxEntries`): its keys are as many as the clients, which an attacker controls, and must not evict
  * other features' entries (revocations, idempotency records) from a shared LRU. A store instance
  * passed by the user is used as given.
  */
-function ownMemoryStore(shared: MemorySecurityStorage, options: ResolvedSecurityOptions): MemorySecurityStorage {
+function ownMemoryStore(shared: MemorySecurityStorage, options: RateLimitFeatureOptions): MemorySecurityStorage {
   const config = options.storage;
   if (!('type' in config) || config.type !== 'memory') return shared;
-  return new MemorySecurityStorage({ maxEntries: memoryBound(options), now: shared.now });
+  return new MemorySecurityStorage({ maxEntries: config.maxEntries, now: shared.now });
 }
 
-/** The configured memory bound (`storage.maxEntries`), 100 000 by default. */
-function memoryBound(options: ResolvedSecurityOptions): number {
+/** The configured memory bound (`storage.maxEntries`), the storage default otherwise. */
+function memoryBound(options: RateLimitFeatureOptions): number {
   const config = options.storage;
-  return 'type' in config && config.type === 'memory' ? (config.maxEntries ?? 100_000) : 100_000;
+  return 'type' in config && config.type === 'memory' ? config.maxEntries : DEFAULT_MEMORY_MAX_ENTRIES;
 }

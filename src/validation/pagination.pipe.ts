@@ -1,8 +1,8 @@
 import { Inject, Injectable, type PipeTransform } from '@nestjs/common';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { securityException } from '../core/errors/security-exception';
-import type { PaginationOptions } from '../core/options/validation.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { PaginationOptions } from './validation.options';
+import type { ValidationFeatureOptions } from './validation.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 
 /** A validated page request. @publicApi */
@@ -34,7 +34,7 @@ const INTEGER = /^\d{1,9}$/;
 export class PaginationPipe implements PipeTransform<unknown, Pagination> {
   private readonly config: Required<PaginationOptions>;
 
-  constructor(@Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions) {
+  constructor(@Inject(SECURITY_OPTIONS) options: ValidationFeatureOptions) {
     this.config = options.validation.pagination;
   }
 

@@ -1,6 +1,6 @@
 import { SecurityEvents } from '../core/events/security-events.service';
-import { resolveSecurityOptions } from '../core/options/resolve-options';
-import type { SecurityModuleOptions } from '../core/options/security-options.interface';
+import { resolveSecurityOptions } from '../security.options';
+import type { SecurityModuleOptions } from '../security.options';
 import type { EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
 import { PayloadLimitEdge } from './payload-limit.edge';
 

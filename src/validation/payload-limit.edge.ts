@@ -2,8 +2,8 @@ import { getSecurityState } from '../core/context/request-state';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
-import type { ContentTypeRule } from '../core/options/validation.options';
+import type { ValidationFeatureOptions } from './validation.options';
+import type { ContentTypeRule } from './validation.options';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
 
 interface Refusal {
@@ -63,7 +63,7 @@ export class PayloadLimitEdge implements EdgeHandler {
   private readonly problemJson: boolean;
 
   constructor(
-    options: ResolvedSecurityOptions,
+    options: ValidationFeatureOptions,
     private readonly events: SecurityEvents,
   ) {
     this.maxBytes = options.validation.maxPayloadBytes;

@@ -15,8 +15,8 @@ import type { ValidatorConstraintInterface } from 'class-validator';
 import fc from 'fast-check';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { SecurityEvent } from '../core/events/security-event.interface';
-import { resolveSecurityOptions } from '../core/options/resolve-options';
-import type { ValidationOptions } from '../core/options/validation.options';
+import { resolveSecurityOptions } from '../security.options';
+import type { ValidationOptions } from './validation.options';
 import { SecurityValidationPipe } from './security-validation.pipe';
 
 class Plain {

@@ -5,8 +5,8 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
-import type { ResolvedValidationOptions, ValidationIssue } from '../core/options/validation.options';
-import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import type { ResolvedValidationOptions, ValidationIssue } from './validation.options';
+import type { ValidationFeatureOptions } from './validation.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { loadValidationPeers, type ValidationPeers } from './class-validator.loader';
 import { compileDtoPlan, type Ctor, type DtoPlan } from './dto-plan.util';
@@ -56,7 +56,7 @@ export class SecurityValidationPipe implements PipeTransform {
   private peersCache?: ValidationPeers;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: ValidationFeatureOptions,
     private readonly events: SecurityEvents,
   ) {
     this.config = options.validation;

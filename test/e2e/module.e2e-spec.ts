@@ -2,11 +2,10 @@ import { Controller, Get, Injectable, Module, NotFoundException } from '@nestjs/
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
-  InjectSecurityOptions,
   Public,
   SecurityConfigError,
   SecurityModule,
-  type ResolvedSecurityOptions,
+  SecuritySettings,
   type SecurityOptionsFactory,
 } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
@@ -14,11 +13,11 @@ import { ADAPTERS, bootApp } from '../utils/app';
 @Public()
 @Controller('m')
 class ProbeController {
-  constructor(@InjectSecurityOptions() private readonly options: ResolvedSecurityOptions) {}
+  constructor(private readonly settings: SecuritySettings) {}
 
   @Get('profile')
   profile() {
-    return { profile: this.options.profile, frozen: Object.isFrozen(this.options) };
+    return { profile: this.settings.profile, frozen: Object.isFrozen(this.settings) };
   }
 
   @Get('missing')
@@ -114,8 +113,7 @@ describe('SecurityModule boot checks', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [SecurityModule.forRootAsync({ useClass: Factory })],
     }).compile();
-    const options = moduleRef.get<ResolvedSecurityOptions>('SECURITY:OPTIONS');
-    expect(options.profile).toBe('production');
+    expect(moduleRef.get(SecuritySettings).profile).toBe('production');
     await moduleRef.close();
   });
 

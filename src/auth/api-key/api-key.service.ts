@@ -4,8 +4,8 @@ import type { Principal } from '../../core/context/principal.interface';
 import { SecurityConfigError } from '../../core/errors/security-config.error';
 import { SecurityEventType } from '../../core/events/security-event.interface';
 import { SecurityEvents } from '../../core/events/security-events.service';
-import type { ResolvedApiKeyOptions } from '../../core/options/auth.options';
-import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import type { ResolvedApiKeyOptions } from '../auth.options';
+import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
@@ -82,7 +82,7 @@ export class ApiKeyService {
   private readonly verified = new WeakMap<ApiKeyRecord, VerifiedRecord>();
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: AuthFeatureOptions,
     @Inject(SecurityStorage) storage: SecurityStorage,
     private readonly events: SecurityEvents,
   ) {

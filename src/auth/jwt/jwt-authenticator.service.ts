@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { Principal } from '../../core/context/principal.interface';
-import type { ResolvedJwtOptions } from '../../core/options/auth.options';
-import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import type { ResolvedJwtOptions } from '../auth.options';
+import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { TokenRevocationService } from '../tokens/token-revocation.service';
 import { JwtVerificationError } from './jwt-error';
@@ -45,7 +45,7 @@ export class JwtAuthenticator implements OnModuleInit {
   private readonly cache: VerifiedTokenCache<CachedToken>;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: AuthFeatureOptions,
     private readonly revocation: TokenRevocationService,
   ) {
     this.jwt = options.auth.jwt;

@@ -1,5 +1,5 @@
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { resolveAuthOptions, type JwtOptions } from '../../core/options/auth.options';
+import { resolveAuthOptions, type JwtOptions } from '../auth.options';
 import { hasDuplicateMembers, JwtVerifier } from './jwt-verifier';
 
 const SECRET = randomBytes(32);

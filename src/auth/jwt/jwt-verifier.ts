@@ -1,5 +1,5 @@
-import type { ResolvedJwtOptions } from '../../core/options/auth.options';
-import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import type { ResolvedJwtOptions } from '../auth.options';
+import type { AuthFeatureOptions } from '../auth.options';
 import { isJwtAlgorithm, verifySignature, type JwtAlgorithm, type ResolvedJwtKey } from './jwt-crypto.util';
 import { JwtVerificationError } from './jwt-error';
 import type { RemoteJwksSet } from './remote-jwks';
@@ -94,13 +94,14 @@ function normalizeTyp(typ: unknown): string | undefined {
  * from the token: a header `alg` that differs from the selected key's is refused. Refuses `none`,
  * `crit`, embedded or remote key references, malformed or oversized tokens, and enforces the
  * configured claim rules (`exp` required, `nbf`, `iat`, max age, `iss`, `aud`, token type).
- * Revocation is not checked here (see `JwtAuthenticator`). Use it to verify tokens outside HTTP
- * (e.g. a WebSocket handshake) with the module's keys.
+ * Revocation is not checked here (see `JwtAuthenticator`). To verify tokens outside HTTP (e.g. a
+ * WebSocket handshake) with the module's keys, inject `JwtAuthenticator`: its `verify()` runs this
+ * verifier, and `authenticate()` adds the revocation check.
  *
  * @example
  * ```ts
- * const verifier = new JwtVerifier(options); // @InjectSecurityOptions() options
- * const claims = await verifier.verify(token);
+ * const claims = await jwtAuthenticator.verify(token, 'access'); // signature and claims
+ * const principal = await jwtAuthenticator.authenticate(token); // plus revocation
  * ```
  * @publicApi
  */
@@ -110,11 +111,11 @@ export class JwtVerifier {
   private readonly options: ResolvedJwtOptions;
 
   /**
-   * @param options `auth.jwt` of the resolved options, or the whole {@link ResolvedSecurityOptions}
+   * @param options `auth.jwt` of the resolved options, or the whole {@link AuthFeatureOptions}
    * @param remote the remote JWKS set, when `auth.jwt.jwksUri` is configured
    */
   constructor(
-    options: ResolvedJwtOptions | ResolvedSecurityOptions,
+    options: ResolvedJwtOptions | AuthFeatureOptions,
     private readonly remote?: RemoteJwksSet,
   ) {
     this.options = 'auth' in options ? options.auth.jwt : options;

@@ -1,6 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { importJwk, type ResolvedRemoteJwks } from '../../core/options/auth.options';
+import { importJwk, type ResolvedRemoteJwks } from '../auth.options';
 import type { ResolvedJwtKey } from './jwt-crypto.util';
 import { JwtVerificationError } from './jwt-error';
 

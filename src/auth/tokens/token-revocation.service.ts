@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage, storageKey } from '../../storage/security-storage.interface';
@@ -36,7 +36,7 @@ export class TokenRevocationService {
 
   constructor(
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: AuthFeatureOptions,
   ) {
     if (storage instanceof MemorySecurityStorage) this.memory = storage;
   }

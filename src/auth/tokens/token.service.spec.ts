@@ -5,7 +5,7 @@ import { SecurityModule } from '../../security.module';
 import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import { StorageUnavailableError } from '../../storage/storage-unavailable.error';
-import type { SecurityModuleOptions } from '../../core/options/security-options.interface';
+import type { SecurityModuleOptions } from '../../security.options';
 import { JwtAuthenticator } from '../jwt/jwt-authenticator.service';
 import { JwtVerifier } from '../jwt/jwt-verifier';
 import { revocationKeys } from './token-revocation.service';

@@ -7,8 +7,8 @@ import { SecurityConfigError } from '../../core/errors/security-config.error';
 import { securityException } from '../../core/errors/security-exception';
 import { SecurityEventType } from '../../core/events/security-event.interface';
 import { SecurityEvents } from '../../core/events/security-events.service';
-import type { ResolvedJwtOptions } from '../../core/options/auth.options';
-import type { ResolvedSecurityOptions } from '../../core/options/security-options.interface';
+import type { ResolvedJwtOptions } from '../auth.options';
+import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import { StorageUnavailableError } from '../../storage/storage-unavailable.error';
@@ -91,7 +91,7 @@ export class TokenService {
   private readonly jwt: ResolvedJwtOptions;
 
   constructor(
-    @Inject(SECURITY_OPTIONS) options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) options: AuthFeatureOptions,
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
     private readonly authenticator: JwtAuthenticator,
     private readonly revocation: TokenRevocationService,

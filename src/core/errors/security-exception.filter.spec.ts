@@ -4,8 +4,7 @@ import type { HttpAdapterHost } from '@nestjs/core';
 import { getSecurityState } from '../context/request-state';
 import type { HttpRequestLike } from '../context/get-request';
 import { SecurityEvents } from '../events/security-events.service';
-import { resolveSecurityOptions } from '../options/resolve-options';
-import type { SecurityModuleOptions } from '../options/security-options.interface';
+import { resolveCoreOptions, type CoreOptions } from '../options/core.options';
 import { securityException } from './security-exception';
 import { SecurityExceptionFilter } from './security-exception.filter';
 
@@ -32,8 +31,8 @@ const adapter = {
   end: (res: FakeResponse) => void (res.ended = true),
 };
 
-function setup(options: SecurityModuleOptions = {}) {
-  const resolved = resolveSecurityOptions({ ...options, events: { logger: false } });
+function setup(options: CoreOptions = {}) {
+  const resolved = resolveCoreOptions({ ...options, events: { logger: false } });
   const filter = new SecurityExceptionFilter(
     { httpAdapter: adapter } as unknown as HttpAdapterHost,
     resolved,

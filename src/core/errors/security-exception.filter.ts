@@ -6,7 +6,7 @@ import { requestPath, type HttpRequestLike } from '../context/get-request';
 import { setResponseHeader } from '../context/response.util';
 import { SecurityEvents } from '../events/security-events.service';
 import { SecurityEventType } from '../events/security-event.interface';
-import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import type { ResolvedCoreOptions } from '../options/core.options';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { defaultCodeForStatus } from './error-codes';
 import { Messages } from './messages.constant';
@@ -32,7 +32,7 @@ export class SecurityExceptionFilter implements ExceptionFilter {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedCoreOptions,
     private readonly events: SecurityEvents,
   ) {}
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { resolveSecurityOptions } from '../options/resolve-options';
+import { resolveCoreOptions } from '../options/core.options';
 import type { SecurityEventSink } from '../options/core.options';
 import type { SecurityEvent } from './security-event.interface';
 import { SecurityEvents } from './security-events.service';
@@ -7,7 +7,7 @@ import { SecurityEvents } from './security-events.service';
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function service(sinks: SecurityEventSink[]): SecurityEvents {
-  return new SecurityEvents(resolveSecurityOptions({ events: { logger: false, sinks } }));
+  return new SecurityEvents(resolveCoreOptions({ events: { logger: false, sinks } }));
 }
 
 describe('SecurityEvents', () => {
@@ -69,7 +69,7 @@ describe('SecurityEvents', () => {
 
   it('copies the sinks array: the caller’s array is neither frozen nor aliased', () => {
     const sinks: SecurityEventSink[] = [() => undefined];
-    const resolved = resolveSecurityOptions({ events: { sinks } });
+    const resolved = resolveCoreOptions({ events: { sinks } });
     expect(Object.isFrozen(sinks)).toBe(false);
     expect(resolved.events.sinks).not.toBe(sinks);
     sinks.push(() => undefined);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { getSecurityState, rawRequest } from '../context/request-state';
 import { requestPath, type HttpRequestLike } from '../context/get-request';
-import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import type { ResolvedCoreOptions } from '../options/core.options';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { redact } from './redact.util';
 import type { SecurityEvent, SecurityEventInput } from './security-event.interface';
@@ -20,7 +20,7 @@ export class SecurityEvents {
   /** Indexes of sinks whose failure was already logged. */
   private readonly failedSinks = new Set<number>();
 
-  constructor(@Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions) {}
+  constructor(@Inject(SECURITY_OPTIONS) private readonly options: ResolvedCoreOptions) {}
 
   /** Whether events are produced (lets callers skip building expensive details). */
   get enabled(): boolean {

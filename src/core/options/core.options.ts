@@ -1,41 +1,19 @@
-import type { SecurityStorage } from '../../storage/security-storage.interface';
+import { SecurityConfigError } from '../errors/security-config.error';
 import type { SecurityEvent } from '../events/security-event.interface';
+import { compileIpMatcher } from '../context/client-ip';
+import {
+  describe,
+  optionKeys,
+  readBoolean,
+  readEnum,
+  readStrictSection,
+  readString,
+  readStringArray,
+  type Raw,
+} from './validate.util';
 
 /** Which environment profile the options are for. @publicApi */
 export type SecurityProfile = 'development' | 'staging' | 'production';
-
-/** The embedded store for one instance. @publicApi */
-export interface MemoryStorageOptions {
-  type: 'memory';
-  /**
-   * Most entries held; past it, expired entries are evicted first, then the least recently
-   * written (or incremented).
-   * @default 100000
-   */
-  maxEntries?: number;
-}
-
-/** A Redis store, shared by every instance of the app. Needs the optional peer `ioredis`. @publicApi */
-export interface RedisStorageOptions {
-  type: 'redis';
-  /** `redis://…` URL; SecurityModule creates the client and closes it on shutdown. */
-  url?: string;
-  /**
-   * An existing ioredis `Redis` or `Cluster` client (checked at boot for `evalsha`, `eval`, `get`
-   * and `on`); never closed by SecurityModule.
-   */
-  client?: unknown;
-  /**
-   * Prefix of every key (outside the `{…}` hash tag, so it may not contain `{` or `}`).
-   * @default 'rampart:'
-   */
-  keyPrefix?: string;
-  /**
-   * A command slower than this fails with a storage error, so no request hangs on Redis.
-   * @default 75
-   */
-  commandTimeoutMs?: number;
-}
 
 /** Request id handling. @publicApi */
 export interface RequestIdOptions {
@@ -97,12 +75,142 @@ export interface EventOptions {
   redactKeys?: string[];
 }
 
+/**
+ * The options every feature shares: the profile, the trusted proxies, request ids, the error
+ * format, security events and the boot summary.
+ *
+ * @publicApi
+ */
+export interface CoreOptions {
+  /**
+   * Environment profile. `production` refuses development conveniences (plain-http CORS
+   * origins, weak secrets...).
+   * @default process.env.NODE_ENV === 'production' ? 'production' : 'development'
+   */
+  profile?: SecurityProfile;
+  /**
+   * Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed: IPs, CIDRs, or
+   * `loopback`, `private`, `linklocal`. Anyone else's forwarded headers are ignored.
+   * @default []
+   */
+  trustProxy?: string[];
+  /** Request id header handling. */
+  requestId?: RequestIdOptions;
+  /** Error body format. */
+  errors?: ErrorOptions;
+  /** Security events (audit log). */
+  events?: EventOptions;
+  /**
+   * Log one line at startup (Nest `Logger`, context `SecurityModule`) saying what is on: profile,
+   * storage (Redis host and port, never credentials), authentication methods, rate-limit tiers,
+   * idempotency, validation.
+   * @default true
+   */
+  logSummary?: boolean;
+}
+
+/** The core option keys, checked against {@link CoreOptions} at compile time. @internal */
+export const CORE_KEYS = optionKeys<CoreOptions>()([
+  'profile',
+  'trustProxy',
+  'requestId',
+  'errors',
+  'events',
+  'logSummary',
+]);
+const REQUEST_ID_KEYS = optionKeys<RequestIdOptions>()(['header', 'trustIncoming']);
+const ERROR_KEYS = optionKeys<ErrorOptions>()(['format']);
+const EVENT_KEYS = optionKeys<EventOptions>()(['enabled', 'logger', 'sinks', 'redactKeys']);
+const PROFILES = ['development', 'staging', 'production'] as const satisfies readonly SecurityProfile[];
+
 /** Resolved core options. @internal */
 export interface ResolvedCoreOptions {
   profile: SecurityProfile;
-  storage: MemoryStorageOptions | RedisStorageOptions | SecurityStorage;
   trustProxy: string[];
   requestId: Required<RequestIdOptions>;
   errors: Required<ErrorOptions>;
   events: { enabled: boolean; logger: boolean; sinks: SecurityEventSink[]; redactKeys: string[] };
+  logSummary: boolean;
+}
+
+/**
+ * What a feature's services read from the injected resolved options: the core options plus the
+ * feature's own sections. Features type their `@Inject(SECURITY_OPTIONS)` with it, so none of them
+ * depends on the whole options type (which knows every feature).
+ *
+ * @internal
+ */
+export type FeatureOptions<Sections> = ResolvedCoreOptions & Readonly<Sections>;
+
+/** Passed to every feature resolver. @internal */
+export interface ResolveContext {
+  profile: SecurityProfile;
+  /** Compiled `trustProxy` matcher. */
+  isTrustedProxy: (ip: string) => boolean;
+  /**
+   * Response headers the features resolved so far add and browser scripts may need to read
+   * (CORS exposes them).
+   */
+  exposedHeaders?: readonly string[];
+}
+
+/** An HTTP header name (RFC 9110 token): anything else would make every response throw. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function readHeaderName(raw: Raw, key: string, path: string, fallback: string): string {
+  const name = readString(raw, key, path, fallback);
+  if (!HEADER_NAME.test(name)) {
+    throw SecurityConfigError.create(
+      `${path}.${key}`,
+      `"${name}" is not a valid HTTP header name`,
+      'Use letters, digits and "-", e.g. "X-Request-ID"',
+    );
+  }
+  return name;
+}
+
+function readSinks(events: Raw): SecurityEventSink[] {
+  const sinks = events.sinks === undefined ? [] : events.sinks;
+  if (!Array.isArray(sinks) || sinks.some((s) => typeof s !== 'function')) {
+    throw SecurityConfigError.create(
+      'events.sinks',
+      `must be an array of functions, got ${describe(sinks)}`,
+      'Pass e.g. [(event) => shipper.send(event)]',
+    );
+  }
+  // A copy: deep-freezing the resolved options must not freeze (or alias) the caller's array.
+  return [...sinks] as SecurityEventSink[];
+}
+
+/** Validates the core options once at boot. @internal */
+export function resolveCoreOptions(raw: Raw): ResolvedCoreOptions {
+  const defaultProfile: SecurityProfile = process.env.NODE_ENV === 'production' ? 'production' : 'development';
+  const requestId = readStrictSection(raw.requestId, REQUEST_ID_KEYS, 'requestId');
+  const errors = readStrictSection(raw.errors, ERROR_KEYS, 'errors');
+  const events = readStrictSection(raw.events, EVENT_KEYS, 'events');
+  return {
+    profile: readEnum(raw, 'profile', '', PROFILES, defaultProfile),
+    trustProxy: readStringArray(raw, 'trustProxy', '', []),
+    requestId: {
+      header: readHeaderName(requestId, 'header', 'requestId', 'X-Request-ID').toLowerCase(),
+      trustIncoming: readBoolean(requestId, 'trustIncoming', 'requestId', true),
+    },
+    errors: { format: readEnum(errors, 'format', 'errors', ['nest', 'problem+json'], 'nest') },
+    events: {
+      enabled: readBoolean(events, 'enabled', 'events', true),
+      logger: readBoolean(events, 'logger', 'events', true),
+      sinks: readSinks(events),
+      redactKeys: readStringArray(events, 'redactKeys', 'events', []).map((k) => k.toLowerCase()),
+    },
+    logSummary: readBoolean(raw, 'logSummary', '', true),
+  };
+}
+
+/** The context feature resolvers get, from the resolved core options. @internal */
+export function createResolveContext(core: ResolvedCoreOptions): ResolveContext {
+  return {
+    profile: core.profile,
+    isTrustedProxy: compileIpMatcher(core.trustProxy, 'trustProxy'),
+    exposedHeaders: [],
+  };
 }

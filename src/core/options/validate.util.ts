@@ -9,6 +9,18 @@ import { SecurityConfigError } from '../errors/security-config.error';
  */
 export type Raw = Record<string, unknown>;
 
+/**
+ * Checks at compile time that `keys` names every option of `T` and nothing else, so a key list
+ * used for unknown-key refusal and "did you mean" hints cannot drift from the option type.
+ *
+ * @example const GRAPHQL_KEYS = optionKeys<GraphqlOptions>()(['enabled', 'maxDepth']);
+ */
+export function optionKeys<T>() {
+  return <const K extends readonly (keyof T & string)[]>(
+    keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : { missingKeys: Exclude<keyof T, K[number]> }),
+  ): K => keys;
+}
+
 /** Levenshtein distance, used for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);

@@ -30,6 +30,3 @@ export interface EdgeResponse {
   removeHeader(name: string): unknown;
   end(chunk?: string): unknown;
 }
-
-/** A disabled edge step. @internal */
-export const NOOP_EDGE_HANDLER: EdgeHandler = { handle: () => false };

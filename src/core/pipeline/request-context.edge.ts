@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveClientIp, compileIpMatcher } from '../context/client-ip';
 import { getSecurityState } from '../context/request-state';
-import type { ResolvedSecurityOptions } from '../options/security-options.interface';
+import type { ResolvedCoreOptions } from '../options/core.options';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from './edge-handler.interface';
 
 /** Printable, 1–128 characters, no spaces or quotes: safe to log and echo. */
@@ -18,7 +18,7 @@ export class RequestContextEdge implements EdgeHandler {
   private readonly trustIncoming: boolean;
   private readonly isTrusted: (ip: string) => boolean;
 
-  constructor(options: ResolvedSecurityOptions) {
+  constructor(options: ResolvedCoreOptions) {
     this.header = options.requestId.header;
     this.trustIncoming = options.requestId.trustIncoming;
     this.isTrusted = compileIpMatcher(options.trustProxy, 'trustProxy');

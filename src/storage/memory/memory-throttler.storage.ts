@@ -1,6 +1,7 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import { SW } from '../sliding-window.script';
 import { SlidingWindowMemoryStorage } from './sliding-window-memory.storage';
+import { DEFAULT_MEMORY_MAX_ENTRIES } from '../storage.options';
 
 /** The record `ThrottlerStorage.increment` resolves to (derived from @nestjs/throttler's public type). @publicApi */
 export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
@@ -34,7 +35,7 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
   private readonly args = new Float64Array([1, 0, 0, 0, 0, 0, 0]);
 
   constructor(options: MemoryThrottlerStorageOptions = {}) {
-    this.store = new SlidingWindowMemoryStorage(options.maxEntries ?? 100_000, options.now);
+    this.store = new SlidingWindowMemoryStorage(options.maxEntries ?? DEFAULT_MEMORY_MAX_ENTRIES, options.now);
   }
 
   /** Number of keys held (for tests and metrics). */

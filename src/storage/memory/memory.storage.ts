@@ -1,5 +1,6 @@
 import type { MemoryScriptOps, ScriptReply, SecurityStorage, StorageScript } from '../security-storage.interface';
 import { checkIncrementArgs, INCREMENT, redisInteger } from '../redis/core-scripts';
+import { DEFAULT_MEMORY_MAX_ENTRIES } from '../storage.options';
 
 interface Entry {
   value: string;
@@ -53,7 +54,7 @@ export class MemorySecurityStorage implements SecurityStorage {
   readonly now: () => number;
 
   constructor(options: MemorySecurityStorageOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 100_000;
+    this.maxEntries = options.maxEntries ?? DEFAULT_MEMORY_MAX_ENTRIES;
     this.now = options.now ?? Date.now;
   }
 

@@ -1,4 +1,5 @@
 import { decideSlidingWindow, type SlidingWindowIo } from '../sliding-window.script';
+import { DEFAULT_MEMORY_MAX_ENTRIES } from '../storage.options';
 
 /** Slots per entry: the 7 stored fields of SLIDING_WINDOW, the expiry and the last move (epoch ms). */
 const SLOTS = 9;
@@ -31,7 +32,7 @@ export class SlidingWindowMemoryStorage {
   private found: Array<Float64Array | undefined> = [];
 
   constructor(
-    private readonly maxEntries = 100_000,
+    private readonly maxEntries = DEFAULT_MEMORY_MAX_ENTRIES,
     private readonly now: () => number = Date.now,
   ) {}
 

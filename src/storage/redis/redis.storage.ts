@@ -4,6 +4,7 @@ import { StorageUnavailableError } from '../storage-unavailable.error';
 import { checkIncrementArgs, COMPARE_AND_SET, INCREMENT } from './core-scripts';
 import { loadIoRedis } from './load-ioredis';
 import type { RedisClientLike } from './redis-client.interface';
+import { DEFAULT_KEY_PREFIX } from '../storage.options';
 
 /** Options of {@link RedisSecurityStorage}. @publicApi */
 export interface RedisSecurityStorageOptions {
@@ -36,7 +37,7 @@ export class RedisSecurityStorage implements SecurityStorage {
   private healthy = true;
 
   constructor(options: RedisSecurityStorageOptions) {
-    this.prefix = options.keyPrefix ?? 'rampart:';
+    this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     this.timeoutMs = options.commandTimeoutMs ?? 75;
     if (options.client) {
       this.client = options.client as RedisClientLike;

@@ -1,0 +1,20 @@
+import { defineFeature } from '../core/feature/security-feature.interface';
+import { resolveAuthorizationOptions } from './authorization.options';
+import { AuthorizationRegistry } from './authorization.registry';
+import { AuthorizationService } from './authorization.service';
+import { OwnershipGuard } from './ownership.guard';
+import { RolesGuard } from './roles.guard';
+
+/** Authorization: roles, permissions, scopes, ownership and policies. @internal */
+export const authorizationFeature = defineFeature({
+  key: 'authorization',
+  resolve: resolveAuthorizationOptions,
+  providers: [AuthorizationRegistry, AuthorizationService],
+  exports: [AuthorizationService],
+  enhancers: {
+    rolesGuard: { kind: 'guard', type: RolesGuard, when: (o) => o.enabled },
+    ownershipGuard: { kind: 'guard', type: OwnershipGuard, when: (o) => o.enabled },
+  },
+  enabled: (o) => o.enabled,
+  summary: (o) => (o.enabled ? `authorization on (${o.roles.size} roles)` : 'authorization off'),
+});

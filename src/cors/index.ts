@@ -1,8 +1,0 @@
-export { CorsEdge } from './cors.edge';
-export { isOriginAllowed } from './cors-origin.util';
-export {
-  generateCorsPolicy,
-  explainCorsPolicy,
-  type CorsPolicyReport,
-  type GenerateCorsPolicyOptions,
-} from './generate-cors-policy';

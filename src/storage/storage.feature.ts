@@ -1,0 +1,17 @@
+import { defineFeature } from '../core/feature/security-feature.interface';
+import { SecurityStorage } from './security-storage.interface';
+import { createSecurityStorage, SecurityStorageLifecycle } from './storage.factory';
+import { describeStorage, resolveStorageOptions } from './storage.options';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+
+/** The store of every stateful feature: memory, Redis or a custom instance. @internal */
+export const storageFeature = defineFeature({
+  key: 'storage',
+  resolve: resolveStorageOptions,
+  providers: [
+    { provide: SecurityStorage, useFactory: createSecurityStorage, inject: [SECURITY_OPTIONS] },
+    SecurityStorageLifecycle,
+  ],
+  enabled: () => true,
+  summary: (o) => `storage ${describeStorage(o)}`,
+});

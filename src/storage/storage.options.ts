@@ -1,0 +1,174 @@
+import type { FeatureOptions } from '../core/options/core.options';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import {
+  optionKeys,
+  readEnum,
+  readNumber,
+  readSection,
+  readString,
+  refuseUnknownKeys,
+  type Raw,
+} from '../core/options/validate.util';
+import type { SecurityStorage } from './security-storage.interface';
+
+/** The embedded store for one instance. @publicApi */
+export interface MemoryStorageOptions {
+  type: 'memory';
+  /**
+   * Most entries held; past it, expired entries are evicted first, then the least recently
+   * written (or incremented).
+   * @default 100000
+   */
+  maxEntries?: number;
+}
+
+/** A Redis store, shared by every instance of the app. Needs the optional peer `ioredis`. @publicApi */
+export interface RedisStorageOptions {
+  type: 'redis';
+  /** `redis://…` URL; SecurityModule creates the client and closes it on shutdown. */
+  url?: string;
+  /**
+   * An existing ioredis `Redis` or `Cluster` client (checked at boot for `evalsha`, `eval`, `get`
+   * and `on`); never closed by SecurityModule.
+   */
+  client?: unknown;
+  /**
+   * Prefix of every key (outside the `{…}` hash tag, so it may not contain `{` or `}`).
+   * @default 'rampart:'
+   */
+  keyPrefix?: string;
+  /**
+   * A command slower than this fails with a storage error, so no request hangs on Redis.
+   * @default 75
+   */
+  commandTimeoutMs?: number;
+}
+
+/**
+ * Where stateful features keep their state: the embedded memory store, Redis, or a custom
+ * {@link SecurityStorage} instance.
+ *
+ * @publicApi
+ */
+export type StorageOptions = MemoryStorageOptions | RedisStorageOptions | SecurityStorage;
+
+/** @internal */
+export type ResolvedStorageOptions = ResolvedMemoryStorageOptions | ResolvedRedisStorageOptions | SecurityStorage;
+
+/** @internal */
+export interface ResolvedMemoryStorageOptions {
+  type: 'memory';
+  maxEntries: number;
+}
+
+/** @internal */
+export interface ResolvedRedisStorageOptions {
+  type: 'redis';
+  url?: string;
+  client?: unknown;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+}
+
+/** Default bound of the memory store, also used by rate limiting's own memory store. @internal */
+export const DEFAULT_MEMORY_MAX_ENTRIES = 100_000;
+/** Default prefix of every Redis key. @internal */
+export const DEFAULT_KEY_PREFIX = 'rampart:';
+const MEMORY_KEYS = optionKeys<MemoryStorageOptions>()(['type', 'maxEntries']);
+const REDIS_KEYS = optionKeys<RedisStorageOptions>()(['type', 'url', 'client', 'keyPrefix', 'commandTimeoutMs']);
+/** The ioredis methods RedisSecurityStorage calls on a client it is given. */
+const REDIS_CLIENT_METHODS = ['evalsha', 'eval', 'get', 'on'] as const;
+
+function isStorageInstance(value: unknown): value is SecurityStorage {
+  const v = value as Partial<SecurityStorage> | null;
+  return !!v && typeof v === 'object' && typeof v.get === 'function' && typeof v.run === 'function';
+}
+
+/** Validates `storage` once at boot. @internal */
+export function resolveStorageOptions(value: unknown, _ctx?: unknown, path = 'storage'): ResolvedStorageOptions {
+  if (isStorageInstance(value)) return value;
+  const raw = readSection(value, path);
+  const type = readEnum(raw, 'type', path, ['memory', 'redis'], 'memory');
+  if (type === 'memory') {
+    refuseUnknownKeys(raw, MEMORY_KEYS, path);
+    const maxEntries = readNumber(raw, 'maxEntries', path, DEFAULT_MEMORY_MAX_ENTRIES, { min: 100, integer: true });
+    return { type, maxEntries };
+  }
+  refuseUnknownKeys(raw, REDIS_KEYS, path);
+  const url = readString(raw, 'url', path);
+  if (raw.client !== undefined) checkRedisClient(raw.client, path);
+  if (!url && !raw.client) {
+    throw SecurityConfigError.create(
+      path,
+      'is "redis" but has neither url nor client',
+      'Set storage.url (e.g. process.env.REDIS_URL) or pass an ioredis client as storage.client',
+    );
+  }
+  if (url && !/^rediss?:\/\//.test(url)) {
+    throw SecurityConfigError.create(
+      `${path}.url`,
+      'must start with redis:// or rediss://',
+      'Use a Redis URL such as redis://127.0.0.1:6379',
+    );
+  }
+  return {
+    type,
+    url,
+    client: raw.client,
+    keyPrefix: readKeyPrefix(raw, path),
+    commandTimeoutMs: readNumber(raw, 'commandTimeoutMs', path, 75, { min: 1, max: 10_000, unit: 'ms' }),
+  };
+}
+
+function readKeyPrefix(raw: Raw, path: string): string {
+  const keyPrefix = readString(raw, 'keyPrefix', path, DEFAULT_KEY_PREFIX);
+  if (/[{}]/.test(keyPrefix)) {
+    throw SecurityConfigError.create(
+      `${path}.keyPrefix`,
+      'must not contain "{" or "}": Redis Cluster hashes the first {…} of a key, so braces in the prefix would replace the per-id hash tags (every key on one slot, or multi-key scripts across slots)',
+      'Use a prefix such as "app:"',
+    );
+  }
+  return keyPrefix;
+}
+
+function checkRedisClient(client: unknown, path: string): void {
+  const missing =
+    typeof client === 'object' && client !== null
+      ? REDIS_CLIENT_METHODS.filter((m) => typeof (client as Record<string, unknown>)[m] !== 'function')
+      : [...REDIS_CLIENT_METHODS];
+  if (missing.length > 0) {
+    throw SecurityConfigError.create(
+      `${path}.client`,
+      `does not look like an ioredis client (no ${missing.join(', ')})`,
+      'Pass an ioredis Redis or Cluster instance, or storage.url instead',
+    );
+  }
+}
+
+/** The storage kind, as the boot summary and `SecuritySettings` name it. @internal */
+export function storageKind(options: ResolvedStorageOptions): 'memory' | 'redis' | 'custom' {
+  return 'type' in options ? options.type : 'custom';
+}
+
+/**
+ * The boot-summary part of the storage: its kind and, for a Redis URL, host and port only (never
+ * the user name, the password or the database path).
+ *
+ * @internal
+ */
+export function describeStorage(options: ResolvedStorageOptions): string {
+  if (!('type' in options)) return `custom (${options.constructor?.name ?? 'object'})`;
+  if (options.type === 'memory') return `memory (max ${options.maxEntries} entries)`;
+  if (!options.url) return 'redis (client given)';
+  try {
+    const { protocol, hostname, port } = new URL(options.url);
+    return `redis ${protocol === 'rediss:' ? 'rediss://' : ''}${hostname}:${port || '6379'}`;
+  } catch {
+    // An unparsable URL is refused at boot; say nothing of its text (it may hold a password).
+    return 'redis';
+  }
+}
+
+/** The injected options storage's services read. @internal */
+export type StorageFeatureOptions = FeatureOptions<{ storage: ResolvedStorageOptions }>;
