@@ -220,3 +220,21 @@ export {
   type ThrottlerStorageRecord,
 } from './storage/memory/memory-throttler.storage';
 export { RedisThrottlerStorage, type RedisThrottlerStorageOptions } from './storage/redis/redis-throttler.storage';
+
+// Route security inventory
+export type { InventoryOptions } from './inventory/inventory.options';
+export { SecurityInventory } from './inventory/security-inventory.service';
+export { AcceptRisk } from './inventory/accept-risk.decorator';
+export {
+  ACCEPT_RISK_KEY,
+  INVENTORY_FORMAT,
+  INVENTORY_VERSION,
+  InventoryWarningCode,
+} from './inventory/inventory.constants';
+export type {
+  InventoryAcceptedRisk,
+  InventoryDocument,
+  InventoryRateLimit,
+  InventoryRoute,
+  InventoryWarning,
+} from './inventory/inventory.interface';

@@ -16,6 +16,7 @@ import { TokenRevocationService } from './auth/tokens/token-revocation.service';
 import { TokenService } from './auth/tokens/token.service';
 import { RateLimiterService } from './throttling/rate-limiter.service';
 import { AuthorizationService } from './authz/authorization.service';
+import { SecurityInventory } from './inventory/security-inventory.service';
 
 /**
  * One import that puts every route of the app behind an ordered, fail-closed security pipeline.
@@ -56,6 +57,7 @@ export class SecurityModule extends ConfigurableModuleClass implements NestModul
         JwtAuthenticator,
         RateLimiterService,
         AuthorizationService,
+        SecurityInventory,
       ],
     };
   }

@@ -43,6 +43,7 @@ import { AuthorizationService } from './authz/authorization.service';
 import { OwnershipGuard } from './authz/ownership.guard';
 import { RolesGuard } from './authz/roles.guard';
 import { ResponseFilterInterceptor } from './filtering/response-filter.interceptor';
+import { SecurityInventory } from './inventory/security-inventory.service';
 
 type EnhancerToken = typeof APP_GUARD | typeof APP_INTERCEPTOR | typeof APP_PIPE;
 
@@ -176,5 +177,7 @@ export function createSecurityProviders(): Provider[] {
     // [providers:pipe-validation]
     ...enhancer(APP_PIPE, SecurityValidationPipe, (o) => o.validation.enabled),
     { provide: APP_FILTER, useClass: SecurityExceptionFilter },
+    // Route inventory: reads every feature's metadata at boot; not part of the request pipeline.
+    SecurityInventory,
   ];
 }

@@ -26,6 +26,7 @@ import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions } from './rate-limit
 import { resolveResponseFilteringOptions } from './response-filtering.options';
 import { resolveSigningOptions } from './signing.options';
 import { resolveValidationOptions } from './validation.options';
+import { resolveInventoryOptions } from '../../inventory/inventory.options';
 
 const PROFILES = ['development', 'staging', 'production'] as const;
 
@@ -47,6 +48,7 @@ export const TOP_LEVEL_KEYS = [
   'cors',
   'signing',
   'graphql',
+  'inventory',
   'isGlobal',
 ] as const;
 
@@ -193,6 +195,7 @@ export function resolveSecurityOptions(options: SecurityModuleOptions | undefine
     cors: resolveCorsOptions(raw.cors, ctx, 'cors', rateLimit.headers.legacy ? LEGACY_RATE_LIMIT_HEADERS : []),
     signing: resolveSigningOptions(raw.signing, ctx),
     graphql: resolveGraphqlOptions(raw.graphql, ctx),
+    inventory: resolveInventoryOptions(raw.inventory, ctx),
   };
   return deepFreeze(resolved);
 }

@@ -19,6 +19,7 @@ import type { RateLimitOptions, ResolvedRateLimitOptions } from './rate-limit.op
 import type { ResolvedResponseFilteringOptions, ResponseFilteringOptions } from './response-filtering.options';
 import type { ResolvedSigningOptions, SigningOptions } from './signing.options';
 import type { ResolvedValidationOptions, ValidationOptions } from './validation.options';
+import type { InventoryOptions, ResolvedInventoryOptions } from '../../inventory/inventory.options';
 
 /**
  * Everything `SecurityModule.forRoot()` accepts. Every section is optional; what is left out gets
@@ -71,6 +72,8 @@ export interface SecurityModuleOptions {
   signing?: SigningOptions;
   /** GraphQL limits. */
   graphql?: GraphqlOptions;
+  /** Route security inventory: boot table, risk warnings, JSON file. */
+  inventory?: InventoryOptions;
 }
 
 /**
@@ -90,6 +93,7 @@ export interface ResolvedSecurityOptions extends ResolvedCoreOptions {
   cors: ResolvedCorsOptions;
   signing: ResolvedSigningOptions;
   graphql: ResolvedGraphqlOptions;
+  inventory: ResolvedInventoryOptions;
 }
 
 /** Passed to every feature resolver. @internal */

@@ -1,0 +1,85 @@
+import { RequestMethod, type Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, MetadataScanner, type ModulesContainer } from '@nestjs/core';
+
+/** Nest's `RouteParamtypes.BODY` and `RAW_BODY` (not exported from the package root; stable since Nest 4). */
+const BODY_PARAM = 3;
+
+/** One `@Body()` parameter of a handler. @internal */
+export interface BodyParam {
+  /** `@Body('field')` reads one field; undefined reads the whole body. */
+  field: string | undefined;
+  /** The declared parameter type (`design:paramtypes`): `Object` for interfaces, `unknown` and `any`. */
+  type: unknown;
+}
+
+/** One HTTP route found on a controller. @internal */
+export interface DiscoveredRoute {
+  cls: Type;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  handler: Function;
+  handlerName: string;
+  /** `GET`, `POST`…, `ALL` for `@All()`. */
+  method: string;
+  /** Controller path + method path, with a leading slash and no trailing one. */
+  path: string;
+  bodyParams: BodyParam[];
+}
+
+/**
+ * Every HTTP route of the application's controllers, in module and declaration order: the
+ * controller's and the method's path metadata joined the way Nest's router joins them (several
+ * paths on either side give one route each). Global prefix and versioning are not applied.
+ *
+ * @internal
+ */
+export function discoverHttpRoutes(modules: ModulesContainer): DiscoveredRoute[] {
+  const scanner = new MetadataScanner();
+  const routes: DiscoveredRoute[] = [];
+  const seen = new Set<unknown>();
+  for (const wrapper of new DiscoveryService(modules).getControllers()) {
+    const cls = wrapper.metatype as Type | null;
+    if (typeof cls !== 'function' || seen.has(cls)) continue;
+    seen.add(cls);
+    const prefixes = paths(Reflect.getMetadata(PATH_METADATA, cls));
+    for (const name of scanner.getAllMethodNames(cls.prototype)) {
+      const handler: unknown = (cls.prototype as Record<string, unknown>)[name];
+      if (typeof handler !== 'function') continue;
+      const own: unknown = Reflect.getMetadata(PATH_METADATA, handler);
+      if (own === undefined) continue;
+      const method = RequestMethod[(Reflect.getMetadata(METHOD_METADATA, handler) as number) ?? 0] ?? 'GET';
+      const bodyParams = readBodyParams(cls, name);
+      for (const prefix of prefixes) {
+        for (const suffix of paths(own)) {
+          routes.push({ cls, handler, handlerName: name, method, path: joinPath(prefix, suffix), bodyParams });
+        }
+      }
+    }
+  }
+  return routes;
+}
+
+function paths(value: unknown): string[] {
+  if (Array.isArray(value)) return value.length > 0 ? value.map(String) : ['/'];
+  return [typeof value === 'string' ? value : '/'];
+}
+
+/** `documents` + `:id` → `/documents/:id`; `/` + `/` → `/`. */
+export function joinPath(prefix: string, suffix: string): string {
+  const joined = `/${prefix}/${suffix}`.replace(/\/{2,}/g, '/');
+  return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
+}
+
+function readBodyParams(cls: Type, methodName: string): BodyParam[] {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, methodName) ?? {}) as Record<
+    string,
+    { index: number; data?: unknown }
+  >;
+  const types = (Reflect.getMetadata('design:paramtypes', cls.prototype, methodName) ?? []) as unknown[];
+  const params: BodyParam[] = [];
+  for (const [key, arg] of Object.entries(args)) {
+    if (Number(key.split(':')[0]) !== BODY_PARAM) continue;
+    params.push({ field: typeof arg.data === 'string' ? arg.data : undefined, type: types[arg.index] });
+  }
+  return params;
+}

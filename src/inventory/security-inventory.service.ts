@@ -1,0 +1,124 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { ModulesContainer, Reflector } from '@nestjs/core';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+import { deepFreeze } from '../core/options/validate.util';
+import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
+import { SECURITY_OPTIONS } from '../core/security.constants';
+import { findControllerSource } from './controller-source.util';
+import { INVENTORY_FORMAT, INVENTORY_VERSION } from './inventory.constants';
+import type { InventoryDocument, InventoryRoute } from './inventory.interface';
+import { formatInventoryTable } from './inventory-table.util';
+import { applyWarnings } from './inventory-warnings';
+import { discoverHttpRoutes } from './route-discovery.util';
+import { readRouteProtections, type RouteFacts } from './route-protections.reader';
+
+/** One route of the inventory with the facts behind it. @internal */
+export interface InventoryRecord {
+  entry: InventoryRoute;
+  facts: RouteFacts;
+}
+
+/**
+ * The route security inventory: every route of the application and what protects it (public or
+ * how it authenticates, roles, permissions, scopes, ownership, policies, rate limits, idempotency,
+ * signing, webhook verification, deprecation, body DTO, response filtering), with risk warnings.
+ *
+ * Built once, when the modules are initialised (routes are read from the controllers' metadata,
+ * as declared: the global prefix and versioning are not applied). At boot it is printed as a table
+ * (`inventory.printTable`), written to `inventory.file`, and with `inventory.failOn: 'warning'`
+ * an unaccepted warning stops the boot.
+ *
+ * @example
+ * ```ts
+ * const inventory = app.get(SecurityInventory);
+ * const open = inventory.routes().filter((r) => r.public);
+ * ```
+ * @throws {SecurityConfigError} at boot, with `failOn: 'warning'` and open warnings, or when `file` cannot be written
+ * @publicApi
+ */
+@Injectable()
+export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('SecurityModule');
+  private built: readonly InventoryRecord[] | undefined;
+
+  constructor(
+    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
+    private readonly reflector: Reflector,
+    private readonly modules: ModulesContainer,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.options.inventory.enabled) return;
+    const open = this.routes().filter((r) => r.warnings.length > 0);
+    if (this.options.inventory.failOn === 'warning' && open.length > 0) {
+      const list = open.flatMap((r) => r.warnings.map((w) => `${r.id} ${w.code}`)).join('; ');
+      throw SecurityConfigError.create(
+        'inventory.failOn',
+        `is "warning" and ${open.length} route(s) have unaccepted warnings (${list})`,
+        "Fix them, or after review silence one on its route with @AcceptRisk('<code>', '<why>')",
+      );
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    const { enabled, printTable, file } = this.options.inventory;
+    if (!enabled) return;
+    const routes = this.routes();
+    if (printTable) this.logger.log(`Routes (${routes.length}):\n${formatInventoryTable(routes).join('\n')}`);
+    for (const route of routes) {
+      for (const warning of route.warnings) {
+        this.logger.warn(`${warning.code} ${route.id} (${route.controller}.${route.handler}): ${warning.message}.`);
+      }
+    }
+    if (file) this.writeFile(file);
+  }
+
+  /** Every route, in module and declaration order. The entries are frozen; the list is a copy. */
+  routes(): InventoryRoute[] {
+    return this.records().map((r) => r.entry);
+  }
+
+  /** The inventory JSON document (what `inventory.file` holds). */
+  toJSON(): InventoryDocument {
+    return { format: INVENTORY_FORMAT, version: INVENTORY_VERSION, routes: this.routes() };
+  }
+
+  /** Routes with the facts behind them, for the OpenAPI enrichment. @internal */
+  records(): readonly InventoryRecord[] {
+    this.built ??= this.build();
+    return this.built;
+  }
+
+  private build(): readonly InventoryRecord[] {
+    const sources = new Map<unknown, string | null>();
+    const seen = new Map<string, number>();
+    return discoverHttpRoutes(this.modules).map((route) => {
+      if (!sources.has(route.cls)) sources.set(route.cls, findControllerSource(route.cls));
+      const record = readRouteProtections(this.reflector, this.options, route, sources.get(route.cls) ?? null);
+      applyWarnings(record.entry, record.facts, this.options);
+      // Two controllers may declare the same method and path (Nest serves the first): keep ids unique.
+      const count = (seen.get(record.entry.id) ?? 0) + 1;
+      seen.set(record.entry.id, count);
+      if (count > 1) record.entry.id = `${record.entry.id} #${count}`;
+      return { entry: deepFreeze(record.entry), facts: record.facts };
+    });
+  }
+
+  private writeFile(file: string): void {
+    const target = resolve(file);
+    const temporary = `${target}.${process.pid}.tmp`;
+    try {
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(temporary, `${JSON.stringify(this.toJSON(), null, 2)}\n`, { mode: 0o644 });
+      renameSync(temporary, target);
+    } catch (error) {
+      throw SecurityConfigError.create(
+        'inventory.file',
+        `could not be written to ${target} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        'Point it at a writable path, or remove it',
+      );
+    }
+  }
+}
