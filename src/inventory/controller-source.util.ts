@@ -28,18 +28,20 @@ export function findControllerSource(
   cache: ModuleCache | undefined = commonJsCache(),
 ): string | null {
   if (!cache || typeof cls !== 'function') return null;
-  try {
-    for (const [file, mod] of Object.entries(cache)) {
-      if (!mod || file.includes(`${sep}node_modules${sep}`)) continue;
-      const exported = mod.exports;
-      if (exported === cls || (isObject(exported) && Object.values(exported).includes(cls))) {
-        return relative(cwd, mappedSource(file)).split(sep).join('/');
-      }
-    }
-  } catch {
-    // A getter on some module's exports threw: the source stays unknown.
+  for (const [file, mod] of Object.entries(cache)) {
+    if (!mod || file.includes(`${sep}node_modules${sep}`)) continue;
+    if (exportsClass(mod.exports, cls)) return relative(cwd, mappedSource(file)).split(sep).join('/');
   }
   return null;
+}
+
+function exportsClass(exported: unknown, cls: unknown): boolean {
+  try {
+    return exported === cls || (isObject(exported) && Object.values(exported).includes(cls));
+  } catch {
+    // A getter on this module's exports threw: not this one.
+    return false;
+  }
 }
 
 /** The TypeScript source a compiled file's source map names, else the file itself. */

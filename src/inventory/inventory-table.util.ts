@@ -18,11 +18,24 @@ function rules(route: InventoryRoute): string {
   return parts.join(' ') || '-';
 }
 
-function extras(route: InventoryRoute): string {
+/** `name=limit/windows`, the key a module-wide limit is recognised by. @internal */
+export function limitKey(limit: { policy: string; limit: number; windowSec: number }): string {
+  return `${limit.policy}=${limit.limit}/${limit.windowSec}s`;
+}
+
+/** `rl:module` for the module-wide limits, then the route's own ones by name. */
+function limits(route: InventoryRoute, moduleLimits: ReadonlySet<string>): string | undefined {
+  if (route.rateLimits.length === 0) return undefined;
+  const keys = route.rateLimits.map(limitKey);
+  const own = keys.filter((k) => !moduleLimits.has(k));
+  const shared = own.length < keys.length ? ['module'] : [];
+  return `rl:${[...shared, own.join(',')].filter(Boolean).join('+')}`;
+}
+
+function extras(route: InventoryRoute, moduleLimits: ReadonlySet<string>): string {
   const parts: string[] = [];
-  if (route.rateLimits.length > 0) {
-    parts.push(`rl:${route.rateLimits.map((l) => `${l.policy}=${l.limit}/${l.windowSec}s`).join(',')}`);
-  }
+  const rl = limits(route, moduleLimits);
+  if (rl) parts.push(rl);
   if (route.idempotent) parts.push('idempotent');
   if (route.bodyDto) parts.push(`body:${route.bodyDto}`);
   if (route.responseFilter) parts.push(`out:${route.responseFilter}`);
@@ -37,15 +50,19 @@ function risks(route: InventoryRoute): string {
 }
 
 /**
- * The boot table: one line per route, columns aligned. `!CODE` is an open warning, `~CODE` one
- * accepted with `@AcceptRisk()`.
+ * The boot table: one line per route, columns aligned. `rl:module` stands for the module-wide
+ * limits (`moduleLimits`, as {@link limitKey}s), followed by the route's own ones; `!CODE` is an
+ * open warning, `~CODE` one accepted with `@AcceptRisk()`.
  *
  * @internal
  */
-export function formatInventoryTable(routes: readonly InventoryRoute[]): string[] {
+export function formatInventoryTable(
+  routes: readonly InventoryRoute[],
+  moduleLimits: ReadonlySet<string> = new Set(),
+): string[] {
   const rows = [
     ['METHOD', 'PATH', 'ACCESS', 'RULES', 'LIMITS/FLAGS', 'RISKS'],
-    ...routes.map((r) => [r.method, r.path, access(r), rules(r), extras(r), risks(r)]),
+    ...routes.map((r) => [r.method, r.path, access(r), rules(r), extras(r, moduleLimits), risks(r)]),
   ];
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => row[col].length)));
   return rows.map((row) =>

@@ -9,7 +9,7 @@ import { SECURITY_OPTIONS } from '../core/security.constants';
 import { findControllerSource } from './controller-source.util';
 import { INVENTORY_FORMAT, INVENTORY_VERSION } from './inventory.constants';
 import type { InventoryDocument, InventoryRoute } from './inventory.interface';
-import { formatInventoryTable } from './inventory-table.util';
+import { formatInventoryTable, limitKey } from './inventory-table.util';
 import { applyWarnings } from './inventory-warnings';
 import { discoverHttpRoutes } from './route-discovery.util';
 import { readRouteProtections, type RouteFacts } from './route-protections.reader';
@@ -66,7 +66,10 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
     const { enabled, printTable, file } = this.options.inventory;
     if (!enabled) return;
     const routes = this.routes();
-    if (printTable) this.logger.log(`Routes (${routes.length}):\n${formatInventoryTable(routes).join('\n')}`);
+    if (printTable) {
+      const table = formatInventoryTable(routes, this.moduleLimits());
+      this.logger.log(`Routes (${routes.length}):\n${table.join('\n')}`);
+    }
     for (const route of routes) {
       for (const warning of route.warnings) {
         this.logger.warn(`${warning.code} ${route.id} (${route.controller}.${route.handler}): ${warning.message}.`);
@@ -89,6 +92,16 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
   records(): readonly InventoryRecord[] {
     this.built ??= this.build();
     return this.built;
+  }
+
+  /** The module-wide rate limits (policies and tiers), as the table abbreviates them. */
+  private moduleLimits(): Set<string> {
+    const { policies, tiers } = this.options.rateLimit;
+    return new Set(
+      [...policies, ...Object.values(tiers).flat()].map((p) =>
+        limitKey({ policy: p.name, limit: p.limit, windowSec: p.windowMs / 1000 }),
+      ),
+    );
   }
 
   private build(): readonly InventoryRecord[] {

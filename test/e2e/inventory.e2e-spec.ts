@@ -107,9 +107,8 @@ describe.each(ADAPTERS)('route inventory: risk warnings (%s)', (adapter) => {
     expect(lines[1]).toMatch(/^METHOD\s+PATH\s+ACCESS\s+RULES\s+LIMITS\/FLAGS\s+RISKS$/);
     expect(lines.find((l) => l.includes('/risky/items/:id'))).toMatch(/!POSSIBLE_BOLA$/);
     expect(lines.find((l) => l.includes('/accepted/catalogue/:id'))).toMatch(/~POSSIBLE_BOLA$/);
-    expect(lines.find((l) => l.includes('/safe/items/:id'))).toMatch(
-      /jwt\s+owns:item\(id\)\s+rl:default=1000\/60s\s+ok$/,
-    );
+    expect(lines.find((l) => l.includes('POST    /safe/contact'))).toMatch(/rl:default=5\/60s body:ContactDto\s+ok$/);
+    expect(lines.find((l) => l.includes('/safe/items/:id'))).toMatch(/jwt\s+owns:item\(id\)\s+rl:module\s+ok$/);
     const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => l.message);
     expect(warnings).toHaveLength(PLANTED_WARNINGS.length);
     expect(warnings).toContainEqual(
