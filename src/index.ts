@@ -238,3 +238,12 @@ export type {
   InventoryRoute,
   InventoryWarning,
 } from './inventory/inventory.interface';
+
+// OpenAPI (@nestjs/swagger, optional peer)
+export { enrichOpenApiDocument } from './inventory/openapi/enrich-openapi';
+export { createOpenApiDocument, type CreateOpenApiDocumentOptions } from './inventory/openapi/create-openapi-document';
+export {
+  RAMPART_ERROR_SCHEMA,
+  RAMPART_SECURITY_SCHEMES,
+  type OpenApiDocument,
+} from './inventory/openapi/openapi.types';

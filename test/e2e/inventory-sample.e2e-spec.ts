@@ -68,6 +68,11 @@ const EXPECTED: Record<string, Expected> = {
   'GET /admin/users': { roles: ['admin'], authentication: USER, acceptedRisks: [] },
   'GET /admin/users/:id': { roles: ['admin'], warnings: [], acceptedRisks: [SAMPLE_BOLA_ACCEPTED] },
   'POST /plans/users/:id/paid-key': { roles: ['admin'], warnings: [], acceptedRisks: [SAMPLE_BOLA_ACCEPTED] },
+  // Outside production: the OpenAPI document and Swagger UI (public, CSP relaxed for the UI only).
+  'GET /openapi.json': { public: true, controller: 'DocsController', handler: 'openapi' },
+  'GET /docs': { public: true, handler: 'page' },
+  'GET /docs/swagger-ui-init.js': { public: true, handler: 'init' },
+  'GET /docs/:asset': { public: true, handler: 'asset', warnings: [] },
   'GET /plans/export': {
     authentication: USER,
     roles: [],
