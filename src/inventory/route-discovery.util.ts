@@ -13,8 +13,15 @@ export interface BodyParam {
   type: unknown;
 }
 
-/** One HTTP route found on a controller. @internal */
+/**
+ * One route found on a controller. GraphQL operations will be discovered into the same shape
+ * (`kind: 'graphql'`, `method` the operation type, `path` the field name) and described by the
+ * same reader and checks.
+ *
+ * @internal
+ */
 export interface DiscoveredRoute {
+  kind: 'http' | 'graphql';
   cls: Type;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   handler: Function;
@@ -51,7 +58,15 @@ export function discoverHttpRoutes(modules: ModulesContainer): DiscoveredRoute[]
       const bodyParams = readBodyParams(cls, name);
       for (const prefix of prefixes) {
         for (const suffix of paths(own)) {
-          routes.push({ cls, handler, handlerName: name, method, path: joinPath(prefix, suffix), bodyParams });
+          routes.push({
+            kind: 'http',
+            cls,
+            handler,
+            handlerName: name,
+            method,
+            path: joinPath(prefix, suffix),
+            bodyParams,
+          });
         }
       }
     }

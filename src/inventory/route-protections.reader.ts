@@ -64,6 +64,94 @@ export interface RouteFacts {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** Reads one route's metadata the way the guards do. */
+class RouteMetadata {
+  readonly targets: Targets;
+
+  constructor(
+    readonly reflector: Reflector,
+    private readonly route: DiscoveredRoute,
+  ) {
+    this.targets = [route.handler, route.cls] as unknown as Targets;
+  }
+
+  /** The handler's value, else the controller's. */
+  override<T>(key: string): T | undefined {
+    return this.reflector.getAllAndOverride<T | undefined>(key, this.targets);
+  }
+
+  /** The controller's list, then the handler's (`@Owns()`, `@Policy()`, `@AcceptRisk()`). */
+  list<T>(key: string): T[] {
+    return [
+      ...((Reflect.getMetadata(key, this.route.cls) as T[] | undefined) ?? []),
+      ...((Reflect.getMetadata(key, this.route.handler) as T[] | undefined) ?? []),
+    ];
+  }
+}
+
+type Access = Pick<InventoryRoute, 'authentication' | 'roles' | 'permissions' | 'scopes' | 'ownership' | 'policies'>;
+
+/** Authentication and authorization in force (a disabled feature's rules protect nothing). */
+function readAccess(meta: RouteMetadata, options: ResolvedSecurityOptions, isPublic: boolean): Access {
+  const authn = options.auth.enabled && !isPublic;
+  const authz = options.authorization.enabled;
+  const owns = authz ? meta.list<OwnsRule>(OWNS_KEY) : [];
+  return {
+    authentication: authn ? [...(meta.override<string[]>(AUTH_METHODS_KEY) ?? options.auth.defaultMethods)] : [],
+    roles: authz ? [...(meta.override<AccessRequirement>(ROLES_KEY)?.values ?? [])] : [],
+    permissions: authz ? [...(meta.override<AccessRequirement>(PERMISSIONS_KEY)?.values ?? [])] : [],
+    scopes: authn ? [...new Set(meta.reflector.getAllAndMerge<string[]>(SCOPES_KEY, meta.targets) ?? [])] : [],
+    ownership: owns.length > 0 ? { resource: owns[0].resource, param: owns[0].param } : null,
+    policies: authz ? meta.list<PolicyRule>(POLICIES_KEY).map((p) => p.policy) : [],
+  };
+}
+
+/** Request signature or webhook verification (a webhook route is verified as a webhook only). */
+function readSigning(
+  meta: RouteMetadata,
+  options: ResolvedSecurityOptions,
+  path: string,
+): Pick<InventoryRoute, 'signed' | 'webhook'> {
+  if (!options.signing.enabled) return { signed: false, webhook: null };
+  const webhook = meta.override<{ scheme: string }>(WEBHOOK_KEY);
+  if (webhook) return { signed: false, webhook: { scheme: webhook.scheme } };
+  const signed = meta.override<boolean>(SIGNED_KEY);
+  return { signed: signed ?? options.signing.paths.some((p) => path.startsWith(p)), webhook: null };
+}
+
+/** Whether idempotency applies (never to safe methods) and whether the key is required. */
+function readIdempotency(
+  meta: RouteMetadata,
+  options: ResolvedSecurityOptions,
+  method: string,
+): { idempotent: boolean; keyRequired: boolean } {
+  const { enabled, applyTo, required } = options.idempotency;
+  const decorated = meta.override<{ required?: boolean }>(IDEMPOTENT_KEY);
+  const idempotent =
+    enabled &&
+    !SAFE_METHODS.has(method) &&
+    (decorated !== undefined || (applyTo === 'mutations' && (method === 'POST' || method === 'PATCH')));
+  return { idempotent, keyRequired: idempotent && (decorated?.required ?? required) };
+}
+
+/** What the OpenAPI error responses need to know about ownership and policies. */
+function resourceFacts(
+  meta: RouteMetadata,
+  options: ResolvedSecurityOptions,
+): Pick<RouteFacts, 'loadsResource' | 'denyStatuses' | 'declaresResourceRules'> {
+  const owns = meta.list<OwnsRule>(OWNS_KEY);
+  const policies = meta.list<PolicyRule>(POLICIES_KEY);
+  const authz = options.authorization.enabled;
+  const notOwner = options.authorization.ownership.notOwnerStatus;
+  return {
+    loadsResource: authz && (owns.length > 0 || policies.some((p) => p.resource !== undefined)),
+    denyStatuses: authz
+      ? [...owns.map((o) => o.notOwnerStatus ?? notOwner), ...policies.map((p) => p.deniedStatus ?? notOwner)]
+      : [],
+    declaresResourceRules: owns.length > 0 || policies.length > 0,
+  };
+}
+
 /**
  * Reads every feature's metadata on one route (handler over class, as the guards do) and
  * describes what is in force given the resolved options: rules of a disabled feature are not
@@ -77,58 +165,27 @@ export function readRouteProtections(
   route: DiscoveredRoute,
   source: string | null,
 ): { entry: InventoryRoute; facts: RouteFacts } {
-  const { cls, handler, method, path } = route;
-  const targets = [handler, cls] as unknown as Targets;
-  const override = <T>(key: string): T | undefined => reflector.getAllAndOverride<T | undefined>(key, targets);
-  const list = <T>(key: string): T[] => [
-    ...((Reflect.getMetadata(key, cls) as T[] | undefined) ?? []),
-    ...((Reflect.getMetadata(key, handler) as T[] | undefined) ?? []),
-  ];
-  const isPublic = override<boolean>(PUBLIC_KEY) === true;
-  const authz = options.authorization.enabled;
-  const owns = list<OwnsRule>(OWNS_KEY);
-  const policies = list<PolicyRule>(POLICIES_KEY);
-  const webhook = options.signing.enabled ? override<{ scheme: string }>(WEBHOOK_KEY) : undefined;
-  const signedMeta = override<boolean>(SIGNED_KEY);
-  const signed =
-    options.signing.enabled &&
-    !webhook &&
-    (signedMeta === true || (signedMeta === undefined && options.signing.paths.some((p) => path.startsWith(p))));
-  const idempotentMeta = override<{ required?: boolean }>(IDEMPOTENT_KEY);
-  const idempotent =
-    options.idempotency.enabled &&
-    !SAFE_METHODS.has(method) &&
-    (idempotentMeta !== undefined ||
-      (options.idempotency.applyTo === 'mutations' && (method === 'POST' || method === 'PATCH')));
-  const deprecated = override<{ sunsetMs: number; link?: string }>(DEPRECATED_KEY);
-  const serialize = options.responseFiltering.enabled ? override<SerializeMetadata>(SERIALIZE_KEY) : undefined;
+  const { method, path } = route;
+  const meta = new RouteMetadata(reflector, route);
+  const isPublic = meta.override<boolean>(PUBLIC_KEY) === true;
+  const idempotency = readIdempotency(meta, options, method);
+  const deprecated = meta.override<{ sunsetMs: number; link?: string }>(DEPRECATED_KEY);
+  const serialize = options.responseFiltering.enabled ? meta.override<SerializeMetadata>(SERIALIZE_KEY) : undefined;
   const wholeBody = route.bodyParams.find((p) => p.field === undefined);
-  const limits = readRateLimits(reflector, targets, options.rateLimit);
+  const limits = readRateLimits(reflector, meta.targets, options.rateLimit);
   const entry: InventoryRoute = {
     id: `${method} ${path}`,
-    kind: 'http',
+    kind: route.kind,
     method,
     path,
-    controller: cls.name,
+    controller: route.cls.name,
     handler: route.handlerName,
     source,
     public: isPublic,
-    authentication:
-      isPublic || !options.auth.enabled
-        ? []
-        : [...(override<string[]>(AUTH_METHODS_KEY) ?? options.auth.defaultMethods)],
-    roles: authz ? [...(override<AccessRequirement>(ROLES_KEY)?.values ?? [])] : [],
-    permissions: authz ? [...(override<AccessRequirement>(PERMISSIONS_KEY)?.values ?? [])] : [],
-    scopes:
-      options.auth.enabled && !isPublic
-        ? [...new Set(reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [])]
-        : [],
-    ownership: authz && owns.length > 0 ? { resource: owns[0].resource, param: owns[0].param } : null,
-    policies: authz ? policies.map((p) => p.policy) : [],
+    ...readAccess(meta, options, isPublic),
     rateLimits: limits.limits,
-    idempotent,
-    signed,
-    webhook: webhook ? { scheme: webhook.scheme } : null,
+    idempotent: idempotency.idempotent,
+    ...readSigning(meta, options, path),
     deprecated: deprecated
       ? { sunset: new Date(deprecated.sunsetMs).toISOString(), link: deprecated.link ?? null }
       : null,
@@ -137,19 +194,14 @@ export function readRouteProtections(
     warnings: [],
     acceptedRisks: [],
   };
-  const notOwner = options.authorization.ownership.notOwnerStatus;
   const facts: RouteFacts = {
     route,
     pathParams: pathParams(path),
     wholeBody,
     routeScopedLimit: limits.routeScoped,
-    loadsResource: authz && (owns.length > 0 || policies.some((p) => p.resource !== undefined)),
-    denyStatuses: authz
-      ? [...owns.map((o) => o.notOwnerStatus ?? notOwner), ...policies.map((p) => p.deniedStatus ?? notOwner)]
-      : [],
-    idempotencyKeyRequired: idempotent && (idempotentMeta?.required ?? options.idempotency.required),
-    declaresResourceRules: owns.length > 0 || policies.length > 0,
-    accepted: list<AcceptRiskMetadata>(ACCEPT_RISK_KEY),
+    ...resourceFacts(meta, options),
+    idempotencyKeyRequired: idempotency.keyRequired,
+    accepted: meta.list<AcceptRiskMetadata>(ACCEPT_RISK_KEY),
   };
   return { entry, facts };
 }

@@ -27,8 +27,9 @@ export interface InventoryRecord {
  *
  * Built once, when the modules are initialised (routes are read from the controllers' metadata,
  * as declared: the global prefix and versioning are not applied). At boot it is printed as a table
- * (`inventory.printTable`), written to `inventory.file`, and with `inventory.failOn: 'warning'`
- * an unaccepted warning stops the boot.
+ * (`inventory.printTable`) and written to `inventory.file` (before the `failOn` check, so a
+ * refused boot still leaves its report); with `inventory.failOn: 'warning'` an unaccepted warning
+ * stops the boot.
  *
  * @example
  * ```ts
@@ -50,9 +51,12 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
   ) {}
 
   onModuleInit(): void {
-    if (!this.options.inventory.enabled) return;
+    const { enabled, file, failOn } = this.options.inventory;
+    if (!enabled) return;
+    // Written before the failOn check: CI keeps the file of a refused boot as its report.
+    if (file) this.writeFile(file);
     const open = this.routes().filter((r) => r.warnings.length > 0);
-    if (this.options.inventory.failOn === 'warning' && open.length > 0) {
+    if (failOn === 'warning' && open.length > 0) {
       const list = open.flatMap((r) => r.warnings.map((w) => `${r.id} ${w.code}`)).join('; ');
       throw SecurityConfigError.create(
         'inventory.failOn',
@@ -63,7 +67,7 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    const { enabled, printTable, file } = this.options.inventory;
+    const { enabled, printTable } = this.options.inventory;
     if (!enabled) return;
     const routes = this.routes();
     if (printTable) {
@@ -75,7 +79,6 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
         this.logger.warn(`${warning.code} ${route.id} (${route.controller}.${route.handler}): ${warning.message}.`);
       }
     }
-    if (file) this.writeFile(file);
   }
 
   /** Every route, in module and declaration order. The entries are frozen; the list is a copy. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication, LoggerService } from '@nestjs/common';
@@ -134,6 +134,37 @@ describe.each(ADAPTERS)('route inventory: failOn (%s)', (adapter) => {
     await expect(boot).rejects.toThrow(
       /^SecurityModule: inventory\.failOn is "warning" and 5 route\(s\) have unaccepted warnings \(GET \/risky\/items\/:id RAMPART_POSSIBLE_BOLA; .*GET \/risky\/cache RAMPART_GET_MUTATES\)\. Fix them, or .*@AcceptRisk/,
     );
+  });
+
+  it('writes the inventory file before refusing, so CI keeps the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-inventory-'));
+    const file = join(dir, 'inventory.json');
+    try {
+      await expect(
+        bootApp(adapter, riskyAppModule([RiskyController], { inventory: { failOn: 'warning', file } })),
+      ).rejects.toThrow(/inventory\.failOn/);
+      const written = JSON.parse(readFileSync(file, 'utf8')) as InventoryDocument;
+      expect(written.routes.flatMap((r) => r.warnings.map((w) => w.code)).sort()).toEqual(
+        PLANTED_WARNINGS.map(([, code]) => code).sort(),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to boot when the file cannot be written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-inventory-'));
+    const blocker = join(dir, 'not-a-directory');
+    writeFileSync(blocker, 'x');
+    try {
+      await expect(
+        bootApp(adapter, riskyAppModule([SafeController], { inventory: { file: join(blocker, 'inventory.json') } })),
+      ).rejects.toThrow(
+        /^SecurityModule: inventory\.file could not be written to .*not-a-directory\/inventory\.json \((ENOTDIR|EEXIST)\)\. Point it at a writable path/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('boots when every warning is accepted', async () => {
