@@ -37,7 +37,7 @@ export interface InventoryRoute {
   kind: 'http' | 'graphql';
   /** HTTP method (`ALL` for `@All()`), or `query` / `mutation` / `subscription`. */
   method: string;
-  /** Route path as declared (`:param` syntax), or the GraphQL field name. */
+  /** Path the route is served at (`:param` syntax; global prefix and URI version included), or the GraphQL field name. */
   path: string;
   controller: string;
   handler: string;

@@ -1,6 +1,7 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, type ModulesContainer } from '@nestjs/core';
+import { modulePathOf, servedPaths, type ServingConfig } from './served-paths.util';
 
 /** Nest's `RouteParamtypes.BODY` and `RAW_BODY` (not exported from the package root; stable since Nest 4). */
 const BODY_PARAM = 3;
@@ -28,19 +29,18 @@ export interface DiscoveredRoute {
   handlerName: string;
   /** `GET`, `POST`…, `ALL` for `@All()`. */
   method: string;
-  /** Controller path + method path, with a leading slash and no trailing one. */
+  /** The path the route is served at (global prefix, URI version, module, controller and method paths). */
   path: string;
   bodyParams: BodyParam[];
 }
 
 /**
- * Every HTTP route of the application's controllers, in module and declaration order: the
- * controller's and the method's path metadata joined the way Nest's router joins them (several
- * paths on either side give one route each). Global prefix and versioning are not applied.
+ * Every HTTP route of the application's controllers, in module and declaration order, at the
+ * paths Nest's router serves it (several paths or versions give one route each).
  *
  * @internal
  */
-export function discoverHttpRoutes(modules: ModulesContainer): DiscoveredRoute[] {
+export function discoverHttpRoutes(modules: ModulesContainer, serving: ServingConfig): DiscoveredRoute[] {
   const scanner = new MetadataScanner();
   const routes: DiscoveredRoute[] = [];
   const seen = new Set<unknown>();
@@ -48,41 +48,23 @@ export function discoverHttpRoutes(modules: ModulesContainer): DiscoveredRoute[]
     const cls = wrapper.metatype as Type | null;
     if (typeof cls !== 'function' || seen.has(cls)) continue;
     seen.add(cls);
-    const prefixes = paths(Reflect.getMetadata(PATH_METADATA, cls));
+    const controllerPath: unknown = Reflect.getMetadata(PATH_METADATA, cls) ?? '/';
+    const modulePath = modulePathOf(wrapper.host?.metatype, serving);
     for (const name of scanner.getAllMethodNames(cls.prototype)) {
       const handler: unknown = (cls.prototype as Record<string, unknown>)[name];
       if (typeof handler !== 'function') continue;
       const own: unknown = Reflect.getMetadata(PATH_METADATA, handler);
       if (own === undefined) continue;
-      const method = RequestMethod[(Reflect.getMetadata(METHOD_METADATA, handler) as number) ?? 0] ?? 'GET';
+      const requestMethod = (Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined) ?? 0;
+      const method = RequestMethod[requestMethod] ?? 'GET';
       const bodyParams = readBodyParams(cls, name);
-      for (const prefix of prefixes) {
-        for (const suffix of paths(own)) {
-          routes.push({
-            kind: 'http',
-            cls,
-            handler,
-            handlerName: name,
-            method,
-            path: joinPath(prefix, suffix),
-            bodyParams,
-          });
-        }
+      const parts = { modulePath, controllerPath, methodPath: own, cls, handler, requestMethod };
+      for (const path of servedPaths(parts, serving)) {
+        routes.push({ kind: 'http', cls, handler, handlerName: name, method, path, bodyParams });
       }
     }
   }
   return routes;
-}
-
-function paths(value: unknown): string[] {
-  if (Array.isArray(value)) return value.length > 0 ? value.map(String) : ['/'];
-  return [typeof value === 'string' ? value : '/'];
-}
-
-/** `documents` + `:id` → `/documents/:id`; `/` + `/` → `/`. */
-export function joinPath(prefix: string, suffix: string): string {
-  const joined = `/${prefix}/${suffix}`.replace(/\/{2,}/g, '/');
-  return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
 }
 
 function readBodyParams(cls: Type, methodName: string): BodyParam[] {

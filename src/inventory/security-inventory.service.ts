@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { ModulesContainer, Reflector } from '@nestjs/core';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit, Optional } from '@nestjs/common';
+import { ApplicationConfig, ModulesContainer, Reflector } from '@nestjs/core';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { deepFreeze } from '../core/options/validate.util';
 import type { ResolvedSecurityOptions } from '../core/options/security-options.interface';
@@ -13,6 +13,7 @@ import { formatInventoryTable, limitKey } from './inventory-table.util';
 import { applyWarnings } from './inventory-warnings';
 import { discoverHttpRoutes } from './route-discovery.util';
 import { readRouteProtections, type RouteFacts } from './route-protections.reader';
+import { servingConfig } from './served-paths.util';
 
 /** One route of the inventory with the facts behind it. @internal */
 export interface InventoryRecord {
@@ -25,8 +26,8 @@ export interface InventoryRecord {
  * how it authenticates, roles, permissions, scopes, ownership, policies, rate limits, idempotency,
  * signing, webhook verification, deprecation, body DTO, response filtering), with risk warnings.
  *
- * Built once, when the modules are initialised (routes are read from the controllers' metadata,
- * as declared: the global prefix and versioning are not applied). At boot it is printed as a table
+ * Built once, when the modules are initialised, from the controllers' metadata; paths are the
+ * ones Nest serves (global prefix, URI versioning, RouterModule paths). At boot it is printed as a table
  * (`inventory.printTable`) and written to `inventory.file` (before the `failOn` check, so a
  * refused boot still leaves its report); with `inventory.failOn: 'warning'` an unaccepted warning
  * stops the boot.
@@ -48,6 +49,7 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
     @Inject(SECURITY_OPTIONS) private readonly options: ResolvedSecurityOptions,
     private readonly reflector: Reflector,
     private readonly modules: ModulesContainer,
+    @Optional() private readonly appConfig?: ApplicationConfig,
   ) {}
 
   onModuleInit(): void {
@@ -110,7 +112,8 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
   private build(): readonly InventoryRecord[] {
     const sources = new Map<unknown, string | null>();
     const seen = new Map<string, number>();
-    return discoverHttpRoutes(this.modules).map((route) => {
+    const serving = servingConfig(this.appConfig, this.modules.applicationId);
+    return discoverHttpRoutes(this.modules, serving).map((route) => {
       if (!sources.has(route.cls)) sources.set(route.cls, findControllerSource(route.cls));
       const record = readRouteProtections(this.reflector, this.options, route, sources.get(route.cls) ?? null);
       applyWarnings(record.entry, record.facts, this.options);

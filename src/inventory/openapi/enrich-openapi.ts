@@ -37,8 +37,8 @@ const SIGNATURE_HEADERS: ReadonlyArray<[string, string]> = [
  *   `x-rampart-ownership`, `x-rampart-policies`, `x-rampart-rate-limits`, `x-rampart-idempotent`
  *   and `x-rampart-signed` extensions (what `rampart scan` reads).
  *
- * Operations are matched to routes by method and path (the document's path may carry the global
- * prefix or a version segment in front). Returns a new document; the one given is not changed.
+ * Operations are matched to routes by method and path (both include the global prefix and the
+ * URI version). Returns a new document; the one given is not changed.
  *
  * @example
  * ```ts
