@@ -49,7 +49,8 @@ const ASSETS: Record<string, string> = {
 
 /**
  * `/openapi.json` (the enriched OpenAPI document) and Swagger UI at `/docs`. Registered outside
- * production only (see AppModule), public, and excluded from the document itself.
+ * production only (see AppModule), public, and excluded from the document itself. Every route
+ * answers 404 until `setupApiDocs()` has published the document.
  */
 @Public()
 @ApiExcludeController()
@@ -79,13 +80,14 @@ export class DocsController {
   @Get('docs/swagger-ui-init.js')
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   init(): string {
+    if (this.docs.document() === undefined) throw new NotFoundException();
     return INIT;
   }
 
   @Get('docs/:asset')
   asset(@Param('asset') name: string): StreamableFile {
     const type = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
-    if (!type) throw new NotFoundException();
+    if (!type || this.docs.document() === undefined) throw new NotFoundException();
     let body = this.cache.get(name);
     if (!body) {
       body = readFileSync(join(this.assetDir, name));
