@@ -207,3 +207,30 @@ export {
   type ThrottlerStorageRecord,
 } from './storage/memory/memory-throttler.storage';
 export { RedisThrottlerStorage, type RedisThrottlerStorageOptions } from './storage/redis/redis-throttler.storage';
+
+// Route security inventory
+export type { InventoryOptions } from './inventory/inventory.options';
+export { SecurityInventory } from './inventory/security-inventory.service';
+export { AcceptRisk } from './inventory/accept-risk.decorator';
+export {
+  ACCEPT_RISK_KEY,
+  INVENTORY_FORMAT,
+  INVENTORY_VERSION,
+  InventoryWarningCode,
+} from './inventory/inventory.constants';
+export type {
+  InventoryAcceptedRisk,
+  InventoryDocument,
+  InventoryRateLimit,
+  InventoryRoute,
+  InventoryWarning,
+} from './inventory/inventory.interface';
+
+// OpenAPI (@nestjs/swagger, optional peer)
+export { enrichOpenApiDocument } from './inventory/openapi/enrich-openapi';
+export { createOpenApiDocument, type CreateOpenApiDocumentOptions } from './inventory/openapi/create-openapi-document';
+export {
+  RAMPART_ERROR_SCHEMA,
+  RAMPART_SECURITY_SCHEMES,
+  type OpenApiDocument,
+} from './inventory/openapi/openapi.types';

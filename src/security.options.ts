@@ -22,6 +22,8 @@ import type { GraphqlOptions, ResolvedGraphqlOptions } from './graphql/graphql.o
 import { graphqlFeature } from './graphql/graphql.feature';
 import type { HeadersOptions, ResolvedHeadersOptions } from './headers/headers.options';
 import { headersFeature } from './headers/headers.feature';
+import type { InventoryOptions, ResolvedInventoryOptions } from './inventory/inventory.options';
+import { inventoryFeature } from './inventory/inventory.feature';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './idempotency/idempotency.options';
 import { idempotencyFeature } from './idempotency/idempotency.feature';
 import type { ResolvedSigningOptions, SigningOptions } from './signing/signing.options';
@@ -66,6 +68,8 @@ export interface SecurityModuleOptions extends CoreOptions {
   signing?: SigningOptions;
   /** GraphQL limits. */
   graphql?: GraphqlOptions;
+  /** Route security inventory: boot table, risk warnings, JSON file. */
+  inventory?: InventoryOptions;
 }
 
 /**
@@ -86,6 +90,7 @@ export interface ResolvedSecurityOptions extends ResolvedCoreOptions {
   cors: ResolvedCorsOptions;
   signing: ResolvedSigningOptions;
   graphql: ResolvedGraphqlOptions;
+  inventory: ResolvedInventoryOptions;
 }
 
 /**
@@ -106,6 +111,7 @@ export const SECURITY_FEATURES = [
   corsFeature,
   signingFeature,
   graphqlFeature,
+  inventoryFeature,
 ] as const satisfies readonly AnySecurityFeature[];
 
 type FeatureKey = (typeof SECURITY_FEATURES)[number]['key'];

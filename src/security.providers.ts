@@ -19,6 +19,7 @@ import { authorizationFeature } from './authz/authorization.feature';
 import { corsFeature } from './cors/cors.feature';
 import { DEPRECATED_KEY } from './deprecation/deprecation.constants';
 import { DeprecationGuard } from './deprecation/deprecation.guard';
+import { SecurityInventory } from './inventory/security-inventory.service';
 import { responseFilteringFeature } from './filtering/response-filtering.feature';
 import { headersFeature } from './headers/headers.feature';
 import { idempotencyFeature } from './idempotency/idempotency.feature';
@@ -148,6 +149,8 @@ export function createSecurityProviders(): Provider[] {
     // ---- pipes ----
     ...stage(validationFeature, 'pipe'),
     { provide: APP_FILTER, useClass: SecurityExceptionFilter },
+    // Route inventory: reads every feature's metadata at boot; not part of the request pipeline.
+    SecurityInventory,
   ];
 }
 
@@ -158,6 +161,7 @@ export function securityExports(): unknown[] {
     SecurityEvents,
     // For subclasses of the exported guards and interceptors registered outside this module.
     RoutePlanCache,
+    SecurityInventory,
     ...SECURITY_FEATURES.flatMap((feature) => feature.exports ?? []),
   ];
 }

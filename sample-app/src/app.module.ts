@@ -17,6 +17,7 @@ import { AdminController } from './admin/admin.controller';
 import { DocumentLoader } from './documents/document.loader';
 import { DocumentsController } from './documents/documents.controller';
 import { sampleAuthorizationOptions, sampleResponseFilteringOptions } from './documents/documents.authorization';
+import { docsEnabled, DocsModule } from './docs/docs.module';
 
 /**
  * The sample app's security configuration. Everything comes from the environment:
@@ -41,7 +42,11 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
 }
 
 @Module({
-  imports: [SecurityModule.forRootAsync({ useFactory: () => sampleSecurityOptions() })],
+  imports: [
+    SecurityModule.forRootAsync({ useFactory: () => sampleSecurityOptions() }),
+    // /openapi.json and Swagger UI at /docs, outside production
+    ...(docsEnabled() ? [DocsModule] : []),
+  ],
   controllers: [
     HealthController,
     PartnerController,

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { setupApiDocs } from './docs/docs.module';
 import { sampleValidationOptions } from './payments/payments.options';
 
 /**
@@ -26,6 +27,7 @@ async function bootstrap(): Promise<void> {
     app = express;
   }
   app.enableShutdownHooks();
+  setupApiDocs(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '127.0.0.1');
   new Logger('SampleApp').log(

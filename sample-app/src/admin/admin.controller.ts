@@ -1,5 +1,5 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
-import { Roles } from 'nestjs-rampart';
+import { AcceptRisk, Roles } from 'nestjs-rampart';
 import { UsersService, type User } from '../users/users.service';
 
 /**
@@ -16,6 +16,7 @@ export class AdminController {
     return this.users.findAll();
   }
 
+  @AcceptRisk('RAMPART_POSSIBLE_BOLA', 'Admins may read every user: the admin role is the object-level rule')
   @Get('users/:id')
   getUser(@Param('id') id: string): User {
     const user = this.users.findById(id);

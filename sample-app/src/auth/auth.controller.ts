@@ -6,6 +6,7 @@ import {
   CurrentPrincipal,
   LoginRateLimit,
   Public,
+  RateLimit,
   securityException,
   TokenService,
   type CreatedApiKey,
@@ -41,6 +42,7 @@ export class AuthController {
 
   /** Rotates the refresh token: the old one is retired; presenting it again ends the session. */
   @Public()
+  @RateLimit({ refresh: { limit: 30, windowSeconds: 60 } })
   @AllowSensitiveFields('refreshToken')
   @Post('refresh')
   @HttpCode(200)

@@ -1,5 +1,6 @@
 import { Controller, Get, NotFoundException, Param, Post, Req } from '@nestjs/common';
 import {
+  AcceptRisk,
   ApiKeyService,
   Auth,
   CurrentPrincipal,
@@ -24,6 +25,7 @@ export class PlansController {
 
   /** Admin only: an API key on the `paid` tier for the given user (shown once). */
   @Roles('admin')
+  @AcceptRisk('RAMPART_POSSIBLE_BOLA', 'Admins grant paid keys to any user: the admin role is the object-level rule')
   @Post('users/:id/paid-key')
   async grantPaidKey(@Param('id') id: string, @Req() req: unknown): Promise<CreatedApiKey> {
     const user = this.users.findById(id);

@@ -1,0 +1,82 @@
+import { RequestMethod, type Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, MetadataScanner, type ModulesContainer } from '@nestjs/core';
+import { modulePathOf, servedPaths, type ServingConfig } from './served-paths.util';
+
+/** Nest's `RouteParamtypes.BODY` and `RAW_BODY` (not exported from the package root; stable since Nest 4). */
+const BODY_PARAM = 3;
+
+/** One `@Body()` parameter of a handler. @internal */
+export interface BodyParam {
+  /** `@Body('field')` reads one field; undefined reads the whole body. */
+  field: string | undefined;
+  /** The declared parameter type (`design:paramtypes`): `Object` for interfaces, `unknown` and `any`. */
+  type: unknown;
+}
+
+/**
+ * One route found on a controller. GraphQL operations will be discovered into the same shape
+ * (`kind: 'graphql'`, `method` the operation type, `path` the field name) and described by the
+ * same reader and checks.
+ *
+ * @internal
+ */
+export interface DiscoveredRoute {
+  kind: 'http' | 'graphql';
+  cls: Type;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  handler: Function;
+  handlerName: string;
+  /** `GET`, `POST`…, `ALL` for `@All()`. */
+  method: string;
+  /** The path the route is served at (global prefix, URI version, module, controller and method paths). */
+  path: string;
+  bodyParams: BodyParam[];
+}
+
+/**
+ * Every HTTP route of the application's controllers, in module and declaration order, at the
+ * paths Nest's router serves it (several paths or versions give one route each).
+ *
+ * @internal
+ */
+export function discoverHttpRoutes(modules: ModulesContainer, serving: ServingConfig): DiscoveredRoute[] {
+  const scanner = new MetadataScanner();
+  const routes: DiscoveredRoute[] = [];
+  const seen = new Set<unknown>();
+  for (const wrapper of new DiscoveryService(modules).getControllers()) {
+    const cls = wrapper.metatype as Type | null;
+    if (typeof cls !== 'function' || seen.has(cls)) continue;
+    seen.add(cls);
+    const controllerPath: unknown = Reflect.getMetadata(PATH_METADATA, cls) ?? '/';
+    const modulePath = modulePathOf(wrapper.host?.metatype, serving);
+    for (const name of scanner.getAllMethodNames(cls.prototype)) {
+      const handler: unknown = (cls.prototype as Record<string, unknown>)[name];
+      if (typeof handler !== 'function') continue;
+      const own: unknown = Reflect.getMetadata(PATH_METADATA, handler);
+      if (own === undefined) continue;
+      const requestMethod = (Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined) ?? 0;
+      const method = RequestMethod[requestMethod] ?? 'GET';
+      const bodyParams = readBodyParams(cls, name);
+      const parts = { modulePath, controllerPath, methodPath: own, cls, handler, requestMethod };
+      for (const path of servedPaths(parts, serving)) {
+        routes.push({ kind: 'http', cls, handler, handlerName: name, method, path, bodyParams });
+      }
+    }
+  }
+  return routes;
+}
+
+function readBodyParams(cls: Type, methodName: string): BodyParam[] {
+  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, methodName) ?? {}) as Record<
+    string,
+    { index: number; data?: unknown }
+  >;
+  const types = (Reflect.getMetadata('design:paramtypes', cls.prototype, methodName) ?? []) as unknown[];
+  const params: BodyParam[] = [];
+  for (const [key, arg] of Object.entries(args)) {
+    if (Number(key.split(':')[0]) !== BODY_PARAM) continue;
+    params.push({ field: typeof arg.data === 'string' ? arg.data : undefined, type: types[arg.index] });
+  }
+  return params;
+}
