@@ -33,7 +33,9 @@ function build(label, tsconfig, output) {
   );
 }
 
-if (!args.includes('--no-build') && !args.includes('--help')) {
+// `--help` skips the build when a previous one can print it, and builds first otherwise.
+const runnerBuilt = existsSync(join(__dirname, 'dist', 'bench', 'runner.js'));
+if (!args.includes('--no-build') && !(args.includes('--help') && runnerBuilt)) {
   build('nestjs-rampart (dist/)', 'tsconfig.build.json', join(root, 'dist', 'index.js'));
   build('benchmarks (bench/dist/)', join('bench', 'tsconfig.json'), join(__dirname, 'dist', 'bench', 'runner.js'));
 }
