@@ -12,6 +12,7 @@ import type {
 import { EDGE_HANDLERS } from './core/internal.constants';
 import type { EdgeHandler } from './core/pipeline/edge-handler.interface';
 import { RequestContextEdge } from './core/pipeline/request-context.edge';
+import { RequestTargetEdge } from './core/pipeline/request-target.edge';
 import { routeMetadataLookup } from './core/pipeline/route-metadata.util';
 import { SECURITY_OPTIONS } from './core/security.constants';
 import { authFeature } from './auth/auth.feature';
@@ -87,8 +88,8 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
  * guards, interceptors and pipes in the order they are registered here, and middleware before all
  * of them:
  *
- * 1. Edge middleware (every request, matched or not): request id + client IP, HTTPS enforcement,
- *    security headers, CORS (preflights answered here), payload limits.
+ * 1. Edge (every request, matched or not, before the body parsers): request id + client IP, HTTPS
+ *    enforcement, security headers, CORS (preflights answered here), payload limits, malformed URL.
  * 2. Guards: rate limit (IP/route) → request signature / webhook → authentication (JWT, API key)
  *    → rate limit (principal tiers) → authorization (roles, permissions, scopes) → ownership and
  *    policies. Authorization and ownership refuse to run when authentication has not run before
@@ -109,8 +110,10 @@ export function createSecurityProviders(): Provider[] {
     edge(headersFeature, 'https'),
     edge(headersFeature, 'headers'),
     edge(corsFeature, 'cors'),
-    // payload limits: keep this entry LAST of the edge steps
+    // payload limits: last of the feature steps
     edge(validationFeature, 'payloadLimit'),
+    // always last: a path that does not percent-decode (both adapters answer the same 400)
+    (o, events) => new RequestTargetEdge(o.errors.format === 'problem+json', events),
   ];
   return [
     { provide: SECURITY_OPTIONS, useFactory: resolveSecurityOptions, inject: [MODULE_OPTIONS_TOKEN] },

@@ -9,6 +9,7 @@ import { SecurityEventType } from '../events/security-event.interface';
 import type { ResolvedCoreOptions } from '../options/core.options';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { defaultCodeForStatus } from './error-codes';
+import { frameworkErrorAnswer } from './framework-error.util';
 import { Messages } from './messages.constant';
 import { isSecurityException, type SecurityErrorBody } from './security-exception';
 
@@ -72,6 +73,9 @@ export class SecurityExceptionFilter implements ExceptionFilter {
         this.logUnexpected(exception, req, requestId);
         return this.genericBody(status, requestId);
       }
+      const framework = frameworkErrorAnswer(exception, req.method);
+      if (framework)
+        return { statusCode: status, error: httpReason(status), ...framework, ...(requestId ? { requestId } : {}) };
       const body: SecurityErrorBody = {
         statusCode: status,
         error: typeof given.error === 'string' ? given.error : httpReason(status),
@@ -147,6 +151,7 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',
