@@ -1,4 +1,5 @@
 import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import type { ValidationFeatureOptions } from './validation.options';
@@ -39,6 +40,14 @@ const NUL_IN_URL: Refusal = {
   reason: 'null_byte',
 };
 
+const BODY_TIMEOUT: Refusal = {
+  status: 408,
+  error: 'Request Timeout',
+  code: SecurityErrorCode.REQUEST_TIMEOUT,
+  message: Messages.BODY_TIMEOUT(),
+  reason: 'body_timeout',
+};
+
 const PROTO_IN_QUERY: Refusal = { ...NUL_IN_URL, reason: 'forbidden_key' };
 
 /**
@@ -60,7 +69,8 @@ function isUtf8Json(header: string): boolean {
  * `Content-Type` or a JSON body in a charset other than UTF-8 (415), and a URL carrying an encoded NUL byte or a `__proto__` query key (400). It answers the same way on
  * Express and Fastify, with the error body shape of the exception filter.
  *
- * Bodies without `Content-Length` (chunked) are bounded by the adapter's own parser limit:
+ * A body it lets through must arrive within `validation.bodyTimeoutMs` (else 408 and the
+ * connection is closed). Bodies without `Content-Length` (chunked) are bounded by the adapter's own parser limit:
  * Fastify's `bodyLimit` (1 MiB by default) and Express's body-parser `limit` (100 kB by default;
  * raise it with `app.useBodyParser('json', { limit })`).
  *
@@ -68,6 +78,7 @@ function isUtf8Json(header: string): boolean {
  */
 export class PayloadLimitEdge implements EdgeHandler {
   private readonly maxBytes: number;
+  private readonly bodyTimeoutMs: number;
   private readonly rules: readonly ContentTypeRule[];
   private readonly problemJson: boolean;
 
@@ -76,6 +87,7 @@ export class PayloadLimitEdge implements EdgeHandler {
     private readonly events: SecurityEvents,
   ) {
     this.maxBytes = options.validation.maxPayloadBytes;
+    this.bodyTimeoutMs = options.validation.bodyTimeoutMs;
     this.rules = options.validation.allowedContentTypes;
     this.problemJson = options.errors.format === 'problem+json';
   }
@@ -103,7 +115,40 @@ export class PayloadLimitEdge implements EdgeHandler {
     if (typeof type !== 'string' || !this.isAllowed(type) || !isUtf8Json(type)) {
       return this.refuse(req, res, BAD_MEDIA_TYPE);
     }
+    this.boundBodyTime(req, res);
     return false;
+  }
+
+  /**
+   * Gives the body `bodyTimeoutMs` to arrive. The timer is dropped as soon as the body has been
+   * read or the request is gone; when it fires first, the client gets a 408 (if nothing has been
+   * answered yet) and its connection is closed either way: a slow body must not pin a socket.
+   */
+  private boundBodyTime(req: EdgeRequest, res: EdgeResponse): void {
+    if (req.complete === true || typeof req.once !== 'function') return;
+    const timer = setTimeout(() => this.bodyTimedOut(req, res), this.bodyTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.once('end', clear);
+    req.once('close', clear);
+  }
+
+  private bodyTimedOut(req: EdgeRequest, res: EdgeResponse): void {
+    if (req.complete === true) return;
+    this.events.emit({
+      type: SecurityEventType.VALIDATION_FAILED,
+      outcome: 'blocked',
+      reason: 'body_timeout',
+      request: req,
+      details: { bodyTimeoutMs: this.bodyTimeoutMs },
+    });
+    if (res.headersSent !== true) {
+      writeEdgeError(req, res, BODY_TIMEOUT, this.problemJson);
+      // `Connection: close` ends the response; the unread body must not keep the socket open.
+      setImmediate(() => req.socket?.destroy?.());
+    } else {
+      req.socket?.destroy?.();
+    }
   }
 
   private isAllowed(header: string): boolean {
