@@ -1,15 +1,42 @@
 import { Injectable, Inject, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { StorageFeatureOptions } from './storage.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import type { SecurityEvents } from '../core/events/security-events.service';
 import { MemorySecurityStorage } from './memory/memory.storage';
 import { RedisSecurityStorage } from './redis/redis.storage';
 import { SecurityStorage } from './security-storage.interface';
 
-/** Builds the storage named by the resolved options (or returns the instance given). @internal */
-export function createSecurityStorage(options: StorageFeatureOptions): SecurityStorage {
+/**
+ * Builds the storage named by the resolved options (or returns the instance given). A memory
+ * store reports a full security partition once per episode (`STORAGE_UNAVAILABLE`, with the
+ * partition and its bound) and its recovery once (`STORAGE_RECOVERED`, with the refused count).
+ *
+ * @internal
+ */
+export function createSecurityStorage(options: StorageFeatureOptions, events?: SecurityEvents): SecurityStorage {
   const config = options.storage;
   if (!('type' in config)) return config;
-  if (config.type === 'memory') return new MemorySecurityStorage({ maxEntries: config.maxEntries });
+  if (config.type === 'memory') {
+    return new MemorySecurityStorage({
+      maxEntries: config.maxEntries,
+      partitions: config.partitions,
+      onPartitionFull: (report) =>
+        events?.emit({
+          type: SecurityEventType.STORAGE_UNAVAILABLE,
+          outcome: 'failure',
+          reason: 'memory_partition_full',
+          details: { ...report },
+        }),
+      onPartitionAvailable: (report) =>
+        events?.emit({
+          type: SecurityEventType.STORAGE_RECOVERED,
+          outcome: 'info',
+          reason: 'memory_partition_available',
+          details: { ...report },
+        }),
+    });
+  }
   return new RedisSecurityStorage(config);
 }
 
