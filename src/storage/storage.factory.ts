@@ -57,10 +57,31 @@ export class SecurityStorageLifecycle implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     if (this.storage instanceof RedisSecurityStorage) {
-      await this.storage
-        .connect()
-        .catch(() => this.logger.warn('Redis is not reachable at boot; retrying in the background'));
+      const connected = await this.storage.connect().then(
+        () => true,
+        () => {
+          this.logger.warn('Redis is not reachable at boot; retrying in the background');
+          return false;
+        },
+      );
+      if (connected) await this.checkEvictionPolicy(this.storage);
     }
+  }
+
+  /**
+   * Revocations, refresh families, idempotency records and nonces all carry a ttl, so any policy
+   * but `noeviction` (`volatile-*` included) lets a full Redis silently forget them: a revoked
+   * token would work again. Warned once at boot; a server that hides CONFIG is not an error.
+   */
+  private async checkEvictionPolicy(storage: RedisSecurityStorage): Promise<void> {
+    const policy = await storage.evictionPolicy().catch(() => undefined);
+    if (policy === undefined || policy === 'noeviction') return;
+    this.logger.warn(
+      `Redis maxmemory-policy is "${policy}": when Redis reaches maxmemory it may evict token revocations, ` +
+        'idempotency records and replay nonces, and a revoked token would be accepted again. ' +
+        'Set maxmemory-policy noeviction (redis.conf, or CONFIG SET maxmemory-policy noeviction): ' +
+        'a full Redis then refuses writes and SecurityModule fails closed (503).',
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
