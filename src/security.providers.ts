@@ -1,9 +1,10 @@
 import type { Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModulesContainer } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModuleRef, ModulesContainer } from '@nestjs/core';
 import { SecurityExceptionFilter } from './core/errors/security-exception.filter';
 import { RoutePlanCache } from './core/context/route-plan.cache';
 import { SecurityEvents } from './core/events/security-events.service';
 import type {
+  EdgeServices,
   EdgeStage,
   EnhancerKind,
   EnhancerStage,
@@ -70,7 +71,11 @@ function stage<K extends keyof ResolvedSecurityOptions & string, E extends strin
 }
 
 /** An edge step: built from options when enabled, a no-op otherwise. */
-type EdgeFactory = (options: ResolvedSecurityOptions, events: SecurityEvents) => EdgeHandler | undefined;
+type EdgeFactory = (
+  options: ResolvedSecurityOptions,
+  events: SecurityEvents,
+  get: EdgeServices,
+) => EdgeHandler | undefined;
 
 /** The edge step `name` of `feature`, given the feature's own option section. */
 function edge<K extends keyof ResolvedSecurityOptions & string, G extends string>(
@@ -79,7 +84,7 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
 ): EdgeFactory {
   const step = feature.edges?.[name] as EdgeStage<ResolvedSecurityOptions[K]> | undefined;
   if (!step) throw new Error(`SecurityModule: the ${feature.key} feature has no edge step "${name}"`);
-  return (o, events) => step(o[feature.key], o, events);
+  return (o, events, get) => step(o[feature.key], o, events, get);
 }
 
 /**
@@ -89,7 +94,8 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
  * of them:
  *
  * 1. Edge (every request, matched or not, before the body parsers): request id + client IP, HTTPS
- *    enforcement, security headers, CORS (preflights answered here), payload limits, malformed URL.
+ *    enforcement, security headers, the edge IP limit, CORS (preflights answered here), payload
+ *    limits, malformed URL.
  * 2. Guards: rate limit (IP/route) → request signature / webhook → authentication (JWT, API key)
  *    → rate limit (principal tiers) → authorization (roles, permissions, scopes) → ownership and
  *    policies. Authorization and ownership refuse to run when authentication has not run before
@@ -109,6 +115,8 @@ export function createSecurityProviders(): Provider[] {
     (o) => new RequestContextEdge(o),
     edge(headersFeature, 'https'),
     edge(headersFeature, 'headers'),
+    // after the headers (its 429 carries them), before CORS (preflights count)
+    edge(rateLimitFeature, 'ipLimit'),
     edge(corsFeature, 'cors'),
     // payload limits: last of the feature steps
     edge(validationFeature, 'payloadLimit'),
@@ -124,9 +132,11 @@ export function createSecurityProviders(): Provider[] {
     ...SECURITY_FEATURES.flatMap((feature) => feature.providers ?? []),
     {
       provide: EDGE_HANDLERS,
-      useFactory: (o: ResolvedSecurityOptions, events: SecurityEvents) =>
-        edgeSteps.map((step) => step(o, events)).filter((h): h is EdgeHandler => h !== undefined),
-      inject: [SECURITY_OPTIONS, SecurityEvents],
+      useFactory: (o: ResolvedSecurityOptions, events: SecurityEvents, moduleRef: ModuleRef) => {
+        const get: EdgeServices = (type) => moduleRef.get(type, { strict: false });
+        return edgeSteps.map((step) => step(o, events, get)).filter((h): h is EdgeHandler => h !== undefined);
+      },
+      inject: [SECURITY_OPTIONS, SecurityEvents, ModuleRef],
     },
     // ---- guards, in order ----
     ...stage(rateLimitFeature, 'ipGuard'),

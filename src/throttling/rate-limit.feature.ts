@@ -5,6 +5,7 @@ import { LOGIN_RATE_LIMIT_KEY } from './rate-limit.constants';
 import { RateLimitGuard } from './rate-limit.guard';
 import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions, type ResolvedRateLimitPolicy } from './rate-limit.options';
 import { RateLimiterService } from './rate-limiter.service';
+import { EdgeRateLimitEdge } from './edge-rate-limit.edge';
 
 const describePolicy = (p: ResolvedRateLimitPolicy): string => `${p.name} ${p.limit}/${p.windowMs / 1000}s`;
 
@@ -26,6 +27,12 @@ export const rateLimitFeature = defineFeature({
       type: LoginRateLimitInterceptor,
       when: (o, routesUse) => o.enabled && routesUse(LOGIN_RATE_LIMIT_KEY),
     },
+  },
+  edges: {
+    ipLimit: (o, core, events, get) =>
+      o.enabled && o.edge
+        ? new EdgeRateLimitEdge(o, o.edge, () => get(RateLimiterService), events, core.errors.format === 'problem+json')
+        : undefined,
   },
   enabled: (o) => o.enabled,
   summary: (o) => {

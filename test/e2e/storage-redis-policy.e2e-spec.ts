@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Public, SecurityModule } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { redisUrl, uniquePrefix } from '../utils/redis';
-import { spawnRedis, type SpawnedRedis } from '../utils/redis-server';
+import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
 
 @Public()
 @Controller('policy')

@@ -22,7 +22,8 @@ export function writeEdgeError(
   res: EdgeResponse,
   refusal: EdgeRefusal,
   problemJson: boolean,
-  extraHeaders?: Record<string, string>,
+  extraHeaders?: Record<string, string | number>,
+  extraBody?: Record<string, unknown>,
 ): true {
   const requestId = getSecurityState(req).requestId;
   const body = problemJson
@@ -34,12 +35,14 @@ export function writeEdgeError(
         instance: pathOf(req.url),
         code: refusal.code,
         ...(requestId ? { requestId } : {}),
+        ...extraBody,
       }
     : {
         statusCode: refusal.status,
         error: refusal.error,
         message: refusal.message,
         code: refusal.code,
+        ...extraBody,
         ...(requestId ? { requestId } : {}),
       };
   res.statusCode = refusal.status;
