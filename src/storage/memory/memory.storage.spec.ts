@@ -163,8 +163,8 @@ describe('MemorySecurityStorage partitions (security state is never evicted for 
     expect(await storage.get(revocation)).toBe('1');
     // Rewriting a key already held needs no room.
     await expect(storage.set('{webhook:id-0}', '2', 60_000)).resolves.toBe(true);
-    // One report per state change, with counts, not one per refused write.
-    expect(full).toHaveBeenCalledTimes(1);
+    // One report per refused write (SecurityEvents coalesces them into one event per episode).
+    expect(full).toHaveBeenCalledTimes(2);
     expect(full).toHaveBeenCalledWith({ partition: 'nonces', maxEntries: 100 });
   });
 
@@ -177,7 +177,7 @@ describe('MemorySecurityStorage partitions (security state is never evicted for 
     clock.now += 2_000;
     await expect(storage.set('{idem:u:x}', 'r', 1_000)).resolves.toBe(true);
     await storage.set('{idem:u:y}', 'r', 1_000);
-    expect(full).toHaveBeenCalledTimes(1);
+    expect(full).toHaveBeenCalledTimes(3);
     expect(available).toHaveBeenCalledTimes(1);
     expect(available).toHaveBeenCalledWith({ partition: 'idempotency', maxEntries: 100, refusedWrites: 3 });
   });

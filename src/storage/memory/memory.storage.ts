@@ -57,7 +57,10 @@ export interface MemorySecurityStorageOptions {
   maxEntries?: number;
   /** Bound of each security partition; their sum may not exceed `maxEntries`. */
   partitions?: MemoryStoragePartitions;
-  /** Called when a security partition starts refusing writes (once per episode, not per write). */
+  /**
+   * Called for each write a full security partition refuses (SecurityModule turns them into one
+   * `STORAGE_UNAVAILABLE` event per episode, with counts).
+   */
   onPartitionFull?: (report: MemoryPartitionReport) => void;
   /** Called on the first write a full security partition accepts again, with the refused count. */
   onPartitionAvailable?: (report: MemoryPartitionReport) => void;
@@ -266,7 +269,8 @@ export class MemorySecurityStorage implements SecurityStorage {
   }
 
   private refuse(partition: SecurityPartition): never {
-    if (partition.refused++ === 0) this.onFull?.({ partition: partition.name, maxEntries: partition.maxEntries });
+    partition.refused++;
+    this.onFull?.({ partition: partition.name, maxEntries: partition.maxEntries });
     throw new StoragePartitionFullError(partition.name);
   }
 
