@@ -22,7 +22,10 @@ const SAFE_EXTRAS = new Set(['errors', 'retryAfter', 'limit', 'policy']);
  * the query string). Errors that are not HttpExceptions become a generic 500, and a 5xx
  * HttpException keeps its message only when it was built by `securityException()`: no stack trace,
  * library message or secret reaches the client, and the log line carries only the error's class
- * name and the request id. A response that has already started is ended, never written twice.
+ * name and the request id. Errors the HTTP framework raises before a route runs (body parser,
+ * charset, oversize, undecodable parameter, not-found) get a generic message and a stable code
+ * (`MALFORMED_BODY`, `NOT_FOUND`...): their own messages quote the body, echo the path or name the
+ * framework. A response that has already started is ended, never written twice.
  * GraphQL and RPC errors pass through.
  *
  * @publicApi
