@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { CurrentPrincipal, SecurityModule, TokenService, type SecurityEvent } from 'nestjs-rampart';
 import { randomBytes } from 'node:crypto';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { spawnRedis, type SpawnedRedis } from '../utils/redis-server';
+import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
 
 @Controller('outage')
 class OutageController {
