@@ -130,7 +130,14 @@ function installExpressEdge(app: ExpressLike, handlers: readonly EdgeHandler[]):
   const middleware = securityEdgeMiddleware(handlers);
   app.use(middleware);
   // `app.use` appends; the body parsers are already there. Move the layer just added to the front.
-  const stack = app.router?.stack;
+  // (Express 4's `app.router` getter throws; there the edge stays where `use` put it, still in
+  // front of every route.)
+  let stack: unknown[] | undefined;
+  try {
+    stack = app.router?.stack;
+  } catch {
+    return;
+  }
   if (!Array.isArray(stack)) return;
   const index = stack.findIndex((layer) => (layer as { handle?: unknown } | null)?.handle === middleware);
   if (index > 0) stack.unshift(...stack.splice(index, 1));
