@@ -1,6 +1,7 @@
 /**
- * A step of the HTTP edge, run by the single `SecurityEdgeMiddleware` before routing, in the
- * fixed order of `security.providers.ts`: request id, HTTPS enforcement, security headers, CORS.
+ * A step of the HTTP edge, run before routing and before the body parsers (see `installEdge`), in
+ * the fixed order of `security.providers.ts`: request id, HTTPS enforcement, security headers, the
+ * edge IP limit, CORS, payload limits, malformed URL.
  * It sees every request, including preflights and unmatched routes.
  *
  * @internal
