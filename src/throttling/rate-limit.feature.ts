@@ -38,7 +38,7 @@ export const rateLimitFeature = defineFeature({
   summary: (o) => {
     if (!o.enabled) return 'rate limit off';
     const tiers = Object.keys(o.tiers);
-    const policies = o.policies.map(describePolicy).join(', ') || 'no default policy';
+    const policies = [...o.policies, ...(o.edge ? [o.edge] : [])].map(describePolicy).join(', ') || 'no default policy';
     return `rate limit ${policies}${tiers.length > 0 ? ` (tiers ${tiers.join(', ')})` : ''}`;
   },
   // Scripts can read the legacy rate-limit headers too when they are sent.
