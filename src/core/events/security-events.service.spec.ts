@@ -123,6 +123,21 @@ describe('SecurityEvents during a storage outage (one event per state change, wi
     events.onModuleDestroy();
   });
 
+  it('keeps one episode per memory partition: a second full partition is reported, not hidden', () => {
+    jest.useFakeTimers();
+    const { events, seen } = collecting();
+    const full = (partition: string) => ({ ...failure('memory_partition_full'), details: { partition } });
+    for (let i = 0; i < 5; i++) events.emit(full('nonces'));
+    for (let i = 0; i < 3; i++) events.emit(full('revocations'));
+    expect(seen.map((e) => e.details?.partition)).toEqual(['nonces', 'revocations']);
+    jest.advanceTimersByTime(10_000);
+    expect(seen.slice(2).map((e) => [e.type, e.reason, e.details?.partition, e.details?.failures])).toEqual([
+      ['STORAGE_RECOVERED', 'memory_partition_full', 'nonces', 5],
+      ['STORAGE_RECOVERED', 'memory_partition_full', 'revocations', 3],
+    ]);
+    events.onModuleDestroy();
+  });
+
   it('an explicit recovery ends every open episode, so the next failure is reported again', () => {
     jest.useFakeTimers();
     const { events, seen } = collecting();

@@ -26,6 +26,9 @@ const OUTAGE_QUIET_MS = 5_000;
 const OUTAGE_SUMMARY_MS = 60_000;
 
 interface Outage {
+  reason: string;
+  /** `details.partition` of the first failure (the memory store's full partition), if any. */
+  partition?: string;
   since: number;
   last: number;
   failures: number;
@@ -77,10 +80,13 @@ export class SecurityEvents implements OnModuleDestroy {
    */
   private outageFailure(input: SecurityEventInput): SecurityEventInput | undefined {
     const now = Date.now();
-    const key = input.reason ?? '';
+    const reason = input.reason ?? '';
+    const partition = typeof input.details?.partition === 'string' ? input.details.partition : undefined;
+    // One episode per feature (reason), and per partition of the memory store.
+    const key = partition === undefined ? reason : `${reason}:${partition}`;
     const outage = this.outages.get(key);
     if (!outage) {
-      this.outages.set(key, { since: now, last: now, failures: 1, reportedAt: now, sinceReport: 0 });
+      this.outages.set(key, { reason, partition, since: now, last: now, failures: 1, reportedAt: now, sinceReport: 0 });
       this.sweeper ??= setInterval(() => this.sweep(), OUTAGE_QUIET_MS / 2).unref();
       return input;
     }
@@ -105,13 +111,12 @@ export class SecurityEvents implements OnModuleDestroy {
   /** Ends the episodes without a failure for {@link OUTAGE_QUIET_MS}. */
   private sweep(): void {
     const now = Date.now();
-    for (const [reason, outage] of this.outages)
-      if (now - outage.last >= OUTAGE_QUIET_MS) this.endOutage(reason, outage);
+    for (const [key, outage] of this.outages) if (now - outage.last >= OUTAGE_QUIET_MS) this.endOutage(key, outage);
     if (this.outages.size === 0) this.onModuleDestroy();
   }
 
   private endOutages(): void {
-    for (const [reason, outage] of this.outages) this.endOutage(reason, outage);
+    for (const [key, outage] of this.outages) this.endOutage(key, outage);
     this.onModuleDestroy();
   }
 
@@ -120,14 +125,18 @@ export class SecurityEvents implements OnModuleDestroy {
    * that reports its own state changes (the rate limiter, the memory store) is not "recovered"
    * merely because it said nothing more.
    */
-  private endOutage(reason: string, outage: Outage): void {
-    this.outages.delete(reason);
+  private endOutage(key: string, outage: Outage): void {
+    this.outages.delete(key);
     if (outage.failures === 1) return;
     this.write({
       type: SecurityEventType.STORAGE_RECOVERED,
       outcome: 'info',
-      reason,
-      details: { failures: outage.failures, durationMs: outage.last - outage.since },
+      reason: outage.reason,
+      details: {
+        ...(outage.partition === undefined ? {} : { partition: outage.partition }),
+        failures: outage.failures,
+        durationMs: outage.last - outage.since,
+      },
     });
   }
 
