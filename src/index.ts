@@ -49,7 +49,14 @@ export {
   type StorageScript,
 } from './storage/security-storage.interface';
 export { StorageUnavailableError } from './storage/storage-unavailable.error';
-export { MemorySecurityStorage, type MemorySecurityStorageOptions } from './storage/memory/memory.storage';
+export {
+  MemorySecurityStorage,
+  StoragePartitionFullError,
+  type MemoryPartitionName,
+  type MemoryPartitionReport,
+  type MemorySecurityStorageOptions,
+  type MemoryStoragePartitions,
+} from './storage/memory/memory.storage';
 export { RedisSecurityStorage, type RedisSecurityStorageOptions } from './storage/redis/redis.storage';
 
 // Configuration file

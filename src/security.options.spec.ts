@@ -72,6 +72,15 @@ describe('resolveSecurityOptions', () => {
     [{ storage: { type: 'mongo' } }, /storage\.type must be one of "memory", "redis"/],
     [{ storage: { type: 'memory', maxEntries: 5 } }, /storage\.maxEntries must be at least 100/],
     [
+      { storage: { type: 'memory', maxEntries: 1_000, partitions: { nonces: 600, revocations: 500 } } },
+      /storage\.partitions add up to 1100, more than storage\.maxEntries \(1000\)/,
+    ],
+    [
+      { storage: { type: 'memory', partitions: { nonce: 10 } } },
+      /storage\.partitions\.nonce is not a known option\. Did you mean "storage\.partitions\.nonces"/,
+    ],
+    [{ storage: { type: 'memory', partitions: { apiKeys: 0 } } }, /storage\.partitions\.apiKeys must be at least 1/],
+    [
       { storage: { type: 'redis', url: 'redis://x', commandTimeoutMs: -1 } },
       /storage\.commandTimeoutMs must be at least 1 ms/,
     ],

@@ -1,9 +1,10 @@
 import type { Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModulesContainer } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModuleRef, ModulesContainer } from '@nestjs/core';
 import { SecurityExceptionFilter } from './core/errors/security-exception.filter';
 import { RoutePlanCache } from './core/context/route-plan.cache';
 import { SecurityEvents } from './core/events/security-events.service';
 import type {
+  EdgeServices,
   EdgeStage,
   EnhancerKind,
   EnhancerStage,
@@ -12,6 +13,7 @@ import type {
 import { EDGE_HANDLERS } from './core/internal.constants';
 import type { EdgeHandler } from './core/pipeline/edge-handler.interface';
 import { RequestContextEdge } from './core/pipeline/request-context.edge';
+import { RequestTargetEdge } from './core/pipeline/request-target.edge';
 import { routeMetadataLookup } from './core/pipeline/route-metadata.util';
 import { SECURITY_OPTIONS } from './core/security.constants';
 import { authFeature } from './auth/auth.feature';
@@ -69,7 +71,11 @@ function stage<K extends keyof ResolvedSecurityOptions & string, E extends strin
 }
 
 /** An edge step: built from options when enabled, a no-op otherwise. */
-type EdgeFactory = (options: ResolvedSecurityOptions, events: SecurityEvents) => EdgeHandler | undefined;
+type EdgeFactory = (
+  options: ResolvedSecurityOptions,
+  events: SecurityEvents,
+  get: EdgeServices,
+) => EdgeHandler | undefined;
 
 /** The edge step `name` of `feature`, given the feature's own option section. */
 function edge<K extends keyof ResolvedSecurityOptions & string, G extends string>(
@@ -78,7 +84,7 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
 ): EdgeFactory {
   const step = feature.edges?.[name] as EdgeStage<ResolvedSecurityOptions[K]> | undefined;
   if (!step) throw new Error(`SecurityModule: the ${feature.key} feature has no edge step "${name}"`);
-  return (o, events) => step(o[feature.key], o, events);
+  return (o, events, get) => step(o[feature.key], o, events, get);
 }
 
 /**
@@ -87,8 +93,9 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
  * guards, interceptors and pipes in the order they are registered here, and middleware before all
  * of them:
  *
- * 1. Edge middleware (every request, matched or not): request id + client IP, HTTPS enforcement,
- *    security headers, CORS (preflights answered here), payload limits.
+ * 1. Edge (every request, matched or not, before the body parsers): request id + client IP, HTTPS
+ *    enforcement, security headers, the edge IP limit, CORS (preflights answered here), payload
+ *    limits, malformed URL.
  * 2. Guards: rate limit (IP/route) → request signature / webhook → authentication (JWT, API key)
  *    → rate limit (principal tiers) → authorization (roles, permissions, scopes) → ownership and
  *    policies. Authorization and ownership refuse to run when authentication has not run before
@@ -108,9 +115,13 @@ export function createSecurityProviders(): Provider[] {
     (o) => new RequestContextEdge(o),
     edge(headersFeature, 'https'),
     edge(headersFeature, 'headers'),
+    // after the headers (its 429 carries them), before CORS (preflights count)
+    edge(rateLimitFeature, 'ipLimit'),
     edge(corsFeature, 'cors'),
-    // payload limits: keep this entry LAST of the edge steps
+    // payload limits: last of the feature steps
     edge(validationFeature, 'payloadLimit'),
+    // always last: a path that does not percent-decode (both adapters answer the same 400)
+    (o, events) => new RequestTargetEdge(o.errors.format === 'problem+json', events),
   ];
   return [
     { provide: SECURITY_OPTIONS, useFactory: resolveSecurityOptions, inject: [MODULE_OPTIONS_TOKEN] },
@@ -121,9 +132,11 @@ export function createSecurityProviders(): Provider[] {
     ...SECURITY_FEATURES.flatMap((feature) => feature.providers ?? []),
     {
       provide: EDGE_HANDLERS,
-      useFactory: (o: ResolvedSecurityOptions, events: SecurityEvents) =>
-        edgeSteps.map((step) => step(o, events)).filter((h): h is EdgeHandler => h !== undefined),
-      inject: [SECURITY_OPTIONS, SecurityEvents],
+      useFactory: (o: ResolvedSecurityOptions, events: SecurityEvents, moduleRef: ModuleRef) => {
+        const get: EdgeServices = (type) => moduleRef.get(type, { strict: false });
+        return edgeSteps.map((step) => step(o, events, get)).filter((h): h is EdgeHandler => h !== undefined);
+      },
+      inject: [SECURITY_OPTIONS, SecurityEvents, ModuleRef],
     },
     // ---- guards, in order ----
     ...stage(rateLimitFeature, 'ipGuard'),

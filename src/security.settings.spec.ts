@@ -26,7 +26,7 @@ describe('boot summary', () => {
     });
     expect(line).toBe(
       'profile staging; storage memory (max 100000 entries); authentication jwt (1 key), api-key; ' +
-        'authorization on (3 roles); response filtering on; rate limit minute 100/60s (tiers free, paid); ' +
+        'authorization on (3 roles); response filtering on; rate limit minute 100/60s, edge 1000/60s (tiers free, paid); ' +
         'idempotency on (mutations); validation on (max payload 1048576 bytes); headers on; ' +
         'cors on (no cross-origin access); signing on (no keys)',
     );

@@ -3,13 +3,14 @@ import { SecurityStorage } from './security-storage.interface';
 import { createSecurityStorage, SecurityStorageLifecycle } from './storage.factory';
 import { describeStorage, resolveStorageOptions } from './storage.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
+import { SecurityEvents } from '../core/events/security-events.service';
 
 /** The store of every stateful feature: memory, Redis or a custom instance. @internal */
 export const storageFeature = defineFeature({
   key: 'storage',
   resolve: resolveStorageOptions,
   providers: [
-    { provide: SecurityStorage, useFactory: createSecurityStorage, inject: [SECURITY_OPTIONS] },
+    { provide: SecurityStorage, useFactory: createSecurityStorage, inject: [SECURITY_OPTIONS, SecurityEvents] },
     SecurityStorageLifecycle,
   ],
   enabled: () => true,

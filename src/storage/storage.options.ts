@@ -10,16 +10,26 @@ import {
   type Raw,
 } from '../core/options/validate.util';
 import type { SecurityStorage } from './security-storage.interface';
+import type { MemoryStoragePartitions } from './memory/memory.storage';
 
 /** The embedded store for one instance. @publicApi */
 export interface MemoryStorageOptions {
   type: 'memory';
   /**
-   * Most entries held; past it, expired entries are evicted first, then the least recently
-   * written (or incremented).
+   * Most entries held in total (the memory bound). Security state (revocations, API keys,
+   * idempotency records, nonces) lives in partitions of its own, never evicted: when one is full,
+   * its writes fail closed (503 and a `STORAGE_UNAVAILABLE` event) instead of forgetting. Counters
+   * (rate limits, login attempts) use the rest and are evicted, expired entries first, then the
+   * least recently written (or incremented).
    * @default 100000
    */
   maxEntries?: number;
+  /**
+   * Entries each security partition may hold; their sum may not exceed `maxEntries`
+   * (see `docs/storage.md` for which keys go where).
+   * @default { revocations: 20%, apiKeys: 10%, idempotency: 20%, nonces: 20% } of maxEntries
+   */
+  partitions?: MemoryStoragePartitions;
 }
 
 /** A Redis store, shared by every instance of the app. Needs the optional peer `ioredis`. @publicApi */
@@ -59,6 +69,7 @@ export type ResolvedStorageOptions = ResolvedMemoryStorageOptions | ResolvedRedi
 export interface ResolvedMemoryStorageOptions {
   type: 'memory';
   maxEntries: number;
+  partitions?: MemoryStoragePartitions;
 }
 
 /** @internal */
@@ -74,7 +85,8 @@ export interface ResolvedRedisStorageOptions {
 export const DEFAULT_MEMORY_MAX_ENTRIES = 100_000;
 /** Default prefix of every Redis key. @internal */
 export const DEFAULT_KEY_PREFIX = 'rampart:';
-const MEMORY_KEYS = optionKeys<MemoryStorageOptions>()(['type', 'maxEntries']);
+const MEMORY_KEYS = optionKeys<MemoryStorageOptions>()(['type', 'maxEntries', 'partitions']);
+const PARTITION_KEYS = optionKeys<MemoryStoragePartitions>()(['revocations', 'apiKeys', 'idempotency', 'nonces']);
 const REDIS_KEYS = optionKeys<RedisStorageOptions>()(['type', 'url', 'client', 'keyPrefix', 'commandTimeoutMs']);
 /** The ioredis methods RedisSecurityStorage calls on a client it is given. */
 const REDIS_CLIENT_METHODS = ['evalsha', 'eval', 'get', 'on'] as const;
@@ -92,7 +104,8 @@ export function resolveStorageOptions(value: unknown, _ctx?: unknown, path = 'st
   if (type === 'memory') {
     refuseUnknownKeys(raw, MEMORY_KEYS, path);
     const maxEntries = readNumber(raw, 'maxEntries', path, DEFAULT_MEMORY_MAX_ENTRIES, { min: 100, integer: true });
-    return { type, maxEntries };
+    if (raw.partitions === undefined) return { type, maxEntries };
+    return { type, maxEntries, partitions: resolvePartitions(raw.partitions, maxEntries, path) };
   }
   refuseUnknownKeys(raw, REDIS_KEYS, path);
   const url = readString(raw, 'url', path);
@@ -118,6 +131,28 @@ export function resolveStorageOptions(value: unknown, _ctx?: unknown, path = 'st
     keyPrefix: readKeyPrefix(raw, path),
     commandTimeoutMs: readNumber(raw, 'commandTimeoutMs', path, 75, { min: 1, max: 10_000, unit: 'ms' }),
   };
+}
+
+function resolvePartitions(value: unknown, maxEntries: number, storagePath: string): MemoryStoragePartitions {
+  const path = `${storagePath}.partitions`;
+  const raw = readSection(value, path);
+  refuseUnknownKeys(raw, PARTITION_KEYS, path);
+  const out: MemoryStoragePartitions = {};
+  let sum = 0;
+  for (const name of PARTITION_KEYS) {
+    if (raw[name] === undefined) continue;
+    const bound = readNumber(raw, name, path, 0, { min: 1, integer: true });
+    out[name] = bound;
+    sum += bound;
+  }
+  if (sum > maxEntries) {
+    throw SecurityConfigError.create(
+      path,
+      `add up to ${sum}, more than ${storagePath}.maxEntries (${maxEntries})`,
+      `Lower them or raise ${storagePath}.maxEntries: counters need room of their own`,
+    );
+  }
+  return out;
 }
 
 function readKeyPrefix(raw: Raw, path: string): string {

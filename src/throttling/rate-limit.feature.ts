@@ -5,6 +5,7 @@ import { LOGIN_RATE_LIMIT_KEY } from './rate-limit.constants';
 import { RateLimitGuard } from './rate-limit.guard';
 import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions, type ResolvedRateLimitPolicy } from './rate-limit.options';
 import { RateLimiterService } from './rate-limiter.service';
+import { EdgeRateLimitEdge } from './edge-rate-limit.edge';
 
 const describePolicy = (p: ResolvedRateLimitPolicy): string => `${p.name} ${p.limit}/${p.windowMs / 1000}s`;
 
@@ -27,11 +28,17 @@ export const rateLimitFeature = defineFeature({
       when: (o, routesUse) => o.enabled && routesUse(LOGIN_RATE_LIMIT_KEY),
     },
   },
+  edges: {
+    ipLimit: (o, core, events, get) =>
+      o.enabled && o.edge
+        ? new EdgeRateLimitEdge(o, o.edge, () => get(RateLimiterService), events, core.errors.format === 'problem+json')
+        : undefined,
+  },
   enabled: (o) => o.enabled,
   summary: (o) => {
     if (!o.enabled) return 'rate limit off';
     const tiers = Object.keys(o.tiers);
-    const policies = o.policies.map(describePolicy).join(', ') || 'no default policy';
+    const policies = [...o.policies, ...(o.edge ? [o.edge] : [])].map(describePolicy).join(', ') || 'no default policy';
     return `rate limit ${policies}${tiers.length > 0 ? ` (tiers ${tiers.join(', ')})` : ''}`;
   },
   // Scripts can read the legacy rate-limit headers too when they are sent.

@@ -27,6 +27,25 @@ describe('resolveRateLimitOptions', () => {
     expect(options.ipv6Groups).toBe(4);
   });
 
+  it('puts an edge IP limit of ten times the default policy on by default', () => {
+    expect(resolve(undefined).edge).toMatchObject({ name: 'edge', limit: 1_000, windowMs: 60_000 });
+    expect(resolve({ maxRequests: 50, windowSeconds: 10 }).edge).toMatchObject({ limit: 500, windowMs: 10_000 });
+    expect(resolve({ edge: { limit: 30, windowSeconds: 5 } }).edge).toMatchObject({
+      limit: 30,
+      windowMs: 5_000,
+      policyItem: '"edge";q=30;w=5',
+    });
+    expect(resolve({ edge: false }).edge).toBeUndefined();
+  });
+
+  it.each<[unknown, RegExp]>([
+    [{ edge: true }, /rateLimit\.edge/],
+    [{ edge: { limit: -1, windowSeconds: 60 } }, /rateLimit\.edge\.limit must be at least 0/],
+    [{ edge: { limit: 10, windowSeconds: 60, burst: 2 } }, /rateLimit\.edge\.burst is not a known option/],
+  ])('refuses a bad edge limit %j', (value, message) => {
+    expect(() => resolve(value)).toThrow(message);
+  });
+
   it('maps the config keys maxRequests / windowSeconds / failOpen', () => {
     const options = resolve({ maxRequests: 10, windowSeconds: 1, failOpen: false, blockSeconds: 30 });
     expect(options.policies[0]).toMatchObject({

@@ -152,6 +152,14 @@ export interface RateLimitOptions {
   /** Login brute-force protection used by `@LoginRateLimit()`. */
   login?: LoginRateLimitOptions;
   /**
+   * A per-IP limit at the edge, before routing: it counts every request, including unknown routes
+   * (404) and CORS preflights, which no guard ever sees. Over it, the request gets 429 with
+   * `Retry-After` and the `RateLimit` headers (policy `"edge"`) before anything else runs. The
+   * allowlist applies; `false` turns it off.
+   * @default { limit: 10 × maxRequests, windowSeconds } (1000 per 60 s)
+   */
+  edge?: RateLimitPolicy | false;
+  /**
    * IPv6 clients are tracked by this prefix (a whole /64 is usually one subscriber, who could
    * otherwise rotate addresses to reset its limits). A multiple of 16; 128 tracks single addresses.
    * @default 64
@@ -188,6 +196,8 @@ export interface ResolvedRateLimitOptions {
   login: { maxAttempts: number; windowMs: number; usernameField: string };
   /** Number of leading 16-bit groups of an IPv6 address that identify a client (4 = /64). */
   ipv6Groups: number;
+  /** The edge limit (policy `"edge"`); undefined when off. */
+  edge?: ResolvedRateLimitPolicy;
 }
 
 const KEYS = optionKeys<RateLimitOptions>()([
@@ -200,6 +210,7 @@ const KEYS = optionKeys<RateLimitOptions>()([
   'allowlist',
   'failOpen',
   'headers',
+  'edge',
   'escalation',
   'burstFactor',
   'login',
@@ -314,6 +325,18 @@ function readBurstFactor(raw: Raw, path: string): number {
   return factor;
 }
 
+function resolveEdge(
+  value: unknown,
+  path: string,
+  maxRequests: number,
+  windowSeconds: number,
+  blockSeconds: number,
+): { edge?: ResolvedRateLimitPolicy } {
+  if (value === false) return {};
+  if (value === undefined) return { edge: toPolicy('edge', Math.min(maxRequests * 10, 1e9), windowSeconds, 0) };
+  return { edge: resolveRateLimitPolicy('edge', value, path, blockSeconds) };
+}
+
 /** Validates `rateLimit` once at boot and derives header items and matchers. @internal */
 export function resolveRateLimitOptions(
   value: unknown,
@@ -376,6 +399,7 @@ export function resolveRateLimitOptions(
     },
     burstFactor: readBurstFactor(raw, path),
     ipv6Groups: readIpv6Groups(raw, path),
+    ...resolveEdge(raw.edge, join(path, 'edge'), maxRequests, windowSeconds, blockSeconds),
     login: {
       maxAttempts: readNumber(login, 'maxAttempts', loginPath, 5, { min: 1, max: 1000, integer: true }),
       windowMs:

@@ -1,4 +1,3 @@
-import { DEFAULT_MEMORY_MAX_ENTRIES } from '../storage/storage.options';
 import { Inject, Injectable } from '@nestjs/common';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
@@ -6,6 +5,7 @@ import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { RateLimitFeatureOptions } from './rate-limit.options';
+import { DEFAULT_MEMORY_MAX_ENTRIES } from '../storage/storage.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { SlidingWindowMemoryStorage } from '../storage/memory/sliding-window-memory.storage';
@@ -45,7 +45,9 @@ export class RateLimiterService {
     @Inject(SECURITY_OPTIONS) options: RateLimitFeatureOptions,
     private readonly events: SecurityEvents,
   ) {
-    this.memory = storage instanceof MemorySecurityStorage ? ownMemoryStore(storage, options) : undefined;
+    // Login attempts share the memory store's counters: its security partitions (revocations,
+    // idempotency records...) are never evicted to make room for them.
+    this.memory = storage instanceof MemorySecurityStorage ? storage : undefined;
     this.insurance = this.memory ?? new MemorySecurityStorage({ maxEntries: INSURANCE_ENTRIES });
     this.windows = this.memory
       ? new SlidingWindowMemoryStorage(memoryBound(options), this.memory.now)
@@ -142,18 +144,6 @@ export class RateLimiterService {
           },
     );
   }
-}
-
-/**
- * With the configured `{ type: 'memory' }` store, rate limiting gets a store of its own (same
- * bound, `storage.maxEntries`): its keys are as many as the clients, which an attacker controls, and must not evict
- * other features' entries (revocations, idempotency records) from a shared LRU. A store instance
- * passed by the user is used as given.
- */
-function ownMemoryStore(shared: MemorySecurityStorage, options: RateLimitFeatureOptions): MemorySecurityStorage {
-  const config = options.storage;
-  if (!('type' in config) || config.type !== 'memory') return shared;
-  return new MemorySecurityStorage({ maxEntries: config.maxEntries, now: shared.now });
 }
 
 /** The configured memory bound (`storage.maxEntries`), the storage default otherwise. */

@@ -1,16 +1,13 @@
-import { getSecurityState } from '../core/context/request-state';
 import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import type { ValidationFeatureOptions } from './validation.options';
 import type { ContentTypeRule } from './validation.options';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
+import { writeEdgeError, type EdgeRefusal } from '../core/pipeline/edge-error.util';
 
-interface Refusal {
-  status: number;
-  error: string;
-  code: SecurityErrorCode;
-  message: string;
+interface Refusal extends EdgeRefusal {
   reason: string;
 }
 
@@ -43,15 +40,37 @@ const NUL_IN_URL: Refusal = {
   reason: 'null_byte',
 };
 
+const BODY_TIMEOUT: Refusal = {
+  status: 408,
+  error: 'Request Timeout',
+  code: SecurityErrorCode.REQUEST_TIMEOUT,
+  message: Messages.BODY_TIMEOUT(),
+  reason: 'body_timeout',
+};
+
 const PROTO_IN_QUERY: Refusal = { ...NUL_IN_URL, reason: 'forbidden_key' };
 
 /**
- * The last edge step: refuses, before any body is used, a body larger than
+ * JSON is UTF-8 (RFC 8259): a JSON body announcing another charset is refused on both adapters
+ * (Express's parser refused it with a message of its own, Fastify parsed it as UTF-8 anyway).
+ */
+function isUtf8Json(header: string): boolean {
+  const semi = header.indexOf(';');
+  if (semi === -1) return true;
+  const media = header.slice(0, semi).trim().toLowerCase();
+  if (media !== 'application/json' && !media.endsWith('+json')) return true;
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(header);
+  return charset === null || /^utf-?8$/i.test(charset[1]);
+}
+
+/**
+ * The last feature edge step: refuses, before any body is used, a body larger than
  * `validation.maxPayloadBytes` (413, from `Content-Length`), a body with a missing or unlisted
- * `Content-Type` (415), and a URL carrying an encoded NUL byte or a `__proto__` query key (400). It answers the same way on
+ * `Content-Type` or a JSON body in a charset other than UTF-8 (415), and a URL carrying an encoded NUL byte or a `__proto__` query key (400). It answers the same way on
  * Express and Fastify, with the error body shape of the exception filter.
  *
- * Bodies without `Content-Length` (chunked) are bounded by the adapter's own parser limit:
+ * A body it lets through must arrive within `validation.bodyTimeoutMs` (else 408 and the
+ * connection is closed). Bodies without `Content-Length` (chunked) are bounded by the adapter's own parser limit:
  * Fastify's `bodyLimit` (1 MiB by default) and Express's body-parser `limit` (100 kB by default;
  * raise it with `app.useBodyParser('json', { limit })`).
  *
@@ -59,6 +78,7 @@ const PROTO_IN_QUERY: Refusal = { ...NUL_IN_URL, reason: 'forbidden_key' };
  */
 export class PayloadLimitEdge implements EdgeHandler {
   private readonly maxBytes: number;
+  private readonly bodyTimeoutMs: number;
   private readonly rules: readonly ContentTypeRule[];
   private readonly problemJson: boolean;
 
@@ -67,6 +87,7 @@ export class PayloadLimitEdge implements EdgeHandler {
     private readonly events: SecurityEvents,
   ) {
     this.maxBytes = options.validation.maxPayloadBytes;
+    this.bodyTimeoutMs = options.validation.bodyTimeoutMs;
     this.rules = options.validation.allowedContentTypes;
     this.problemJson = options.errors.format === 'problem+json';
   }
@@ -91,8 +112,43 @@ export class PayloadLimitEdge implements EdgeHandler {
       if (bytes === 0) return false;
     }
     const type = headers['content-type'];
-    if (typeof type !== 'string' || !this.isAllowed(type)) return this.refuse(req, res, BAD_MEDIA_TYPE);
+    if (typeof type !== 'string' || !this.isAllowed(type) || !isUtf8Json(type)) {
+      return this.refuse(req, res, BAD_MEDIA_TYPE);
+    }
+    this.boundBodyTime(req, res);
     return false;
+  }
+
+  /**
+   * Gives the body `bodyTimeoutMs` to arrive. The timer is dropped as soon as the body has been
+   * read or the request is gone; when it fires first, the client gets a 408 (if nothing has been
+   * answered yet) and its connection is closed either way: a slow body must not pin a socket.
+   */
+  private boundBodyTime(req: EdgeRequest, res: EdgeResponse): void {
+    if (req.complete === true || typeof req.once !== 'function') return;
+    const timer = setTimeout(() => this.bodyTimedOut(req, res), this.bodyTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.once('end', clear);
+    req.once('close', clear);
+  }
+
+  private bodyTimedOut(req: EdgeRequest, res: EdgeResponse): void {
+    if (req.complete === true) return;
+    this.events.emit({
+      type: SecurityEventType.VALIDATION_FAILED,
+      outcome: 'blocked',
+      reason: 'body_timeout',
+      request: req,
+      details: { bodyTimeoutMs: this.bodyTimeoutMs },
+    });
+    if (res.headersSent !== true) {
+      writeEdgeError(req, res, BODY_TIMEOUT, this.problemJson);
+      // `Connection: close` ends the response; the unread body must not keep the socket open.
+      setImmediate(() => req.socket?.destroy?.());
+    } else {
+      req.socket?.destroy?.();
+    }
   }
 
   private isAllowed(header: string): boolean {
@@ -111,7 +167,6 @@ export class PayloadLimitEdge implements EdgeHandler {
   }
 
   private refuse(req: EdgeRequest, res: EdgeResponse, refusal: Refusal): true {
-    const requestId = getSecurityState(req).requestId;
     this.events.emit({
       type: SecurityEventType.VALIDATION_FAILED,
       outcome: 'blocked',
@@ -123,28 +178,6 @@ export class PayloadLimitEdge implements EdgeHandler {
         maxPayloadBytes: this.maxBytes,
       },
     });
-    const body = this.problemJson
-      ? {
-          type: `urn:nestjs-rampart:error:${refusal.code.toLowerCase().replace(/_/g, '-')}`,
-          title: refusal.error,
-          status: refusal.status,
-          detail: refusal.message,
-          instance: req.url,
-          code: refusal.code,
-          ...(requestId ? { requestId } : {}),
-        }
-      : {
-          statusCode: refusal.status,
-          error: refusal.error,
-          message: refusal.message,
-          code: refusal.code,
-          ...(requestId ? { requestId } : {}),
-        };
-    res.statusCode = refusal.status;
-    res.setHeader('Content-Type', this.problemJson ? 'application/problem+json' : 'application/json; charset=utf-8');
-    // The unread body stays on the socket: close it rather than parse what was refused.
-    res.setHeader('Connection', 'close');
-    res.end(JSON.stringify(body));
-    return true;
+    return writeEdgeError(req, res, refusal, this.problemJson);
   }
 }

@@ -13,6 +13,7 @@ describe('resolveValidationOptions', () => {
       transform: true,
       forbidUnknownValues: true,
       maxPayloadBytes: 1_048_576,
+      bodyTimeoutMs: 30_000,
       maxDepth: 32,
       forbiddenKeys: ['__proto__', 'constructor', 'prototype'],
       maxStringLength: 10_000,
@@ -37,6 +38,9 @@ describe('resolveValidationOptions', () => {
   it.each([
     [{ maxPayloadBytes: -1 }, /validation\.maxPayloadBytes must be at least 1/],
     [{ maxPayloadBytes: '1mb' }, /validation\.maxPayloadBytes must be a finite number/],
+    [{ bodyTimeoutMs: 0 }, /validation\.bodyTimeoutMs must be at least 1 ms/],
+    [{ bodyTimeoutMs: 1.5 }, /validation\.bodyTimeoutMs must be a whole number/],
+    [{ bodyTimeoutMs: '30s' }, /validation\.bodyTimeoutMs must be a finite number/],
     [{ maxDepth: 0 }, /validation\.maxDepth must be at least 1/],
     [{ whitelist: 'yes' }, /validation\.whitelist must be true or false/],
     [{ forbidNonWhitelisted: 1 }, /validation\.forbidNonWhitelisted must be true or false/],

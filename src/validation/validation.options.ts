@@ -85,6 +85,14 @@ export interface ValidationOptions {
    */
   maxPayloadBytes?: number;
   /**
+   * Longest time (ms) a request body may take to arrive, from the end of its headers. Past it, the
+   * request gets 408 `REQUEST_TIMEOUT` (or, once a response has started, its connection is closed),
+   * so a client announcing a body and sending it byte by byte cannot hold a connection. Node's own
+   * bound (`server.requestTimeout`) is 300 s, and Fastify sets none.
+   * @default 30000
+   */
+  bodyTimeoutMs?: number;
+  /**
    * Deepest nesting of objects and arrays accepted in a body or query (400).
    * @default 32
    */
@@ -143,6 +151,7 @@ export interface ResolvedValidationOptions {
   transform: boolean;
   forbidUnknownValues: boolean;
   maxPayloadBytes: number;
+  bodyTimeoutMs: number;
   maxDepth: number;
   allowedContentTypes: ContentTypeRule[];
   forbiddenKeys: string[];
@@ -161,6 +170,7 @@ const KEYS = optionKeys<ValidationOptions>()([
   'transform',
   'forbidUnknownValues',
   'maxPayloadBytes',
+  'bodyTimeoutMs',
   'maxDepth',
   'allowedContentTypes',
   'forbiddenKeys',
@@ -254,6 +264,12 @@ export function resolveValidationOptions(
     transform: readBoolean(raw, 'transform', path, true),
     forbidUnknownValues: readBoolean(raw, 'forbidUnknownValues', path, true),
     maxPayloadBytes: readNumber(raw, 'maxPayloadBytes', path, 1_048_576, { min: 1, integer: true, unit: 'bytes' }),
+    bodyTimeoutMs: readNumber(raw, 'bodyTimeoutMs', path, 30_000, {
+      min: 1,
+      max: 3_600_000,
+      integer: true,
+      unit: 'ms',
+    }),
     maxDepth: readNumber(raw, 'maxDepth', path, 32, { min: 1, max: 1_000, integer: true }),
     allowedContentTypes: compileContentTypes(
       readStringArray(raw, 'allowedContentTypes', path, [

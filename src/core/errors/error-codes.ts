@@ -6,6 +6,10 @@
  */
 export const SecurityErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
+  /** The body could not be parsed (malformed JSON, form or multipart). */
+  MALFORMED_BODY: 'MALFORMED_BODY',
+  /** The body did not arrive within `validation.bodyTimeoutMs` (408). */
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
   AUTHENTICATION_REQUIRED: 'AUTHENTICATION_REQUIRED',
   INVALID_TOKEN: 'INVALID_TOKEN',
   INVALID_API_KEY: 'INVALID_API_KEY',
@@ -50,6 +54,8 @@ export function defaultCodeForStatus(status: number): SecurityErrorCode {
       return SecurityErrorCode.NOT_FOUND;
     case 405:
       return SecurityErrorCode.METHOD_NOT_ALLOWED;
+    case 408:
+      return SecurityErrorCode.REQUEST_TIMEOUT;
     case 409:
       return SecurityErrorCode.CONFLICT;
     case 410:

@@ -9,6 +9,7 @@ import { SecurityEventType } from '../events/security-event.interface';
 import type { ResolvedCoreOptions } from '../options/core.options';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { defaultCodeForStatus } from './error-codes';
+import { frameworkErrorAnswer } from './framework-error.util';
 import { Messages } from './messages.constant';
 import { isSecurityException, type SecurityErrorBody } from './security-exception';
 
@@ -21,7 +22,10 @@ const SAFE_EXTRAS = new Set(['errors', 'retryAfter', 'limit', 'policy']);
  * the query string). Errors that are not HttpExceptions become a generic 500, and a 5xx
  * HttpException keeps its message only when it was built by `securityException()`: no stack trace,
  * library message or secret reaches the client, and the log line carries only the error's class
- * name and the request id. A response that has already started is ended, never written twice.
+ * name and the request id. Errors the HTTP framework raises before a route runs (body parser,
+ * charset, oversize, undecodable parameter, not-found) get a generic message and a stable code
+ * (`MALFORMED_BODY`, `NOT_FOUND`...): their own messages quote the body, echo the path or name the
+ * framework. A response that has already started is ended, never written twice.
  * GraphQL and RPC errors pass through.
  *
  * @publicApi
@@ -72,6 +76,9 @@ export class SecurityExceptionFilter implements ExceptionFilter {
         this.logUnexpected(exception, req, requestId);
         return this.genericBody(status, requestId);
       }
+      const framework = frameworkErrorAnswer(exception, req.method);
+      if (framework)
+        return { statusCode: status, error: httpReason(status), ...framework, ...(requestId ? { requestId } : {}) };
       const body: SecurityErrorBody = {
         statusCode: status,
         error: typeof given.error === 'string' ? given.error : httpReason(status),
@@ -147,6 +154,7 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
   413: 'Payload Too Large',

@@ -76,3 +76,84 @@ describe('SecurityEvents', () => {
     expect(resolved.events.sinks).toHaveLength(1);
   });
 });
+
+describe('SecurityEvents during a storage outage (one event per state change, with counts)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  function collecting() {
+    const seen: SecurityEvent[] = [];
+    const events = service([(event) => void seen.push(event)]);
+    return { events, seen };
+  }
+  const failure = (reason: string) => ({ type: 'STORAGE_UNAVAILABLE', outcome: 'failure' as const, reason });
+
+  it('reports the first failure of each feature, counts the rest, and reports the end with the count', () => {
+    jest.useFakeTimers();
+    const { events, seen } = collecting();
+    for (let i = 0; i < 1_000; i++) {
+      events.emit(failure('authentication'));
+      if (i % 10 === 0) events.emit(failure('idempotency_storage_unavailable'));
+      jest.advanceTimersByTime(4); // 4 s of failures
+    }
+    expect(seen.map((e) => [e.type, e.reason])).toEqual([
+      ['STORAGE_UNAVAILABLE', 'authentication'],
+      ['STORAGE_UNAVAILABLE', 'idempotency_storage_unavailable'],
+    ]);
+    jest.advanceTimersByTime(10_000);
+    const ended = seen.slice(2);
+    expect(ended).toHaveLength(2);
+    expect(ended.map((e) => e.type)).toEqual(['STORAGE_RECOVERED', 'STORAGE_RECOVERED']);
+    expect(ended.find((e) => e.reason === 'authentication')?.details).toMatchObject({ failures: 1_000 });
+    expect(ended.find((e) => e.reason === 'idempotency_storage_unavailable')?.details).toMatchObject({
+      failures: 100,
+    });
+    events.onModuleDestroy();
+  });
+
+  it('a long outage is summarised once a minute, not once per request', () => {
+    jest.useFakeTimers();
+    const { events, seen } = collecting();
+    for (let i = 0; i < 3_000; i++) {
+      events.emit(failure('authentication'));
+      jest.advanceTimersByTime(50); // 150 s
+    }
+    const unavailable = seen.filter((e) => e.type === 'STORAGE_UNAVAILABLE');
+    expect(unavailable).toHaveLength(3);
+    expect(unavailable[1].details).toMatchObject({ ongoing: true, failuresSinceLastReport: 1_200 });
+    events.onModuleDestroy();
+  });
+
+  it('keeps one episode per memory partition: a second full partition is reported, not hidden', () => {
+    jest.useFakeTimers();
+    const { events, seen } = collecting();
+    const full = (partition: string) => ({ ...failure('memory_partition_full'), details: { partition } });
+    for (let i = 0; i < 5; i++) events.emit(full('nonces'));
+    for (let i = 0; i < 3; i++) events.emit(full('revocations'));
+    expect(seen.map((e) => e.details?.partition)).toEqual(['nonces', 'revocations']);
+    jest.advanceTimersByTime(10_000);
+    expect(seen.slice(2).map((e) => [e.type, e.reason, e.details?.partition, e.details?.failures])).toEqual([
+      ['STORAGE_RECOVERED', 'memory_partition_full', 'nonces', 5],
+      ['STORAGE_RECOVERED', 'memory_partition_full', 'revocations', 3],
+    ]);
+    events.onModuleDestroy();
+  });
+
+  it('an explicit recovery ends every open episode, so the next failure is reported again', () => {
+    jest.useFakeTimers();
+    const { events, seen } = collecting();
+    events.emit(failure('rate_limit_storage_unavailable'));
+    for (let i = 0; i < 3; i++) events.emit(failure('authentication'));
+    events.emit({ type: 'STORAGE_RECOVERED', outcome: 'info', reason: 'rate_limit_storage_recovered' });
+    events.emit(failure('rate_limit_storage_unavailable'));
+    expect(seen.map((e) => [e.type, e.reason])).toEqual([
+      ['STORAGE_UNAVAILABLE', 'rate_limit_storage_unavailable'],
+      ['STORAGE_UNAVAILABLE', 'authentication'],
+      ['STORAGE_RECOVERED', 'rate_limit_storage_recovered'],
+      // the rate limiter's episode (one failure, nothing suppressed) ends silently
+      ['STORAGE_RECOVERED', 'authentication'],
+      ['STORAGE_UNAVAILABLE', 'rate_limit_storage_unavailable'],
+    ]);
+    expect(seen[3].details).toMatchObject({ failures: 3 });
+    events.onModuleDestroy();
+  });
+});

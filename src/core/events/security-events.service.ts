@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { getSecurityState, rawRequest } from '../context/request-state';
 import { requestPath, type HttpRequestLike } from '../context/get-request';
 import type { ResolvedCoreOptions } from '../options/core.options';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { redact } from './redact.util';
-import type { SecurityEvent, SecurityEventInput } from './security-event.interface';
+import { SecurityEventType, type SecurityEvent, type SecurityEventInput } from './security-event.interface';
 
 /**
  * The audit log. Every feature reports security decisions here as structured events with a
@@ -12,13 +12,39 @@ import type { SecurityEvent, SecurityEventInput } from './security-event.interfa
  * and written as one JSON line to the `SecurityEvents` logger and to any configured sinks.
  * Inject it to report your own events.
  *
+ * `STORAGE_UNAVAILABLE` is reported per state change, not per request: the first failure of a
+ * feature (its `reason`) is written, later ones are counted (with a summary once a minute while
+ * it lasts), and the episode ends with one `STORAGE_RECOVERED` carrying the number of failures,
+ * after 5 s without a failure or as soon as a feature reports a recovery (an episode of a single
+ * failure, nothing suppressed, ends silently).
+ *
  * @publicApi
  */
+/** An episode ends after this long without a failure of its feature (reported as recovered). */
+const OUTAGE_QUIET_MS = 5_000;
+/** While an episode lasts, its failures are summarised this often. */
+const OUTAGE_SUMMARY_MS = 60_000;
+
+interface Outage {
+  reason: string;
+  /** `details.partition` of the first failure (the memory store's full partition), if any. */
+  partition?: string;
+  since: number;
+  last: number;
+  failures: number;
+  reportedAt: number;
+  sinceReport: number;
+}
+
 @Injectable()
-export class SecurityEvents {
+export class SecurityEvents implements OnModuleDestroy {
   private readonly logger = new Logger('SecurityEvents');
   /** Indexes of sinks whose failure was already logged. */
   private readonly failedSinks = new Set<number>();
+  /** Open storage-outage episodes, by reason (feature). */
+  private readonly outages = new Map<string, Outage>();
+  /** Ends quiet episodes; runs only while one is open, and never keeps the process alive. */
+  private sweeper?: ReturnType<typeof setInterval>;
 
   constructor(@Inject(SECURITY_OPTIONS) private readonly options: ResolvedCoreOptions) {}
 
@@ -32,8 +58,90 @@ export class SecurityEvents {
    * (logged once, by class name only), so it cannot break a request or crash the process.
    */
   emit(input: SecurityEventInput): void {
+    if (!this.options.events.enabled) return;
+    if (input.type === SecurityEventType.STORAGE_UNAVAILABLE) {
+      const reported = this.outageFailure(input);
+      if (reported) this.write(reported);
+      return;
+    }
+    this.write(input);
+    if (input.type === SecurityEventType.STORAGE_RECOVERED && this.outages.size > 0) this.endOutages();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /**
+   * A storage failure, keyed by its reason (the feature). The first of an episode is reported as
+   * is; later ones are counted and reported once a minute while the episode lasts. Under load an
+   * outage fails every request: one event each would flood the log (thousands per second).
+   */
+  private outageFailure(input: SecurityEventInput): SecurityEventInput | undefined {
+    const now = Date.now();
+    const reason = input.reason ?? '';
+    const partition = typeof input.details?.partition === 'string' ? input.details.partition : undefined;
+    // One episode per feature (reason), and per partition of the memory store.
+    const key = partition === undefined ? reason : `${reason}:${partition}`;
+    const outage = this.outages.get(key);
+    if (!outage) {
+      this.outages.set(key, { reason, partition, since: now, last: now, failures: 1, reportedAt: now, sinceReport: 0 });
+      this.sweeper ??= setInterval(() => this.sweep(), OUTAGE_QUIET_MS / 2).unref();
+      return input;
+    }
+    outage.failures++;
+    outage.sinceReport++;
+    outage.last = now;
+    if (now - outage.reportedAt < OUTAGE_SUMMARY_MS) return undefined;
+    const report = {
+      ...input,
+      details: {
+        ...input.details,
+        ongoing: true,
+        ongoingForMs: now - outage.since,
+        failuresSinceLastReport: outage.sinceReport,
+      },
+    };
+    outage.reportedAt = now;
+    outage.sinceReport = 0;
+    return report;
+  }
+
+  /** Ends the episodes without a failure for {@link OUTAGE_QUIET_MS}. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, outage] of this.outages) if (now - outage.last >= OUTAGE_QUIET_MS) this.endOutage(key, outage);
+    if (this.outages.size === 0) this.onModuleDestroy();
+  }
+
+  private endOutages(): void {
+    for (const [key, outage] of this.outages) this.endOutage(key, outage);
+    this.onModuleDestroy();
+  }
+
+  /**
+   * Ends an episode. One with a single failure had nothing suppressed and ends silently: a feature
+   * that reports its own state changes (the rate limiter, the memory store) is not "recovered"
+   * merely because it said nothing more.
+   */
+  private endOutage(key: string, outage: Outage): void {
+    this.outages.delete(key);
+    if (outage.failures === 1) return;
+    this.write({
+      type: SecurityEventType.STORAGE_RECOVERED,
+      outcome: 'info',
+      reason: outage.reason,
+      details: {
+        ...(outage.partition === undefined ? {} : { partition: outage.partition }),
+        failures: outage.failures,
+        durationMs: outage.last - outage.since,
+      },
+    });
+  }
+
+  private write(input: SecurityEventInput): void {
     const config = this.options.events;
-    if (!config.enabled) return;
     const event = this.build(input);
     if (config.logger) {
       const line = JSON.stringify(event);

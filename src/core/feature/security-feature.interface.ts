@@ -28,7 +28,20 @@ export interface EnhancerStage<R> {
  *
  * @internal
  */
-export type EdgeStage<R> = (options: R, core: ResolvedCoreOptions, events: SecurityEvents) => EdgeHandler | undefined;
+export type EdgeStage<R> = (
+  options: R,
+  core: ResolvedCoreOptions,
+  events: SecurityEvents,
+  get: EdgeServices,
+) => EdgeHandler | undefined;
+
+/**
+ * Looks up one of SecurityModule's providers (a feature's own service, e.g. its limiter). Call it
+ * at request time, not while building the step: edge steps are built before those services.
+ *
+ * @internal
+ */
+export type EdgeServices = <T>(type: Type<T>) => T;
 
 /**
  * What a feature folder tells SecurityModule about itself. `security.options.ts` resolves the

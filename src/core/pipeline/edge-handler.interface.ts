@@ -1,6 +1,7 @@
 /**
- * A step of the HTTP edge, run by the single `SecurityEdgeMiddleware` before routing, in the
- * fixed order of `security.providers.ts`: request id, HTTPS enforcement, security headers, CORS.
+ * A step of the HTTP edge, run before routing and before the body parsers (see `installEdge`), in
+ * the fixed order of `security.providers.ts`: request id, HTTPS enforcement, security headers, the
+ * edge IP limit, CORS, payload limits, malformed URL.
  * It sees every request, including preflights and unmatched routes.
  *
  * @internal
@@ -9,9 +10,11 @@ export interface EdgeHandler {
   /**
    * Handles one request. `req`/`res` are the Node request and response (Express passes its own
    * subclasses, Fastify the raw ones). Returns `true` when it has ended the response itself
-   * (e.g. a preflight), so later steps and the route do not run.
+   * (e.g. a preflight), so later steps and the route do not run. A step that needs the shared
+   * storage (the edge rate limit on Redis) may answer with a promise; every other step is
+   * synchronous, so the common path allocates nothing.
    */
-  handle(req: EdgeRequest, res: EdgeResponse): boolean;
+  handle(req: EdgeRequest, res: EdgeResponse): boolean | Promise<boolean>;
 }
 
 /** @internal */
@@ -19,7 +22,10 @@ export interface EdgeRequest {
   method?: string;
   url?: string;
   headers: Record<string, string | string[] | undefined>;
-  socket?: { remoteAddress?: string; encrypted?: boolean };
+  socket?: { remoteAddress?: string; encrypted?: boolean; destroy?(): void };
+  /** Whether the whole body has been received (Node `IncomingMessage.complete`). */
+  complete?: boolean;
+  once?(event: 'end' | 'close', listener: () => void): unknown;
 }
 
 /** @internal */
@@ -29,4 +35,26 @@ export interface EdgeResponse {
   getHeader(name: string): unknown;
   removeHeader(name: string): unknown;
   end(chunk?: string): unknown;
+  /** Whether the status line and headers are gone (Node `ServerResponse.headersSent`). */
+  readonly headersSent?: boolean;
+}
+
+/**
+ * Runs the edge steps in order from `from`, stopping at the first that answers. Synchronous
+ * unless a step returns a promise, in which case the rest run once it settles.
+ *
+ * @internal
+ */
+export function runEdge(
+  handlers: readonly EdgeHandler[],
+  req: EdgeRequest,
+  res: EdgeResponse,
+  from = 0,
+): boolean | Promise<boolean> {
+  for (let i = from; i < handlers.length; i++) {
+    const answered = handlers[i].handle(req, res);
+    if (answered === true) return true;
+    if (answered !== false) return answered.then((done) => done || runEdge(handlers, req, res, i + 1));
+  }
+  return false;
 }

@@ -1,27 +1,27 @@
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { EDGE_HANDLERS } from '../internal.constants';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from './edge-handler.interface';
+import { runEdge } from './edge-handler.interface';
+
+/** An Express-style middleware function. @internal */
+export type EdgeMiddleware = (req: EdgeRequest, res: EdgeResponse, next: (error?: unknown) => void) => void;
 
 /**
- * The one middleware SecurityModule installs on every route. It runs the edge steps in their
- * fixed order and stops as soon as one has answered (a preflight, an HTTPS redirect...).
- * One middleware instead of four keeps the per-request cost to a single hop on both adapters.
+ * The one middleware SecurityModule installs in front of every request on Express. It runs the
+ * edge steps in their fixed order and stops as soon as one has answered (a preflight, an HTTPS
+ * redirect...). One middleware instead of four keeps the per-request cost to a single hop.
  *
  * @internal
  */
-@Injectable()
-export class SecurityEdgeMiddleware implements NestMiddleware {
-  constructor(@Inject(EDGE_HANDLERS) private readonly handlers: readonly EdgeHandler[]) {}
-
-  use(req: EdgeRequest, res: EdgeResponse, next: (error?: unknown) => void): void {
+export function securityEdgeMiddleware(handlers: readonly EdgeHandler[]): EdgeMiddleware {
+  return function rampartSecurityEdge(req, res, next) {
+    let answered: boolean | Promise<boolean>;
     try {
-      for (const handler of this.handlers) {
-        if (handler.handle(req, res)) return;
-      }
+      answered = runEdge(handlers, req, res);
     } catch (error) {
       next(error);
       return;
     }
-    next();
-  }
+    if (answered === true) return;
+    if (answered === false) next();
+    else answered.then((done) => (done ? undefined : next()), next);
+  };
 }

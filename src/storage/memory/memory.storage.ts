@@ -1,92 +1,174 @@
 import type { MemoryScriptOps, ScriptReply, SecurityStorage, StorageScript } from '../security-storage.interface';
 import { checkIncrementArgs, INCREMENT, redisInteger } from '../redis/core-scripts';
+import { StorageUnavailableError } from '../storage-unavailable.error';
+import { MemoryPartition } from './memory-partition';
 import { DEFAULT_MEMORY_MAX_ENTRIES } from '../storage.options';
 
-interface Entry {
-  value: string;
-  /** Epoch ms; 0 = no expiry. */
-  expiresAt: number;
+/**
+ * The partitions of security state in {@link MemorySecurityStorage}, each with its own bound.
+ * Which storage keys land in each (by the feature in the key's `{feature:id}` tag):
+ *
+ * - `revocations`: `auth` (revoked token ids, revoked sessions, "revoked before" marks, refresh
+ *   token families);
+ * - `apiKeys`: `apikey` (API-key records and their last-use stamps);
+ * - `idempotency`: `idem` (idempotency records and their leases);
+ * - `nonces`: `webhook`, `signing-nonce` (replay protection of webhooks and signed requests).
+ *
+ * Every other key (rate-limit counters, login attempts, throttler buckets, a custom feature's
+ * keys) is a counter: entries a client can create at will, which may be evicted.
+ *
+ * @publicApi
+ */
+export interface MemoryStoragePartitions {
+  /** @default 20% of `maxEntries` */
+  revocations?: number;
+  /** @default 10% of `maxEntries` */
+  apiKeys?: number;
+  /** @default 20% of `maxEntries` */
+  idempotency?: number;
+  /** @default 20% of `maxEntries` */
+  nonces?: number;
+}
+
+/** A security partition's name. @publicApi */
+export type MemoryPartitionName = keyof MemoryStoragePartitions;
+
+/** What {@link MemorySecurityStorageOptions.onPartitionFull} and `onPartitionAvailable` receive. @publicApi */
+export interface MemoryPartitionReport {
+  partition: MemoryPartitionName;
+  /** The partition's bound. */
+  maxEntries: number;
+  /** Writes refused while it was full (`onPartitionAvailable` only). */
+  refusedWrites?: number;
 }
 
 /** Options of {@link MemorySecurityStorage}. @publicApi */
 export interface MemorySecurityStorageOptions {
   /**
-   * Most entries held. Past it, expired entries go first, then the least recently written
-   * (a write or an increment counts as a use).
+   * Most entries held in total (the memory bound). Security state lives in bounded partitions
+   * (see `partitions`) and is never evicted: a write to a full security partition throws a
+   * {@link StorageUnavailableError}, which every feature answers as an outage (503), rather than
+   * forgetting a revocation, an API key, an idempotency record or a nonce. Counters (rate limits,
+   * login attempts, anything else) use the rest, and any room a security partition does not use;
+   * they are evicted when needed, expired entries first, then the least recently written (a write
+   * or an increment counts as a use).
    * @default 100000
    */
   maxEntries?: number;
+  /** Bound of each security partition; their sum may not exceed `maxEntries`. */
+  partitions?: MemoryStoragePartitions;
+  /**
+   * Called for each write a full security partition refuses (SecurityModule turns them into one
+   * `STORAGE_UNAVAILABLE` event per episode, with counts).
+   */
+  onPartitionFull?: (report: MemoryPartitionReport) => void;
+  /** Called on the first write a full security partition accepts again, with the refused count. */
+  onPartitionAvailable?: (report: MemoryPartitionReport) => void;
   /** Clock (ms), for tests. @default Date.now */
   now?: () => number;
 }
 
-/** Width of one expiry bucket (ms). Entries are indexed by the bucket their expiry falls in. */
-const BUCKET_MS = 1_000;
-/** How many expired entries each write removes (in expiry order). */
-const REAP_PER_WRITE = 2;
+/** Default share of `maxEntries` for each security partition. */
+const DEFAULT_SHARE: Readonly<Record<MemoryPartitionName, number>> = {
+  revocations: 0.2,
+  apiKeys: 0.1,
+  idempotency: 0.2,
+  nonces: 0.2,
+};
+
+/** The feature of a key's `{feature:id}` tag → its security partition. */
+const FEATURE_PARTITION: ReadonlyMap<string, MemoryPartitionName> = new Map([
+  ['auth', 'revocations'],
+  ['apikey', 'apiKeys'],
+  ['idem', 'idempotency'],
+  ['webhook', 'nonces'],
+  ['signing-nonce', 'nonces'],
+]);
+
+/** A write refused because a security partition of the memory store is full. @publicApi */
+export class StoragePartitionFullError extends StorageUnavailableError {
+  constructor(readonly partition: MemoryPartitionName) {
+    super(`Memory storage partition "${partition}" is full`);
+  }
+}
+
+interface SecurityPartition {
+  name: MemoryPartitionName;
+  table: MemoryPartition;
+  maxEntries: number;
+  /** Writes refused in the current full episode; 0 when accepting. */
+  refused: number;
+}
 
 /**
- * The embedded storage for a single instance: a bounded `Map` with per-entry expiry and no timer
- * at all (per key or global), so nothing keeps the process alive. The `Map`'s insertion order is
- * the write recency (a write or an increment re-inserts). Entries with a ttl are also indexed by
- * expiry second, with a small min-heap of those seconds: each write removes a couple of expired
- * entries, earliest first, and when the store is full an expired entry is evicted before any live
- * one; only when none has expired does the least recently written go. Every operation is O(1),
- * except that creating a new expiry second costs O(log of the number of seconds in use). Scripts
- * run synchronously and are therefore atomic.
+ * The embedded storage for a single instance: bounded tables with per-entry expiry and no timer
+ * at all, so nothing keeps the process alive (see `MemoryPartition`). Security state (revocations,
+ * API keys, idempotency records, nonces) lives in partitions of its own that are never evicted;
+ * counters share the rest and are evicted, expired entries first, then the least recently
+ * written. Every operation is O(1), except that creating a new expiry second costs O(log of the
+ * number of seconds in use). Scripts run synchronously and are therefore atomic.
  *
  * @publicApi
  */
 export class MemorySecurityStorage implements SecurityStorage {
   readonly kind = 'memory';
-  private readonly entries = new Map<string, Entry>();
-  /** Expiry second → keys expiring in it. Keys without expiry are not indexed. */
-  private readonly buckets = new Map<number, Bucket>();
-  /**
-   * A live iterator parked on the least recently written entry. Restarting `keys()` from the
-   * front on every eviction would walk over the holes deleted entries leave in V8's table
-   * (measured: tens of µs per eviction at 100 000 entries); a parked one passes each hole once.
-   */
-  private lru: Iterator<string> = this.entries.keys();
-  /** Min-heap of the seconds in `buckets` (may hold seconds whose bucket is gone: skipped lazily). */
-  private heap: number[] = [];
   private readonly maxEntries: number;
+  private readonly counters: MemoryPartition;
+  private readonly secured = new Map<MemoryPartitionName, SecurityPartition>();
+  private readonly onFull?: (report: MemoryPartitionReport) => void;
+  private readonly onAvailable?: (report: MemoryPartitionReport) => void;
   readonly now: () => number;
 
   constructor(options: MemorySecurityStorageOptions = {}) {
     this.maxEntries = options.maxEntries ?? DEFAULT_MEMORY_MAX_ENTRIES;
     this.now = options.now ?? Date.now;
+    this.onFull = options.onPartitionFull;
+    this.onAvailable = options.onPartitionAvailable;
+    this.counters = new MemoryPartition(this.now);
+    for (const [name, maxEntries] of Object.entries(partitionBounds(this.maxEntries, options.partitions))) {
+      const partition = name as MemoryPartitionName;
+      this.secured.set(partition, { name: partition, table: new MemoryPartition(this.now), maxEntries, refused: 0 });
+    }
   }
 
   /** Number of live and not-yet-removed expired entries (for tests and metrics). */
   get size(): number {
-    return this.entries.size;
+    let size = this.counters.size;
+    for (const partition of this.secured.values()) size += partition.table.size;
+    return size;
+  }
+
+  /** The bound of each security partition. */
+  get partitionBounds(): Record<MemoryPartitionName, number> {
+    const bounds = {} as Record<MemoryPartitionName, number>;
+    for (const partition of this.secured.values()) bounds[partition.name] = partition.maxEntries;
+    return bounds;
   }
 
   /** Synchronous access for scripts: atomic because nothing else runs meanwhile. Redis semantics. */
   private readonly ops: MemoryScriptOps = {
     now: () => this.now(),
-    get: (key) => this.live(key)?.value ?? null,
+    get: (key) => this.tableOf(key).live(key)?.value ?? null,
     set: (key, value, ttlMs) => this.write(key, value, ttlMs),
-    delete: (key) => this.live(key) !== undefined && this.remove(key),
+    delete: (key) => this.remove(key),
     pttl: (key) => {
-      const entry = this.live(key);
+      const entry = this.tableOf(key).live(key);
       if (!entry) return -2;
       return entry.expiresAt === 0 ? -1 : entry.expiresAt - this.now();
     },
     pexpire: (key, ttlMs) => {
       // PEXPIRE refuses a non-integer, and a ttl ≤ 0 deletes the key.
       const ttl = redisInteger(String(ttlMs));
-      const entry = this.live(key);
-      if (!entry) return false;
-      if (ttl <= 0) return this.remove(key);
-      this.reindex(key, entry, this.now() + ttl);
+      const table = this.tableOf(key);
+      if (!table.live(key)) return false;
+      if (ttl <= 0) return table.remove(key);
+      table.expireAt(key, this.now() + ttl);
       return true;
     },
   };
 
   async get(key: string): Promise<string | null> {
-    return this.live(key)?.value ?? null;
+    return this.tableOf(key).live(key)?.value ?? null;
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
@@ -95,23 +177,24 @@ export class MemorySecurityStorage implements SecurityStorage {
 
   /** {@link getMany} without the promise, for hot paths that know the store is memory. */
   getManySync(keys: readonly string[]): (string | null)[] {
-    return keys.map((key) => this.live(key)?.value ?? null);
+    return keys.map((key) => this.tableOf(key).live(key)?.value ?? null);
   }
 
   async set(key: string, value: string, ttlMs: number, opts?: { onlyIfAbsent?: boolean }): Promise<boolean> {
-    if (opts?.onlyIfAbsent && this.live(key)) return false;
+    if (opts?.onlyIfAbsent && this.tableOf(key).live(key)) return false;
     this.write(key, value, ttlMs);
     return true;
   }
 
   async delete(key: string): Promise<boolean> {
-    return this.live(key) !== undefined && this.remove(key);
+    return this.remove(key);
   }
 
   async compareAndSet(key: string, expected: string | null, value: string | null, ttlMs: number): Promise<boolean> {
-    const current = this.live(key)?.value ?? null;
+    const table = this.tableOf(key);
+    const current = table.live(key)?.value ?? null;
     if (current !== expected) return false;
-    if (value === null) this.remove(key);
+    if (value === null) table.remove(key);
     else this.write(key, value, ttlMs);
     return true;
   }
@@ -141,177 +224,86 @@ export class MemorySecurityStorage implements SecurityStorage {
   }
 
   async close(): Promise<void> {
-    this.entries.clear();
-    this.buckets.clear();
-    this.heap = [];
-    this.lru = this.entries.keys();
+    this.counters.clear();
+    for (const partition of this.secured.values()) partition.table.clear();
   }
 
   // ---- internals ----------------------------------------------------------------------------
 
-  private write(key: string, value: string, ttlMs?: number): void {
-    const expiresAt = ttlMs !== undefined && ttlMs > 0 ? this.now() + ttlMs : 0;
-    const old = this.entries.get(key);
-    // Re-inserting moves the key to the end of the Map: insertion order = write recency.
-    if (old) this.entries.delete(key);
-    const entry: Entry = { value, expiresAt: old ? old.expiresAt : 0 };
-    this.entries.set(key, entry);
-    this.reindex(key, entry, expiresAt);
-    this.reap();
-    if (this.entries.size > this.maxEntries) this.evictOne();
+  /** The security partition of a key (by the feature of its `{feature:id}` tag), if any. */
+  private partitionOf(key: string): SecurityPartition | undefined {
+    if (key.charCodeAt(0) !== 123 /* { */) return undefined;
+    let end = 1;
+    while (end < key.length) {
+      const c = key.charCodeAt(end);
+      if (c === 58 /* : */ || c === 125 /* } */) break;
+      end++;
+    }
+    const name = FEATURE_PARTITION.get(key.slice(1, end));
+    return name === undefined ? undefined : this.secured.get(name);
   }
 
-  private live(key: string): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (entry && entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
-      this.remove(key);
-      return undefined;
-    }
-    return entry;
+  private tableOf(key: string): MemoryPartition {
+    return this.partitionOf(key)?.table ?? this.counters;
   }
 
   private remove(key: string): boolean {
-    const entry = this.entries.get(key);
-    if (!entry) return false;
-    this.entries.delete(key);
-    this.unindex(key, entry.expiresAt);
-    return true;
-  }
-
-  /** Moves `key` to the bucket of its new expiry (nothing to do when the second is the same). */
-  private reindex(key: string, entry: Entry, expiresAt: number): void {
-    if (bucketOf(entry.expiresAt) !== bucketOf(expiresAt)) {
-      this.unindex(key, entry.expiresAt);
-      this.index(key, expiresAt);
-    }
-    entry.expiresAt = expiresAt;
-  }
-
-  private index(key: string, expiresAt: number): void {
-    if (expiresAt === 0) return;
-    const second = bucketOf(expiresAt);
-    let bucket = this.buckets.get(second);
-    if (!bucket) {
-      const keys = new Set<string>();
-      bucket = { keys, cursor: keys.values(), head: undefined };
-      this.buckets.set(second, bucket);
-      heapPush(this.heap, second);
-      // Seconds of buckets emptied and created again pile up in the heap: rebuild it now and
-      // then (amortized O(1): only after more stale pushes than there are live buckets).
-      if (this.heap.length > 2 * this.buckets.size + 64) this.heap = heapify([...this.buckets.keys()]);
-    }
-    bucket.keys.add(key);
-  }
-
-  private unindex(key: string, expiresAt: number): void {
-    if (expiresAt === 0) return;
-    const second = bucketOf(expiresAt);
-    const bucket = this.buckets.get(second);
-    if (!bucket) return;
-    bucket.keys.delete(key);
-    if (bucket.keys.size === 0) this.buckets.delete(second);
+    const table = this.tableOf(key);
+    return table.live(key) !== undefined && table.remove(key);
   }
 
   /**
-   * The key expiring first, if it has expired. Looks only at the earliest second in use (the
-   * first key of that bucket, usually its earliest: same-ttl writes arrive in expiry order).
+   * Writes `key`. A new key in a full security partition is refused (after dropping an expired
+   * entry if there is one) before anything is written; past the total bound, a counter goes.
    */
-  private firstExpired(): string | undefined {
-    while (this.heap.length > 0) {
-      const bucket = this.buckets.get(this.heap[0]);
-      if (!bucket) {
-        heapPop(this.heap); // a stale second: its bucket was emptied
-        continue;
-      }
-      const key = bucketHead(bucket);
-      const entry = this.entries.get(key);
-      return entry && entry.expiresAt <= this.now() ? key : undefined;
+  private write(key: string, value: string, ttlMs?: number): void {
+    const partition = this.partitionOf(key);
+    const table = partition?.table ?? this.counters;
+    if (partition && !table.has(key) && table.size >= partition.maxEntries && !table.dropExpired()) {
+      this.refuse(partition);
     }
-    return undefined;
+    table.write(key, value, ttlMs);
+    if (partition && partition.refused > 0) this.accepting(partition);
+    // Security partitions sum to at most maxEntries, so past it there is always a counter to evict.
+    if (this.size > this.maxEntries) this.counters.evictOne();
   }
 
-  /** Removes a few expired entries, earliest first: no timer, no full scan. */
-  private reap(): void {
-    for (let i = 0; i < REAP_PER_WRITE; i++) {
-      const key = this.firstExpired();
-      if (key === undefined) return;
-      this.remove(key);
+  private refuse(partition: SecurityPartition): never {
+    partition.refused++;
+    this.onFull?.({ partition: partition.name, maxEntries: partition.maxEntries });
+    throw new StoragePartitionFullError(partition.name);
+  }
+
+  private accepting(partition: SecurityPartition): void {
+    const refusedWrites = partition.refused;
+    partition.refused = 0;
+    this.onAvailable?.({ partition: partition.name, maxEntries: partition.maxEntries, refusedWrites });
+  }
+}
+
+/** Validated bounds of the security partitions (defaults: shares of `maxEntries`). */
+function partitionBounds(
+  maxEntries: number,
+  given: MemoryStoragePartitions | undefined,
+): Record<MemoryPartitionName, number> {
+  const names = Object.keys(DEFAULT_SHARE) as MemoryPartitionName[];
+  for (const key of Object.keys(given ?? {})) {
+    if (!names.includes(key as MemoryPartitionName)) {
+      throw new TypeError(`MemorySecurityStorage: unknown partition "${key}" (use ${names.join(', ')})`);
     }
   }
-
-  /** Evicts an expired entry if there is one, else the least recently written (first in order). */
-  private evictOne(): void {
-    const expired = this.firstExpired();
-    if (expired !== undefined) {
-      this.remove(expired);
-      return;
+  const bounds = {} as Record<MemoryPartitionName, number>;
+  let sum = 0;
+  for (const name of names) {
+    const value = given?.[name] ?? Math.max(1, Math.floor(maxEntries * DEFAULT_SHARE[name]));
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new TypeError(`MemorySecurityStorage: partitions.${name} must be a whole number ≥ 1, got ${value}`);
     }
-    // Every key the parked iterator has passed was evicted (a rewrite re-inserts at the end), so
-    // it stands on the oldest entry; once done it must restart: a finished iterator stays done.
-    let oldest = this.lru.next();
-    if (oldest.done) {
-      this.lru = this.entries.keys();
-      oldest = this.lru.next();
-    }
-    if (!oldest.done) this.remove(oldest.value);
+    bounds[name] = value;
+    sum += value;
   }
-}
-
-/** The keys expiring in one second, with a parked cursor on the first one (see `lru`). */
-interface Bucket {
-  keys: Set<string>;
-  cursor: Iterator<string>;
-  head: string | undefined;
-}
-
-/** The first key of a non-empty bucket, without rescanning the holes at the front of its Set. */
-function bucketHead(bucket: Bucket): string {
-  if (bucket.head !== undefined && bucket.keys.has(bucket.head)) return bucket.head;
-  let next = bucket.cursor.next();
-  if (next.done) {
-    bucket.cursor = bucket.keys.values();
-    next = bucket.cursor.next();
+  if (sum > maxEntries) {
+    throw new TypeError(`MemorySecurityStorage: partitions exceed maxEntries (${sum} > ${maxEntries})`);
   }
-  bucket.head = next.value as string;
-  return bucket.head;
-}
-
-function bucketOf(expiresAt: number): number {
-  return expiresAt === 0 ? 0 : Math.ceil(expiresAt / BUCKET_MS);
-}
-
-function heapPush(heap: number[], value: number): void {
-  let i = heap.push(value) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (heap[parent] <= heap[i]) break;
-    [heap[parent], heap[i]] = [heap[i], heap[parent]];
-    i = parent;
-  }
-}
-
-function heapPop(heap: number[]): void {
-  const last = heap.pop();
-  if (last === undefined || heap.length === 0) return;
-  heap[0] = last;
-  siftDown(heap, 0);
-}
-
-function siftDown(heap: number[], start: number): void {
-  let i = start;
-  for (;;) {
-    const left = 2 * i + 1;
-    const right = left + 1;
-    let smallest = i;
-    if (left < heap.length && heap[left] < heap[smallest]) smallest = left;
-    if (right < heap.length && heap[right] < heap[smallest]) smallest = right;
-    if (smallest === i) return;
-    [heap[smallest], heap[i]] = [heap[i], heap[smallest]];
-    i = smallest;
-  }
-}
-
-function heapify(values: number[]): number[] {
-  for (let i = (values.length >> 1) - 1; i >= 0; i--) siftDown(values, i);
-  return values;
+  return bounds;
 }

@@ -18,4 +18,8 @@ export interface RedisClientLike {
   disconnect(): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   isCluster?: boolean;
+  /** `CONFIG GET name` → `[name, value]` (ioredis `config('GET', name)`). */
+  config?(subcommand: 'GET', name: string): Promise<unknown>;
+  /** A Cluster's node clients (ioredis `Cluster#nodes(role)`). */
+  nodes?(role: 'master'): RedisClientLike[];
 }

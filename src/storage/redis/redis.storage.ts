@@ -75,6 +75,24 @@ export class RedisSecurityStorage implements SecurityStorage {
     }
   }
 
+  /**
+   * The server's `maxmemory-policy` (on a Cluster, the first master's that is not `noeviction`),
+   * or undefined when it cannot be read (CONFIG disabled or renamed, as on some managed offers).
+   */
+  async evictionPolicy(): Promise<string | undefined> {
+    const clients = this.client.isCluster && this.client.nodes ? this.client.nodes('master') : [this.client];
+    let policy: string | undefined;
+    for (const client of clients) {
+      if (!client.config) return undefined;
+      const reply = await this.exec(() => client.config!('GET', 'maxmemory-policy')).catch(() => undefined);
+      const value = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
+      if (value === undefined) return undefined;
+      policy = value;
+      if (value !== 'noeviction') break;
+    }
+    return policy;
+  }
+
   /** The underlying client, for advanced use (e.g. sharing with ThrottlerModule). */
   getClient(): unknown {
     return this.client;

@@ -1,0 +1,86 @@
+import { resolveClientIp } from '../core/context/client-ip';
+import { getSecurityState } from '../core/context/request-state';
+import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
+import { SecurityEventType } from '../core/events/security-event.interface';
+import type { SecurityEvents } from '../core/events/security-events.service';
+import type { ResolvedRateLimitOptions, ResolvedRateLimitPolicy } from './rate-limit.options';
+import { writeEdgeError, type EdgeRefusal } from '../core/pipeline/edge-error.util';
+import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
+import { compilePolicySet, readDecision, type PolicySet } from './policy-set.util';
+import { ipv6Prefix } from './rate-limit-base.guard';
+import type { RateLimiterService } from './rate-limiter.service';
+
+const RATE_LIMITED: EdgeRefusal = {
+  status: 429,
+  error: 'Too Many Requests',
+  code: SecurityErrorCode.RATE_LIMITED,
+  message: Messages.RATE_LIMITED(),
+};
+
+/**
+ * The per-IP limit at the edge (`rateLimit.edge`): every request counts, before routing, so a
+ * flood of unknown routes (404) or of CORS preflights, which no guard sees, is limited too. It
+ * runs after the security headers and before CORS, on the same storage and with the same
+ * failure policy as the guards (the sliding-window script, key `{rl:<ip>}:e:edge`). Admitted
+ * requests carry no header of its own (the route's guards announce theirs); a refusal is a 429
+ * with `Retry-After`, the `RateLimit` headers of the `"edge"` policy and the library's body.
+ *
+ * @internal
+ */
+export class EdgeRateLimitEdge implements EdgeHandler {
+  private readonly set: PolicySet;
+  private limiter?: RateLimiterService;
+
+  constructor(
+    private readonly options: ResolvedRateLimitOptions,
+    policy: ResolvedRateLimitPolicy,
+    /** Resolved on first use: edge steps are built before the module's services are. */
+    private readonly resolveLimiter: () => RateLimiterService,
+    private readonly events: SecurityEvents,
+    private readonly problemJson: boolean,
+  ) {
+    this.set = compilePolicySet([{ policy, scope: 'e' }], options) as PolicySet;
+  }
+
+  handle(req: EdgeRequest, res: EdgeResponse): boolean | Promise<boolean> {
+    const address = getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
+    if (this.options.isAllowlisted?.(address)) return false;
+    const tracker = address.indexOf(':') === -1 ? address : ipv6Prefix(address, this.options.ipv6Groups);
+    const keys = [`{rl:${tracker}}:${this.set.suffixes[0]}`];
+    this.limiter ??= this.resolveLimiter();
+    const reply = this.limiter.decide(keys, this.set.args, this.set.params, req);
+    if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r));
+    return this.conclude(req, res, reply);
+  }
+
+  private conclude(req: EdgeRequest, res: EdgeResponse, reply: readonly number[]): boolean {
+    const decision = readDecision(this.set, reply);
+    if (decision.admitted) return false;
+    if (decision.firstRejection) {
+      this.events.emit({
+        type: SecurityEventType.RATE_LIMITED,
+        outcome: 'blocked',
+        reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
+        request: req,
+        details: {
+          tracker: 'ip',
+          policies: decision.violated,
+          retryAfter: decision.retryAfter,
+          strikes: decision.strikes,
+        },
+      });
+    }
+    const headers: Record<string, string | number> = { 'Retry-After': decision.retryAfter };
+    if (this.options.headers.ietf) {
+      headers['RateLimit-Policy'] = this.set.policyHeader;
+      headers.RateLimit = decision.state;
+    }
+    if (this.options.headers.legacy) {
+      headers['X-RateLimit-Limit'] = decision.legacyLimit;
+      headers['X-RateLimit-Remaining'] = decision.legacyRemaining;
+      headers['X-RateLimit-Reset'] = decision.legacyReset;
+    }
+    return writeEdgeError(req, res, RATE_LIMITED, this.problemJson, headers, { retryAfter: decision.retryAfter });
+  }
+}

@@ -1,0 +1,90 @@
+import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { Public, SecurityModule, type SecurityEvent, type SecurityStorage } from 'nestjs-rampart';
+import { ADAPTERS, bootApp } from '../utils/app';
+import { createTestRedisStorage } from '../utils/redis';
+
+const EDGE_LIMIT = 20;
+const ORIGIN = 'https://app.example.com';
+
+@Public()
+@Controller('edge-rl')
+class EdgeController {
+  @Get()
+  ok() {
+    return { ok: true };
+  }
+}
+
+function appModule(storage: SecurityStorage | undefined, events: SecurityEvent[]): DynamicModule {
+  @Module({})
+  class EdgeRateLimitModule {}
+  return {
+    module: EdgeRateLimitModule,
+    imports: [
+      SecurityModule.forRoot({
+        storage: storage ?? { type: 'memory' },
+        events: { logger: false, sinks: [(e) => events.push(e)] },
+        cors: { origins: [ORIGIN] },
+        rateLimit: { maxRequests: 10_000, edge: { limit: EDGE_LIMIT, windowSeconds: 60 } },
+      }),
+    ],
+    controllers: [EdgeController],
+  };
+}
+
+const PREFLIGHT = { origin: ORIGIN, 'access-control-request-method': 'POST' };
+
+describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adapter, 'redis'] as const]))(
+  'the edge IP limit covers every request, routed or not (%s, %s store)',
+  (adapter, kind) => {
+    let app: INestApplication;
+    let url: string;
+    let storage: SecurityStorage | undefined;
+    const events: SecurityEvent[] = [];
+
+    beforeEach(async () => {
+      if (kind === 'redis') storage = await createTestRedisStorage(`edge-rl-${adapter}`);
+      ({ app, url } = await bootApp(adapter, appModule(storage, events) as never));
+    });
+    afterEach(async () => {
+      await app.close();
+      await storage?.close();
+      events.length = 0;
+    });
+
+    async function expectEdge429(res: Response): Promise<void> {
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(res.headers.get('ratelimit-policy')).toBe(`"edge";q=${EDGE_LIMIT};w=60`);
+      expect(res.headers.get('ratelimit')).toMatch(/^"edge";r=0;t=\d+$/);
+      expect(res.headers.get('content-security-policy')).toBeTruthy();
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        statusCode: 429,
+        code: 'RATE_LIMITED',
+        message: 'Too many requests, please retry later',
+      });
+      expect(body.requestId).toBe(res.headers.get('x-request-id'));
+    }
+
+    it('a flood of 404s gets 429, and then so do the real routes', async () => {
+      for (let i = 0; i < EDGE_LIMIT; i++) expect((await fetch(`${url}/nope/${i}`)).status).toBe(404);
+      await expectEdge429(await fetch(`${url}/nope/more`));
+      await expectEdge429(await fetch(`${url}/edge-rl`));
+      expect(events.filter((e) => e.type === 'RATE_LIMITED')).toHaveLength(1);
+      expect(events.find((e) => e.type === 'RATE_LIMITED')?.details).toMatchObject({
+        tracker: 'ip',
+        policies: ['edge'],
+      });
+    });
+
+    it('a flood of preflights gets 429', async () => {
+      for (let i = 0; i < EDGE_LIMIT; i++) {
+        const res = await fetch(`${url}/edge-rl`, { method: 'OPTIONS', headers: PREFLIGHT });
+        expect(res.status).toBe(204);
+      }
+      await expectEdge429(await fetch(`${url}/edge-rl`, { method: 'OPTIONS', headers: PREFLIGHT }));
+    });
+  },
+);
