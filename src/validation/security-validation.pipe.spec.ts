@@ -357,6 +357,8 @@ describe('SecurityValidationPipe whitelist: every undeclared property is refused
 
   it('words an Object.prototype name exactly like any other undeclared property', () => {
     const { pipe } = pipeWith({ forbiddenKeys: ['__proto__'] });
+    // Names that look sensitive (a generated `aSsn`, say) get the generic wording, whatever they are.
+    const sensitive = resolveSecurityOptions({}).validation.sensitiveField;
     fc.assert(
       fc.property(
         fc.oneof(
@@ -367,8 +369,9 @@ describe('SecurityValidationPipe whitelist: every undeclared property is refused
         (name, at) => {
           fc.pre(!['title', 'part', 'parts', 'sku'].includes(name));
           const { input, path } = shipmentWith(name, 1, at);
+          const text = sensitive.test(name) ? `${path} is invalid` : `property ${name} should not exist`;
           expect(caught(() => pipe.transform(input, body(Shipment))).errors).toEqual([
-            { property: path, constraints: { whitelistValidation: `property ${name} should not exist` } },
+            { property: path, constraints: { whitelistValidation: text } },
           ]);
         },
       ),
