@@ -1,0 +1,22 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './cli-io';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * `util.parseArgs` in strict mode, with its errors turned into a {@link UsageError} that names the
+ * offending argument ("unknown option --nope", "--budget needs a value").
+ *
+ * @internal
+ */
+export function parseCliArgs<O extends Options>(argv: readonly string[], options: O, allowPositionals: boolean) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+  } catch (error) {
+    // Read code and message structurally: under a test VM the error comes from another realm.
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS') && typeof message === 'string')
+      throw new UsageError(message.replace(/\. To specify a positional.*$/s, '.'));
+    throw error;
+  }
+}
