@@ -1,17 +1,16 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './cli-io';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
-
 /**
  * `util.parseArgs` in strict mode, with its errors turned into a {@link UsageError} that names the
- * offending argument ("unknown option --nope", "--budget needs a value").
+ * offending argument ("Unknown option '--nope'", "--budget needs a value").
  *
  * @internal
  */
-export function parseCliArgs<O extends Options>(argv: readonly string[], options: O, allowPositionals: boolean) {
+export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+    // strict is parseArgs's default; callers never turn it off.
+    return parseArgs<T>(config);
   } catch (error) {
     // Read code and message structurally: under a test VM the error comes from another realm.
     const { code, message } = error as { code?: unknown; message?: unknown };

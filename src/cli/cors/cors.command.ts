@@ -27,16 +27,16 @@ Exit codes: 0 policy printed, 1 the policy is refused (the reason is printed), 2
  * @internal
  */
 export function runCorsCommand(argv: readonly string[], io: CliIo): number {
-  const { values, positionals } = parseCliArgs(
-    argv,
-    {
+  const { values, positionals } = parseCliArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
       credentials: { type: 'boolean' },
       'max-age': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
-    true,
-  );
+  });
   if (values.help) {
     io.out(CORS_USAGE);
     return 0;
