@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /**
  * Where a CLI command writes: `out` is stdout (reports, help), `err` is stderr (errors, progress).
  * Commands never touch `process` directly, so tests run them in-process and read what they print.
@@ -23,4 +26,9 @@ export function processIo(): CliIo {
 /** Thrown for bad usage; the command prints the message and its usage and exits 2. @internal */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** The package version (src/cli and dist/cli both sit two levels below the package root). @internal */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { processIo, UsageError, type CliIo } from './cli-io';
+import { packageVersion, processIo, UsageError, type CliIo } from './cli-io';
 import { CORS_USAGE, runCorsCommand } from './cors/cors.command';
 import { runScanCommand, SCAN_USAGE } from './scan/scan.command';
 
@@ -24,12 +22,6 @@ const COMMANDS: Record<
   cors: { usage: CORS_USAGE, run: runCorsCommand },
 };
 
-function version(): string {
-  // dist/cli/main.js and src/cli/main.ts both sit two levels below the package root.
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /**
  * The `rampart` command: dispatches to a subcommand and returns the exit code. Usage errors name
  * the offending argument and exit 2; help goes to stdout and exits 0; an unexpected failure prints
@@ -44,7 +36,7 @@ export async function runRampart(argv: readonly string[], io: CliIo = processIo(
     return 0;
   }
   if (name === '-v' || name === '--version') {
-    io.out(version());
+    io.out(packageVersion());
     return 0;
   }
   const command = name === undefined ? undefined : COMMANDS[name];
