@@ -1,4 +1,4 @@
-import { ANONYMOUS, type Identity, type ScanContext } from '../scan-context';
+import { ANONYMOUS, type Identity } from '../scan-context';
 import type { ApiOperation } from '../scan.types';
 import { isOk, statusOf, type ScanCheck } from './check';
 

@@ -146,7 +146,7 @@ function headers(ctx: ScanContext) {
       ),
     ];
     ctx.report(ruleId, {
-      message: `${what}: ${failing.length} of ${list.length} answers, on ${ops.length} operation(s) (${ops.slice(0, 5).join('; ')}${ops.length > 5 ? '…' : ''}).`,
+      message: `${what}: ${failing.length} of ${list.length} answers, on ${ops.length} path(s) (${ops.slice(0, 5).join('; ')}${ops.length > 5 ? '…' : ''}).`,
       evidence: [failing[0]],
     });
   };
