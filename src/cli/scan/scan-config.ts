@@ -45,7 +45,7 @@ export interface ScanConfig {
   bodies: Record<string, unknown>;
   sensitiveFlows: string[];
   exclude: string[];
-  login?: { path: string; method: string; usernameField: string; passwordField: string };
+  login?: { path: string; method: string; usernameField: string; passwordField: string; username?: string };
   defaultCredentials: Array<{ username: string; password: string }>;
   limits: { budget?: number; concurrency?: number; rate?: number; timeoutMs?: number };
 }
@@ -211,7 +211,7 @@ export function loadScanConfig(file: string | undefined, env: NodeJS.ProcessEnv 
       fail(role, `names "${String(c[role])}", which is not under identities`);
   if (c.login !== undefined && !isObj(c.login)) fail('login', 'must be an object');
   const login = isObj(c.login) ? c.login : undefined;
-  if (login) onlyKeys(login, ['path', 'method', 'usernameField', 'passwordField'], 'login');
+  if (login) onlyKeys(login, ['path', 'method', 'usernameField', 'passwordField', 'username'], 'login');
   const limits = isObj(c.limits) ? c.limits : c.limits === undefined ? {} : fail('limits', 'must be an object');
   onlyKeys(limits, ['budget', 'concurrency', 'rate', 'timeoutMs'], 'limits');
   const creds = c.defaultCredentials === undefined ? [] : c.defaultCredentials;
@@ -238,6 +238,7 @@ export function loadScanConfig(file: string | undefined, env: NodeJS.ProcessEnv 
       method: (optStr(login.method, 'login.method') ?? 'POST').toUpperCase(),
       usernameField: optStr(login.usernameField, 'login.usernameField') ?? 'username',
       passwordField: optStr(login.passwordField, 'login.passwordField') ?? 'password',
+      username: optStr(login.username, 'login.username'),
     },
     defaultCredentials: creds.map((item, i) => {
       if (!isObj(item)) fail(`defaultCredentials[${i}]`, 'must be { username, password }');

@@ -203,10 +203,12 @@ async function bruteForce(ctx: ScanContext) {
   const login = loginTemplate(ctx);
   if (!login) return ctx.skip('brute-force', 'API2', 'no login request in --config (identities with login, or login:)');
   if (ctx.isExcluded(login.method, login.path)) return ctx.skip('brute-force', 'API2', `${login.path} is excluded`);
+  // A made-up account by default, so no real account is locked out (login.username overrides).
+  const username = ctx.config.login?.username ?? `rampart-scan-${ctx.runId}`;
   const tries: HttpExchange[] = [];
   for (let i = 0; i < BRUTE_FORCE_TRIES; i++) {
     const x = await ctx.send(ANONYMOUS, login.method, login.path, {
-      body: { ...login.body, [login.passwordField]: `wrong-${ctx.runId}-${i}` },
+      body: { ...login.body, [login.usernameField]: username, [login.passwordField]: `wrong-${ctx.runId}-${i}` },
     });
     tries.push(x);
     if (limited(x))
@@ -222,7 +224,7 @@ async function bruteForce(ctx: ScanContext) {
     );
   ctx.report('API2-NO-BRUTE-FORCE-PROTECTION', {
     operationKey: `${login.method} ${login.path}`,
-    message: `${BRUTE_FORCE_TRIES} failed logins in a row for one account were all answered (${statusOf(tries[tries.length - 1])}) with no 429, lockout, Retry-After or rate-limit header.`,
+    message: `${BRUTE_FORCE_TRIES} failed logins in a row for the account "${username}" were all answered (${statusOf(tries[tries.length - 1])}) with no 429, lockout, Retry-After or rate-limit header.`,
     evidence: [tries[0], tries[tries.length - 1]],
   });
 }
