@@ -53,6 +53,10 @@ export class ScanContext {
   attacker?: Identity;
   low?: Identity;
   high?: Identity;
+  /** True while a check that provokes rate limits runs (429s are its evidence, not noise). */
+  expectingLimits = false;
+  /** 429 answers met outside those checks: refusals that prove nothing about authorization. */
+  unexpectedLimits = 0;
   /** A unique marker for this run (canary paths, probe values). */
   readonly runId = randomUUID().slice(0, 8);
 
@@ -70,19 +74,21 @@ export class ScanContext {
   ) {}
 
   /** Sends one request as `identity` (its auth headers merged under `headers`). */
-  send(
+  async send(
     identity: Identity,
     method: string,
     path: string,
     init: { headers?: Record<string, string>; body?: unknown } = {},
   ): Promise<HttpExchange> {
-    return this.client.send({
+    const exchange = await this.client.send({
       method,
       path,
       headers: { ...identity.headers, ...init.headers },
       body: init.body,
       identity: identity.name,
     });
+    if (exchange.response?.status === 429 && !this.expectingLimits) this.unexpectedLimits += 1;
+    return exchange;
   }
 
   /** Records a finding (one per rule and operation; later evidence for the same one is dropped). */

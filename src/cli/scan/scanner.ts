@@ -44,6 +44,9 @@ export const CHECKS: readonly ScanCheck[] = [
   responseHygieneCheck,
 ];
 
+/** Checks whose probes are meant to meet 429s. */
+const LIMIT_PROBES = new Set(['resources', 'login', 'business-flows']);
+
 /** The target did not answer at all; the command exits 2. @internal */
 export class TargetError extends Error {
   override readonly name = 'TargetError';
@@ -136,6 +139,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     const checks = CHECKS.filter((c) => !options.only?.length || options.only.includes(c.id));
     for (const [index, check] of checks.entries()) {
       options.onProgress?.({ check: check.id, index, total: checks.length, used, budget: options.limits.budget });
+      ctx.expectingLimits = LIMIT_PROBES.has(check.id);
       try {
         await check.run(ctx);
       } catch (error) {
@@ -153,6 +157,10 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
   } finally {
     await canary.stop();
   }
+  if (ctx.unexpectedLimits > 0)
+    incomplete.push(
+      `${ctx.unexpectedLimits} probe(s) were answered 429 (rate limited) outside the rate-limit tests: a refusal there proves nothing, so those checks are inconclusive; allowlist the scanner's address or lower --rate`,
+    );
   return buildReport(ctx, {
     version: options.version,
     startedAt,
