@@ -4,6 +4,7 @@ import { Canary } from './canary';
 import { bolaCheck } from './checks/api1-bola.check';
 import { authenticationCheck, loginCheck } from './checks/api2-authentication.check';
 import { exposureCheck, massAssignmentCheck } from './checks/api3-properties.check';
+import { graphqlCheck } from './checks/api4-graphql.check';
 import { resourceCheck } from './checks/api4-resources.check';
 import { functionLevelCheck } from './checks/api5-function-level.check';
 import { businessFlowCheck } from './checks/api6-business-flows.check';
@@ -38,6 +39,7 @@ export const CHECKS: readonly ScanCheck[] = [
   ssrfCheck,
   businessFlowCheck,
   massAssignmentCheck,
+  graphqlCheck,
   resourceCheck,
   loginCheck,
   exposureCheck,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
 import { readPath } from '../identities';
 import { ANONYMOUS, type Identity, type ScanContext } from '../scan-context';
 import type { ApiOperation, HttpExchange } from '../scan.types';
@@ -157,6 +157,66 @@ async function jwtAttacks(ctx: ScanContext, victim: Identity, probe: Probe, jwt:
     ctx.skip('jwt-exp', 'API2', `${victim.name}'s token has no exp claim: it never expires (review)`, op);
 }
 
+/** Public keys the target publishes (JWKS at the usual same-origin paths), as PEM text. */
+async function publishedKeys(ctx: ScanContext): Promise<string[]> {
+  const pems: string[] = [];
+  for (const path of ['/.well-known/jwks.json', '/jwks.json', '/.well-known/jwks']) {
+    const keys = (jsonBody(await ctx.send(ANONYMOUS, 'GET', path)) as { keys?: unknown } | undefined)?.keys;
+    if (!Array.isArray(keys)) continue;
+    for (const jwk of keys.slice(0, 5))
+      try {
+        pems.push(
+          createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' })
+            .export({ type: 'spki', format: 'pem' })
+            .toString(),
+        );
+      } catch {
+        // Not a public key this runtime can read (or a private one): nothing to try with it.
+      }
+    if (pems.length > 0) break;
+  }
+  return pems;
+}
+
+/** RS/ES/PS tokens re-signed with HS256 using the published public key as the HMAC secret. */
+async function algorithmConfusion(ctx: ScanContext, victim: Identity, probe: Probe, jwt: DecodedJwt) {
+  if (!/^(RS|PS|ES)\d{3}$/.test(String(jwt.header.alg)))
+    return ctx.skip(
+      'jwt-confusion',
+      'API2',
+      `the token is ${String(jwt.header.alg)}: HS/RS confusion applies to public-key tokens`,
+      probe.op,
+    );
+  const pems = await publishedKeys(ctx);
+  if (pems.length === 0)
+    return ctx.skip(
+      'jwt-confusion',
+      'API2',
+      'no JWKS published at /.well-known/jwks.json, /jwks.json or /.well-known/jwks',
+      probe.op,
+    );
+  for (const pem of pems)
+    for (const secret of [pem, pem.trimEnd()]) {
+      const x = await ctx.send(
+        withToken(victim, signHs({ ...jwt.header, alg: 'HS256' }, jwt.payload, secret)),
+        'GET',
+        probe.path,
+      );
+      if (isOk(x))
+        return ctx.report('API2-JWT-ALGORITHM-CONFUSION', {
+          operation: probe.op,
+          message: `${probe.op.key} accepted ${victim.name}'s ${String(jwt.header.alg)} token re-signed with HS256 using the published public key as the secret (${statusOf(x)}).`,
+          evidence: [x],
+        });
+    }
+  ctx.pass(
+    'jwt-confusion',
+    'API2',
+    `HS256 tokens signed with the ${pems.length} published public key(s) were refused`,
+    probe.op,
+  );
+}
+
 async function tokenInQuery(ctx: ScanContext, victim: Identity, probe: Probe) {
   const sep = probe.path.includes('?') ? '&' : '?';
   for (const name of ['access_token', 'token']) {
@@ -280,8 +340,10 @@ export const authenticationCheck: ScanCheck = {
         'no GET operation answers the identity and refuses anonymous callers and a garbage token',
       );
     const jwt = decodeJwt(victim.token);
-    if (jwt) await jwtAttacks(ctx, victim, probe, jwt);
-    else ctx.skip('jwt', 'API2', 'the bearer token is not a JWT (opaque tokens: JWT attacks do not apply)');
+    if (jwt) {
+      await jwtAttacks(ctx, victim, probe, jwt);
+      await algorithmConfusion(ctx, victim, probe, jwt);
+    } else ctx.skip('jwt', 'API2', 'the bearer token is not a JWT (opaque tokens: JWT attacks do not apply)');
     await tokenInQuery(ctx, victim, probe);
   },
 };

@@ -1,0 +1,172 @@
+import { createHmac, createSign, createVerify, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSchema, graphql } from 'graphql';
+import type { CliIo } from '../../cli-io';
+import { runRampart } from '../../main';
+import type { ScanReport } from '../scan-report';
+
+/** Small purpose-built targets for the checks the two fixture apps do not exercise. */
+const dir = mkdtempSync(join(tmpdir(), 'rampart-scan-checks-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => unknown;
+
+async function serve(handler: Handler): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => void handler(req, res, body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function scan(url: string, args: string[]): Promise<ScanReport> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), interactive: false };
+  const code = await runRampart(
+    ['scan', '--target', url, '--repo-root', dir, '--fail-on', 'none', '--budget', '300', ...args],
+    io,
+  );
+  if (code !== 0) throw new Error(err.join('\n'));
+  return JSON.parse(out.join('\n')) as ScanReport;
+}
+
+const json = (res: ServerResponse, status: number, value: unknown) =>
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+
+describe('method switching (API5)', () => {
+  it('reports an undocumented method answering 2xx, at the path’s documented line', async () => {
+    const { server, url } = await serve((req, res) => {
+      if (req.url === '/reports' && req.method === 'GET') json(res, 200, []);
+      else if (req.url === '/reports' && req.method === 'POST') json(res, 201, { id: 'r1' });
+      else json(res, 404, {});
+    });
+    try {
+      const spec = file(
+        'reports.yaml',
+        'openapi: 3.0.3\ninfo: { title: t, version: "1" }\npaths:\n  /reports:\n    get:\n      responses: { "200": { description: ok } }\n',
+      );
+      const config = file(
+        'reports-scan.yaml',
+        'identities:\n  alice: { role: user, headers: { Authorization: "Bearer opaque-token-of-alice" } }\n',
+      );
+      const report = await scan(url, ['--openapi', spec, '--config', config, '--checks', 'function-level']);
+      const found = report.findings.find((f) => f.rule === 'API5-METHOD-SWITCH');
+      expect(found).toMatchObject({
+        severity: 'medium',
+        operation: 'POST /reports',
+        location: { file: 'reports.yaml', line: 5 },
+      });
+      expect(found?.evidence[0].request.headers.Authorization).toBe('[REDACTED]');
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('JWT algorithm confusion (API2)', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${b64({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  const token = `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+
+  /** Verifies RS256 properly; with `confused`, also HS256 keyed by the public key PEM. */
+  function target(confused: boolean): Handler {
+    return (req, res) => {
+      if (req.url === '/.well-known/jwks.json')
+        return json(res, 200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', use: 'sig' }] });
+      if (req.url !== '/me') return json(res, 404, {});
+      const [h, p, s] = (req.headers.authorization ?? '').replace(/^Bearer /, '').split('.');
+      let ok = false;
+      try {
+        const alg = (JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg: string }).alg;
+        if (alg === 'RS256')
+          ok = createVerify('RSA-SHA256').update(`${h}.${p}`).verify(publicKey, Buffer.from(s, 'base64url'));
+        if (alg === 'HS256' && confused) {
+          const mac = createHmac('sha256', pem).update(`${h}.${p}`).digest();
+          const given = Buffer.from(s, 'base64url');
+          ok = mac.length === given.length && timingSafeEqual(mac, given);
+        }
+      } catch {
+        ok = false;
+      }
+      return ok ? json(res, 200, { sub: 'alice' }) : json(res, 401, { message: 'Unauthorized' });
+    };
+  }
+
+  it.each([
+    [true, 'reports'],
+    [false, 'passes'],
+  ])('confused=%s: %s', async (confused) => {
+    const { server, url } = await serve(target(confused));
+    try {
+      const spec = file(
+        'me.yaml',
+        'openapi: 3.0.3\ninfo: { title: t, version: "1" }\nsecurity: [{ bearer: [] }]\ncomponents: { securitySchemes: { bearer: { type: http, scheme: bearer } } }\npaths:\n  /me:\n    get:\n      responses: { "200": { description: ok } }\n',
+      );
+      const config = file(
+        'me-scan.yaml',
+        `identities:\n  alice: { role: user, headers: { Authorization: "Bearer ${token}" } }\n`,
+      );
+      const report = await scan(url, ['--openapi', spec, '--config', config, '--checks', 'authentication']);
+      const found = report.findings.filter((f) => f.rule.startsWith('API2-'));
+      if (confused)
+        expect(found.map((f) => [f.rule, f.severity])).toEqual([['API2-JWT-ALGORITHM-CONFUSION', 'critical']]);
+      else {
+        expect(found).toEqual([]);
+        expect(report.checks).toContainEqual(expect.objectContaining({ check: 'jwt-confusion', status: 'passed' }));
+      }
+      expect(JSON.stringify(report)).not.toContain(token.split('.')[2]);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('GraphQL abuse (API4, API8)', () => {
+  const schema = buildSchema('type User { id: ID!, friend: User } type Query { me: User }');
+  const user: { id: string; friend?: unknown } = { id: 'u1' };
+  user.friend = user;
+  const run = (q: { query?: string }) => graphql({ schema, source: String(q.query), rootValue: { me: () => user } });
+
+  it('reports batching, aliases, depth and introspection on an unprotected endpoint', async () => {
+    const { server, url } = await serve(async (req, res, body) => {
+      if (req.url !== '/graphql' || req.method !== 'POST') return json(res, 404, {});
+      const parsed = JSON.parse(body) as { query?: string } | Array<{ query?: string }>;
+      json(res, 200, Array.isArray(parsed) ? await Promise.all(parsed.map(run)) : await run(parsed));
+    });
+    try {
+      const report = await scan(url, ['--checks', 'graphql']);
+      expect(report.findings.map((f) => `${f.rule} ${f.severity}`).sort()).toEqual([
+        'API4-GRAPHQL-ALIASES medium',
+        'API4-GRAPHQL-BATCHING medium',
+        'API4-GRAPHQL-DEPTH medium',
+        'API8-GRAPHQL-INTROSPECTION low',
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('skips when no endpoint answers', async () => {
+    const { server, url } = await serve((_req, res) => json(res, 404, {}));
+    try {
+      const report = await scan(url, ['--checks', 'graphql']);
+      expect(report.findings).toEqual([]);
+      expect(report.checks).toContainEqual(expect.objectContaining({ check: 'graphql', status: 'skipped' }));
+    } finally {
+      server.close();
+    }
+  });
+});
