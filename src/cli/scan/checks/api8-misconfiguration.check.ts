@@ -135,7 +135,8 @@ function headers(ctx: ScanContext) {
   const authed = answered.filter((x) => x.identity !== 'anonymous' && isOk(x));
   const check = (ruleId: string, list: HttpExchange[], bad: (x: HttpExchange) => boolean, what: string) => {
     const failing = list.filter(bad);
-    if (failing.length === 0) return ctx.pass(ruleId, 'API8', `${what}: none of ${list.length} answers`);
+    if (failing.length === 0)
+      return ctx.pass(ruleId.replace(/^API8-/, '').toLowerCase(), 'API8', `${what}: none of ${list.length} answers`);
     const ops = [
       ...new Set(
         failing.map(

@@ -80,7 +80,9 @@ function summary(report: ScanReport): string {
     const counts = report.summary.byClass[c];
     const checks = report.checks.filter((k) => k.owasp === c);
     const passed = checks.filter((k) => k.status === 'passed').length;
-    const tested = c === 'API10' ? 'out of scope' : `${passed} passed, ${checks.length - passed} skipped`;
+    const found = BY_SEVERITY.reduce((n, s) => n + counts[s], 0);
+    const tested =
+      c === 'API10' ? 'out of scope' : `${found} finding(s), ${passed} passed, ${checks.length - passed} skipped`;
     return `<tr><td><a href="${esc(OWASP_CLASSES[c].url)}">${c}</a> ${esc(OWASP_CLASSES[c].name)}</td>${BY_SEVERITY.map((s) => cell(counts[s])).join('')}<td>${tested}</td></tr>`;
   });
   const totals = BY_SEVERITY.map((s) => cell(report.summary.bySeverity[s])).join('');
