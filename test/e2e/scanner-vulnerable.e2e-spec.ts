@@ -100,6 +100,15 @@ describe.each(ADAPTERS)('rampart scan on the vulnerable twin (%s)', (adapter) =>
     expect(highs).toHaveLength(expected.length);
   });
 
+  it('writes a JSON report that validates against docs/scan-report.schema.json', () => {
+    const schema = JSON.parse(readFileSync(join(REPO, 'docs', 'scan-report.schema.json'), 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    expect(validate(report) ? [] : validate.errors).toEqual([]);
+    expect(validate({ ...report, version: 2 })).toBe(false);
+  });
+
   it('redacts every credential, token and password hash from the reports', () => {
     for (const file of ['report.json', 'report.html', 'report.sarif']) {
       const text = readFileSync(join(dir, file), 'utf8');
