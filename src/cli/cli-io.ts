@@ -12,6 +12,8 @@ export interface CliIo {
   err(text: string): void;
   /** Whether stderr is an interactive terminal (progress display) and not CI. */
   readonly interactive: boolean;
+  /** Rewrites the progress line (interactive only); an empty text clears it. */
+  status?(text: string): void;
 }
 
 /** The real process streams. @internal */
@@ -20,6 +22,7 @@ export function processIo(): CliIo {
     out: (text) => process.stdout.write(`${text}\n`),
     err: (text) => process.stderr.write(`${text}\n`),
     interactive: Boolean(process.stderr.isTTY) && !process.env.CI,
+    status: (text) => process.stderr.write(`\r\x1b[K${text}`),
   };
 }
 

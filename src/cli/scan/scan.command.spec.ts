@@ -141,6 +141,27 @@ describe('rampart scan: a target with no inputs', () => {
     }
   });
 
+  it('shows progress (check and requests used) only on an interactive terminal', async () => {
+    const api = await listen((_req, res) => res.writeHead(404).end());
+    try {
+      for (const interactive of [true, false]) {
+        const lines: string[] = [];
+        const io: CliIo = { out: () => undefined, err: () => undefined, interactive, status: (t) => lines.push(t) };
+        expect(await runRampart(['scan', '--target', api.url, '--budget', '60'], io)).toBe(0);
+        if (!interactive) expect(lines).toEqual([]);
+        else {
+          expect(lines).toContainEqual(
+            expect.stringMatching(/^rampart scan: check 1\/\d+ misconfiguration, \d+\/60 requests$/),
+          );
+          expect(lines).toContainEqual(expect.stringMatching(/, 50\/60 requests$/));
+          expect(lines[lines.length - 1]).toBe('');
+        }
+      }
+    } finally {
+      await close(api.server);
+    }
+  });
+
   it('stops at the budget and says the scan is incomplete', async () => {
     const api = await listen((_req, res) => res.writeHead(404).end());
     try {

@@ -143,11 +143,10 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
       throw new UsageError(
         '--sarif needs --openapi, --inventory or --config: every SARIF result must point at a repository file',
       );
-    const progress = io.interactive
+    const status = io.interactive ? io.status : undefined;
+    const progress = status
       ? (s: { check: string; index: number; total: number; used: number; budget: number }) =>
-          process.stderr.write(
-            `\r\x1b[Krampart scan: check ${s.index + 1}/${s.total} ${s.check}, ${s.used}/${s.budget} requests`,
-          )
+          status(`rampart scan: check ${s.index + 1}/${s.total} ${s.check}, ${s.used}/${s.budget} requests`)
       : undefined;
     const report = await runScan({
       target,
@@ -167,7 +166,7 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
       only,
       onProgress: progress,
     });
-    if (io.interactive) process.stderr.write('\r\x1b[K');
+    status?.('');
     const json = JSON.stringify(report, null, 2);
     if (values.json) write(values.json, json);
     if (values.html) write(values.html, renderHtml(report));

@@ -123,7 +123,12 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
   const fallbackFile = specFile ?? inventoryFile ?? configFile;
   const canary = new Canary();
   let used = 0;
-  const client = new ScanHttpClient(target, options.limits, (n) => (used = n));
+  let current = { check: 'setup', index: -1, total: CHECKS.length };
+  const client = new ScanHttpClient(target, options.limits, (n) => {
+    used = n;
+    // A live request count on a terminal, without a redraw per request.
+    if (n % 10 === 0) options.onProgress?.({ ...current, used, budget: options.limits.budget });
+  });
   const ctx = new ScanContext(target, client, options.config, merge(spec, inventory), {
     allowDestructive: options.allowDestructive,
     fallbackLocation: fallbackFile ? { file: fallbackFile, line: 1 } : undefined,
@@ -140,7 +145,8 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     await seedObjects(ctx);
     const checks = CHECKS.filter((c) => !options.only?.length || options.only.includes(c.id));
     for (const [index, check] of checks.entries()) {
-      options.onProgress?.({ check: check.id, index, total: checks.length, used, budget: options.limits.budget });
+      current = { check: check.id, index, total: checks.length };
+      options.onProgress?.({ ...current, used, budget: options.limits.budget });
       ctx.expectingLimits = LIMIT_PROBES.has(check.id);
       try {
         await check.run(ctx);
