@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv-draft-04';
@@ -208,5 +208,35 @@ describe.each(ADAPTERS)('rampart scan on the vulnerable twin (%s)', (adapter) =>
     expect({ code: critical.code, err: critical.err }).toEqual({ code: 0, err: expect.stringMatching(/1 high/) });
     const high = await scan(url, dir, ['--checks', 'inventory', '--fail-on', 'high', '--json', join(dir, 'inv.json')]);
     expect(high.code).toBe(1);
+  });
+
+  it('with --baseline, fails only on findings the previous report did not have', async () => {
+    const again = await scan(url, dir, [
+      '--checks',
+      'inventory',
+      '--baseline',
+      join(dir, 'report.json'),
+      '--json',
+      join(dir, 'again.json'),
+      '--sarif',
+      join(dir, 'again.sarif'),
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/1 finding\(s\) \(1 high\), 0 new since the baseline/);
+    const next = JSON.parse(readFileSync(join(dir, 'again.json'), 'utf8')) as ScanReport;
+    expect(next.baseline).toEqual({ file: join(dir, 'report.json'), new: 0, known: 1 });
+    expect(next.findings.map((f) => [f.rule, f.baseline])).toEqual([['API9-DEBUG-ENDPOINT', true]]);
+    const sarif = JSON.parse(readFileSync(join(dir, 'again.sarif'), 'utf8')) as {
+      runs: Array<{ results: Array<{ baselineState?: string }> }>;
+    };
+    expect(sarif.runs[0].results.map((r) => r.baselineState)).toEqual(['unchanged']);
+    const empty = join(dir, 'empty-baseline.json');
+    writeFileSync(empty, JSON.stringify({ ...next, findings: [] }));
+    expect(
+      (await scan(url, dir, ['--checks', 'inventory', '--baseline', empty, '--json', join(dir, 'again.json')])).code,
+    ).toBe(1);
+    const bad = await scan(url, dir, ['--checks', 'inventory', '--baseline', join(dir, 'report.html')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--baseline .*report\.html cannot be read as JSON/);
   });
 });

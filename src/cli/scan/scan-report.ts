@@ -26,6 +26,8 @@ export interface ReportFinding {
   why: string;
   fix: string;
   nestFix: string;
+  /** Already in the `--baseline` report (does not count toward `--fail-on`). */
+  baseline: boolean;
   evidence: HttpExchange[];
 }
 
@@ -41,6 +43,8 @@ export interface ScanReport {
   identities: Array<{ name: string; role: string | null; as: string[] }>;
   limits: { budget: number; concurrency: number; rate: number; timeoutMs: number; allowDestructive: boolean };
   requests: { sent: number; budget: number };
+  /** The `--baseline` report compared against, and how many findings are new. */
+  baseline: { file: string; new: number; known: number } | null;
   complete: boolean;
   incomplete: string[];
   summary: {
@@ -99,6 +103,7 @@ export function buildReport(
         why: r.why,
         fix: r.fix,
         nestFix: r.nest,
+        baseline: false,
         evidence: f.evidence.map((x) => redactExchange(x, known)),
       };
     });
@@ -114,6 +119,7 @@ export function buildReport(
     identities: [...ctx.identities.values()].map((i) => ({ name: i.name, role: i.role ?? null, as: roles(i.name) })),
     limits: meta.limits,
     requests: { sent: ctx.client.requestsUsed, budget: ctx.client.budget },
+    baseline: null,
     complete: meta.incomplete.length === 0,
     incomplete: meta.incomplete,
     summary: { total: findings.length, bySeverity, byClass },
@@ -127,4 +133,30 @@ export function buildReport(
       },
     ],
   };
+}
+
+/**
+ * The finding ids of a previous JSON report (`--baseline`); throws when it is not one.
+ *
+ * @internal
+ */
+export function baselineIds(previous: unknown, file: string): Set<string> {
+  const p = previous as { format?: unknown; version?: unknown; findings?: Array<{ id?: unknown }> } | null;
+  if (!p || p.format !== 'nestjs-rampart.scan-report' || p.version !== 1 || !Array.isArray(p.findings))
+    throw new Error(
+      `--baseline ${file} is not a rampart scan JSON report (format nestjs-rampart.scan-report, version 1)`,
+    );
+  return new Set(p.findings.map((f) => String(f.id)));
+}
+
+/**
+ * Marks the findings the baseline already had, by their stable id, so that only new ones fail
+ * the build.
+ *
+ * @internal
+ */
+export function applyBaseline(report: ScanReport, known: ReadonlySet<string>, file: string): void {
+  for (const finding of report.findings) finding.baseline = known.has(finding.id);
+  const knownCount = report.findings.filter((f) => f.baseline).length;
+  report.baseline = { file, new: report.findings.length - knownCount, known: knownCount };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CliIo } from '../cli-io';
 import { packageVersion, UsageError } from '../cli-io';
@@ -6,7 +6,7 @@ import { parseCliArgs } from '../cli-args.util';
 import { renderHtml } from './report/html-report';
 import { renderSarif } from './report/sarif-report';
 import { loadScanConfig, ScanConfigError } from './scan-config';
-import type { ScanReport } from './scan-report';
+import { applyBaseline, baselineIds, type ScanReport } from './scan-report';
 import { atLeast, SEVERITIES, type Severity } from './scan.types';
 import { CHECKS, runScan, TargetError } from './scanner';
 import { IdentityError } from './identities';
@@ -41,6 +41,7 @@ Bounds:
 
 Result:
   --fail-on SEVERITY      exit 1 at or above: critical, high (default), medium, low, info, none
+  --baseline FILE         a previous JSON report: only findings it lacks count for --fail-on
   --repo-root DIR         report locations relative to DIR (default: the git root or cwd)
   -h, --help              show this help
 
@@ -66,12 +67,27 @@ function write(file: string, content: string): void {
   writeFileSync(file, content);
 }
 
+function readBaseline(file: string): Set<string> {
+  let previous: unknown;
+  try {
+    previous = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`--baseline ${file} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  try {
+    return baselineIds(previous, file);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 function summaryLine(report: ScanReport): string {
   const counts = SEVERITIES.slice()
     .reverse()
     .filter((s) => report.summary.bySeverity[s] > 0)
     .map((s) => `${report.summary.bySeverity[s]} ${s}`);
-  return `rampart scan: ${report.summary.total} finding(s)${counts.length ? ` (${counts.join(', ')})` : ''}, ${report.requests.sent}/${report.requests.budget} requests${report.complete ? '' : ' - INCOMPLETE'}`;
+  const baseline = report.baseline ? `, ${report.baseline.new} new since the baseline` : '';
+  return `rampart scan: ${report.summary.total} finding(s)${counts.length ? ` (${counts.join(', ')})` : ''}${baseline}, ${report.requests.sent}/${report.requests.budget} requests${report.complete ? '' : ' - INCOMPLETE'}`;
 }
 
 /**
@@ -102,6 +118,7 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
       checks: { type: 'string' },
       'fail-on': { type: 'string' },
       'repo-root': { type: 'string' },
+      baseline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -127,6 +144,7 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
     rate: intOption(values.rate, 'rate', 50),
     timeoutMs: intOption(values.timeout, 'timeout', 10_000),
   };
+  const known = values.baseline ? readBaseline(values.baseline) : undefined;
   try {
     const config = loadScanConfig(values.config);
     const target = values.target ?? config.target;
@@ -167,6 +185,7 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
       onProgress: progress,
     });
     status?.('');
+    if (values.baseline && known) applyBaseline(report, known, values.baseline);
     const json = JSON.stringify(report, null, 2);
     if (values.json) write(values.json, json);
     if (values.html) write(values.html, renderHtml(report));
@@ -174,7 +193,8 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
     if (!values.json && !values.html && !values.sarif) io.out(json);
     io.err(summaryLine(report));
     for (const reason of report.incomplete) io.err(`rampart scan: incomplete: ${reason}`);
-    const failing = failOn === 'none' ? [] : report.findings.filter((f) => atLeast(f.severity, failOn as Severity));
+    const failing =
+      failOn === 'none' ? [] : report.findings.filter((f) => !f.baseline && atLeast(f.severity, failOn as Severity));
     return failing.length > 0 ? 1 : 0;
   } catch (error) {
     if (

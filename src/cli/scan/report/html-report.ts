@@ -66,7 +66,7 @@ function finding(f: ReportFinding): string {
     })
     .join('\n');
   return `<article class="finding ${f.severity}" id="${esc(f.id)}">
-<h3><span class="badge sev-${f.severity}">${f.severity}</span> ${esc(f.title)}</h3>
+<h3><span class="badge sev-${f.severity}">${f.severity}</span>${f.baseline ? ' <span class="badge sev-info">known (baseline)</span>' : ''} ${esc(f.title)}</h3>
 <div class="meta"><a href="${esc(f.owaspUrl)}">${f.owasp}:2023 ${esc(f.owaspName)}</a> · CWE-${f.cwe} · rule <code>${esc(f.rule)}</code>${f.operation ? ` · <code>${esc(f.operation)}</code>` : ''}${f.location ? ` · <code>${esc(f.location.file)}:${f.location.line}</code>` : ''}</div>
 <p>${esc(f.message)}</p>
 <dl><dt>Why it matters</dt><dd>${esc(f.why)}</dd><dt>How to fix</dt><dd>${esc(f.fix)}</dd><dt>In nestjs-rampart</dt><dd>${esc(f.nestFix)}</dd></dl>
@@ -119,7 +119,7 @@ export function renderHtml(report: ScanReport): string {
 <title>rampart scan: ${esc(report.target)}</title><style>${CSS}</style></head>
 <body><header><h1>API security scan: ${esc(report.target)}</h1>
 <p>OWASP API Security Top 10 (2023) · ${report.summary.total} finding(s)${worst ? `, worst <span class="badge sev-${worst}">${worst}</span>` : ''} · ${report.requests.sent} of ${report.requests.budget} requests · ${esc(report.startedAt)} → ${esc(report.finishedAt)}</p>
-<p>Inputs: ${esc([report.inputs.openapi && `OpenAPI ${report.inputs.openapi}`, report.inputs.inventory && `inventory ${report.inputs.inventory}`, report.inputs.config && `config ${report.inputs.config}`].filter(Boolean).join(', ') || 'target only')} · ${report.inputs.operations} operation(s) · identities: ${esc(report.identities.map((i) => `${i.name}${i.as.length ? ` (${i.as.join(', ')})` : ''}`).join(', ') || 'none')}${report.limits.allowDestructive ? ' · destructive probes allowed' : ''}</p></header>
+${report.baseline ? `<p>Baseline ${esc(report.baseline.file)}: ${report.baseline.new} new, ${report.baseline.known} known finding(s)</p>` : ''}<p>Inputs: ${esc([report.inputs.openapi && `OpenAPI ${report.inputs.openapi}`, report.inputs.inventory && `inventory ${report.inputs.inventory}`, report.inputs.config && `config ${report.inputs.config}`].filter(Boolean).join(', ') || 'target only')} · ${report.inputs.operations} operation(s) · identities: ${esc(report.identities.map((i) => `${i.name}${i.as.length ? ` (${i.as.join(', ')})` : ''}`).join(', ') || 'none')}${report.limits.allowDestructive ? ' · destructive probes allowed' : ''}</p></header>
 <main>${status}
 <h2>Summary</h2>${summary(report)}
 <h2>Findings</h2>${report.findings.length ? report.findings.map(finding).join('\n') : '<p>None.</p>'}

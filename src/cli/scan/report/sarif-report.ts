@@ -37,7 +37,7 @@ function descriptor(id: string): ReportingDescriptor {
   };
 }
 
-function result(f: ReportFinding, ruleIndex: number, fallback: string): Result {
+function result(f: ReportFinding, ruleIndex: number, fallback: string, withBaseline: boolean): Result {
   const location = f.location ?? { file: fallback, line: 1 };
   const x = f.evidence[0];
   const out: Result = {
@@ -55,6 +55,7 @@ function result(f: ReportFinding, ruleIndex: number, fallback: string): Result {
       },
     ],
     partialFingerprints: { 'rampartScanFinding/v1': f.id },
+    ...(withBaseline ? { baselineState: f.baseline ? ('unchanged' as const) : ('new' as const) } : {}),
     properties: { owasp: `${f.owasp}:2023`, severity: f.severity, cwe: `CWE-${f.cwe}`, url: x?.request.url ?? null },
   };
   if (x) {
@@ -120,7 +121,7 @@ export function renderSarif(report: ScanReport): Log {
                 }),
           },
         ],
-        results: report.findings.map((f) => result(f, ids.indexOf(f.rule), fallback ?? '')),
+        results: report.findings.map((f) => result(f, ids.indexOf(f.rule), fallback ?? '', report.baseline !== null)),
       },
     ],
   };
