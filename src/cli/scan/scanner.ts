@@ -12,6 +12,7 @@ import { ssrfCheck } from './checks/api7-ssrf.check';
 import { misconfigurationCheck, responseHygieneCheck } from './checks/api8-misconfiguration.check';
 import { inventoryCheck } from './checks/api9-inventory.check';
 import type { ScanCheck } from './checks/check';
+import { decodeJwt } from './checks/jwt-tamper.util';
 import { BudgetExhaustedError, ScanHttpClient, type ClientLimits } from './http-client';
 import { establishIdentity } from './identities';
 import { loadInventory, toTemplate } from './inventory.loader';
@@ -146,6 +147,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     const checks = CHECKS.filter((c) => !options.only?.length || options.only.includes(c.id));
     for (const [index, check] of checks.entries()) {
       current = { check: check.id, index, total: checks.length };
+      await refreshTokens(ctx, client, options.config, incomplete);
       options.onProgress?.({ ...current, used, budget: options.limits.budget });
       ctx.expectingLimits = LIMIT_PROBES.has(check.id);
       try {
@@ -181,6 +183,32 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     limits: { ...options.limits, allowDestructive: options.allowDestructive },
     incomplete,
   });
+}
+
+/** Seconds left before a JWT expires, or undefined for other tokens. */
+function secondsLeft(token: string | undefined): number | undefined {
+  const exp = token ? decodeJwt(token)?.payload.exp : undefined;
+  return typeof exp === 'number' ? exp - Date.now() / 1000 : undefined;
+}
+
+/**
+ * Before each check: an identity whose JWT expires within 30 s logs in again (a token expiring
+ * mid-scan would otherwise turn every later probe into a 401 "refusal"); a static token that
+ * expires cannot be renewed, and the report says the scan is incomplete.
+ */
+async function refreshTokens(ctx: ScanContext, client: ScanHttpClient, config: ScanConfig, incomplete: string[]) {
+  for (const identity of config.identities) {
+    const current = ctx.identities.get(identity.name);
+    const left = secondsLeft(current?.token);
+    if (!current || left === undefined || left > 30) continue;
+    if (!identity.login) {
+      const reason = `the static token of "${identity.name}" expired during the scan; later probes with it are inconclusive`;
+      if (!incomplete.includes(reason)) incomplete.push(reason);
+      continue;
+    }
+    // Same object: the roles (victim, attacker...) keep pointing at it.
+    Object.assign(current, await establishIdentity(client, identity));
+  }
 }
 
 /** victim/attacker/low/high from the config, else: victim = first identity, attacker = next of its role. */

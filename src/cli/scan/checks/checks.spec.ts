@@ -170,3 +170,40 @@ describe('GraphQL abuse (API4, API8)', () => {
     }
   });
 });
+
+describe('tokens expiring during the scan', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const shortLived = () => {
+    const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 10 })}`;
+    return `${input}.${createHmac('sha256', 'server-secret-0123456789abcdef0123').update(input).digest('base64url')}`;
+  };
+
+  it('logs a login identity in again; a static token that expires marks the scan incomplete', async () => {
+    let logins = 0;
+    const { server, url } = await serve((req, res) => {
+      if (req.url === '/login') {
+        logins += 1;
+        return json(res, 200, { token: shortLived() });
+      }
+      return json(res, 404, {});
+    });
+    try {
+      const login = file(
+        'short-login.yaml',
+        'identities:\n  alice: { login: { path: /login, body: { u: a }, token: token } }\n',
+      );
+      const report = await scan(url, ['--config', login, '--checks', 'inventory,exposure']);
+      expect(logins).toBe(3); // the first login, then once before each of the two checks
+      expect(report.complete).toBe(true);
+      const fixed = file(
+        'short-static.yaml',
+        `identities:\n  alice: { headers: { Authorization: "Bearer ${shortLived()}" } }\n`,
+      );
+      const stale = await scan(url, ['--config', fixed, '--checks', 'inventory']);
+      expect(stale.complete).toBe(false);
+      expect(stale.incomplete).toContainEqual(expect.stringMatching(/static token of "alice" expired/));
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -87,7 +87,7 @@ function summary(report: ScanReport): string {
   });
   const totals = BY_SEVERITY.map((s) => cell(report.summary.bySeverity[s])).join('');
   return `<table><thead><tr><th>OWASP API Top 10 (2023)</th>${BY_SEVERITY.map((s) => `<th><span class="badge sev-${s}">${s}</span></th>`).join('')}<th>Checks</th></tr></thead>
-<tbody>${rows.join('\n')}<tr><th>Total</th>${totals}<th>${report.checks.length} records</th></tr></tbody></table>`;
+<tbody>${rows.join('\n')}<tr><td><strong>Total</strong></td>${totals}<td>${report.checks.length} checks recorded</td></tr></tbody></table>`;
 }
 
 function checks(report: ScanReport): string {
