@@ -2,6 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Ajv from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
 import { runRampart } from '../../src/cli/main';
 import type { ScanReport } from '../../src/cli/scan/scan-report';
 import { AppModule } from '../../sample-app/src/app.module';
@@ -27,6 +29,7 @@ const MUST_PASS: Array<[string, string | undefined]> = [
   ['jwt-weak-secret', 'GET /auth/me'],
   ['token-in-query', 'GET /auth/me'],
   ['bfla', 'GET /admin/users'],
+  ['method-switch', undefined],
   ['mass-assignment', 'POST /documents'],
   ['mass-assignment', 'PATCH /documents/{id}'],
   ['negative-amount', 'POST /payments'],
@@ -61,6 +64,8 @@ describe.each(ADAPTERS)('rampart scan on the hardened sample app (%s)', (adapter
         REPO,
         '--json',
         join(dir, 'report.json'),
+        '--sarif',
+        join(dir, 'report.sarif'),
       ],
       { out: () => undefined, err: (l) => err.push(l), interactive: false },
     );
@@ -82,6 +87,21 @@ describe.each(ADAPTERS)('rampart scan on the hardened sample app (%s)', (adapter
       (c) => c.check === check && (operation === undefined || c.operation === operation),
     );
     expect(record).toMatchObject({ status: 'passed' });
+  });
+
+  it('writes valid SARIF for a clean scan', () => {
+    const schema = JSON.parse(
+      readFileSync(join(REPO, 'test', 'fixtures', 'sarif', 'sarif-2.1.0-rtm.5.json'), 'utf8'),
+    ) as object;
+    const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    const sarif = JSON.parse(readFileSync(join(dir, 'report.sarif'), 'utf8')) as {
+      runs: Array<{ results: unknown[]; invocations: Array<{ executionSuccessful: boolean }> }>;
+    };
+    expect(validate(sarif) ? [] : validate.errors).toEqual([]);
+    expect(sarif.runs[0].results).toHaveLength(report.findings.length);
+    expect(sarif.runs[0].invocations[0].executionSuccessful).toBe(true);
   });
 
   it('reports the deprecated balance route as information, announced by its headers', () => {

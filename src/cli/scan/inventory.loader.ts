@@ -46,6 +46,7 @@ export function loadInventory(file: string, displayFile: string): ApiOperation[]
       headerParams: [],
       secured: typeof route.public === 'boolean' ? !route.public : undefined,
       roles: Array.isArray(route.roles) ? route.roles.map(String) : [],
+      permissions: Array.isArray(route.permissions) ? route.permissions.map(String) : [],
       tags: [],
       deprecated: Boolean(deprecated),
       sunset: deprecated && typeof deprecated.sunset === 'string' ? deprecated.sunset : undefined,

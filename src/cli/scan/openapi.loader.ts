@@ -111,6 +111,7 @@ function toOperation(
     secured:
       typeof explicitPublic === 'boolean' ? !explicitPublic : (securedBy(op.security) ?? securedBy(api.security)),
     roles: Array.isArray(op['x-rampart-roles']) ? op['x-rampart-roles'].map(String) : [],
+    permissions: Array.isArray(op['x-rampart-permissions']) ? op['x-rampart-permissions'].map(String) : [],
     tags: Array.isArray(op.tags) ? op.tags.map(String) : [],
     deprecated: op.deprecated === true,
     idempotent: op['x-rampart-idempotent'] === true,

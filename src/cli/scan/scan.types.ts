@@ -44,6 +44,8 @@ export interface ApiOperation {
   /** true: declared as requiring authentication; false: declared public; undefined: unknown. */
   secured?: boolean;
   roles: string[];
+  /** Permissions the operation requires (`x-rampart-permissions`, the inventory's `permissions`). */
+  permissions: string[];
   tags: string[];
   deprecated: boolean;
   sunset?: string;

@@ -88,6 +88,7 @@ function merge(spec: ApiOperation[], inventory: ApiOperation[]): ApiOperation[] 
     if (!match) extra.push(route);
     else {
       if (match.roles.length === 0) match.roles = route.roles;
+      if (match.permissions.length === 0) match.permissions = route.permissions;
       match.secured ??= route.secured;
       match.ownershipParam ??= route.ownershipParam;
       match.deprecated ||= route.deprecated;

@@ -2,10 +2,17 @@ import { ANONYMOUS, type Identity, type ScanContext } from '../scan-context';
 import type { ApiOperation } from '../scan.types';
 import { isOk, statusOf, type ScanCheck } from './check';
 
-/** Privileged: roles the low identity lacks, an `admin` tag, or an `/admin` path segment. */
+/**
+ * Privileged: roles the low identity lacks, an admin permission, an `admin` tag, or an `/admin`
+ * path segment.
+ */
 function isPrivileged(op: ApiOperation, low: Identity): boolean {
   if (op.roles.length > 0) return !(low.role && op.roles.includes(low.role));
-  return op.tags.some((t) => /admin/i.test(t)) || /\/admin(\/|$)/i.test(op.path);
+  return (
+    op.permissions.some((p) => /(^|[:.])admin([:.*]|$)/i.test(p)) ||
+    op.tags.some((t) => /admin/i.test(t)) ||
+    /\/admin(\/|$)/i.test(op.path)
+  );
 }
 
 const SWITCHABLE = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
