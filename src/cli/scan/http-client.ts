@@ -17,6 +17,8 @@ export interface ClientLimits {
   rate: number;
   /** Per-request timeout (connect to last byte). */
   timeoutMs: number;
+  /** Accept any TLS certificate (self-signed test targets); off by default. */
+  insecure?: boolean;
 }
 
 /** One request to send. `body` objects are sent as JSON. @internal */
@@ -137,7 +139,7 @@ export class ScanHttpClient {
         if (error) exchange.error = error;
         resolve(exchange);
       };
-      const client = send(url, { method: req.method, headers, rejectUnauthorized: false }, (res) => {
+      const client = send(url, { method: req.method, headers, rejectUnauthorized: !this.limits.insecure }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {

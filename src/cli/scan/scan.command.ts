@@ -36,6 +36,7 @@ Bounds:
   --rate N                requests per second (default 50)
   --timeout MS            per-request timeout (default 10000)
   --allow-destructive     PUT/PATCH/DELETE also on objects the scanner did not create
+  --insecure              accept any TLS certificate (self-signed test targets)
   --default-credentials   try a short list of published default accounts on the login
   --checks LIST           only these checks (${CHECKS.map((c) => c.id).join(', ')})
 
@@ -114,6 +115,7 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
       rate: { type: 'string' },
       timeout: { type: 'string' },
       'allow-destructive': { type: 'boolean' },
+      insecure: { type: 'boolean' },
       'default-credentials': { type: 'boolean' },
       checks: { type: 'string' },
       'fail-on': { type: 'string' },
@@ -176,6 +178,7 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
         concurrency: values.concurrency ? limits.concurrency : (config.limits.concurrency ?? limits.concurrency),
         rate: values.rate ? limits.rate : (config.limits.rate ?? limits.rate),
         timeoutMs: values.timeout ? limits.timeoutMs : (config.limits.timeoutMs ?? limits.timeoutMs),
+        insecure: values.insecure === true,
       },
       allowDestructive: values['allow-destructive'] === true,
       defaultCredentials: values['default-credentials'] === true,

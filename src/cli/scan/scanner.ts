@@ -100,7 +100,11 @@ function merge(spec: ApiOperation[], inventory: ApiOperation[]): ApiOperation[] 
 
 async function checkReachable(client: ScanHttpClient, target: URL): Promise<void> {
   const x = await client.send({ method: 'GET', path: '/', identity: 'anonymous' });
-  if (!x.response) throw new TargetError(`the target ${target.origin} is unreachable: ${x.error}`);
+  if (x.response) return;
+  const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(x.error ?? '')
+    ? ' (a self-signed test target? --insecure accepts it)'
+    : '';
+  throw new TargetError(`the target ${target.origin} is unreachable: ${x.error}${hint}`);
 }
 
 /**
@@ -181,7 +185,13 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
       config: configFile ?? null,
       operations: ctx.operations.length,
     },
-    limits: { ...options.limits, allowDestructive: options.allowDestructive },
+    limits: {
+      budget: options.limits.budget,
+      concurrency: options.limits.concurrency,
+      rate: options.limits.rate,
+      timeoutMs: options.limits.timeoutMs,
+      allowDestructive: options.allowDestructive,
+    },
     incomplete,
   });
 }

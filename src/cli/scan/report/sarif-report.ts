@@ -1,5 +1,5 @@
 import type { Log, ReportingDescriptor, Result } from 'sarif';
-import { RULES } from '../rules';
+import { OWASP_CLASSES, RULES } from '../rules';
 import type { ReportFinding, ScanReport } from '../scan-report';
 import type { Severity } from '../scan.types';
 
@@ -27,7 +27,7 @@ function descriptor(id: string): ReportingDescriptor {
     shortDescription: { text: `${r.title} (${r.owasp}:2023)` },
     fullDescription: { text: r.why },
     help: { text: `${r.fix} nestjs-rampart: ${r.nest}`, markdown: `${r.fix}\n\n**nestjs-rampart:** ${r.nest}` },
-    helpUri: `https://owasp.org/API-Security/editions/2023/en/0x11-t10/`,
+    helpUri: OWASP_CLASSES[r.owasp].url,
     defaultConfiguration: { level: LEVEL[r.severity] },
     properties: {
       tags: ['security', 'owasp-api-2023', `${r.owasp}:2023`, `CWE-${r.cwe}`],
@@ -105,7 +105,8 @@ export function renderSarif(report: ScanReport): Log {
             rules: ids.map(descriptor),
           },
         },
-        automationDetails: { id: `rampart-scan/${new URL(report.target).host}/` },
+        // Stable across runs (a test target's random port must not split the alert history).
+        automationDetails: { id: 'rampart-scan/' },
         invocations: [
           {
             executionSuccessful: report.complete,
