@@ -207,3 +207,109 @@ describe('tokens expiring during the scan', () => {
     }
   });
 });
+
+describe('resource consumption (API4)', () => {
+  it('reports an honoured page size, an accepted 2 MiB body and a limit keyed by X-Forwarded-For', async () => {
+    const hits = new Map<string, number>();
+    const { server, url } = await serve((req, res, body) => {
+      const client = String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress);
+      hits.set(client, (hits.get(client) ?? 0) + 1);
+      if ((hits.get(client) ?? 0) > 30) return json(res, 429, { message: 'slow down' });
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname === '/items' && req.method === 'GET')
+        return json(
+          res,
+          200,
+          Array.from({ length: Math.min(Number(u.searchParams.get('limit') ?? 10), 3000) }, (_, i) => ({ id: i })),
+        );
+      if (u.pathname === '/items' && req.method === 'POST') return json(res, 201, { id: 'i1', size: body.length });
+      return json(res, 404, {});
+    });
+    try {
+      const spec = file(
+        'items.yaml',
+        'openapi: 3.0.3\ninfo: { title: t, version: "1" }\npaths:\n  /items:\n    get:\n      parameters: [{ name: limit, in: query, schema: { type: integer } }]\n      responses: { "200": { description: ok } }\n    post:\n      requestBody: { content: { application/json: { schema: { type: object, properties: { name: { type: string } } } } } }\n      responses: { "201": { description: ok } }\n',
+      );
+      const report = await scan(url, ['--openapi', spec, '--checks', 'resources']);
+      expect(report.findings.map((f) => `${f.rule} ${f.severity}`).sort()).toEqual([
+        'API4-OVERSIZE-BODY medium',
+        'API4-RATE-LIMIT-BYPASS high',
+        'API4-UNBOUNDED-PAGE-SIZE medium',
+      ]);
+      expect(report.checks).toContainEqual(expect.objectContaining({ check: 'rate-limit', status: 'passed' }));
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('business flows (API6) and default credentials (API2)', () => {
+  it('reports an unlimited sensitive flow, a negative amount and a default account', async () => {
+    const { server, url } = await serve((req, res, body) => {
+      if (req.url === '/orders' && req.method === 'POST')
+        return json(res, 201, { id: 'o1', ...(JSON.parse(body) as object) });
+      if (req.url === '/login') {
+        const { username, password } = JSON.parse(body) as { username: string; password: string };
+        if (username === 'admin' && password === 'admin') return json(res, 200, { token: 'admin-session-token' });
+        if (username === 'alice' && password === 'alice-pass') return json(res, 200, { token: 'alice-session-token' });
+        return json(res, 401, { message: 'no' });
+      }
+      return json(res, 404, {});
+    });
+    try {
+      const spec = file(
+        'orders.yaml',
+        'openapi: 3.0.3\ninfo: { title: t, version: "1" }\npaths:\n  /orders:\n    post:\n      requestBody: { content: { application/json: { schema: { type: object, properties: { sku: { type: string }, quantity: { type: integer, minimum: 1 } } } } } }\n      responses: { "201": { description: ok } }\n',
+      );
+      const config = file(
+        'orders-scan.yaml',
+        'identities:\n  alice: { login: { path: /login, body: { username: alice, password: alice-pass }, token: token } }\nsensitiveFlows: ["POST /orders"]\n',
+      );
+      const report = await scan(url, [
+        '--openapi',
+        spec,
+        '--config',
+        config,
+        '--checks',
+        'business-flows,login',
+        '--default-credentials',
+      ]);
+      expect(report.findings.map((f) => `${f.rule} ${f.severity}`).sort()).toEqual([
+        'API2-DEFAULT-CREDENTIALS critical',
+        'API2-NO-BRUTE-FORCE-PROTECTION high',
+        'API6-FLOW-NOT-LIMITED low',
+        'API6-NEGATIVE-AMOUNT medium',
+      ]);
+      expect(JSON.stringify(report)).not.toMatch(/admin-session-token|alice-session-token|alice-pass/);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('TRACE and directory listings (API8)', () => {
+  it('reports a TRACE that echoes the request and a listing', async () => {
+    const { server, url } = await serve((req, res) => {
+      if (req.method === 'TRACE')
+        return res.writeHead(200, { 'content-type': 'message/http' }).end(
+          `TRACE / HTTP/1.1\r\n${Object.entries(req.headers)
+            .map(([k, v]) => `${k}: ${String(v)}`)
+            .join('\r\n')}`,
+        );
+      if (req.url === '/uploads/')
+        return res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<html><title>Index of /uploads/</title><a href="db.sql">db.sql</a></html>');
+      return json(res, 404, {});
+    });
+    try {
+      const report = await scan(url, ['--checks', 'misconfiguration']);
+      expect(report.findings.map((f) => `${f.rule} ${f.operation}`).sort()).toEqual([
+        'API8-DIRECTORY-LISTING GET /uploads/',
+        'API8-TRACE-ENABLED TRACE /',
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+});
