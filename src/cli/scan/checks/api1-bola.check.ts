@@ -137,6 +137,8 @@ export const bolaCheck: ScanCheck = {
     const { victim, attacker } = ctx;
     if (!victim || !attacker)
       return ctx.skip('bola', 'API1', 'needs two identities of the same role (victim and attacker) in --config');
+    // Lists first: a successful cross-user DELETE below removes the victim's object.
+    await probeLists(ctx, victim, attacker);
     const ops = ctx
       .usable()
       .filter((o) => o.pathParams.length > 0 && ORDER.includes(o.method))
@@ -161,6 +163,5 @@ export const bolaCheck: ScanCheck = {
       else if (op.method === 'DELETE') await probeDelete(ctx, op, path, object, victim, attacker);
       else await probeWrite(ctx, op, path, victim, attacker);
     }
-    await probeLists(ctx, victim, attacker);
   },
 };

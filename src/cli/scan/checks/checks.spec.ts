@@ -313,3 +313,105 @@ describe('TRACE and directory listings (API8)', () => {
     }
   });
 });
+
+describe('object level authorization and token handling (API1, API2)', () => {
+  const SECRET = 'notes-server-secret-0123456789abcdef';
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const tokenFor = (sub: string) => {
+    const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+    return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+  };
+
+  /** Verifies HS256 properly, but follows a jku header first, and reads ?access_token=. */
+  async function caller(req: IncomingMessage): Promise<string | undefined> {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const token = (req.headers.authorization ?? '').replace(/^Bearer /, '') || u.searchParams.get('access_token') || '';
+    const [h, p, s] = token.split('.');
+    try {
+      const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg?: string; jku?: string };
+      if (header.jku) await fetch(header.jku).catch(() => undefined);
+      const mac = createHmac('sha256', SECRET).update(`${h}.${p}`).digest();
+      const given = Buffer.from(s ?? '', 'base64url');
+      if (header.alg !== 'HS256' || mac.length !== given.length || !timingSafeEqual(mac, given)) return undefined;
+      return (JSON.parse(Buffer.from(p, 'base64url').toString()) as { sub: string }).sub;
+    } catch {
+      return undefined;
+    }
+  }
+
+  it('reports cross-user writes, deletes and lists, an unprotected operation and tokens read from the query', async () => {
+    const notes = new Map<string, { id: string; owner: string; text: string }>();
+    let next = 0;
+    const { server, url } = await serve(async (req, res, body) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/stats') return json(res, 200, { notes: notes.size });
+      const who = await caller(req);
+      if (!who) return json(res, 401, { message: 'Unauthorized' });
+      const id = /^\/notes\/([^/]+)$/.exec(path)?.[1];
+      if (path === '/notes' && req.method === 'POST') {
+        const note = { id: `n${++next}`, owner: who, text: String((JSON.parse(body) as { text?: string }).text) };
+        notes.set(note.id, note);
+        return json(res, 201, note);
+      }
+      if (path === '/notes' && req.method === 'GET') return json(res, 200, [...notes.values()]);
+      const note = id ? notes.get(id) : undefined;
+      if (!note) return json(res, 404, {});
+      if (req.method === 'GET') return note.owner === who ? json(res, 200, note) : json(res, 404, {});
+      if (req.method === 'PATCH') {
+        note.text = String((JSON.parse(body) as { text?: string }).text);
+        return json(res, 200, note);
+      }
+      if (req.method === 'DELETE') {
+        notes.delete(note.id);
+        return res.writeHead(204).end();
+      }
+      return json(res, 404, {});
+    });
+    try {
+      const spec = file(
+        'notes.yaml',
+        [
+          'openapi: 3.0.3',
+          'info: { title: t, version: "1" }',
+          'security: [{ bearer: [] }]',
+          'components: { securitySchemes: { bearer: { type: http, scheme: bearer } } }',
+          'paths:',
+          '  /stats:',
+          '    get: { responses: { "200": { description: ok } } }',
+          '  /notes:',
+          '    get: { responses: { "200": { description: ok } } }',
+          '    post:',
+          '      requestBody: { content: { application/json: { schema: { type: object, properties: { text: { type: string } } } } } }',
+          '      responses: { "201": { description: ok } }',
+          '  /notes/{id}:',
+          '    parameters: [{ name: id, in: path, required: true, schema: { type: string } }]',
+          '    get: { responses: { "200": { description: ok } } }',
+          '    patch:',
+          '      requestBody: { content: { application/json: { schema: { type: object, properties: { text: { type: string } } } } } }',
+          '      responses: { "200": { description: ok } }',
+          '    delete: { responses: { "204": { description: ok } } }',
+          '',
+        ].join('\n'),
+      );
+      const config = file(
+        'notes-scan.yaml',
+        `identities:\n  alice: { role: user, headers: { Authorization: "Bearer ${tokenFor('alice')}" } }\n  bob: { role: user, headers: { Authorization: "Bearer ${tokenFor('bob')}" } }\n`,
+      );
+      const report = await scan(url, ['--openapi', spec, '--config', config, '--checks', 'authentication,bola']);
+      expect(report.findings.map((f) => `${f.rule} ${f.severity} ${f.operation}`).sort()).toEqual([
+        'API1-BOLA-DELETE high DELETE /notes/{id}',
+        'API1-BOLA-LIST high GET /notes',
+        'API1-BOLA-WRITE high PATCH /notes/{id}',
+        'API2-JWT-KEY-INJECTION high GET /notes',
+        'API2-NO-AUTH high GET /stats',
+        'API2-TOKEN-IN-QUERY medium GET /notes',
+      ]);
+      expect(report.checks).toContainEqual(
+        expect.objectContaining({ check: 'bola', operation: 'GET /notes/{id}', status: 'passed' }),
+      );
+      expect(JSON.stringify(report)).not.toContain(tokenFor('alice').split('.')[1]);
+    } finally {
+      server.close();
+    }
+  });
+});
