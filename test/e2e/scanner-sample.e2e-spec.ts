@@ -1,12 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { runRampart } from '../../src/cli/main';
 import type { ScanReport } from '../../src/cli/scan/scan-report';
+import { SecurityInventory } from 'nestjs-rampart';
 import { AppModule } from '../../sample-app/src/app.module';
+import { setupApiDocs } from '../../sample-app/src/docs/docs.module';
 import { ADAPTERS, bootApp } from '../utils/app';
 
 /**
@@ -109,3 +111,74 @@ describe.each(ADAPTERS)('rampart scan on the hardened sample app (%s)', (adapter
     expect(deprecated).toMatchObject({ severity: 'info', operation: 'GET /partner/v1/balance' });
   });
 });
+
+describe.each(ADAPTERS)(
+  'rampart scan on the sample app with its own OpenAPI document and inventory (%s)',
+  (adapter) => {
+    let app: INestApplication;
+    let url: string;
+    const dir = mkdtempSync(join(tmpdir(), `rampart-scan-sample-generated-${adapter}-`));
+    let report: ScanReport;
+    let code: number;
+    const err: string[] = [];
+
+    beforeAll(async () => {
+      ({ app, url } = await bootApp(adapter, AppModule, undefined, setupApiDocs));
+      const inventory = join(dir, 'inventory.json');
+      writeFileSync(inventory, JSON.stringify(app.get(SecurityInventory).toJSON()));
+      code = await runRampart(
+        [
+          'scan',
+          '--target',
+          url,
+          '--openapi',
+          `${url}/openapi.json`,
+          '--inventory',
+          inventory,
+          '--config',
+          join(FIXTURE, 'scan-generated.yaml'),
+          '--repo-root',
+          REPO,
+          '--json',
+          join(dir, 'report.json'),
+          '--sarif',
+          join(dir, 'report.sarif'),
+        ],
+        { out: () => undefined, err: (l) => err.push(l), interactive: false },
+      );
+      if (code === 2) throw new Error(err.join('\n'));
+      report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ScanReport;
+    }, 60_000);
+    afterAll(() => app.close());
+
+    it('exits 0 with nothing at medium or above', () => {
+      const serious = report.findings.filter((f) => !['info', 'low'].includes(f.severity));
+      expect(serious.map((f) => `${f.severity} ${f.rule} ${f.operation}: ${f.message}`)).toEqual([]);
+      expect(code).toBe(0);
+      expect(report.complete).toBe(true);
+    });
+
+    it.each(MUST_PASS)('ran and passed %s on %s', (check, operation) => {
+      const record = report.checks.find(
+        (c) => c.check === check && (operation === undefined || c.operation === operation),
+      );
+      expect(record).toMatchObject({ status: 'passed' });
+    });
+
+    it('locates results in the controllers (from the inventory), not in the fetched document', () => {
+      const deprecated = report.findings.find((f) => f.rule === 'API9-DEPRECATED-ALIVE');
+      expect(deprecated?.location).toEqual({ file: 'sample-app/src/partner/partner.controller.ts', line: 1 });
+      const sarif = JSON.parse(readFileSync(join(dir, 'report.sarif'), 'utf8')) as {
+        runs: Array<{
+          results: Array<{ locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }> }>;
+        }>;
+      };
+      expect(sarif.runs[0].results.length).toBeGreaterThan(0);
+      for (const result of sarif.runs[0].results) {
+        const { uri } = result.locations[0].physicalLocation.artifactLocation;
+        expect(uri).not.toMatch(/^(\.\.\/|\/|[a-z]+:)/i);
+        expect(existsSync(join(REPO, uri))).toBe(true);
+      }
+    });
+  },
+);

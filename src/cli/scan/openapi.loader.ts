@@ -1,7 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { dereference, validate, compileErrors } from '@readme/openapi-parser';
-import { LineCounter, parseDocument, isMap, isScalar, type Node } from 'yaml';
+import { LineCounter, parse as parseYaml, parseDocument, isMap, isScalar, type Node } from 'yaml';
 import type { ApiOperation, JsonSchema } from './scan.types';
+
+type OpenApiInput = Parameters<typeof validate>[0];
+
+/**
+ * Path parameters used in a path but not declared (generated documents often miss those of
+ * handlers that never read `@Param()`) are warnings, not errors: the scanner takes the names from
+ * the path template anyway, and refusing the document would refuse the whole scan.
+ */
+const LENIENT = {
+  validate: {
+    rules: {
+      openapi: {
+        'path-parameters-not-in-parameters': 'warning' as const,
+        'non-optional-path-parameters': 'warning' as const,
+      },
+      swagger: {
+        'path-parameters-not-in-parameters': 'warning' as const,
+        'non-optional-path-parameters': 'warning' as const,
+      },
+    },
+  },
+};
 
 /** A malformed or unreadable OpenAPI document; the command prints it and exits 2. @internal */
 export class SpecError extends Error {
@@ -71,7 +93,7 @@ function toOperation(
   op: Obj,
   shared: unknown[],
   line: number | undefined,
-  file: string,
+  file: string | undefined,
 ): ApiOperation {
   const params = [...shared, ...(Array.isArray(op.parameters) ? op.parameters : [])].filter(isObj);
   const param = (where: string) =>
@@ -117,7 +139,7 @@ function toOperation(
     idempotent: op['x-rampart-idempotent'] === true,
     signed: op['x-rampart-signed'] === true,
     ownershipParam: isObj(ownership) && typeof ownership.param === 'string' ? ownership.param : undefined,
-    location: { file, line: line ?? 1 },
+    location: file ? { file, line: line ?? 1 } : undefined,
     origin: 'openapi',
   };
 }
@@ -125,11 +147,12 @@ function toOperation(
 /**
  * Reads an OpenAPI 3.x or Swagger 2 document (file or URL), validates it and resolves every
  * `$ref` with @readme/openapi-parser, and lists its operations with the line each starts on.
- * `displayFile` is the repository-relative name used in reports and SARIF.
+ * `displayFile` is the repository-relative name used in reports and SARIF; undefined for a
+ * document fetched from a URL (it is no repository file: locations then come from the inventory).
  *
  * @internal
  */
-export async function loadOpenApi(source: string, displayFile: string): Promise<ApiOperation[]> {
+export async function loadOpenApi(source: string, displayFile: string | undefined): Promise<ApiOperation[]> {
   let text: string;
   try {
     if (/^https?:\/\//i.test(source)) {
@@ -142,9 +165,13 @@ export async function loadOpenApi(source: string, displayFile: string): Promise<
   }
   let api: Obj;
   try {
-    const result = await validate(source);
+    // A file is parsed from its path (relative external $refs resolve); a document fetched from a
+    // URL is parsed from the text already read (its internal $refs resolve).
+    const input = (fromUrl: boolean) => (fromUrl ? (parseYaml(text) as OpenApiInput) : source);
+    const isUrl = /^https?:\/\//i.test(source);
+    const result = await validate(input(isUrl), LENIENT);
     if (!result.valid) throw new SpecError(`the OpenAPI document ${source} is invalid:\n${compileErrors(result)}`);
-    api = (await dereference(source)) as unknown as Obj;
+    api = (await dereference(input(isUrl))) as unknown as Obj;
   } catch (error) {
     if (error instanceof SpecError) throw error;
     throw new SpecError(`the OpenAPI document ${source} cannot be parsed: ${(error as Error).message}`);

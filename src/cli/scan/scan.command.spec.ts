@@ -49,7 +49,10 @@ describe('rampart scan: bad input exits 2 with a message naming what failed, nev
     [['--target', 'http://127.0.0.1:1', '--budget', '0'], /--budget must be a positive whole number/],
     [['--target', 'http://127.0.0.1:1', '--fail-on', 'severe'], /--fail-on must be one of/],
     [['--target', 'http://127.0.0.1:1', '--checks', 'bola,nope'], /unknown check "nope"/],
-    [['--target', 'http://127.0.0.1:1', '--sarif', 'x.sarif'], /--sarif needs --openapi, --inventory or --config/],
+    [
+      ['--target', 'http://127.0.0.1:1', '--sarif', 'x.sarif'],
+      /--sarif needs an OpenAPI file, --inventory or --config/,
+    ],
     [['--target', 'http://127.0.0.1:1', 'extra'], /unexpected argument "extra"/],
   ])('usage %j', async (argv, message) => {
     const r = await run(argv);

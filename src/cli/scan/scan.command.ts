@@ -159,9 +159,10 @@ export async function runScanCommand(argv: readonly string[], io: CliIo): Promis
     }
     const openapi = values.openapi ?? config.openapi;
     const inventory = values.inventory ?? config.inventory;
-    if (values.sarif && !openapi && !inventory && !values.config)
+    const specFile = openapi !== undefined && !/^https?:\/\//i.test(openapi);
+    if (values.sarif && !specFile && !inventory && !values.config)
       throw new UsageError(
-        '--sarif needs --openapi, --inventory or --config: every SARIF result must point at a repository file',
+        '--sarif needs an OpenAPI file, --inventory or --config: every SARIF result must point at a repository file (a URL is none)',
       );
     const status = io.interactive ? io.status : undefined;
     const progress = status

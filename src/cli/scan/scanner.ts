@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { Canary } from './canary';
 import { bolaCheck } from './checks/api1-bola.check';
 import { authenticationCheck, loginCheck } from './checks/api2-authentication.check';
@@ -74,7 +74,6 @@ export interface ScanOptions {
 
 /** Repository-relative, forward slashes (what GitHub code scanning matches against). */
 export function repoPath(file: string, repoRoot: string): string {
-  if (/^https?:\/\//i.test(file)) return file.replace(/^https?:\/\/[^/]+\//i, '');
   return relative(repoRoot, resolve(file)).split(sep).join('/');
 }
 
@@ -93,6 +92,7 @@ function merge(spec: ApiOperation[], inventory: ApiOperation[]): ApiOperation[] 
       match.ownershipParam ??= route.ownershipParam;
       match.deprecated ||= route.deprecated;
       match.sunset ??= route.sunset;
+      match.location ??= route.location;
     }
   }
   return [...spec, ...extra];
@@ -118,15 +118,18 @@ async function checkReachable(client: ScanHttpClient, target: URL): Promise<void
 export async function runScan(options: ScanOptions): Promise<ScanReport> {
   const startedAt = new Date();
   const target = new URL(options.target);
-  const specFile = options.openapi && repoPath(options.openapi, options.repoRoot);
+  // A document fetched from a URL is no repository file: SARIF locations come from the inventory.
+  const specIsUrl = options.openapi !== undefined && /^https?:\/\//i.test(options.openapi);
+  const specFile = options.openapi && !specIsUrl ? repoPath(options.openapi, options.repoRoot) : undefined;
   const inventoryFile = options.inventory && repoPath(options.inventory, options.repoRoot);
-  const spec = options.openapi ? await loadOpenApi(options.openapi, specFile!) : [];
+  const spec = options.openapi ? await loadOpenApi(options.openapi, specFile) : [];
   const inventory = options.inventory ? loadInventory(options.inventory, inventoryFile!) : [];
   const configFile =
     options.config.file && existsSync(options.config.file)
       ? repoPath(options.config.file, options.repoRoot)
       : undefined;
-  const fallbackFile = specFile ?? inventoryFile ?? configFile;
+  // Only a file inside the repository can anchor a SARIF result (an inventory written to /tmp cannot).
+  const fallbackFile = [specFile, inventoryFile, configFile].find((f) => f && !f.startsWith('../') && !isAbsolute(f));
   const canary = new Canary();
   let used = 0;
   let current = { check: 'setup', index: -1, total: CHECKS.length };
@@ -180,7 +183,7 @@ export async function runScan(options: ScanOptions): Promise<ScanReport> {
     version: options.version,
     startedAt,
     inputs: {
-      openapi: specFile ?? null,
+      openapi: specFile ?? options.openapi ?? null,
       inventory: inventoryFile ?? null,
       config: configFile ?? null,
       operations: ctx.operations.length,

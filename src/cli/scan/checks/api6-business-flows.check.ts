@@ -48,8 +48,16 @@ export const businessFlowCheck: ScanCheck = {
           evidence: [runs[0], runs[runs.length - 1]],
         });
       const body = ctx.bodyFor(op);
-      const field = Object.keys(schemaProperties(op.requestSchema)).find((k) => AMOUNT.test(k));
-      if (!field || !body || typeof body !== 'object') continue;
+      // Declared fields, or those of the configured body when the schema lists none.
+      const fields = [
+        ...Object.keys(schemaProperties(op.requestSchema)),
+        ...Object.keys(body && typeof body === 'object' ? body : {}),
+      ];
+      const field = fields.find((k) => AMOUNT.test(k));
+      if (!field || !body || typeof body !== 'object') {
+        ctx.skip('negative-amount', 'API6', 'no amount-like field in the request schema or the configured body', op);
+        continue;
+      }
       const negative = await ctx.send(who, op.method, path, {
         body: { ...body, [field]: -1 },
         headers: ctx.headersFor(op),

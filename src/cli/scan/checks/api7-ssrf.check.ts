@@ -5,10 +5,18 @@ import { statusOf, type ScanCheck } from './check';
 
 const URL_LIKE = /(url|uri|link|href|src|callback|webhook|avatar|image|feed|redirect|endpoint|target|proxy|fetch)/i;
 
-function urlFields(op: ApiOperation): { body: string[]; query: string[] } {
-  const body = Object.entries(schemaProperties(op.requestSchema))
+function urlFields(op: ApiOperation, configured: unknown): { body: string[]; query: string[] } {
+  const declared = Object.entries(schemaProperties(op.requestSchema))
     .filter(([name, s]) => s.type === 'string' && (URL_LIKE.test(name) || s.format === 'uri' || s.format === 'url'))
     .map(([name]) => name);
+  // Fields of the configured body count too (generated documents often lack property schemas).
+  const extra =
+    configured && typeof configured === 'object'
+      ? Object.entries(configured)
+          .filter(([name, v]) => typeof v === 'string' && URL_LIKE.test(name))
+          .map(([name]) => name)
+      : [];
+  const body = [...new Set([...declared, ...extra])];
   const query = op.queryParams.filter((q) => URL_LIKE.test(q.name) || q.schema?.format === 'uri').map((q) => q.name);
   return { body, query };
 }
@@ -26,7 +34,7 @@ export const ssrfCheck: ScanCheck = {
   async run(ctx: ScanContext) {
     const who = ctx.victim ?? [...ctx.identities.values()][0] ?? ANONYMOUS;
     const ops = ctx.usable().filter((o) => {
-      const f = urlFields(o);
+      const f = urlFields(o, ctx.bodyFor(o));
       return f.body.length + f.query.length > 0;
     });
     if (ops.length === 0) return ctx.skip('ssrf', 'API7', 'no operation takes a URL-like field or parameter');
@@ -43,10 +51,11 @@ export const ssrfCheck: ScanCheck = {
       }
       const tag = `ssrf-${ctx.runId}-${ctx.operations.indexOf(op)}`;
       const canary = ctx.options.canary.url(tag);
-      const { body: fields, query } = urlFields(op);
-      const body = op.requestSchema
-        ? { ...(ctx.bodyFor(op) as Record<string, unknown>), ...Object.fromEntries(fields.map((f) => [f, canary])) }
-        : undefined;
+      const { body: fields, query } = urlFields(op, ctx.bodyFor(op));
+      const body =
+        op.requestSchema || fields.length > 0
+          ? { ...(ctx.bodyFor(op) as Record<string, unknown>), ...Object.fromEntries(fields.map((f) => [f, canary])) }
+          : undefined;
       if (query.length)
         path += `${path.includes('?') ? '&' : '?'}${query.map((q) => `${q}=${encodeURIComponent(canary)}`).join('&')}`;
       const x = await ctx.send(who, op.method, path, { body, headers: ctx.headersFor(op) });

@@ -108,7 +108,10 @@ async function undocumented(ctx: ScanContext) {
   if (!hasSpec || extra.length === 0)
     return ctx.skip('undocumented', 'API9', 'needs both --openapi and --inventory to compare');
   const who = ctx.victim ?? ANONYMOUS;
-  for (const op of extra.filter((o) => o.method === 'GET')) {
+  // Documentation routes are left out of the documents they serve on purpose: the known-paths
+  // probe reports them (as documentation exposed), not as undocumented operations.
+  const docs = /^\/(docs|api-docs|swagger|openapi|redoc|graphiql)([-./]|$)/i;
+  for (const op of extra.filter((o) => o.method === 'GET' && !docs.test(o.path))) {
     const path = ctx.pathOn(op, ctx.objectFor(op, who.name));
     if (!path || ctx.isExcluded('GET', op.path)) continue;
     const x = await ctx.send(who, 'GET', path);

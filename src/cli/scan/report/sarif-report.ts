@@ -88,7 +88,8 @@ function result(f: ReportFinding, ruleIndex: number, fallback: string, withBasel
  * @internal
  */
 export function renderSarif(report: ScanReport): Log {
-  const fallback = report.inputs.openapi ?? report.inputs.inventory ?? report.inputs.config;
+  const inRepo = (f: string | null) => (f && !/^(\.\.\/|\/|[a-z]+:)/i.test(f) ? f : null);
+  const fallback = inRepo(report.inputs.openapi) ?? inRepo(report.inputs.inventory) ?? inRepo(report.inputs.config);
   if (!fallback && report.findings.some((f) => !f.location))
     throw new Error('SARIF needs a repository file for every result: pass --openapi, --inventory or --config');
   const ids = [...RULES.keys()];
