@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { runRampart } from './main';
+
+// `rampart ... | head` closes stdout early: stop quietly instead of crashing on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+void runRampart(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
