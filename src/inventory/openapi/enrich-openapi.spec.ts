@@ -32,6 +32,13 @@ class NotesController {
     return { id };
   }
 
+  // Reads its id through the ownership loader, not @Param(): Swagger documents no parameter.
+  @Owns('note', { param: 'id', notOwnerStatus: 404 })
+  @Get(':id/history')
+  history(): string[] {
+    return [];
+  }
+
   @Idempotent({ required: false })
   @Post()
   create(@Body() body: NoteDto): NoteDto {
@@ -82,7 +89,7 @@ describe('enrichOpenApiDocument', () => {
   });
 
   it('matches operations under a global prefix and leaves the given document unchanged', () => {
-    expect(Object.keys(doc.paths)).toEqual(['/api/v2/notes', '/api/v2/notes/{id}']);
+    expect(Object.keys(doc.paths)).toEqual(['/api/v2/notes', '/api/v2/notes/{id}', '/api/v2/notes/{id}/history']);
     expect(op('/api/v2/notes', 'get').security).toEqual([]);
     expect(op('/api/v2/notes/{id}', 'get').security).toEqual([{ 'rampart-api-key': [] }]);
     expect((raw.paths['/api/v2/notes']?.get as Operation).security).toBeUndefined();
@@ -111,6 +118,16 @@ describe('enrichOpenApiDocument', () => {
     expect(one['404'].description).toBe('No such note (documented by hand)');
     // notOwnerStatus 404 and no role: no 403 on this route
     expect(Object.keys(one).filter((s) => Number(s) >= 400)).toEqual(['400', '401', '404', '429']);
+  });
+
+  it('declares every templated path segment as a required path parameter, once', () => {
+    const pathParameters = (path: string) => op(path, 'get').parameters?.filter((p) => p.in === 'path');
+    expect((raw.paths['/api/v2/notes/{id}/history']?.get as Operation).parameters ?? []).toEqual([]);
+    expect(pathParameters('/api/v2/notes/{id}/history')).toEqual([
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+    ]);
+    // Declared by @Param() already: kept as Swagger wrote it, not doubled.
+    expect(pathParameters('/api/v2/notes/{id}')).toHaveLength(1);
   });
 
   it('adds an optional Idempotency-Key where the key is not required', () => {

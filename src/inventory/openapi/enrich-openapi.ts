@@ -70,9 +70,29 @@ export function enrichDocument<T extends OpenApiDocument>(
       if (!record) continue;
       enrichOperation(operation, record, options, used);
     }
+    for (const method of HTTP_METHODS) {
+      const operation = item[method] as OpenApiOperation | undefined;
+      if (operation && typeof operation === 'object') declarePathParameters(path, item, operation);
+    }
   }
   addComponents(document, options, used);
   return document;
+}
+
+/**
+ * Declares the path's `{name}` parameters an operation leaves undeclared (a handler that reads its
+ * id through a loader rather than `@Param()` gives Swagger nothing to document): OpenAPI requires
+ * every templated segment to be a declared, required path parameter.
+ */
+function declarePathParameters(path: string, item: Record<string, unknown>, operation: OpenApiOperation): void {
+  const shared = Array.isArray(item.parameters) ? (item.parameters as Array<{ in?: unknown; name?: unknown }>) : [];
+  const parameters = operation.parameters ?? [];
+  for (const [, name] of path.matchAll(/\{([^}]+)\}/g)) {
+    const declared = (p: { in?: unknown; name?: unknown }) => p.in === 'path' && p.name === name;
+    if (parameters.some(declared) || shared.some(declared)) continue;
+    parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+  }
+  if (parameters.length > 0) operation.parameters = parameters;
 }
 
 /** `/documents/:id` → `/documents/{id}` (optional and regex suffixes dropped). */
