@@ -47,15 +47,23 @@ async function bootInMemory(adapter: AdapterName, module: Type): Promise<{ app: 
   }
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 function problems(results: StepResult[]): string[] {
   return results.flatMap(({ step, status, body }) => {
     const where = `${step.line}: ${step.command.slice(0, 90)}`;
     if (!step.expect) return [`${where} documents no "# → <status>"`];
     if (status !== step.expect.status)
       return [`${where} answered ${status}, documented ${step.expect.status}: ${body.slice(0, 200)}`];
-    return step.expect.codes
+    const missingCodes = step.expect.codes
       .filter((code) => !body.includes(code))
       .map((code) => `${where} body lacks ${code}: ${body.slice(0, 200)}`);
+    if (step.expect.headers.length > 0 && !step.showsHeaders)
+      return [...missingCodes, `${where} names headers: add -i`];
+    const missingHeaders = step.expect.headers
+      .filter(([name, value]) => !new RegExp(`^${name}: ${escapeRegExp(value)}\\s*$`, 'im').test(body))
+      .map(([name, value]) => `${where} lacks header ${name}: ${value}`);
+    return [...missingCodes, ...missingHeaders];
   });
 }
 

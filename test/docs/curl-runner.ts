@@ -14,8 +14,13 @@ export interface CurlStep {
   command: string;
   /** `TOKEN=$(curl … | node -pe '….accessToken')`: the variable and the JSON property it takes. */
   assign?: { name: string; property: string };
-  /** From the `# → 401 CODE …` comment (same line or the next): the status and any error codes named. */
-  expect?: { status: number; codes: string[] };
+  /**
+   * From the `# → 401 CODE …` comment (same line or the next): the status, any error codes named,
+   * and any `Header-Name: value` (checked in the output of `curl -i` / `-I`).
+   */
+  expect?: { status: number; codes: string[]; headers: Array<[string, string]> };
+  /** The command prints the response headers (`-i`, `-I`). */
+  showsHeaders: boolean;
 }
 
 export interface StepResult {
@@ -27,10 +32,14 @@ export interface StepResult {
 const ASSIGN = /^([A-Z_][A-Z0-9_]*)=\$\((curl .*)\)\s*$/;
 const EXPECT = /#\s*→\s*(\d{3})(.*)$/;
 const CODE = /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g;
+const HEADER = /\b([A-Z][A-Za-z]*(?:-[A-Z][A-Za-z]*)*): ([^\s,)]+)/g;
+const SHOWS_HEADERS = /\s-(?:[a-zA-Z]*[iI][a-zA-Z]*)\b|\s--(?:include|head)\b/;
 
 function expectation(comment: string | undefined): CurlStep['expect'] {
   const match = comment ? EXPECT.exec(comment) : null;
-  return match ? { status: Number(match[1]), codes: match[2].match(CODE) ?? [] } : undefined;
+  if (!match) return undefined;
+  const headers = [...match[2].matchAll(HEADER)].map((m): [string, string] => [m[1], m[2]]);
+  return { status: Number(match[1]), codes: match[2].match(CODE) ?? [], headers };
 }
 
 /** The curl lines of a ```bash block, with what each one documents. */
@@ -43,14 +52,24 @@ export function curlSteps(block: DocBlock): CurlStep[] {
     if (assign) {
       const property = /\.(\w+)'\s*$/.exec(assign[2])?.[1];
       if (!property) throw new Error(`${block.file}:${block.line + 1 + i} cannot tell which property is read`);
-      steps.push({ line: block.line + 1 + i, command: text, assign: { name: assign[1], property } });
+      steps.push({
+        line: block.line + 1 + i,
+        command: text,
+        assign: { name: assign[1], property },
+        showsHeaders: false,
+      });
       continue;
     }
     if (!text.startsWith('curl ')) continue;
     const hash = text.search(/\s#\s*→/);
     const command = hash === -1 ? text : text.slice(0, hash).trim();
     const comment = hash === -1 ? lines[i + 1]?.trim() : text.slice(hash);
-    steps.push({ line: block.line + 1 + i, command, expect: expectation(comment) });
+    steps.push({
+      line: block.line + 1 + i,
+      command,
+      expect: expectation(comment),
+      showsHeaders: SHOWS_HEADERS.test(command),
+    });
   }
   return steps;
 }
@@ -149,7 +168,11 @@ export async function runWithFetch(steps: CurlStep[], base: string): Promise<Ste
     const curl = step.assign ? /\$\((curl .*?)\s*\|/.exec(command)![1] : command;
     const { url, init } = parseCurl(curl, vars);
     const res = await fetch(url, init);
-    const body = await res.text();
+    let body = await res.text();
+    if (step.showsHeaders) {
+      const head = [...res.headers].map(([name, value]) => `${name}: ${value}`).join('\r\n');
+      body = `HTTP/1.1 ${res.status}\r\n${head}\r\n\r\n${body}`;
+    }
     if (step.assign)
       vars[step.assign.name] = String((JSON.parse(body) as Record<string, unknown>)[step.assign.property]);
     else results.push({ step, status: res.status, body });
