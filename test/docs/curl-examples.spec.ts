@@ -76,9 +76,12 @@ it('finds the curl examples of README.md and docs/', () => {
 
 describe.each(ADAPTERS)('documented curl examples (%s)', (adapter) => {
   const apps: Partial<Record<Target, { app: INestApplication; url: string }>> = {};
+  let jwtSecret: string | undefined;
 
   beforeAll(async () => {
-    process.env.JWT_SECRET ??= randomBytes(48).toString('base64url');
+    // The quick start reads JWT_SECRET when its module is loaded, as `JWT_SECRET=… npm run start` would.
+    jwtSecret = process.env.JWT_SECRET;
+    process.env.JWT_SECRET = randomBytes(48).toString('base64url');
     const dir = writeBlocks(`${FOLDER}-${adapter}`, 'README.md');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the README's own module, written out just now
     const quickStart = require(join(dir, 'src', 'app.module.ts')) as { AppModule: Type };
@@ -86,6 +89,8 @@ describe.each(ADAPTERS)('documented curl examples (%s)', (adapter) => {
     apps.sample = await bootInMemory(adapter, SampleAppModule);
   });
   afterAll(async () => {
+    if (jwtSecret === undefined) delete process.env.JWT_SECRET;
+    else process.env.JWT_SECRET = jwtSecret;
     removeGenerated(`${FOLDER}-${adapter}`);
     await Promise.all(Object.values(apps).map((a) => a?.app.close()));
   });
