@@ -47,6 +47,6 @@ describe('config.example.yaml and docs/configuration.md', () => {
 
   it.each(paths)('documents %s', (path) => {
     const documented = SHORTHANDS.has(path) ? `\`${path}\`` : `\`${camel(path)}\``;
-    expect(page).toContain(documented);
+    expect({ documented, found: page.includes(documented) }).toEqual({ documented, found: true });
   });
 });

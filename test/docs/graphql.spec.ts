@@ -4,7 +4,7 @@ import { ADAPTERS, bootApp } from '../utils/app';
 import { removeGenerated, writeBlocks } from './doc-blocks';
 
 /**
- * docs/graphql.md's module, exactly as written there, boots (SECURITY:OPTIONS resolves in
+ * docs/graphql.md's module, exactly as written there, boots (SecuritySettings resolves in
  * GraphQLModule.forRootAsync thanks to isGlobal) and its limits apply, on both adapters.
  */
 const FOLDER = `graphql-${process.pid}`;
