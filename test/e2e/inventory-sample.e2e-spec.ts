@@ -19,7 +19,7 @@ const EXPECTED: Record<string, Expected> = {
     signed: false,
     deprecated: {
       sunset: '2027-06-30T00:00:00.000Z',
-      link: 'https://github.com/nestjs-rampart/nestjs-rampart#api-deprecation',
+      link: 'https://github.com/nestjs-rampart/nestjs-rampart/blob/main/docs/http-edge.md#api-deprecation',
     },
   },
   'POST /webhooks/standard': { public: true, webhook: { scheme: 'standard' }, signed: false, bodyDto: null },

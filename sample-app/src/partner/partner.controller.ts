@@ -26,7 +26,7 @@ export class PartnerController {
   @Deprecated({
     since: '2026-01-01T00:00:00Z',
     sunset: '2027-06-30T00:00:00Z',
-    link: 'https://github.com/nestjs-rampart/nestjs-rampart#api-deprecation',
+    link: 'https://github.com/nestjs-rampart/nestjs-rampart/blob/main/docs/http-edge.md#api-deprecation',
   })
   @SecurityHeaders({ 'Cache-Control': 'private, max-age=30' })
   @Get('v1/balance')
