@@ -181,6 +181,7 @@ export { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency/idempo
 // Validation hardening
 export type {
   PaginationOptions,
+  ValidationErrorStatus,
   ValidationExceptionFactory,
   ValidationIssue,
   ValidationOptions,

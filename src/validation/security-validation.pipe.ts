@@ -41,6 +41,7 @@ const PROBLEM_MESSAGES: Record<PayloadProblem['reason'], [string, string]> = {
  *
  * @throws {BadRequestException} `VALIDATION_FAILED`, listing each offending property path and
  * constraint (values are never echoed), unless `validation.exceptionFactory` says otherwise.
+ * @throws {UnprocessableEntityException} the same, when `validation.errorStatus` is 422.
  * @publicApi
  */
 @Injectable()
@@ -296,7 +297,9 @@ export class SecurityValidationPipe implements PipeTransform {
       });
     }
     if (this.config.exceptionFactory) throw this.config.exceptionFactory(issues);
-    throw securityException(400, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', { errors: issues });
+    throw securityException(this.config.errorStatus, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
+      errors: issues,
+    });
   }
 }
 

@@ -19,6 +19,7 @@ describe('resolveValidationOptions', () => {
       maxStringLength: 10_000,
       maxArrayLength: 1_000,
       pagination: { defaultLimit: 20, maxLimit: 100, maxOffset: 100_000 },
+      errorStatus: 400,
     });
     expect(o.allowedContentTypes).toEqual([
       { type: 'application/json' },
@@ -52,6 +53,9 @@ describe('resolveValidationOptions', () => {
     [{ pagination: { defaultLimit: 50, maxLimit: 10 } }, /pagination\.defaultLimit \(50\) is larger than maxLimit/],
     [{ pagination: { max: 10 } }, /pagination\.max is not a known option/],
     [{ exceptionFactory: 'nope' }, /exceptionFactory must be a function/],
+    [{ errorStatus: 422 }, null],
+    [{ errorStatus: 418 }, /validation\.errorStatus must be 400 or 422, got 418\. Use 400/],
+    [{ errorStatus: '422' }, /validation\.errorStatus must be 400 or 422/],
     [Object.create(null) as object, null],
     [[], /validation must be an object/],
   ])('validates %p', (input, error) => {

@@ -24,6 +24,9 @@ export interface ValidationIssue {
   constraints: Record<string, string>;
 }
 
+/** Statuses a refused input may be answered with (`validation.errorStatus`). @publicApi */
+export type ValidationErrorStatus = 400 | 422;
+
 /** Builds the error thrown for refused input (ValidationPipe's `exceptionFactory`). @publicApi */
 export type ValidationExceptionFactory = (issues: ValidationIssue[]) => unknown;
 
@@ -129,6 +132,14 @@ export interface ValidationOptions {
   /** Pagination defaults for `PaginationPipe`. */
   pagination?: PaginationOptions;
   /**
+   * HTTP status of a refused input (`VALIDATION_FAILED`), for bodies, query strings, path
+   * parameters, `@ValidatedHeaders()` DTOs and `PaginationPipe` alike: 400 Bad Request (Nest's
+   * convention) or 422 Unprocessable Entity. The body shape and `code` are the same either way.
+   * Ignored when `exceptionFactory` is given (the factory's exception decides).
+   * @default 400
+   */
+  errorStatus?: ValidationErrorStatus;
+  /**
    * Builds the error thrown for refused input. By default a 400
    * `{ code: 'VALIDATION_FAILED', message: 'Validation failed', errors: [...] }`.
    * @default undefined
@@ -160,6 +171,7 @@ export interface ResolvedValidationOptions {
   /** Compiled from the built-in list plus `sensitiveFields`. */
   sensitiveField: RegExp;
   pagination: Required<PaginationOptions>;
+  errorStatus: ValidationErrorStatus;
   exceptionFactory?: ValidationExceptionFactory;
 }
 
@@ -178,6 +190,7 @@ const KEYS = optionKeys<ValidationOptions>()([
   'maxArrayLength',
   'sensitiveFields',
   'pagination',
+  'errorStatus',
   'exceptionFactory',
 ]);
 const PAGINATION_KEYS = optionKeys<PaginationOptions>()(['defaultLimit', 'maxLimit', 'maxOffset']);
@@ -227,6 +240,17 @@ function resolvePagination(value: unknown, path: string): Required<PaginationOpt
   }
   const maxOffset = readNumber(raw, 'maxOffset', path, 100_000, { min: 0, integer: true });
   return { defaultLimit, maxLimit, maxOffset };
+}
+
+function readErrorStatus(raw: Raw, path: string): ValidationErrorStatus {
+  const value = raw.errorStatus;
+  if (value === undefined) return 400;
+  if (value === 400 || value === 422) return value;
+  throw SecurityConfigError.create(
+    join(path, 'errorStatus'),
+    `must be 400 or 422, got ${typeof value === 'number' ? value : describe(value)}`,
+    'Use 400 (Bad Request, the default) or 422 (Unprocessable Entity)',
+  );
 }
 
 /** Validates `validation` once at boot. @internal */
@@ -284,6 +308,7 @@ export function resolveValidationOptions(
     maxArrayLength: readBound(raw, 'maxArrayLength', path, 1_000),
     sensitiveField: new RegExp([SENSITIVE_SOURCE, ...sensitive].join('|'), 'i'),
     pagination: resolvePagination(raw.pagination, join(path, 'pagination')),
+    errorStatus: readErrorStatus(raw, path),
     ...(factory ? { exceptionFactory: factory } : {}),
   };
 }
