@@ -187,6 +187,7 @@ export type {
   ValidationOptions,
 } from './validation/validation.options';
 export { SecurityValidationPipe } from './validation/security-validation.pipe';
+export { ValidatedHeaders } from './validation/validated-headers.decorator';
 export { PaginationPipe, type Pagination } from './validation/pagination.pipe';
 export { UploadValidationPipe, type UploadRules, type UploadedFileLike } from './validation/upload-validation.pipe';
 

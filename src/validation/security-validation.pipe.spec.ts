@@ -18,6 +18,7 @@ import type { SecurityEvent } from '../core/events/security-event.interface';
 import { resolveSecurityOptions } from '../security.options';
 import type { ValidationOptions } from './validation.options';
 import { SecurityValidationPipe } from './security-validation.pipe';
+import { HeaderInput } from './header-input.util';
 
 class Plain {
   @IsString()
@@ -506,5 +507,73 @@ describe('SecurityValidationPipe whitelist: every undeclared property is refused
         /Named\.valueOf is named after an Object\.prototype member.*@Expose\(\{ name: 'valueOf' \}\)/,
       ),
     );
+  });
+});
+
+describe('SecurityValidationPipe with @ValidatedHeaders() input', () => {
+  class Versioned {
+    @IsString()
+    @MinLength(3)
+    xApiVersion!: string;
+
+    @IsOptional()
+    @IsString()
+    'x-tenant-id'?: string;
+  }
+
+  class NamedLikeObjectPrototype {
+    @IsString()
+    __lookupGetter__!: string;
+  }
+
+  const custom: ArgumentMetadata = { type: 'custom', metatype: Versioned, data: undefined };
+
+  it('reads only the declared headers, case-insensitively, into a DTO instance', () => {
+    const { pipe } = pipeWith();
+    const out = pipe.transform(
+      new HeaderInput(Versioned, { 'x-api-version': '2025', 'x-tenant-id': 't1', 'x-other': 'x', host: 'h' }),
+      custom,
+    );
+    expect(out).toBeInstanceOf(Versioned);
+    expect(out).toEqual({ xApiVersion: '2025', 'x-tenant-id': 't1' });
+  });
+
+  it('refuses with header names in paths and messages, and emits a headers event', () => {
+    const { pipe, events } = pipeWith();
+    const refused = caught(() => pipe.transform(new HeaderInput(Versioned, { 'x-api-version': 'v' }), custom));
+    expect(refused).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    expect(refused.errors).toEqual([
+      {
+        property: 'x-api-version',
+        constraints: { minLength: 'x-api-version must be longer than or equal to 3 characters' },
+      },
+    ]);
+    expect(events[0]).toMatchObject({ type: 'VALIDATION_FAILED', details: { source: 'headers', target: 'Versioned' } });
+  });
+
+  it('refuses a repeated header given as an array where a string is declared', () => {
+    const { pipe } = pipeWith();
+    const refused = caught(() =>
+      pipe.transform(new HeaderInput(Versioned, { 'x-api-version': ['2025', '2024'] }), custom),
+    );
+    expect(refused.errors).toEqual([expect.objectContaining({ property: 'x-api-version' })]);
+  });
+
+  it('answers a misconfigured header DTO with a generic 500', () => {
+    const { pipe } = pipeWith();
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const refused = caught(() =>
+      pipe.transform(new HeaderInput(NamedLikeObjectPrototype, { '__lookup-getter__': 'x' }), {
+        ...custom,
+        metatype: NamedLikeObjectPrototype,
+      }),
+    );
+    expect(refused).toMatchObject({ statusCode: 500, code: 'INTERNAL_ERROR' });
+  });
+
+  it('passes other custom parameters through untouched', () => {
+    const { pipe } = pipeWith();
+    const value = { any: 'thing' };
+    expect(pipe.transform(value, custom)).toBe(value);
   });
 });

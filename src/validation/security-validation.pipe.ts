@@ -12,6 +12,7 @@ import { loadValidationPeers, type ValidationPeers } from './class-validator.loa
 import { compileDtoPlan, type Ctor, type DtoPlan } from './dto-plan.util';
 import { inspectPayload, type PayloadLimits, type PayloadProblem } from './payload-inspector.util';
 import { checkWhitelist, type WhitelistFindings, type WhitelistMode } from './whitelist.util';
+import { HeaderInput, headerNameOf } from './header-input.util';
 
 /** Types that are never DTOs: nothing to construct or validate. */
 const NOT_DTO = new Set<unknown>([Object, Array, Function, Promise, Buffer, Date, Map, Set, Symbol, BigInt]);
@@ -79,7 +80,7 @@ export class SecurityValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const { type, metatype } = metadata;
-    if (type === 'custom') return value;
+    if (type === 'custom') return value instanceof HeaderInput ? this.validateHeaders(value) : value;
     if (value !== null && typeof value === 'object') {
       const problem = inspectPayload(value, this.limits);
       if (problem) this.refuseProblem(problem, metadata);
@@ -99,7 +100,35 @@ export class SecurityValidationPipe implements PipeTransform {
     return this.validateDto(value, metatype, metadata);
   }
 
-  private validateDto(value: unknown, metatype: Ctor, metadata: ArgumentMetadata): unknown {
+  /**
+   * `@ValidatedHeaders(Dto)`: the headers the DTO declares (by {@link headerNameOf}), as a plain
+   * object keyed by property, through the same checks and `validateDto` as a body. Other headers
+   * are not read, so they are never refused.
+   */
+  private validateHeaders(input: HeaderInput): unknown {
+    const metatype = input.dto;
+    const metadata: ArgumentMetadata = { type: 'custom', metatype, data: undefined };
+    const plan = this.planOf(metatype);
+    if (plan.problems.length > 0) return this.misconfigured(metatype, metadata);
+    const plain: Record<string, unknown> = {};
+    const labels = new Map<string, string>();
+    for (const property of plan.declared) {
+      const name = headerNameOf(property);
+      labels.set(property, name);
+      const header = input.headers[name];
+      if (header !== undefined) plain[property] = header;
+    }
+    const problem = inspectPayload(plain, this.limits);
+    if (problem) this.refuseProblem({ ...problem, path: relabel(problem.path, labels) }, metadata);
+    return this.validateDto(plain, metatype, metadata, labels);
+  }
+
+  private validateDto(
+    value: unknown,
+    metatype: Ctor,
+    metadata: ArgumentMetadata,
+    labels?: ReadonlyMap<string, string>,
+  ): unknown {
     if (value === undefined && metadata.type !== 'body') return value;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return this.refuse([{ property: metadata.data ?? '', constraints: { isObject: 'must be an object' } }], metadata);
@@ -114,7 +143,7 @@ export class SecurityValidationPipe implements PipeTransform {
     if (plan.async) {
       return this.peers.validator
         .validate(instance, this.validatorOptions)
-        .then((errors) => this.finish(instance, value, errors, extra, metadata));
+        .then((errors) => this.finish(instance, value, errors, extra, metadata, labels));
     }
     return this.finish(
       instance,
@@ -122,6 +151,7 @@ export class SecurityValidationPipe implements PipeTransform {
       this.peers.validator.validateSync(instance, this.validatorOptions),
       extra,
       metadata,
+      labels,
     );
   }
 
@@ -143,14 +173,16 @@ export class SecurityValidationPipe implements PipeTransform {
     errors: readonly ValidationError[],
     extra: readonly ValidationIssue[],
     metadata: ArgumentMetadata,
+    labels?: ReadonlyMap<string, string>,
   ): unknown {
-    const issues: ValidationIssue[] = [];
+    let issues: ValidationIssue[] = [];
     if (errors.length > 0) this.flatten(errors, '', issues);
     for (const issue of extra) {
       // class-validator words the undeclared names it catches itself; add only the ones it missed.
       if (!issues.some((i) => i.property === issue.property && WHITELIST in i.constraints)) issues.push(issue);
     }
     if (issues.length === 0) this.checkBounds(instance, '', issues, 0);
+    if (labels) issues = issues.map((issue) => relabelIssue(issue, labels));
     if (issues.length > 0) this.refuse(issues, metadata);
     if (this.config.transform) return instance;
     // Not transforming: hand over the original, or a stripped plain copy when properties were whitelisted out.
@@ -289,7 +321,8 @@ export class SecurityValidationPipe implements PipeTransform {
         outcome: 'blocked',
         reason,
         details: {
-          source: metadata.type,
+          // `custom` reaches here only from @ValidatedHeaders().
+          source: metadata.type === 'custom' ? 'headers' : metadata.type,
           target: metadata.metatype?.name,
           // Paths and constraint names only: values and messages stay out of the audit log.
           errors: issues.map((i) => ({ property: i.property, constraints: Object.keys(i.constraints) })),
@@ -301,6 +334,31 @@ export class SecurityValidationPipe implements PipeTransform {
       errors: issues,
     });
   }
+}
+
+/** `xApiVersion.0` → `x-api-version.0`: a header DTO's paths name the header. */
+function relabel(path: string, labels: ReadonlyMap<string, string>): string {
+  const dot = path.indexOf('.');
+  const head = dot === -1 ? path : path.slice(0, dot);
+  const name = labels.get(head);
+  return name === undefined ? path : name + (dot === -1 ? '' : path.slice(dot));
+}
+
+function relabelIssue(issue: ValidationIssue, labels: ReadonlyMap<string, string>): ValidationIssue {
+  const property = relabel(issue.property, labels);
+  if (property === issue.property) return issue;
+  const head = issue.property.split('.')[0];
+  const name = labels.get(head) ?? head;
+  const constraints: Record<string, string> = {};
+  // class-validator's messages start with the property name: say the header's instead.
+  for (const [key, text] of Object.entries(issue.constraints)) {
+    constraints[key] = text.startsWith(issue.property)
+      ? property + text.slice(issue.property.length)
+      : text.startsWith(head)
+        ? name + text.slice(head.length)
+        : text;
+  }
+  return { property, constraints };
 }
 
 function isObjectBody(value: unknown, metatype: Ctor | undefined): boolean {
