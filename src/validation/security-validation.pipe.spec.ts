@@ -577,3 +577,100 @@ describe('SecurityValidationPipe with @ValidatedHeaders() input', () => {
     expect(pipe.transform(value, custom)).toBe(value);
   });
 });
+
+describe('SecurityValidationPipe string normalisation', () => {
+  class Tag {
+    @IsString()
+    @MinLength(1)
+    label!: string;
+  }
+
+  class Post {
+    @IsString()
+    @MinLength(1)
+    title!: string;
+
+    @IsOptional()
+    @IsString({ each: true })
+    words?: string[];
+
+    @IsOptional()
+    @ValidateNested({ each: true })
+    @Type(() => Tag)
+    tags?: Tag[];
+
+    @IsOptional()
+    @ValidateNested()
+    @Type(() => Tag)
+    main?: Tag;
+
+    @IsOptional()
+    @IsObject()
+    meta?: Record<string, string>;
+  }
+
+  const decomposed = 'Cafe\u0301'; // "Café" as e + combining acute accent
+  const composed = 'Caf\u00e9';
+
+  it('leaves strings as sent by default', () => {
+    const { pipe } = pipeWith();
+    expect(pipe.transform({ title: `  ${decomposed} ` }, body(Post))).toEqual({ title: `  ${decomposed} ` });
+  });
+
+  it('trims and NFC-normalises DTO strings at every level, not plain-object values', () => {
+    const { pipe } = pipeWith({ trimStrings: true, normalizeUnicode: 'NFC' });
+    const out = pipe.transform(
+      {
+        title: `\u00a0 ${decomposed}\n`,
+        words: [' a ', decomposed],
+        tags: [{ label: ` ${decomposed} ` }],
+        main: { label: '\tx\t' },
+        meta: { note: ' kept ' },
+      },
+      body(Post),
+    ) as Post;
+    expect(out.title).toBe(composed);
+    expect(out.words).toEqual(['a', composed]);
+    expect(out.tags?.[0]).toBeInstanceOf(Tag);
+    expect(out.tags?.[0].label).toBe(composed);
+    expect(out.main?.label).toBe('x');
+    expect(out.meta).toEqual({ note: ' kept ' });
+  });
+
+  it('runs before validation: a blank string fails @MinLength(1) once trimmed', () => {
+    const { pipe } = pipeWith({ trimStrings: true });
+    const refused = caught(() => pipe.transform({ title: '   ', tags: [{ label: ' ' }] }, body(Post)));
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        property: 'title',
+        constraints: expect.objectContaining({ minLength: expect.any(String) }),
+      }),
+      expect.objectContaining({ property: 'tags.0.label' }),
+    ]);
+  });
+
+  it('folds compatibility characters with NFKC', () => {
+    const { pipe } = pipeWith({ normalizeUnicode: 'NFKC' });
+    expect((pipe.transform({ title: '\uff21\ufb01' }, body(Post)) as Post).title).toBe('Afi');
+  });
+
+  it('hands over a normalised plain copy when transform is off', () => {
+    const { pipe } = pipeWith({ trimStrings: true, transform: false, whitelist: false });
+    const out = pipe.transform({ title: ' t ' }, body(Post));
+    expect(out).not.toBeInstanceOf(Post);
+    expect(out).toEqual({ title: 't' });
+  });
+
+  it('normalises header DTO strings too', () => {
+    class Tenant {
+      @IsString()
+      xTenant!: string;
+    }
+    const { pipe } = pipeWith({ trimStrings: true });
+    const out = pipe.transform(new HeaderInput(Tenant, { 'x-tenant': ' acme ' }), {
+      type: 'custom',
+      metatype: Tenant,
+    });
+    expect(out).toEqual({ xTenant: 'acme' });
+  });
+});

@@ -56,6 +56,8 @@ export class SecurityValidationPipe implements PipeTransform {
   private readonly untypedLogged = new Set<string>();
   private readonly logger = new Logger('SecurityValidationPipe');
   private peersCache?: ValidationPeers;
+  /** `trimStrings` / `normalizeUnicode`: the string rewrite, or undefined when both are off. */
+  private readonly normalize?: (text: string) => string;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: ValidationFeatureOptions,
@@ -69,6 +71,7 @@ export class SecurityValidationPipe implements PipeTransform {
       forbidUnknownValues: this.config.forbidUnknownValues,
       validationError: { target: false, value: false },
     };
+    this.normalize = stringNormalizer(this.config);
     this.whitelistMode = !this.config.whitelist ? 'off' : this.config.forbidNonWhitelisted ? 'forbid' : 'strip';
     // Fail at boot, not on the first request, when the optional peers are missing.
     if (this.config.enabled) this.peersCache = loadValidationPeers();
@@ -140,6 +143,8 @@ export class SecurityValidationPipe implements PipeTransform {
     if (found.untyped.length > 0) return this.untyped(found.untyped, metatype, metadata);
     if (found.misconfigured.length > 0) return this.misconfigured(metatype, metadata);
     const extra = this.whitelistIssues(found);
+    // Before validation, so the constraints see what the handler will get.
+    if (this.normalize) normalizeStrings(instance, this.normalize, this.config.maxDepth);
     if (plan.async) {
       return this.peers.validator
         .validate(instance, this.validatorOptions)
@@ -185,8 +190,9 @@ export class SecurityValidationPipe implements PipeTransform {
     if (labels) issues = issues.map((issue) => relabelIssue(issue, labels));
     if (issues.length > 0) this.refuse(issues, metadata);
     if (this.config.transform) return instance;
-    // Not transforming: hand over the original, or a stripped plain copy when properties were whitelisted out.
-    return this.config.whitelist ? { ...instance } : original;
+    // Not transforming: hand over the original, or a plain copy when properties were whitelisted
+    // out or strings normalised.
+    return this.config.whitelist || this.normalize ? { ...instance } : original;
   }
 
   /** The whitelist findings as issues worded like class-validator's own. */
@@ -333,6 +339,35 @@ export class SecurityValidationPipe implements PipeTransform {
     throw securityException(this.config.errorStatus, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
       errors: issues,
     });
+  }
+}
+
+function stringNormalizer(config: ResolvedValidationOptions): ((text: string) => string) | undefined {
+  const { trimStrings, normalizeUnicode: form } = config;
+  if (form && trimStrings) return (text) => text.normalize(form).trim();
+  if (form) return (text) => text.normalize(form);
+  if (trimStrings) return (text) => text.trim();
+  return undefined;
+}
+
+/**
+ * Rewrites, in place, every string value of the DTO instance's own properties, the string items
+ * of its arrays, and the same in nested DTO instances (to `maxDepth`). Plain objects (records),
+ * keys and non-string values are left alone.
+ */
+function normalizeStrings(instance: object, rewrite: (text: string) => string, maxDepth: number, depth = 0): void {
+  if (depth > maxDepth) return;
+  const record = instance as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const child = record[key];
+    if (typeof child === 'string') record[key] = rewrite(child);
+    else if (Array.isArray(child)) {
+      for (let i = 0; i < child.length; i++) {
+        const item: unknown = child[i];
+        if (typeof item === 'string') child[i] = rewrite(item);
+        else if (isDtoInstance(item)) normalizeStrings(item, rewrite, maxDepth, depth + 1);
+      }
+    } else if (isDtoInstance(child)) normalizeStrings(child, rewrite, maxDepth, depth + 1);
   }
 }
 
