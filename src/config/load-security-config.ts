@@ -209,7 +209,7 @@ function setPath(target: Tree, parts: string[], value: unknown): void {
  * meaning unset); a `profile` key in the file cannot change it. Any problem throws a {@link SecurityConfigError} naming
  * the file, the key path and what is wrong. In a flat file, a key whose option means something
  * different from the seed's is said once, as a warning on the Nest logger (see
- * docs/configuration.md).
+ * docs/configuration-seed.md).
  *
  * @example
  * ```ts
