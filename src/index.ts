@@ -181,11 +181,13 @@ export { IDEMPOTENT_KEY, IDEMPOTENT_REPLAYED_HEADER } from './idempotency/idempo
 // Validation hardening
 export type {
   PaginationOptions,
+  ValidationErrorStatus,
   ValidationExceptionFactory,
   ValidationIssue,
   ValidationOptions,
 } from './validation/validation.options';
 export { SecurityValidationPipe } from './validation/security-validation.pipe';
+export { ValidatedHeaders } from './validation/validated-headers.decorator';
 export { PaginationPipe, type Pagination } from './validation/pagination.pipe';
 export { UploadValidationPipe, type UploadRules, type UploadedFileLike } from './validation/upload-validation.pipe';
 

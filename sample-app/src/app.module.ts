@@ -18,6 +18,7 @@ import { DocumentLoader } from './documents/document.loader';
 import { DocumentsController } from './documents/documents.controller';
 import { sampleAuthorizationOptions, sampleResponseFilteringOptions } from './documents/documents.authorization';
 import { docsEnabled, DocsModule } from './docs/docs.module';
+import { withSecurityConfigFile } from './config/security-config-file';
 
 /**
  * The sample app's security configuration. Everything comes from the environment:
@@ -43,7 +44,8 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
 
 @Module({
   imports: [
-    SecurityModule.forRootAsync({ useFactory: () => sampleSecurityOptions() }),
+    // SECURITY_CONFIG=security.yaml lays a config file over these options (see config/).
+    SecurityModule.forRootAsync({ useFactory: () => withSecurityConfigFile(sampleSecurityOptions()) }),
     // /openapi.json and Swagger UI at /docs, outside production
     ...(docsEnabled() ? [DocsModule] : []),
   ],

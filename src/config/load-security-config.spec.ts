@@ -162,3 +162,93 @@ describe('loadSecurityConfig', () => {
     expect(() => loadSecurityConfig(join(dir, 'missing.yaml'))).toThrow(/missing\.yaml: cannot be read \(ENOENT\)/);
   });
 });
+
+describe('loadSecurityConfig with a flat file (no profile sections)', () => {
+  const quiet = { warn: () => undefined };
+
+  it('reads the whole file as the options of every profile', () => {
+    const path = file('flat.yaml', 'trust_proxy: [loopback]\nrate_limit:\n  max_requests: 50\n');
+    for (const profile of ['development', 'production']) {
+      expect(loadSecurityConfig(path, { profile, env: {}, logger: quiet })).toEqual({
+        profile,
+        trustProxy: ['loopback'],
+        rateLimit: { maxRequests: 50 },
+      });
+    }
+  });
+
+  it('names flat keys without a section in errors', () => {
+    const path = file('flat-bad.yaml', 'graphql:\n  max_depth: 0\n');
+    expect(() => loadSecurityConfig(path, { profile: 'production', env: {} })).toThrow(
+      /flat-bad\.yaml: graphql\.max_depth \(option graphql\.maxDepth\) must be at least 1/,
+    );
+    const unknown = file('flat-unknown.yaml', 'rate_limt: {}\n');
+    expect(() => loadSecurityConfig(unknown, { profile: 'production', env: {} })).toThrow(
+      /flat-unknown\.yaml: rate_limt \(option rateLimt\) is not a known option\. Did you mean "rateLimit"\?/,
+    );
+  });
+
+  it('refuses a file that mixes options and sections', () => {
+    const path = file('mixed.yaml', 'rate_limit:\n  max_requests: 5\nproduction:\n  trust_proxy: []\n');
+    expect(() => loadSecurityConfig(path, { profile: 'production', env: {} })).toThrow(
+      /mixed\.yaml: rate_limit is not a section: use default, development, staging, production \(or no sections at all/,
+    );
+  });
+
+  it('maps the CORS key names at the top of cors, per environment and under environments alike', () => {
+    const path = file(
+      'cors.yaml',
+      [
+        'cors:',
+        '  allowed_origins: [https://a.example.com]',
+        '  allow_credentials: true',
+        '  production:',
+        '    allowed_origins: [https://b.example.com]',
+        '    max_age: 7200',
+        '  environments:',
+        '    production:',
+        '      allowed_methods: [GET]',
+        '    staging:',
+        '      allowed_headers: [Authorization]',
+      ].join('\n'),
+    );
+    expect(loadSecurityConfig(path, { profile: 'production', env: {}, logger: quiet }).cors).toEqual({
+      origins: ['https://a.example.com'],
+      credentials: true,
+      environments: {
+        production: { origins: ['https://b.example.com'], maxAge: 7200, methods: ['GET'] },
+        staging: { allowedHeaders: ['Authorization'] },
+      },
+    });
+  });
+
+  it('names a refused CORS value by its seed key', () => {
+    const path = file(
+      'cors-bad.yaml',
+      'cors:\n  production:\n    allowed_origins: ["*"]\n    allow_credentials: true\n',
+    );
+    expect(() => loadSecurityConfig(path, { profile: 'production', env: {}, logger: quiet })).toThrow(
+      /cors-bad\.yaml: cors\.production\.allowed_origins \(option cors\.environments\.production\.origins\) is "\*" while credentials is true/,
+    );
+  });
+
+  it("warns only for a flat file: the sectioned layout is read with this library's meanings", () => {
+    const warnings: string[] = [];
+    const logger = { warn: (m: string) => warnings.push(m) };
+    loadSecurityConfig(file('sect.yaml', 'default:\n  graphql:\n    max_complexity: 10\ndevelopment: {}\n'), {
+      profile: 'development',
+      env: {},
+      logger,
+    });
+    expect(warnings).toEqual([]);
+    loadSecurityConfig(
+      file('flat-warn.yaml', 'graphql:\n  max_complexity: 10\nvalidation:\n  max_payload_bytes: 1000\n'),
+      {
+        profile: 'development',
+        env: {},
+        logger,
+      },
+    );
+    expect(warnings).toEqual([expect.stringMatching(/flat-warn\.yaml: graphql\.max_complexity is compared/)]);
+  });
+});

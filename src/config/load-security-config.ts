@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { parse as parseYaml } from 'yaml';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { SecurityProfile } from '../core/options/core.options';
 import type { SecurityModuleOptions } from '../security.options';
 import { resolveSecurityOptions } from '../security.options';
-import { CONFIG_ALIASES } from './config-aliases';
+import { configAliasOf } from './config-aliases';
 
 /** Options of {@link loadSecurityConfig}. @publicApi */
 export interface LoadSecurityConfigOptions {
@@ -16,11 +17,22 @@ export interface LoadSecurityConfigOptions {
   profile?: SecurityProfile | string;
   /** Variables for `${NAME}` interpolation. @default process.env */
   env?: Record<string, string | undefined>;
+  /**
+   * Where the warnings about seed-format keys whose option means something different go.
+   * @default new Logger('SecurityConfig') (Nest's logger)
+   */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const PROFILES = ['development', 'staging', 'production'];
 /** Sections besides the profiles: `default` is merged under every profile. */
 const SHARED_SECTION = 'default';
+/**
+ * Top-level keys that make a file sectioned (misspelt profile names too, so `prod:` is reported as
+ * a wrong section rather than an unknown option). A file with none of them is flat: the seed's
+ * layout, one set of options for every profile.
+ */
+const SECTION_LIKE = new Set([SHARED_SECTION, ...PROFILES, 'dev', 'develop', 'prod', 'stage', 'test']);
 
 type Tree = Record<string, unknown>;
 
@@ -109,27 +121,39 @@ const camel = (key: string): string => key.replace(/[_-]([a-z0-9])/g, (_m, c: st
  * `rate_limit.window_seconds` → the rate limiter's window), then camelCase for everything else.
  * Remembers, for each option path, the file key path it came from, for error messages.
  */
-function toOptions(tree: Tree, origin: Map<string, string>, filePath = '', optionPath = ''): Tree {
+function toOptions(
+  tree: Tree,
+  origin: Map<string, string>,
+  differs: Map<string, string>,
+  filePath = '',
+  optionPath = '',
+): Tree {
   const out: Tree = {};
   for (const [key, value] of Object.entries(tree)) {
     const fileKey = filePath ? `${filePath}.${key}` : key;
-    const alias = CONFIG_ALIASES[fileKey];
+    const alias = configAliasOf(fileKey);
     if (alias) {
       const target = alias.path;
-      setPath(
-        out,
-        target.slice(optionPath ? optionPath.length + 1 : 0).split('.'),
-        alias.convert ? alias.convert(value) : value,
-      );
+      const relative = target.slice(optionPath ? optionPath.length + 1 : 0).split('.');
+      const note = alias.differs?.(value);
+      if (note) differs.set(fileKey, note);
       // Option errors name array items as `keys[0]`: remember the alias under that spelling.
       origin.set(target.replace(/\.(\d+)(?=\.|$)/g, '[$1]'), fileKey);
+      if (isTree(value) && !alias.convert) {
+        // A section alias (`cors.production` → `cors.environments.production`): map what is inside.
+        const mapped = toOptions(value, origin, differs, fileKey, target);
+        const existing = getPath(out, relative);
+        setPath(out, relative, isTree(existing) ? deepMerge(existing, mapped) : mapped);
+      } else {
+        setPath(out, relative, alias.convert ? alias.convert(value) : value);
+      }
       continue;
     }
     // Under a user-keyed map (role names, policy names...) the key is data: keep it as written.
     const name = isUserKeyed(optionPath) ? key : camel(key);
     const optPath = optionPath ? `${optionPath}.${name}` : name;
     origin.set(optPath, fileKey);
-    const converted = isTree(value) ? toOptions(value, origin, fileKey, optPath) : value;
+    const converted = isTree(value) ? toOptions(value, origin, differs, fileKey, optPath) : value;
     out[name] = isTree(out[name]) && isTree(converted) ? deepMerge(out[name] as Tree, converted) : converted;
   }
   return out;
@@ -152,6 +176,12 @@ function isUserKeyed(optionPath: string): boolean {
   return USER_KEYED.some((pattern) => pattern.test(optionPath));
 }
 
+function getPath(target: Tree, parts: readonly string[]): unknown {
+  let node: unknown = target;
+  for (const part of parts) node = isTree(node) || Array.isArray(node) ? (node as Tree)[part] : undefined;
+  return node;
+}
+
 /** Sets `value` at `parts`, creating objects, or arrays where the next part is an index (`keys.0.alg`). */
 function setPath(target: Tree, parts: string[], value: unknown): void {
   let node = target;
@@ -168,13 +198,18 @@ function setPath(target: Tree, parts: string[], value: unknown): void {
 
 /**
  * Reads a YAML or JSON security config with `development` / `staging` / `production` sections
- * (and an optional `default` section merged under each), interpolates `${ENV_VAR}` (with
+ * (and an optional `default` section merged under each), or a flat file with no sections (one set
+ * of options for every profile, the layout of the seed's `config.yaml`, whose CORS block per
+ * environment, `cors.production.allowed_origins`, `allow_credentials`, `expose_headers`, `max_age`,
+ * maps to `cors.environments`), interpolates `${ENV_VAR}` (with
  * `${VAR:-fallback}`), maps snake_case keys to options, validates the result exactly as
  * `forRoot` would, and returns the options. A value that is exactly one `${VAR}` becomes a number
  * or boolean when it looks like one and the option takes one; where the option takes a string
  * (a secret, a prefix) it stays the text. The profile is the caller's (or `NODE_ENV`, empty
  * meaning unset); a `profile` key in the file cannot change it. Any problem throws a {@link SecurityConfigError} naming
- * the file, the key path and what is wrong.
+ * the file, the key path and what is wrong. In a flat file, a key whose option means something
+ * different from the seed's is said once, as a warning on the Nest logger (see
+ * docs/configuration-seed.md).
  *
  * @example
  * ```ts
@@ -202,27 +237,47 @@ export function loadSecurityConfig(file: string, options: LoadSecurityConfigOpti
       `is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
     );
   }
-  if (!isTree(document)) fail(file, '', 'must contain a mapping with development / staging / production sections');
-  for (const key of Object.keys(document)) {
-    if (key !== SHARED_SECTION && !PROFILES.includes(key)) {
-      fail(file, key, `is not a section: use ${SHARED_SECTION}, ${PROFILES.join(', ')}`);
+  if (!isTree(document))
+    fail(file, '', 'must contain a mapping of options, or development / staging / production sections');
+  const flat = !Object.keys(document).some((key) => SECTION_LIKE.has(key));
+  let chosen: Tree;
+  if (flat) {
+    chosen = document;
+  } else {
+    for (const key of Object.keys(document)) {
+      if (key !== SHARED_SECTION && !PROFILES.includes(key)) {
+        fail(
+          file,
+          key,
+          `is not a section: use ${SHARED_SECTION}, ${PROFILES.join(', ')} (or no sections at all, for one set of options)`,
+        );
+      }
     }
+    const shared = document[SHARED_SECTION] ?? {};
+    const section = document[profile];
+    if (section === undefined) fail(file, profile, 'section is missing');
+    if (!isTree(shared)) fail(file, SHARED_SECTION, 'must be a mapping');
+    if (!isTree(section)) fail(file, profile, 'must be a mapping');
+    chosen = deepMerge(shared, section);
   }
-  const shared = document[SHARED_SECTION] ?? {};
-  const section = document[profile];
-  if (section === undefined) fail(file, profile, 'section is missing');
-  if (!isTree(shared)) fail(file, SHARED_SECTION, 'must be a mapping');
-  if (!isTree(section)) fail(file, profile, 'must be a mapping');
+  const where = flat ? '' : profile;
   const coerced = new Map<string, Coerced>();
-  const merged = interpolate(deepMerge(shared, section), env, file, { label: profile, keys: [] }, coerced) as Tree;
+  const merged = interpolate(chosen, env, file, { label: where, keys: [] }, coerced) as Tree;
   if (merged.profile !== undefined && merged.profile !== profile) {
     fail(
       file,
-      `${profile}.profile`,
-      `is ${JSON.stringify(merged.profile)} but the profile asked for is "${profile}". The section name chooses the profile: remove this key`,
+      where ? `${where}.profile` : 'profile',
+      `is ${JSON.stringify(merged.profile)} but the profile asked for is "${profile}". ${flat ? 'The caller (or NODE_ENV) chooses the profile' : 'The section name chooses the profile'}: remove this key`,
     );
   }
-  return resolveTyped(merged, coerced, file, profile);
+  const differs = new Map<string, string>();
+  const result = resolveTyped(merged, coerced, file, profile, where, differs);
+  // Only the seed's flat layout is read with the seed's meanings in mind: say where ours differ.
+  if (flat && differs.size > 0) {
+    const logger = options.logger ?? new Logger('SecurityConfig');
+    for (const [key, note] of differs) logger.warn(`SecurityModule config ${file}: ${key} ${note}.`);
+  }
+  return result;
 }
 
 /**
@@ -235,18 +290,21 @@ function resolveTyped(
   coerced: Map<string, Coerced>,
   file: string,
   profile: string,
+  where: string,
+  differs: Map<string, string>,
 ): SecurityModuleOptions {
   for (;;) {
     const origin = new Map<string, string>();
+    differs.clear();
     // The caller's profile always wins (a file key cannot switch it: checked above).
-    const result = { ...toOptions(merged, origin), profile } as SecurityModuleOptions;
+    const result = { ...toOptions(merged, origin, differs), profile } as SecurityModuleOptions;
     try {
       resolveSecurityOptions(result);
       return result;
     } catch (error) {
       if (!(error instanceof SecurityConfigError)) throw error;
       const flipped = flipRefused(error.message, merged, coerced, origin);
-      if (!flipped) throw new SecurityConfigError(rewrite(error.message, file, profile, origin));
+      if (!flipped) throw new SecurityConfigError(rewrite(error.message, file, where, origin));
     }
   }
 }
@@ -288,13 +346,18 @@ function normalizeProfile(value: string | undefined, file: string): SecurityProf
   return mapped as SecurityProfile;
 }
 
-/** Turns `SecurityModule: rateLimit.windowMs must …` into `… config FILE: production.rate_limit.window_seconds must …`. */
-function rewrite(message: string, file: string, profile: string, origin: Map<string, string>): string {
+/**
+ * Turns `SecurityModule: rateLimit.windowMs must …` into `… config FILE: production.rate_limit.window_seconds must …`
+ * (without the section in a flat file: `where` is '').
+ */
+function rewrite(message: string, file: string, where: string, origin: Map<string, string>): string {
   const match = /^SecurityModule: (\S+) (.*)$/s.exec(message);
-  if (!match) return `SecurityModule config ${file} (${profile}): ${message.replace(/^SecurityModule: /, '')}`;
+  if (!match) {
+    return `SecurityModule config ${file}${where ? ` (${where})` : ''}: ${message.replace(/^SecurityModule: /, '')}`;
+  }
   const [, optionPath, rest] = match;
   const bare = optionPath.replace(/\[\d+\]$/, '');
   const fileKey = origin.get(bare) ?? origin.get(bare.split('.').slice(0, -1).join('.')) ?? optionPath;
   const suffix = bare === optionPath ? '' : optionPath.slice(bare.length);
-  return `SecurityModule config ${file}: ${profile}.${origin.has(bare) ? fileKey : optionPath}${suffix} (option ${optionPath}) ${rest}`;
+  return `SecurityModule config ${file}: ${where ? `${where}.` : ''}${origin.has(bare) ? fileKey : optionPath}${suffix} (option ${optionPath}) ${rest}`;
 }

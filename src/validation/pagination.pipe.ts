@@ -1,7 +1,7 @@
 import { Inject, Injectable, type PipeTransform } from '@nestjs/common';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { securityException } from '../core/errors/security-exception';
-import type { PaginationOptions } from './validation.options';
+import type { PaginationOptions, ValidationErrorStatus } from './validation.options';
 import type { ValidationFeatureOptions } from './validation.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 
@@ -27,15 +27,18 @@ const INTEGER = /^\d{1,9}$/;
  * @Get()
  * list(@Query(PaginationPipe) page: Pagination) { return this.repo.find({ take: page.limit, skip: page.offset }); }
  * ```
- * @throws {BadRequestException} `VALIDATION_FAILED` for a non-integer, zero or negative value.
+ * @throws {BadRequestException} `VALIDATION_FAILED` for a non-integer, zero or negative value
+ * (UnprocessableEntityException, 422, when `validation.errorStatus` is 422).
  * @publicApi
  */
 @Injectable()
 export class PaginationPipe implements PipeTransform<unknown, Pagination> {
   private readonly config: Required<PaginationOptions>;
+  private readonly errorStatus: ValidationErrorStatus;
 
   constructor(@Inject(SECURITY_OPTIONS) options: ValidationFeatureOptions) {
     this.config = options.validation.pagination;
+    this.errorStatus = options.validation.errorStatus;
   }
 
   transform(query: unknown): Pagination {
@@ -59,7 +62,7 @@ export class PaginationPipe implements PipeTransform<unknown, Pagination> {
   }
 
   private refuse(property: string, constraint: string, message: string): never {
-    throw securityException(400, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
+    throw securityException(this.errorStatus, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
       errors: [{ property, constraints: { [constraint]: message } }],
     });
   }

@@ -90,4 +90,57 @@ describe('PayloadLimitEdge', () => {
       title: 'Payload Too Large',
     });
   });
+
+  describe('query caps', () => {
+    const get = (url: string): EdgeRequest => ({ method: 'GET', url, headers: {} });
+    const query = (n: number) => Array.from({ length: n }, (_, i) => `p${i}=1`).join('&');
+
+    it.each([
+      ['a query of exactly maxQueryLength', `/x?${'a'.repeat(2047)}`, {}],
+      ['exactly maxQueryParameters', `/x?${query(100)}`, {}],
+      ['empty parts, which are not parameters', `/x?a=1&&&&b=2&`, { maxQueryParameters: 2 }],
+      ['any length when the cap is off', `/x?${'a'.repeat(50_000)}`, { maxQueryLength: false as const }],
+      [
+        'any count when the cap is off',
+        `/x?${query(5000)}`,
+        { maxQueryParameters: false as const, maxQueryLength: false as const },
+      ],
+      ['a long path without a query', `/${'a'.repeat(5000)}`, {}],
+    ])('lets %s through', (_name, url, validation) => {
+      const res = response();
+      expect(edge({ validation }).handle(get(url), res)).toBe(false);
+    });
+
+    it.each([
+      ['a query over 2048 characters', `/x?${'a'.repeat(2049)}`, {}, 414, 'QUERY_TOO_LONG', 'URI Too Long'],
+      [
+        'a query over a lower cap',
+        `/x?q=${'a'.repeat(499)}`,
+        { maxQueryLength: 500 },
+        414,
+        'QUERY_TOO_LONG',
+        'URI Too Long',
+      ],
+      ['101 parameters', `/x?${query(101)}`, {}, 400, 'TOO_MANY_QUERY_PARAMETERS', 'Bad Request'],
+      [
+        'repeated names, each counted',
+        `/x?a=1&a=2&a=3`,
+        { maxQueryParameters: 2 },
+        400,
+        'TOO_MANY_QUERY_PARAMETERS',
+        'Bad Request',
+      ],
+    ])('refuses %s', (_name, url, validation, status, code, error) => {
+      const res = response();
+      expect(edge({ validation }).handle(get(url), res)).toBe(true);
+      expect(res.statusCode).toBe(status);
+      expect(JSON.parse(res.body ?? '{}')).toEqual({ statusCode: status, error, code, message: expect.any(String) });
+    });
+
+    it('never echoes the query string in a problem+json instance', () => {
+      const res = response();
+      edge({ errors: { format: 'problem+json' } }).handle(get(`/x?token=${'s'.repeat(3000)}`), res);
+      expect(JSON.parse(res.body ?? '{}')).toMatchObject({ status: 414, code: 'QUERY_TOO_LONG', instance: '/x' });
+    });
+  });
 });

@@ -49,6 +49,33 @@ const BODY_TIMEOUT: Refusal = {
 };
 
 const PROTO_IN_QUERY: Refusal = { ...NUL_IN_URL, reason: 'forbidden_key' };
+const QUERY_TOO_LONG: Refusal = {
+  status: 414,
+  error: 'URI Too Long',
+  code: SecurityErrorCode.QUERY_TOO_LONG,
+  message: 'Query string is too long',
+  reason: 'query_too_long',
+};
+const TOO_MANY_PARAMETERS: Refusal = {
+  status: 400,
+  error: 'Bad Request',
+  code: SecurityErrorCode.TOO_MANY_QUERY_PARAMETERS,
+  message: 'Too many query parameters',
+  reason: 'too_many_query_parameters',
+};
+
+/** Non-empty `&`-separated parts of the query string from `start` (`a=1&&b` is 2), stopping past `max`. */
+function countParameters(url: string, start: number, max: number): number {
+  let count = 0;
+  let empty = true;
+  for (let i = start; i < url.length; i++) {
+    if (url.charCodeAt(i) === 38 /* & */) {
+      if (!empty && ++count > max) return count;
+      empty = true;
+    } else empty = false;
+  }
+  return empty ? count : count + 1;
+}
 
 /**
  * JSON is UTF-8 (RFC 8259): a JSON body announcing another charset is refused on both adapters
@@ -66,8 +93,11 @@ function isUtf8Json(header: string): boolean {
 /**
  * The last feature edge step: refuses, before any body is used, a body larger than
  * `validation.maxPayloadBytes` (413, from `Content-Length`), a body with a missing or unlisted
- * `Content-Type` or a JSON body in a charset other than UTF-8 (415), and a URL carrying an encoded NUL byte or a `__proto__` query key (400). It answers the same way on
- * Express and Fastify, with the error body shape of the exception filter.
+ * `Content-Type` or a JSON body in a charset other than UTF-8 (415), a URL carrying an encoded NUL
+ * byte or a `__proto__` query key (400), a query string longer than `validation.maxQueryLength`
+ * (414) or with more parameters than `validation.maxQueryParameters` (400). It runs before routing
+ * (unknown paths are covered) and answers the same way on Express and Fastify, with the error body
+ * shape of the exception filter.
  *
  * A body it lets through must arrive within `validation.bodyTimeoutMs` (else 408 and the
  * connection is closed). Bodies without `Content-Length` (chunked) are bounded by the adapter's own parser limit:
@@ -81,6 +111,8 @@ export class PayloadLimitEdge implements EdgeHandler {
   private readonly bodyTimeoutMs: number;
   private readonly rules: readonly ContentTypeRule[];
   private readonly problemJson: boolean;
+  private readonly maxQueryLength: number | false;
+  private readonly maxQueryParameters: number | false;
 
   constructor(
     options: ValidationFeatureOptions,
@@ -90,6 +122,8 @@ export class PayloadLimitEdge implements EdgeHandler {
     this.bodyTimeoutMs = options.validation.bodyTimeoutMs;
     this.rules = options.validation.allowedContentTypes;
     this.problemJson = options.errors.format === 'problem+json';
+    this.maxQueryLength = options.validation.maxQueryLength;
+    this.maxQueryParameters = options.validation.maxQueryParameters;
   }
 
   handle(req: EdgeRequest, res: EdgeResponse): boolean {
@@ -99,7 +133,16 @@ export class PayloadLimitEdge implements EdgeHandler {
       // Express keeps a `__proto__` query key (refused later by the pipe), Fastify drops it
       // silently: refuse it here so both adapters answer the same.
       const query = url.indexOf('?');
-      if (query !== -1 && url.indexOf('__proto__', query) !== -1) return this.refuse(req, res, PROTO_IN_QUERY);
+      if (query !== -1) {
+        if (this.maxQueryLength !== false && url.length - query - 1 > this.maxQueryLength) {
+          return this.refuse(req, res, QUERY_TOO_LONG, { queryLength: url.length - query - 1 });
+        }
+        if (this.maxQueryParameters !== false) {
+          const count = countParameters(url, query + 1, this.maxQueryParameters);
+          if (count > this.maxQueryParameters) return this.refuse(req, res, TOO_MANY_PARAMETERS, { parameters: count });
+        }
+        if (url.indexOf('__proto__', query) !== -1) return this.refuse(req, res, PROTO_IN_QUERY);
+      }
     }
     const headers = req.headers;
     const length = headers['content-length'];
@@ -166,17 +209,19 @@ export class PayloadLimitEdge implements EdgeHandler {
     return false;
   }
 
-  private refuse(req: EdgeRequest, res: EdgeResponse, refusal: Refusal): true {
+  private refuse(req: EdgeRequest, res: EdgeResponse, refusal: Refusal, query?: Record<string, number>): true {
     this.events.emit({
       type: SecurityEventType.VALIDATION_FAILED,
       outcome: 'blocked',
       reason: refusal.reason,
       request: req,
-      details: {
-        contentLength: req.headers['content-length'],
-        contentType: req.headers['content-type'],
-        maxPayloadBytes: this.maxBytes,
-      },
+      details: query
+        ? { ...query, maxQueryLength: this.maxQueryLength, maxQueryParameters: this.maxQueryParameters }
+        : {
+            contentLength: req.headers['content-length'],
+            contentType: req.headers['content-type'],
+            maxPayloadBytes: this.maxBytes,
+          },
     });
     return writeEdgeError(req, res, refusal, this.problemJson);
   }

@@ -18,6 +18,7 @@ import type { SecurityEvent } from '../core/events/security-event.interface';
 import { resolveSecurityOptions } from '../security.options';
 import type { ValidationOptions } from './validation.options';
 import { SecurityValidationPipe } from './security-validation.pipe';
+import { HeaderInput } from './header-input.util';
 
 class Plain {
   @IsString()
@@ -506,5 +507,170 @@ describe('SecurityValidationPipe whitelist: every undeclared property is refused
         /Named\.valueOf is named after an Object\.prototype member.*@Expose\(\{ name: 'valueOf' \}\)/,
       ),
     );
+  });
+});
+
+describe('SecurityValidationPipe with @ValidatedHeaders() input', () => {
+  class Versioned {
+    @IsString()
+    @MinLength(3)
+    xApiVersion!: string;
+
+    @IsOptional()
+    @IsString()
+    'x-tenant-id'?: string;
+  }
+
+  class NamedLikeObjectPrototype {
+    @IsString()
+    __lookupGetter__!: string;
+  }
+
+  const custom: ArgumentMetadata = { type: 'custom', metatype: Versioned, data: undefined };
+
+  it('reads only the declared headers, case-insensitively, into a DTO instance', () => {
+    const { pipe } = pipeWith();
+    const out = pipe.transform(
+      new HeaderInput(Versioned, { 'x-api-version': '2025', 'x-tenant-id': 't1', 'x-other': 'x', host: 'h' }),
+      custom,
+    );
+    expect(out).toBeInstanceOf(Versioned);
+    expect(out).toEqual({ xApiVersion: '2025', 'x-tenant-id': 't1' });
+  });
+
+  it('refuses with header names in paths and messages, and emits a headers event', () => {
+    const { pipe, events } = pipeWith();
+    const refused = caught(() => pipe.transform(new HeaderInput(Versioned, { 'x-api-version': 'v' }), custom));
+    expect(refused).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+    expect(refused.errors).toEqual([
+      {
+        property: 'x-api-version',
+        constraints: { minLength: 'x-api-version must be longer than or equal to 3 characters' },
+      },
+    ]);
+    expect(events[0]).toMatchObject({ type: 'VALIDATION_FAILED', details: { source: 'headers', target: 'Versioned' } });
+  });
+
+  it('refuses a repeated header given as an array where a string is declared', () => {
+    const { pipe } = pipeWith();
+    const refused = caught(() =>
+      pipe.transform(new HeaderInput(Versioned, { 'x-api-version': ['2025', '2024'] }), custom),
+    );
+    expect(refused.errors).toEqual([expect.objectContaining({ property: 'x-api-version' })]);
+  });
+
+  it('answers a misconfigured header DTO with a generic 500', () => {
+    const { pipe } = pipeWith();
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const refused = caught(() =>
+      pipe.transform(new HeaderInput(NamedLikeObjectPrototype, { '__lookup-getter__': 'x' }), {
+        ...custom,
+        metatype: NamedLikeObjectPrototype,
+      }),
+    );
+    expect(refused).toMatchObject({ statusCode: 500, code: 'INTERNAL_ERROR' });
+  });
+
+  it('passes other custom parameters through untouched', () => {
+    const { pipe } = pipeWith();
+    const value = { any: 'thing' };
+    expect(pipe.transform(value, custom)).toBe(value);
+  });
+});
+
+describe('SecurityValidationPipe string normalisation', () => {
+  class Tag {
+    @IsString()
+    @MinLength(1)
+    label!: string;
+  }
+
+  class Post {
+    @IsString()
+    @MinLength(1)
+    title!: string;
+
+    @IsOptional()
+    @IsString({ each: true })
+    words?: string[];
+
+    @IsOptional()
+    @ValidateNested({ each: true })
+    @Type(() => Tag)
+    tags?: Tag[];
+
+    @IsOptional()
+    @ValidateNested()
+    @Type(() => Tag)
+    main?: Tag;
+
+    @IsOptional()
+    @IsObject()
+    meta?: Record<string, string>;
+  }
+
+  const decomposed = 'Cafe\u0301'; // "Café" as e + combining acute accent
+  const composed = 'Caf\u00e9';
+
+  it('leaves strings as sent by default', () => {
+    const { pipe } = pipeWith();
+    expect(pipe.transform({ title: `  ${decomposed} ` }, body(Post))).toEqual({ title: `  ${decomposed} ` });
+  });
+
+  it('trims and NFC-normalises DTO strings at every level, not plain-object values', () => {
+    const { pipe } = pipeWith({ trimStrings: true, normalizeUnicode: 'NFC' });
+    const out = pipe.transform(
+      {
+        title: `\u00a0 ${decomposed}\n`,
+        words: [' a ', decomposed],
+        tags: [{ label: ` ${decomposed} ` }],
+        main: { label: '\tx\t' },
+        meta: { note: ' kept ' },
+      },
+      body(Post),
+    ) as Post;
+    expect(out.title).toBe(composed);
+    expect(out.words).toEqual(['a', composed]);
+    expect(out.tags?.[0]).toBeInstanceOf(Tag);
+    expect(out.tags?.[0].label).toBe(composed);
+    expect(out.main?.label).toBe('x');
+    expect(out.meta).toEqual({ note: ' kept ' });
+  });
+
+  it('runs before validation: a blank string fails @MinLength(1) once trimmed', () => {
+    const { pipe } = pipeWith({ trimStrings: true });
+    const refused = caught(() => pipe.transform({ title: '   ', tags: [{ label: ' ' }] }, body(Post)));
+    expect(refused.errors).toEqual([
+      expect.objectContaining({
+        property: 'title',
+        constraints: expect.objectContaining({ minLength: expect.any(String) }),
+      }),
+      expect.objectContaining({ property: 'tags.0.label' }),
+    ]);
+  });
+
+  it('folds compatibility characters with NFKC', () => {
+    const { pipe } = pipeWith({ normalizeUnicode: 'NFKC' });
+    expect((pipe.transform({ title: '\uff21\ufb01' }, body(Post)) as Post).title).toBe('Afi');
+  });
+
+  it('hands over a normalised plain copy when transform is off', () => {
+    const { pipe } = pipeWith({ trimStrings: true, transform: false, whitelist: false });
+    const out = pipe.transform({ title: ' t ' }, body(Post));
+    expect(out).not.toBeInstanceOf(Post);
+    expect(out).toEqual({ title: 't' });
+  });
+
+  it('normalises header DTO strings too', () => {
+    class Tenant {
+      @IsString()
+      xTenant!: string;
+    }
+    const { pipe } = pipeWith({ trimStrings: true });
+    const out = pipe.transform(new HeaderInput(Tenant, { 'x-tenant': ' acme ' }), {
+      type: 'custom',
+      metatype: Tenant,
+    });
+    expect(out).toEqual({ xTenant: 'acme' });
   });
 });

@@ -12,6 +12,7 @@ import { loadValidationPeers, type ValidationPeers } from './class-validator.loa
 import { compileDtoPlan, type Ctor, type DtoPlan } from './dto-plan.util';
 import { inspectPayload, type PayloadLimits, type PayloadProblem } from './payload-inspector.util';
 import { checkWhitelist, type WhitelistFindings, type WhitelistMode } from './whitelist.util';
+import { HeaderInput, headerNameOf } from './header-input.util';
 
 /** Types that are never DTOs: nothing to construct or validate. */
 const NOT_DTO = new Set<unknown>([Object, Array, Function, Promise, Buffer, Date, Map, Set, Symbol, BigInt]);
@@ -41,6 +42,7 @@ const PROBLEM_MESSAGES: Record<PayloadProblem['reason'], [string, string]> = {
  *
  * @throws {BadRequestException} `VALIDATION_FAILED`, listing each offending property path and
  * constraint (values are never echoed), unless `validation.exceptionFactory` says otherwise.
+ * @throws {UnprocessableEntityException} the same, when `validation.errorStatus` is 422.
  * @publicApi
  */
 @Injectable()
@@ -54,6 +56,8 @@ export class SecurityValidationPipe implements PipeTransform {
   private readonly untypedLogged = new Set<string>();
   private readonly logger = new Logger('SecurityValidationPipe');
   private peersCache?: ValidationPeers;
+  /** `trimStrings` / `normalizeUnicode`: the string rewrite, or undefined when both are off. */
+  private readonly normalize?: (text: string) => string;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: ValidationFeatureOptions,
@@ -67,6 +71,7 @@ export class SecurityValidationPipe implements PipeTransform {
       forbidUnknownValues: this.config.forbidUnknownValues,
       validationError: { target: false, value: false },
     };
+    this.normalize = stringNormalizer(this.config);
     this.whitelistMode = !this.config.whitelist ? 'off' : this.config.forbidNonWhitelisted ? 'forbid' : 'strip';
     // Fail at boot, not on the first request, when the optional peers are missing.
     if (this.config.enabled) this.peersCache = loadValidationPeers();
@@ -78,7 +83,7 @@ export class SecurityValidationPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const { type, metatype } = metadata;
-    if (type === 'custom') return value;
+    if (type === 'custom') return value instanceof HeaderInput ? this.validateHeaders(value) : value;
     if (value !== null && typeof value === 'object') {
       const problem = inspectPayload(value, this.limits);
       if (problem) this.refuseProblem(problem, metadata);
@@ -98,7 +103,35 @@ export class SecurityValidationPipe implements PipeTransform {
     return this.validateDto(value, metatype, metadata);
   }
 
-  private validateDto(value: unknown, metatype: Ctor, metadata: ArgumentMetadata): unknown {
+  /**
+   * `@ValidatedHeaders(Dto)`: the headers the DTO declares (by {@link headerNameOf}), as a plain
+   * object keyed by property, through the same checks and `validateDto` as a body. Other headers
+   * are not read, so they are never refused.
+   */
+  private validateHeaders(input: HeaderInput): unknown {
+    const metatype = input.dto;
+    const metadata: ArgumentMetadata = { type: 'custom', metatype, data: undefined };
+    const plan = this.planOf(metatype);
+    if (plan.problems.length > 0) return this.misconfigured(metatype, metadata);
+    const plain: Record<string, unknown> = {};
+    const labels = new Map<string, string>();
+    for (const property of plan.declared) {
+      const name = headerNameOf(property);
+      labels.set(property, name);
+      const header = input.headers[name];
+      if (header !== undefined) plain[property] = header;
+    }
+    const problem = inspectPayload(plain, this.limits);
+    if (problem) this.refuseProblem({ ...problem, path: relabel(problem.path, labels) }, metadata);
+    return this.validateDto(plain, metatype, metadata, labels);
+  }
+
+  private validateDto(
+    value: unknown,
+    metatype: Ctor,
+    metadata: ArgumentMetadata,
+    labels?: ReadonlyMap<string, string>,
+  ): unknown {
     if (value === undefined && metadata.type !== 'body') return value;
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return this.refuse([{ property: metadata.data ?? '', constraints: { isObject: 'must be an object' } }], metadata);
@@ -110,10 +143,12 @@ export class SecurityValidationPipe implements PipeTransform {
     if (found.untyped.length > 0) return this.untyped(found.untyped, metatype, metadata);
     if (found.misconfigured.length > 0) return this.misconfigured(metatype, metadata);
     const extra = this.whitelistIssues(found);
+    // Before validation, so the constraints see what the handler will get.
+    if (this.normalize) normalizeStrings(instance, this.normalize, this.config.maxDepth);
     if (plan.async) {
       return this.peers.validator
         .validate(instance, this.validatorOptions)
-        .then((errors) => this.finish(instance, value, errors, extra, metadata));
+        .then((errors) => this.finish(instance, value, errors, extra, metadata, labels));
     }
     return this.finish(
       instance,
@@ -121,6 +156,7 @@ export class SecurityValidationPipe implements PipeTransform {
       this.peers.validator.validateSync(instance, this.validatorOptions),
       extra,
       metadata,
+      labels,
     );
   }
 
@@ -142,18 +178,21 @@ export class SecurityValidationPipe implements PipeTransform {
     errors: readonly ValidationError[],
     extra: readonly ValidationIssue[],
     metadata: ArgumentMetadata,
+    labels?: ReadonlyMap<string, string>,
   ): unknown {
-    const issues: ValidationIssue[] = [];
+    let issues: ValidationIssue[] = [];
     if (errors.length > 0) this.flatten(errors, '', issues);
     for (const issue of extra) {
       // class-validator words the undeclared names it catches itself; add only the ones it missed.
       if (!issues.some((i) => i.property === issue.property && WHITELIST in i.constraints)) issues.push(issue);
     }
     if (issues.length === 0) this.checkBounds(instance, '', issues, 0);
+    if (labels) issues = issues.map((issue) => relabelIssue(issue, labels));
     if (issues.length > 0) this.refuse(issues, metadata);
     if (this.config.transform) return instance;
-    // Not transforming: hand over the original, or a stripped plain copy when properties were whitelisted out.
-    return this.config.whitelist ? { ...instance } : original;
+    // Not transforming: hand over the original, or a plain copy when properties were whitelisted
+    // out or strings normalised.
+    return this.config.whitelist || this.normalize ? { ...instance } : original;
   }
 
   /** The whitelist findings as issues worded like class-validator's own. */
@@ -288,7 +327,8 @@ export class SecurityValidationPipe implements PipeTransform {
         outcome: 'blocked',
         reason,
         details: {
-          source: metadata.type,
+          // `custom` reaches here only from @ValidatedHeaders().
+          source: metadata.type === 'custom' ? 'headers' : metadata.type,
           target: metadata.metatype?.name,
           // Paths and constraint names only: values and messages stay out of the audit log.
           errors: issues.map((i) => ({ property: i.property, constraints: Object.keys(i.constraints) })),
@@ -296,8 +336,64 @@ export class SecurityValidationPipe implements PipeTransform {
       });
     }
     if (this.config.exceptionFactory) throw this.config.exceptionFactory(issues);
-    throw securityException(400, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', { errors: issues });
+    throw securityException(this.config.errorStatus, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
+      errors: issues,
+    });
   }
+}
+
+function stringNormalizer(config: ResolvedValidationOptions): ((text: string) => string) | undefined {
+  const { trimStrings, normalizeUnicode: form } = config;
+  if (form && trimStrings) return (text) => text.normalize(form).trim();
+  if (form) return (text) => text.normalize(form);
+  if (trimStrings) return (text) => text.trim();
+  return undefined;
+}
+
+/**
+ * Rewrites, in place, every string value of the DTO instance's own properties, the string items
+ * of its arrays, and the same in nested DTO instances (to `maxDepth`). Plain objects (records),
+ * keys and non-string values are left alone.
+ */
+function normalizeStrings(instance: object, rewrite: (text: string) => string, maxDepth: number, depth = 0): void {
+  if (depth > maxDepth) return;
+  const record = instance as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const child = record[key];
+    if (typeof child === 'string') record[key] = rewrite(child);
+    else if (Array.isArray(child)) {
+      for (let i = 0; i < child.length; i++) {
+        const item: unknown = child[i];
+        if (typeof item === 'string') child[i] = rewrite(item);
+        else if (isDtoInstance(item)) normalizeStrings(item, rewrite, maxDepth, depth + 1);
+      }
+    } else if (isDtoInstance(child)) normalizeStrings(child, rewrite, maxDepth, depth + 1);
+  }
+}
+
+/** `xApiVersion.0` → `x-api-version.0`: a header DTO's paths name the header. */
+function relabel(path: string, labels: ReadonlyMap<string, string>): string {
+  const dot = path.indexOf('.');
+  const head = dot === -1 ? path : path.slice(0, dot);
+  const name = labels.get(head);
+  return name === undefined ? path : name + (dot === -1 ? '' : path.slice(dot));
+}
+
+function relabelIssue(issue: ValidationIssue, labels: ReadonlyMap<string, string>): ValidationIssue {
+  const property = relabel(issue.property, labels);
+  if (property === issue.property) return issue;
+  const head = issue.property.split('.')[0];
+  const name = labels.get(head) ?? head;
+  const constraints: Record<string, string> = {};
+  // class-validator's messages start with the property name: say the header's instead.
+  for (const [key, text] of Object.entries(issue.constraints)) {
+    constraints[key] = text.startsWith(issue.property)
+      ? property + text.slice(issue.property.length)
+      : text.startsWith(head)
+        ? name + text.slice(head.length)
+        : text;
+  }
+  return { property, constraints };
 }
 
 function isObjectBody(value: unknown, metatype: Ctor | undefined): boolean {

@@ -19,6 +19,11 @@ describe('resolveValidationOptions', () => {
       maxStringLength: 10_000,
       maxArrayLength: 1_000,
       pagination: { defaultLimit: 20, maxLimit: 100, maxOffset: 100_000 },
+      errorStatus: 400,
+      trimStrings: false,
+      normalizeUnicode: false,
+      maxQueryLength: 2048,
+      maxQueryParameters: 100,
     });
     expect(o.allowedContentTypes).toEqual([
       { type: 'application/json' },
@@ -52,6 +57,19 @@ describe('resolveValidationOptions', () => {
     [{ pagination: { defaultLimit: 50, maxLimit: 10 } }, /pagination\.defaultLimit \(50\) is larger than maxLimit/],
     [{ pagination: { max: 10 } }, /pagination\.max is not a known option/],
     [{ exceptionFactory: 'nope' }, /exceptionFactory must be a function/],
+    [{ errorStatus: 422 }, null],
+    [{ trimStrings: true, normalizeUnicode: 'NFKC', maxQueryLength: 500, maxQueryParameters: false }, null],
+    [{ trimStrings: 'yes' }, /validation\.trimStrings must be true or false/],
+    [
+      { normalizeUnicode: 'nfc' },
+      /validation\.normalizeUnicode must be one of "NFC", "NFKC", got "nfc"\. Did you mean "NFC"/,
+    ],
+    [{ normalizeUnicode: true }, /validation\.normalizeUnicode must be one of/],
+    [{ maxQueryLength: 0 }, /validation\.maxQueryLength must be at least 1/],
+    [{ maxQueryLength: true }, /validation\.maxQueryLength must be a number or false/],
+    [{ maxQueryParameters: 1.5 }, /validation\.maxQueryParameters must be a whole number/],
+    [{ errorStatus: 418 }, /validation\.errorStatus must be 400 or 422, got 418\. Use 400/],
+    [{ errorStatus: '422' }, /validation\.errorStatus must be 400 or 422/],
     [Object.create(null) as object, null],
     [[], /validation must be an object/],
   ])('validates %p', (input, error) => {

@@ -4,6 +4,7 @@ import {
   describe,
   join,
   readBoolean,
+  readEnum,
   readFunction,
   readNumber,
   readStrictSection,
@@ -23,6 +24,12 @@ export interface ValidationIssue {
   /** Failed constraint name → message. Messages never carry the submitted value. */
   constraints: Record<string, string>;
 }
+
+/** Unicode normalisation forms `validation.normalizeUnicode` accepts. @publicApi */
+export type UnicodeNormalization = 'NFC' | 'NFKC';
+
+/** Statuses a refused input may be answered with (`validation.errorStatus`). @publicApi */
+export type ValidationErrorStatus = 400 | 422;
 
 /** Builds the error thrown for refused input (ValidationPipe's `exceptionFactory`). @publicApi */
 export type ValidationExceptionFactory = (issues: ValidationIssue[]) => unknown;
@@ -121,6 +128,38 @@ export interface ValidationOptions {
    */
   maxArrayLength?: number | false;
   /**
+   * Trims leading and trailing whitespace (`String.prototype.trim`: spaces, tabs, line breaks,
+   * NBSP, BOM and the other Unicode spaces) from every string value of a DTO property, at every
+   * nesting level (nested DTOs, string items of array properties; bodies, query DTOs and
+   * `@ValidatedHeaders()` DTOs alike), after class-transformer and before validation, so
+   * `@MinLength(1)` refuses `"   "`. Plain-object values (`@IsObject()` records), object keys and
+   * single typed parameters (`@Query('q') q: string`) are left as sent.
+   * @default false
+   */
+  trimStrings?: boolean;
+  /**
+   * Unicode normalisation form applied to the same strings as `trimStrings` (and before the trim),
+   * so `"é"` sent as `e` + combining accent equals the precomposed `"é"` for `@IsIn`, `@Matches`
+   * and uniqueness checks. `'NFKC'` also folds compatibility characters (full-width letters,
+   * ligatures). `false` leaves strings as sent.
+   * @default false
+   */
+  normalizeUnicode?: UnicodeNormalization | false;
+  /**
+   * Longest query string accepted, in characters of the raw (percent-encoded) text after `?`.
+   * Checked at the edge, before routing (unknown paths too): longer gets 414 `QUERY_TOO_LONG`.
+   * APIs whose queries are short can go lower (e.g. 500). `false` turns the cap off.
+   * @default 2048
+   */
+  maxQueryLength?: number | false;
+  /**
+   * Most query parameters accepted (`a=1&b=2&a=3` is 3), checked at the edge like
+   * `maxQueryLength`: more gets 400 `TOO_MANY_QUERY_PARAMETERS`. Express and Fastify would
+   * otherwise silently drop parameters past 1000. `false` turns the cap off.
+   * @default 100
+   */
+  maxQueryParameters?: number | false;
+  /**
    * Extra property names (case-insensitive) whose validation messages are replaced by a generic
    * one, on top of passwords, secrets, tokens, keys, card numbers and the like.
    * @default []
@@ -128,6 +167,14 @@ export interface ValidationOptions {
   sensitiveFields?: string[];
   /** Pagination defaults for `PaginationPipe`. */
   pagination?: PaginationOptions;
+  /**
+   * HTTP status of a refused input (`VALIDATION_FAILED`), for bodies, query strings, path
+   * parameters, `@ValidatedHeaders()` DTOs and `PaginationPipe` alike: 400 Bad Request (Nest's
+   * convention) or 422 Unprocessable Entity. The body shape and `code` are the same either way.
+   * Ignored when `exceptionFactory` is given (the factory's exception decides).
+   * @default 400
+   */
+  errorStatus?: ValidationErrorStatus;
   /**
    * Builds the error thrown for refused input. By default a 400
    * `{ code: 'VALIDATION_FAILED', message: 'Validation failed', errors: [...] }`.
@@ -157,9 +204,14 @@ export interface ResolvedValidationOptions {
   forbiddenKeys: string[];
   maxStringLength: number | false;
   maxArrayLength: number | false;
+  trimStrings: boolean;
+  normalizeUnicode: UnicodeNormalization | false;
+  maxQueryLength: number | false;
+  maxQueryParameters: number | false;
   /** Compiled from the built-in list plus `sensitiveFields`. */
   sensitiveField: RegExp;
   pagination: Required<PaginationOptions>;
+  errorStatus: ValidationErrorStatus;
   exceptionFactory?: ValidationExceptionFactory;
 }
 
@@ -176,8 +228,13 @@ const KEYS = optionKeys<ValidationOptions>()([
   'forbiddenKeys',
   'maxStringLength',
   'maxArrayLength',
+  'trimStrings',
+  'normalizeUnicode',
+  'maxQueryLength',
+  'maxQueryParameters',
   'sensitiveFields',
   'pagination',
+  'errorStatus',
   'exceptionFactory',
 ]);
 const PAGINATION_KEYS = optionKeys<PaginationOptions>()(['defaultLimit', 'maxLimit', 'maxOffset']);
@@ -229,6 +286,17 @@ function resolvePagination(value: unknown, path: string): Required<PaginationOpt
   return { defaultLimit, maxLimit, maxOffset };
 }
 
+function readErrorStatus(raw: Raw, path: string): ValidationErrorStatus {
+  const value = raw.errorStatus;
+  if (value === undefined) return 400;
+  if (value === 400 || value === 422) return value;
+  throw SecurityConfigError.create(
+    join(path, 'errorStatus'),
+    `must be 400 or 422, got ${typeof value === 'number' ? value : describe(value)}`,
+    'Use 400 (Bad Request, the default) or 422 (Unprocessable Entity)',
+  );
+}
+
 /** Validates `validation` once at boot. @internal */
 export function resolveValidationOptions(
   value: unknown,
@@ -248,7 +316,7 @@ export function resolveValidationOptions(
     f.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
   );
   const factory = readFunction<ValidationExceptionFactory>(raw, 'exceptionFactory', path);
-  for (const key of ['maxStringLength', 'maxArrayLength']) {
+  for (const key of ['maxStringLength', 'maxArrayLength', 'maxQueryLength', 'maxQueryParameters']) {
     if (raw[key] === true) {
       throw SecurityConfigError.create(
         join(path, key),
@@ -282,8 +350,16 @@ export function resolveValidationOptions(
     forbiddenKeys,
     maxStringLength: readBound(raw, 'maxStringLength', path, 10_000),
     maxArrayLength: readBound(raw, 'maxArrayLength', path, 1_000),
+    trimStrings: readBoolean(raw, 'trimStrings', path, false),
+    normalizeUnicode:
+      raw.normalizeUnicode === undefined || raw.normalizeUnicode === false
+        ? false
+        : readEnum(raw, 'normalizeUnicode', path, ['NFC', 'NFKC'] as const, 'NFC'),
+    maxQueryLength: readBound(raw, 'maxQueryLength', path, 2_048),
+    maxQueryParameters: readBound(raw, 'maxQueryParameters', path, 100),
     sensitiveField: new RegExp([SENSITIVE_SOURCE, ...sensitive].join('|'), 'i'),
     pagination: resolvePagination(raw.pagination, join(path, 'pagination')),
+    errorStatus: readErrorStatus(raw, path),
     ...(factory ? { exceptionFactory: factory } : {}),
   };
 }

@@ -155,3 +155,37 @@ describe('enrichOpenApiDocument', () => {
     );
   });
 });
+
+describe('enrichOpenApiDocument with validation.errorStatus 422', () => {
+  @Module({
+    imports: [
+      SecurityModule.forRoot({
+        events: { logger: false },
+        inventory: { printTable: false },
+        validation: { errorStatus: 422 },
+        auth: { apiKeys: { pepper: 'p'.repeat(32), header: 'x-notes-key' } },
+        authorization: { resources: { note: { load: (id: string) => ({ id, ownerId: 'u1' }) } } },
+      }),
+    ],
+    controllers: [NotesController],
+  })
+  class Notes422Module {}
+
+  it('documents VALIDATION_FAILED under 422, beside the idempotency mismatch', async () => {
+    const app = await NestFactory.create(Notes422Module, { logger: false });
+    try {
+      await app.init();
+      const doc = enrichOpenApiDocument(
+        app,
+        SwaggerModule.createDocument(app, new DocumentBuilder().build()),
+      ) as unknown as Doc;
+      const one = (doc.paths['/notes/{id}']?.get as Operation).responses;
+      expect(one).not.toHaveProperty('400');
+      expect(one['422'].description).toBe('Unprocessable Entity: the input failed validation (`VALIDATION_FAILED`).');
+      const create = (doc.paths['/notes']?.post as Operation).responses;
+      expect(create['422'].description).toMatch(/VALIDATION_FAILED.*IDEMPOTENCY_KEY_MISMATCH/);
+    } finally {
+      await app.close();
+    }
+  });
+});

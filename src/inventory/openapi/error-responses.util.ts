@@ -43,8 +43,13 @@ export function errorResponsesOf(record: InventoryRecord, options: ResolvedSecur
   const validation = options.validation.enabled;
   const takesBody = BODY_METHODS.has(entry.method) || facts.route.bodyParams.length > 0;
   const badRequest: string[] = [];
-  if (validation && (takesBody || facts.pathParams.length > 0))
-    badRequest.push('the input failed validation (`VALIDATION_FAILED`)');
+  const unprocessable: string[] = [];
+  if (validation && (takesBody || facts.pathParams.length > 0)) {
+    // `validation.errorStatus` says which status a refused input gets.
+    (options.validation.errorStatus === 422 ? unprocessable : badRequest).push(
+      'the input failed validation (`VALIDATION_FAILED`)',
+    );
+  }
   if (facts.idempotencyKeyRequired) badRequest.push('the Idempotency-Key header is missing or malformed');
   if (badRequest.length > 0) out.push({ status: 400, description: `Bad Request: ${badRequest.join('; ')}.` });
   const authenticates = !entry.public && entry.authentication.length > 0;
@@ -89,12 +94,10 @@ export function errorResponsesOf(record: InventoryRecord, options: ResolvedSecur
       });
     }
   }
-  if (entry.idempotent) {
-    out.push({
-      status: 422,
-      description:
-        'Unprocessable Entity: the Idempotency-Key was used with a different payload (`IDEMPOTENCY_KEY_MISMATCH`).',
-    });
+  if (entry.idempotent)
+    unprocessable.push('the Idempotency-Key was used with a different payload (`IDEMPOTENCY_KEY_MISMATCH`)');
+  if (unprocessable.length > 0) {
+    out.push({ status: 422, description: `Unprocessable Entity: ${unprocessable.join('; ')}.` });
   }
   if (entry.rateLimits.length > 0) {
     out.push({
