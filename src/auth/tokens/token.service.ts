@@ -12,7 +12,8 @@ import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import { StorageUnavailableError } from '../../storage/storage-unavailable.error';
-import { createSignature, type ResolvedJwtKey } from '../jwt/jwt-crypto.util';
+import { SignJWT } from 'jose';
+import { toJoseKey, type ResolvedJwtKey } from '../jwt/jwt-crypto.util';
 import { JwtAuthenticator } from '../jwt/jwt-authenticator.service';
 import { JwtVerificationError } from '../jwt/jwt-error';
 import { ACCESS_TYPE, REFRESH_TYPE, type JwtClaims, type TokenKind } from '../jwt/jwt-verifier';
@@ -66,10 +67,6 @@ interface FamilyRecord {
 const RESERVED = new Set(['sub', 'iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'scope', 'token_use']);
 const MAX_ROTATION_ATTEMPTS = 4;
 
-function b64(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
 function newId(): string {
   return randomBytes(16).toString('base64url');
 }
@@ -89,6 +86,8 @@ function newId(): string {
 @Injectable()
 export class TokenService {
   private readonly jwt: ResolvedJwtOptions;
+  /** The signing key in jose's form, prepared on first use. */
+  private joseSigningKey?: ReturnType<typeof toJoseKey>;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: AuthFeatureOptions,
@@ -269,7 +268,13 @@ export class TokenService {
     return claims;
   }
 
-  private pair(subject: TokenSubject, sid: string, refreshJti: string, absExp: number, now: number): TokenPair {
+  private async pair(
+    subject: TokenSubject,
+    sid: string,
+    refreshJti: string,
+    absExp: number,
+    now: number,
+  ): Promise<TokenPair> {
     const key = this.signingKey();
     const refreshExp = Math.min(now + this.jwt.refreshTokenTtlSec, absExp);
     const accessExp = Math.min(now + this.jwt.accessTokenTtlSec, refreshExp);
@@ -287,19 +292,25 @@ export class TokenService {
     if (subject.tier !== undefined) this.setPath(access, this.jwt.tierClaim, subject.tier);
     if (subject.scopes?.length) access.scope = subject.scopes.join(' ');
     const refresh = { ...common, exp: refreshExp, jti: refreshJti, token_use: 'refresh' };
+    const [accessToken, refreshToken] = await Promise.all([
+      this.sign(key, ACCESS_TYPE, access),
+      this.sign(key, REFRESH_TYPE, refresh),
+    ]);
     return {
-      accessToken: this.sign(key, ACCESS_TYPE, access),
-      refreshToken: this.sign(key, REFRESH_TYPE, refresh),
+      accessToken,
+      refreshToken,
       tokenType: 'Bearer',
       expiresIn: accessExp - now,
       refreshExpiresIn: refreshExp - now,
     };
   }
 
-  private sign(key: ResolvedJwtKey, typ: string, payload: object): string {
-    const header = { alg: key.alg, typ, ...(key.kid ? { kid: key.kid } : {}) };
-    const input = `${b64(header)}.${b64(payload)}`;
-    return `${input}.${createSignature(key.alg, key.signKey as NonNullable<ResolvedJwtKey['signKey']>, input).toString('base64url')}`;
+  /** Signs through jose, with the key's pinned algorithm and the token kind's `typ`. */
+  private async sign(key: ResolvedJwtKey, typ: string, payload: Record<string, unknown>): Promise<string> {
+    this.joseSigningKey ??= toJoseKey(key.alg, key.signKey as NonNullable<ResolvedJwtKey['signKey']>, 'sign');
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: key.alg, typ, ...(key.kid ? { kid: key.kid } : {}) })
+      .sign(await this.joseSigningKey);
   }
 
   private setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
