@@ -29,6 +29,12 @@ export interface ApiKeyRecord {
   lastUsedAt?: number;
   /** Id of the key this one replaced by rotation. */
   rotatedFrom?: string;
+  /**
+   * The session (`sid` of the login) that created this key with `ApiKeyService.createFor()`, kept
+   * through rotations: the key is refused once that session or its owner is revoked
+   * (`auth.apiKeys.revokeWithSession`).
+   */
+  sessionId?: string;
 }
 
 /**

@@ -61,10 +61,12 @@ interface FamilyRecord {
   graceUsed?: boolean;
   /** Absolute end of the family (s); rotation never moves it. */
   absExp: number;
+  /** When the user logged in (s): the access tokens' `auth_time`, kept across rotations. */
+  authTime?: number;
   subject: TokenSubject;
 }
 
-const RESERVED = new Set(['sub', 'iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'scope', 'token_use']);
+const RESERVED = new Set(['sub', 'iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'scope', 'token_use', 'auth_time']);
 const MAX_ROTATION_ATTEMPTS = 4;
 
 function newId(): string {
@@ -99,13 +101,17 @@ export class TokenService {
     this.jwt = options.auth.jwt;
   }
 
-  /** Starts a session: a new refresh family and its first token pair. */
+  /**
+   * Starts a session (a login): a new refresh family and its first token pair. Access tokens carry
+   * `auth_time`, the time of this login, unchanged by refreshes (for recent-login checks such as
+   * `ApiKeyService.createFor()`).
+   */
   async issue(subject: TokenSubject, context: TokenCallContext = {}): Promise<TokenPair> {
     this.checkSubject(subject);
     const now = Math.floor(Date.now() / 1000);
     const sid = newId();
     const jti = newId();
-    const family: FamilyRecord = { current: jti, absExp: now + this.jwt.refreshFamilyTtlSec, subject };
+    const family: FamilyRecord = { current: jti, absExp: now + this.jwt.refreshFamilyTtlSec, authTime: now, subject };
     await this.guardStorage(() =>
       this.storage.set(
         revocationKeys.family(subject.id, sid),
@@ -120,7 +126,7 @@ export class TokenService {
       principalId: subject.id,
       details: { sid },
     });
-    return this.pair(subject, sid, jti, family.absExp, now);
+    return this.pair(subject, sid, jti, family, now);
   }
 
   /**
@@ -151,7 +157,7 @@ export class TokenService {
           principalId: claims.sub,
           details: { sid, grace: next.graceUsed === true && family.current !== claims.jti },
         });
-        return this.pair(family.subject, sid, next.current, family.absExp, Math.floor(nowMs / 1000));
+        return this.pair(family.subject, sid, next.current, family, Math.floor(nowMs / 1000));
       }
       // Lost a race: re-read and decide again on the state the winner left.
     }
@@ -272,10 +278,13 @@ export class TokenService {
     subject: TokenSubject,
     sid: string,
     refreshJti: string,
-    absExp: number,
+    family: Pick<FamilyRecord, 'absExp' | 'authTime'>,
     now: number,
   ): Promise<TokenPair> {
     const key = this.signingKey();
+    const absExp = family.absExp;
+    // Families stored before auth_time existed: their login was absExp - family TTL.
+    const authTime = family.authTime ?? absExp - this.jwt.refreshFamilyTtlSec;
     const refreshExp = Math.min(now + this.jwt.refreshTokenTtlSec, absExp);
     const accessExp = Math.min(now + this.jwt.accessTokenTtlSec, refreshExp);
     const common = {
@@ -287,7 +296,13 @@ export class TokenService {
       iat: Math.max(now, Date.now() / 1000),
       sid,
     };
-    const access: Record<string, unknown> = { ...subject.claims, ...common, exp: accessExp, jti: newId() };
+    const access: Record<string, unknown> = {
+      ...subject.claims,
+      ...common,
+      exp: accessExp,
+      jti: newId(),
+      auth_time: authTime,
+    };
     if (subject.roles) this.setPath(access, this.jwt.rolesClaim, [...subject.roles]);
     if (subject.tier !== undefined) this.setPath(access, this.jwt.tierClaim, subject.tier);
     if (subject.scopes?.length) access.scope = subject.scopes.join(' ');
