@@ -126,6 +126,11 @@ describe('resolveAuthOptions', () => {
     ],
     ['a negative tolerance', { jwt: { clockToleranceSec: -1 } }, /clockToleranceSec must be at least 0/],
     ['a string section', { jwt: 'secret' }, /auth\.jwt must be an object/],
+    [
+      'an Ed448 key (jose verifies EdDSA with Ed25519 only)',
+      { jwt: { keys: [{ alg: 'EdDSA', publicKey: generateKeyPairSync('ed448').publicKey }] } },
+      /publicKey is a ed448 key but EdDSA needs an Ed25519 key/,
+    ],
     ['a key lifetime under a minute', { apiKeys: { maxLifetimeSec: 10 } }, /maxLifetimeSec must be at least 60/],
     ['a fractional key lifetime', { apiKeys: { maxLifetimeSec: 90.5 } }, /maxLifetimeSec must be a whole number/],
     ['a string login age', { apiKeys: { mintMaxLoginAgeSec: '5m' } }, /mintMaxLoginAgeSec must be a finite number/],

@@ -148,8 +148,8 @@ export function assertKeyFitsAlg(key: KeyObject, alg: JwtAlgorithm): void {
       }
       return;
     case 'okp':
-      if (type !== 'ed25519' && type !== 'ed448')
-        throw new KeyImportError(`is a ${type} key but EdDSA needs Ed25519/Ed448`);
+      // jose (like most JOSE stacks today) verifies EdDSA with Ed25519 only.
+      if (type !== 'ed25519') throw new KeyImportError(`is a ${type} key but EdDSA needs an Ed25519 key`);
       return;
   }
 }
@@ -158,7 +158,7 @@ export function assertKeyFitsAlg(key: KeyObject, alg: JwtAlgorithm): void {
 export function algFromJwk(jwk: JsonWebKey & { alg?: unknown }): JwtAlgorithm | undefined {
   if (isJwtAlgorithm(jwk.alg)) return jwk.alg;
   if (jwk.kty === 'EC') return jwk.crv === 'P-256' ? 'ES256' : jwk.crv === 'P-384' ? 'ES384' : undefined;
-  if (jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448')) return 'EdDSA';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
   return undefined;
 }
 
