@@ -224,8 +224,8 @@ export interface ApiKeyOptions {
   /**
    * Keys created with `createFor()` remember the session (`sid`) that created them, and are
    * refused once that session is revoked (logout, refresh-token reuse, `revokeSession`) or their
-   * owner is (`revokeSubject`). Keys created with `create()` (server side, no session) are not
-   * affected.
+   * owner is (`revokeSubject`; the only link for tokens without `sid`). Keys created with
+   * `create()` (server side, no login) are not affected.
    * @default true
    */
   revokeWithSession?: boolean;

@@ -30,10 +30,12 @@ export interface ApiKeyRecord {
   /** Id of the key this one replaced by rotation. */
   rotatedFrom?: string;
   /**
-   * The session (`sid` of the login) that created this key with `ApiKeyService.createFor()`, kept
-   * through rotations: the key is refused once that session or its owner is revoked
-   * (`auth.apiKeys.revokeWithSession`).
+   * Created by its owner from a login (`ApiKeyService.createFor()`), kept through rotations: the
+   * key is refused once its owner is revoked (`revokeSubject`), and once its session is when
+   * `sessionId` is set (`auth.apiKeys.revokeWithSession`).
    */
+  minted?: boolean;
+  /** The session (`sid` of the login) that minted this key, when the token carried one. */
   sessionId?: string;
 }
 

@@ -257,15 +257,20 @@ describe('ApiKeyService lifetime, test keys, minting from a session', () => {
     const rotated = await keys.rotate(minted.info.id, 3_600);
     expect((await keys.get(rotated.info.id))?.sessionId).toBe('sA');
     const other = await keys.createFor(user({ sid: 'sB' }));
+    const noSid = await keys.createFor(user({ sid: undefined })); // e.g. a JwtService token
+    expect(noSid.info).toMatchObject({ minted: true });
+    expect(noSid.info.sessionId).toBeUndefined();
     const serverSide = await keys.create({ ownerId: 'u1' });
     await revocation.revokeSession('u1', 'sA');
     for (const k of [minted.key, rotated.key]) {
       await expect(keys.principalFor(k)).rejects.toEqual(new ApiKeyVerificationError('session_revoked'));
     }
     await expect(keys.verify(other.key)).resolves.toMatchObject({ sessionId: 'sB' });
+    await expect(keys.verify(noSid.key)).resolves.toMatchObject({ minted: true });
     await new Promise((r) => setTimeout(r, 2));
     await revocation.revokeSubject('u1');
     await expect(keys.verify(other.key)).rejects.toEqual(new ApiKeyVerificationError('session_revoked'));
+    await expect(keys.verify(noSid.key)).rejects.toEqual(new ApiKeyVerificationError('session_revoked'));
     await expect(keys.verify(serverSide.key)).resolves.toMatchObject({ ownerId: 'u1' });
     // Minted after the subject revocation (a new login): valid.
     await new Promise((r) => setTimeout(r, 2));

@@ -115,14 +115,15 @@ export class ApiKeyService {
    * @throws {RangeError} when `expiresInSec` exceeds `auth.apiKeys.maxLifetimeSec`
    */
   async create(input: CreateApiKeyInput, context: { request?: unknown } = {}): Promise<CreatedApiKey> {
-    return this.createRecord(input, context, undefined);
+    return this.createRecord(input, context, {});
   }
 
   /**
    * Creates a key for the authenticated principal (`@CurrentPrincipal()`), from a request. The
    * principal must be a user (a key cannot mint keys) whose login is at most
    * `auth.apiKeys.mintMaxLoginAgeSec` old (`auth_time`, else `iat`); the key remembers the session
-   * (`sid`) and is refused once that session or the user is revoked (`revokeWithSession`).
+   * (`sid`) and is refused once that session or the user is revoked (`revokeWithSession`; a token
+   * without `sid`: once the user is revoked).
    *
    * @example
    * ```ts
@@ -146,11 +147,10 @@ export class ApiKeyService {
     this.assertRecentLogin(principal, context);
     const claims = principal.claims;
     try {
-      return await this.createRecord(
-        { ...input, ownerId: principal.id },
-        context,
-        typeof claims.sid === 'string' ? claims.sid : undefined,
-      );
+      return await this.createRecord({ ...input, ownerId: principal.id }, context, {
+        minted: true,
+        ...(typeof claims.sid === 'string' ? { sessionId: claims.sid } : {}),
+      });
     } catch (error) {
       if (error instanceof TypeError || error instanceof RangeError) {
         throw securityException(
@@ -182,7 +182,7 @@ export class ApiKeyService {
   private async createRecord(
     input: CreateApiKeyInput,
     context: { request?: unknown },
-    sessionId: string | undefined,
+    origin: Pick<ApiKeyRecord, 'minted' | 'sessionId'>,
   ): Promise<CreatedApiKey> {
     const prefix = input.prefix ?? this.config.prefixes[0];
     if (!this.config.prefixes.includes(prefix)) {
@@ -214,7 +214,7 @@ export class ApiKeyService {
       ...(input.tier ? { tier: input.tier } : {}),
       createdAt: now,
       expiresAt: now + lifetimeSec * 1000,
-      ...(sessionId ? { sessionId } : {}),
+      ...origin,
     };
     await this.store.save(record);
     this.events.emit({
@@ -222,7 +222,7 @@ export class ApiKeyService {
       outcome: 'success',
       request: context.request,
       principalId: input.ownerId,
-      details: { keyId: id, prefix, scopes: record.scopes, ...(sessionId ? { sid: sessionId } : {}) },
+      details: { keyId: id, prefix, scopes: record.scopes, ...(origin.sessionId ? { sid: origin.sessionId } : {}) },
     });
     return { key, info: info(record) };
   }
@@ -290,17 +290,21 @@ export class ApiKeyService {
     if (this.config.refusedPrefixes.includes(record.prefix)) {
       throw new ApiKeyVerificationError('test_key_in_production');
     }
-    if (record.sessionId !== undefined && this.config.revokeWithSession) await this.checkSession(record);
+    if (record.minted && this.config.revokeWithSession) await this.checkSession(record);
     this.touch(record.id, now);
     return record;
   }
 
   /**
-   * A key created in a session is refused once the session or its owner is revoked: the same
+   * A key minted from a login is refused once its owner (or its session) is revoked: the same
    * revocation records as the session's tokens, with the key's creation time as their `iat`.
    */
   private async checkSession(record: ApiKeyRecord): Promise<void> {
-    const claims = { sub: record.ownerId, sid: record.sessionId, iat: record.createdAt / 1000 };
+    const claims = {
+      sub: record.ownerId,
+      iat: record.createdAt / 1000,
+      ...(record.sessionId ? { sid: record.sessionId } : {}),
+    };
     if (await this.revocation.isRevoked(claims)) throw new ApiKeyVerificationError('session_revoked');
   }
 
@@ -376,8 +380,8 @@ export class ApiKeyService {
         ...(old.expiresAt ? { expiresInSec: Math.max(1, Math.ceil((old.expiresAt - now) / 1000)) } : {}),
       },
       context,
-      // The new key answers to the same session as the old one: rotating never escapes revocation.
-      old.sessionId,
+      // The new key answers to the same owner and session: rotating never escapes revocation.
+      { ...(old.minted ? { minted: true } : {}), ...(old.sessionId ? { sessionId: old.sessionId } : {}) },
     );
     const newRecord = await this.store.findById(created.info.id);
     if (newRecord) await this.store.save({ ...newRecord, rotatedFrom: id });
