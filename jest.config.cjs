@@ -1,6 +1,7 @@
 /**
- * Jest runs TypeScript through @swc/jest (decorators + metadata on). NestJS 12 ships as ESM, so
- * @nestjs packages are transformed too; everything else in node_modules is left alone.
+ * Jest runs TypeScript through @swc/jest (decorators + metadata on). NestJS 12 and jose ship as ESM,
+ * so @nestjs packages and jose are transformed too (Jest's module registry does not do Node's
+ * require(esm)); everything else in node_modules is left alone.
  */
 const swc = [
   '@swc/jest',
@@ -16,7 +17,7 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose)/)'],
   moduleNameMapper: { '^nestjs-rampart$': '<rootDir>/src/index.ts' },
   setupFiles: ['reflect-metadata'],
 };

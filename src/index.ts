@@ -85,6 +85,7 @@ export {
   type ApiKeyFailureReason,
   type ApiKeyInfo,
   type CreateApiKeyInput,
+  type CreateOwnApiKeyInput,
   type CreatedApiKey,
 } from './auth/api-key/api-key.service';
 export type { ApiKeyRecord, ApiKeyStore } from './auth/api-key/api-key-store.interface';

@@ -126,6 +126,25 @@ describe('resolveAuthOptions', () => {
     ],
     ['a negative tolerance', { jwt: { clockToleranceSec: -1 } }, /clockToleranceSec must be at least 0/],
     ['a string section', { jwt: 'secret' }, /auth\.jwt must be an object/],
+    [
+      'an Ed448 key (jose verifies EdDSA with Ed25519 only)',
+      { jwt: { keys: [{ alg: 'EdDSA', publicKey: generateKeyPairSync('ed448').publicKey }] } },
+      /publicKey is a ed448 key but EdDSA needs an Ed25519 key/,
+    ],
+    ['a key lifetime under a minute', { apiKeys: { maxLifetimeSec: 10 } }, /maxLifetimeSec must be at least 60/],
+    ['a fractional key lifetime', { apiKeys: { maxLifetimeSec: 90.5 } }, /maxLifetimeSec must be a whole number/],
+    ['a string login age', { apiKeys: { mintMaxLoginAgeSec: '5m' } }, /mintMaxLoginAgeSec must be a finite number/],
+    ['a login age of 0', { apiKeys: { mintMaxLoginAgeSec: 0 } }, /mintMaxLoginAgeSec must be at least 1/],
+    [
+      'a non-boolean revokeWithSession',
+      { apiKeys: { revokeWithSession: 'yes' } },
+      /revokeWithSession must be true or false/,
+    ],
+    [
+      'a typo in apiKeys',
+      { apiKeys: { maxLifetime: 60 } },
+      /apiKeys\.maxLifetime is not a known option\. Did you mean "auth\.apiKeys\.maxLifetimeSec"/,
+    ],
   ])('refuses %s', (_name, value, message) => {
     const ctx = _name.includes('production') ? prod : dev;
     expect(() => resolveAuthOptions(value, ctx)).toThrow(SecurityConfigError);
@@ -136,6 +155,20 @@ describe('resolveAuthOptions', () => {
     const jwt = { jwksUri: 'https://idp.test/jwks', issuer: 'https://idp.test/', audience: 'api' };
     expect(resolveAuthOptions({ jwt }, prod).jwt.audience).toEqual(['api']);
     expect(resolveAuthOptions({ jwt: { jwksUri: 'https://idp.test/jwks' } }, dev).jwt.remoteJwks).toBeDefined();
+  });
+
+  it('API keys: 90-day lifetime, login within 5 min to mint, revoked with their session, test keys refused in production only', () => {
+    expect(resolveAuthOptions({ apiKeys: { pepper: SECRET } }, dev).apiKeys).toMatchObject({
+      maxLifetimeSec: 7_776_000,
+      mintMaxLoginAgeSec: 300,
+      revokeWithSession: true,
+      refusedPrefixes: [],
+    });
+    expect(resolveAuthOptions({ apiKeys: { pepper: SECRET } }, prod).apiKeys.refusedPrefixes).toEqual(['sk_test']);
+    const allowed = { apiKeys: { pepper: SECRET, allowTestKeysInProduction: true } };
+    expect(resolveAuthOptions(allowed, prod).apiKeys.refusedPrefixes).toEqual([]);
+    const custom = { apiKeys: { pepper: SECRET, prefixes: ['acme_live', 'acme_test', 'testing'] } };
+    expect(resolveAuthOptions(custom, prod).apiKeys.refusedPrefixes).toEqual(['acme_test']);
   });
 
   it('accepts a prototype-less object', () => {

@@ -199,6 +199,36 @@ export interface ApiKeyOptions {
    * @default records in the SecurityModule storage (memory or Redis)
    */
   store?: ApiKeyStore;
+  /**
+   * Longest life of a key, in seconds. Keys created without `expiresInSec` get it, a longer
+   * `expiresInSec` is refused, and a stored key older than this is refused whatever its record
+   * says (keys created before the limit, records edited in the database).
+   * @default 7776000 (90 days)
+   */
+  maxLifetimeSec?: number;
+  /**
+   * Accept test keys (a prefix whose last word is `test`, e.g. `sk_test`) in the `production`
+   * profile. Off, they can be neither created nor used there: a key from a test environment or a
+   * laptop must not open production.
+   * @default false
+   */
+  allowTestKeysInProduction?: boolean;
+  /**
+   * `ApiKeyService.createFor()` needs a login at most this many seconds old (the token's
+   * `auth_time`, else its `iat`; `TokenService` keeps `auth_time` across refreshes): a stolen
+   * access token cannot be turned into a long-lived key unless the thief logged in just now.
+   * Older logins get 401 `RECENT_LOGIN_REQUIRED`.
+   * @default 300
+   */
+  mintMaxLoginAgeSec?: number;
+  /**
+   * Keys created with `createFor()` remember the session (`sid`) that created them, and are
+   * refused once that session is revoked (logout, refresh-token reuse, `revokeSession`) or their
+   * owner is (`revokeSubject`; the only link for tokens without `sid`). Keys created with
+   * `create()` (server side, no login) are not affected.
+   * @default true
+   */
+  revokeWithSession?: boolean;
 }
 
 /**
@@ -264,6 +294,11 @@ export interface ResolvedApiKeyOptions {
   rotationOverlapSec: number;
   lastUsedIntervalSec: number;
   store?: ApiKeyStore;
+  maxLifetimeSec: number;
+  /** Test-key prefixes refused here (all of them in production unless allowed; none elsewhere). */
+  refusedPrefixes: string[];
+  mintMaxLoginAgeSec: number;
+  revokeWithSession: boolean;
 }
 
 /** @internal */
@@ -312,6 +347,10 @@ const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
   'rotationOverlapSec',
   'lastUsedIntervalSec',
   'store',
+  'maxLifetimeSec',
+  'allowTestKeysInProduction',
+  'mintMaxLoginAgeSec',
+  'revokeWithSession',
 ]);
 const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
@@ -553,7 +592,12 @@ function resolveJwt(value: unknown, ctx: ResolveContext, path: string): Resolved
   };
 }
 
-function resolveApiKeys(value: unknown, path: string): ResolvedApiKeyOptions {
+/** A test prefix: its last `_` word is `test` (`sk_test`, `rk_test`). @internal */
+export function isTestPrefix(prefix: string): boolean {
+  return prefix === 'test' || prefix.endsWith('_test');
+}
+
+function resolveApiKeys(value: unknown, ctx: ResolveContext, path: string): ResolvedApiKeyOptions {
   const raw = readStrictSection(value, API_KEY_KEYS, path);
   const store = raw.store as Partial<ApiKeyStore> | undefined;
   if (
@@ -578,6 +622,7 @@ function resolveApiKeys(value: unknown, path: string): ResolvedApiKeyOptions {
       );
     }
   });
+  const allowTestKeys = readBoolean(raw, 'allowTestKeysInProduction', path, false);
   return {
     enabled: pepper !== undefined,
     pepper,
@@ -593,6 +638,20 @@ function resolveApiKeys(value: unknown, path: string): ResolvedApiKeyOptions {
     rotationOverlapSec: readNumber(raw, 'rotationOverlapSec', path, DAY, { min: 0, integer: true, unit: 'seconds' }),
     lastUsedIntervalSec: readNumber(raw, 'lastUsedIntervalSec', path, 60, { min: 0, integer: true, unit: 'seconds' }),
     store: store as ApiKeyStore | undefined,
+    maxLifetimeSec: readNumber(raw, 'maxLifetimeSec', path, 90 * DAY, {
+      min: 60,
+      max: 10 * 365 * DAY,
+      integer: true,
+      unit: 'seconds',
+    }),
+    refusedPrefixes: ctx.profile === 'production' && !allowTestKeys ? prefixes.filter(isTestPrefix) : [],
+    mintMaxLoginAgeSec: readNumber(raw, 'mintMaxLoginAgeSec', path, 300, {
+      min: 1,
+      max: DAY,
+      integer: true,
+      unit: 'seconds',
+    }),
+    revokeWithSession: readBoolean(raw, 'revokeWithSession', path, true),
   };
 }
 
@@ -616,7 +675,7 @@ function readMethods(raw: Raw, path: string, fallback: AuthMethod[]): AuthMethod
 export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = 'auth'): ResolvedAuthOptions {
   const raw = readStrictSection(value, AUTH_KEYS, path);
   const jwt = resolveJwt(raw.jwt, ctx, join(path, 'jwt'));
-  const apiKeys = resolveApiKeys(raw.apiKeys, join(path, 'apiKeys'));
+  const apiKeys = resolveApiKeys(raw.apiKeys, ctx, join(path, 'apiKeys'));
   const defaultMethods = readMethods(raw, path, apiKeys.enabled ? ['jwt', 'api-key'] : ['jwt']);
   if (defaultMethods.includes('api-key') && !apiKeys.enabled) {
     throw SecurityConfigError.create(

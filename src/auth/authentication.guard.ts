@@ -55,6 +55,24 @@ function bearerOrScheme(req: HttpRequestLike, scheme: string): string | undefine
   return value || undefined;
 }
 
+/** The raw (undeduplicated) header list: Node keeps only the first `Authorization` in `headers`. */
+function rawHeaders(req: HttpRequestLike): readonly string[] {
+  const own = (req as { rawHeaders?: unknown }).rawHeaders;
+  if (Array.isArray(own)) return own as string[];
+  const raw = (req.raw as { rawHeaders?: unknown } | undefined)?.rawHeaders;
+  return Array.isArray(raw) ? (raw as string[]) : [];
+}
+
+/** How many times a header was sent (`lowerName` in lower case). */
+function headerCount(raw: readonly string[], lowerName: string): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) count++;
+  }
+  return count;
+}
+
 function readCookie(req: HttpRequestLike, name: string): string | undefined {
   const header = headerValue(req, 'cookie');
   if (!header) return undefined;
@@ -103,7 +121,8 @@ function decodeCookie(value: string): string | undefined {
  *
  * @throws {UnauthorizedException} AUTHENTICATION_REQUIRED / INVALID_TOKEN / INVALID_API_KEY
  * @throws {ForbiddenException} INSUFFICIENT_SCOPE
- * @throws {BadRequestException} API_KEY_IN_QUERY
+ * @throws {BadRequestException} API_KEY_IN_QUERY, or AMBIGUOUS_CREDENTIALS for two credentials in one
+ *   request (repeated `Authorization` or API-key headers, a bearer token and an API key)
  * @throws {ServiceUnavailableException} STORAGE_UNAVAILABLE when revocation or keys cannot be checked
  * @publicApi
  */
@@ -164,6 +183,7 @@ export class AuthenticationGuard implements CanActivate {
     const state = getSecurityState(req);
     if (!this.auth.enabled) return (state.authenticated = true);
     const route = this.routes.of(ctx);
+    this.refuseAmbiguousCredentials(req);
     if (route.acceptsApiKey) this.refuseKeyInQuery(req);
     for (const authenticator of route.authenticators) {
       const value = authenticator.extract(req);
@@ -276,6 +296,27 @@ export class AuthenticationGuard implements CanActivate {
     if (token === undefined || !isCrossSiteWrite(req)) return token;
     this.emitFailure(req, 'cookie_cross_site', 'jwt');
     return undefined;
+  }
+
+  /**
+   * Two credentials in one request are refused, whatever the route accepts: repeated
+   * `Authorization` (Node keeps the first, a proxy in front may keep the last, so the two would
+   * authenticate different principals) or API-key headers, or a bearer token together with an API
+   * key (the guard would pick one, a gateway or a log reader another). The token cookie is not
+   * counted: browsers send it on their own.
+   */
+  private refuseAmbiguousCredentials(req: HttpRequestLike): void {
+    const raw = rawHeaders(req);
+    const keys = this.auth.apiKeys.enabled;
+    const ambiguous =
+      headerCount(raw, 'authorization') > 1 ||
+      (keys && headerCount(raw, this.auth.apiKeys.header) > 1) ||
+      (keys &&
+        headerValue(req, this.auth.apiKeys.header) !== undefined &&
+        headerValue(req, 'authorization') !== undefined);
+    if (!ambiguous) return;
+    this.emitFailure(req, 'ambiguous_credentials');
+    throw securityException(400, SecurityErrorCode.AMBIGUOUS_CREDENTIALS, Messages.AMBIGUOUS_CREDENTIALS());
   }
 
   /** Keys in URLs end up in access logs, proxies and browser history: refuse them loudly. */

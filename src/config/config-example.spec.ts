@@ -34,6 +34,12 @@ describe('config.example.yaml', () => {
     expect(resolved.auth.jwt.accessTokenTtlSec).toBe(3600);
     expect(resolved.auth.jwt.refreshTokenTtlSec).toBe(604800);
     expect(resolved.auth.jwt.keys).toEqual([expect.objectContaining({ alg: 'HS256' })]);
+    expect(resolved.auth.apiKeys).toMatchObject({
+      maxLifetimeSec: 7_776_000,
+      mintMaxLoginAgeSec: 300,
+      revokeWithSession: true,
+      refusedPrefixes: [],
+    });
     expect(resolved.cors.maxAge).toBe(86400);
     expect(resolved.validation.maxPayloadBytes).toBe(1048576);
     expect(resolved.graphql).toMatchObject({ maxDepth: 10, maxComplexity: 1000 });

@@ -19,7 +19,8 @@ export const AUTHENTICATED_TIER = 'authenticated';
 
 /**
  * Per-principal quotas (`rateLimit.tiers`), right AFTER authentication: callers with a principal
- * are keyed by principal id (user or API key) with the tier the principal names (`principal.tier`,
+ * are keyed by its subject (`Principal.id`: the user, or the owner of an API key, so a user's
+ * token and keys share one budget per policy) with the tier the principal names (`principal.tier`,
  * falling back to `authenticated`); callers without one use the `anonymous` tier keyed by IP.
  * Allowlisted IPs are exempt. Per route, `@RateLimit({ 'paid.minute': … })` or
  * `@Throttle({ 'paid.minute': … })` replaces a tier quota (with the route's own budget), a new
@@ -85,7 +86,11 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
   }
 }
 
-/** `{rlp:<type>:<id>}`: one hash tag per principal. */
+/**
+ * `{rlp:<subject>}`: one hash tag per subject, whatever credential it authenticated with. A user's
+ * API keys act for the user (`Principal.id` is the key's owner), so a token and a key of the same
+ * user count against one budget: spending it with the token and switching to a key gets nothing.
+ */
 function principalTag(principal: Principal): string {
-  return `{rlp:${principal.type}:${hashTagSafe(principal.id)}}`;
+  return `{rlp:${hashTagSafe(principal.id)}}`;
 }

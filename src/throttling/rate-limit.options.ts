@@ -114,8 +114,9 @@ export interface RateLimitOptions {
   /**
    * Per-principal quotas applied right after authentication. Keys are tier names: `anonymous`
    * (no principal, keyed by IP), `authenticated` (a principal without a known tier) and any tier a
-   * principal names (`principal.tier`, e.g. `paid`). Authenticated callers are keyed by their id
-   * (user or API key), so limits follow the caller across IPs. Without an `authenticated` tier,
+   * principal names (`principal.tier`, e.g. `paid`). Authenticated callers are keyed by their
+   * subject (`Principal.id`: the user, or the owner of an API key), so limits follow the caller
+   * across IPs and across credentials: a user's JWT and API keys share one budget per policy. Without an `authenticated` tier,
    * principals naming no configured tier get no tier quota (the per-IP policies still apply).
    * Tier quotas are announced as `"<tier>.<policy>"`; routes override them under that name
    * (`@RateLimit({ 'paid.minute': … })`, `@Throttle`, `@SkipRateLimit('paid')`). Tier names have no dot.

@@ -81,4 +81,39 @@ describe.each(ADAPTERS)('sample app authentication endpoints (%s)', (adapter) =>
     // A key cannot mint keys: the route accepts JWTs only.
     expect((await call('POST', '/auth/api-keys', { key: created.body.key as string, body: {} })).status).toBe(401);
   });
+
+  it('a key minted in a session dies with it: logout, and refresh-token reuse', async () => {
+    const mint = async (token: string) => {
+      const created = await call('POST', '/auth/api-keys', { token, body: { name: 'laptop' } });
+      expect(created.status).toBe(201);
+      expect(created.body.info).toMatchObject({ sessionId: expect.any(String) });
+      const key = created.body.key as string;
+      expect((await call('GET', '/auth/me', { key })).status).toBe(200);
+      return key;
+    };
+    const session = await login('bob');
+    const key = await mint(session.accessToken);
+    expect((await call('POST', '/auth/logout', { token: session.accessToken, body: {} })).status).toBe(204);
+    expect(await call('GET', '/auth/me', { key })).toMatchObject({ status: 401, body: { code: 'INVALID_API_KEY' } });
+
+    const stolen = await login('bob');
+    const keyOfThief = await mint(stolen.accessToken);
+    const rotated = await call('POST', '/auth/refresh', { body: { refreshToken: stolen.refreshToken } });
+    expect(rotated.status).toBe(200);
+    const body = { refreshToken: rotated.body.refreshToken };
+    expect((await call('POST', '/auth/refresh', { body })).status).toBe(200);
+    // A retired refresh token comes back (past the one-retry grace): the family is revoked, and
+    // the key minted in it with it.
+    expect((await call('POST', '/auth/refresh', { body: { refreshToken: stolen.refreshToken } })).status).toBe(401);
+    expect((await call('GET', '/auth/me', { key: keyOfThief })).status).toBe(401);
+  });
+
+  it('caps key lifetimes at 90 days', async () => {
+    const { accessToken } = await login('carol');
+    const tooLong = await call('POST', '/auth/api-keys', { token: accessToken, body: { expiresInSec: 7_776_001 } });
+    expect(tooLong.status).toBe(400);
+    const created = await call('POST', '/auth/api-keys', { token: accessToken, body: {} });
+    const info = created.body.info as { createdAt: number; expiresAt: number };
+    expect(info.expiresAt - info.createdAt).toBe(7_776_000_000);
+  });
 });

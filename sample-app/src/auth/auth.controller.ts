@@ -59,7 +59,12 @@ export class AuthController {
     if (body.refreshToken) await this.tokens.revoke(body.refreshToken, { request: req });
   }
 
-  /** Creates an API key for the caller. The key is in this response only: it cannot be shown again. */
+  /**
+   * Creates an API key for the caller. The key is in this response only: it cannot be shown again.
+   * `createFor` needs a login from the last 5 minutes (a stolen access token alone cannot mint a
+   * long-lived key; refreshing does not count as a login), caps the lifetime at 90 days, and ties
+   * the key to this session: logout, refresh-token reuse or "log out everywhere" revoke it too.
+   */
   @Auth('jwt')
   @Post('api-keys')
   createApiKey(
@@ -67,14 +72,9 @@ export class AuthController {
     @Body() body: CreateApiKeyDto,
     @Req() req: unknown,
   ): Promise<CreatedApiKey> {
-    return this.apiKeys.create(
-      {
-        ownerId: principal.id,
-        roles: principal.roles,
-        name: body.name,
-        scopes: body.scopes,
-        expiresInSec: body.expiresInSec,
-      },
+    return this.apiKeys.createFor(
+      principal,
+      { roles: principal.roles, name: body.name, scopes: body.scopes, expiresInSec: body.expiresInSec },
       { request: req },
     );
   }

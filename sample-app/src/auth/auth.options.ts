@@ -14,7 +14,16 @@ export function sampleAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpt
       issuer: 'nestjs-rampart-sample',
       audience: 'nestjs-rampart-sample-api',
     },
-    apiKeys: { pepper: env.API_KEY_PEPPER ?? randomSecret('API_KEY_PEPPER', env), prefixes: ['sk_live', 'sk_test'] },
+    apiKeys: {
+      pepper: env.API_KEY_PEPPER ?? randomSecret('API_KEY_PEPPER', env),
+      // sk_test keys are refused when the app runs with the production profile.
+      prefixes: ['sk_live', 'sk_test'],
+      // The defaults, spelled out: keys live 90 days at most, minting needs a login from the last
+      // 5 minutes, and a key dies with the session that minted it.
+      maxLifetimeSec: 90 * 86_400,
+      mintMaxLoginAgeSec: 300,
+      revokeWithSession: true,
+    },
   };
 }
 

@@ -29,6 +29,14 @@ export interface ApiKeyRecord {
   lastUsedAt?: number;
   /** Id of the key this one replaced by rotation. */
   rotatedFrom?: string;
+  /**
+   * Created by its owner from a login (`ApiKeyService.createFor()`), kept through rotations: the
+   * key is refused once its owner is revoked (`revokeSubject`), and once its session is when
+   * `sessionId` is set (`auth.apiKeys.revokeWithSession`).
+   */
+  minted?: boolean;
+  /** The session (`sid` of the login) that minted this key, when the token carried one. */
+  sessionId?: string;
 }
 
 /**

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
+import type { Principal } from '../../core/context/principal.interface';
+import type { ApiKeyOptions } from '../auth.options';
 import { SecurityModule } from '../../security.module';
+import { TokenRevocationService } from '../tokens/token-revocation.service';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
 import { ApiKeyService, ApiKeyVerificationError } from './api-key.service';
@@ -164,6 +167,123 @@ describe('ApiKeyService', () => {
     expect(store.rows.get(info.id)?.revokedAt).toBeDefined();
     await expect(keys.verify(key)).rejects.toEqual(new ApiKeyVerificationError('revoked'));
     expect(await keys.revoke('unknownid000')).toBe(false);
+    await ref.close();
+  });
+});
+
+describe('ApiKeyService lifetime, test keys, minting from a session', () => {
+  async function bootWith(apiKeys: ApiKeyOptions, profile: 'development' | 'production' = 'development') {
+    const store = new MapStore();
+    const ref = await Test.createTestingModule({
+      imports: [
+        SecurityModule.forRoot({
+          profile,
+          events: { logger: false },
+          auth: { apiKeys: { pepper: randomBytes(32), store, ...apiKeys } },
+        }),
+      ],
+    }).compile();
+    return { ref, store, keys: ref.get(ApiKeyService), revocation: ref.get(TokenRevocationService) };
+  }
+  const nowSec = () => Date.now() / 1000;
+  const user = (claims: Record<string, unknown> = {}): Principal => ({
+    type: 'user',
+    id: 'u1',
+    roles: [],
+    scopes: [],
+    claims: { sub: 'u1', sid: 's1', iat: nowSec(), auth_time: nowSec(), ...claims },
+  });
+
+  it('gives keys the maximum lifetime by default, refuses longer ones, and refuses stored keys past it', async () => {
+    const { ref, store, keys } = await bootWith({ maxLifetimeSec: 3_600 });
+    const { key, info } = await keys.create({ ownerId: 'o' });
+    expect(info.expiresAt! - info.createdAt).toBe(3_600_000);
+    await expect(keys.create({ ownerId: 'o', expiresInSec: 3_601 })).rejects.toThrow(
+      /expiresInSec must be between 1 and 3600 \(auth\.apiKeys\.maxLifetimeSec\)/,
+    );
+    // A record edited in the database (no expiry), older than the limit: still refused.
+    const row = store.rows.get(info.id) as ApiKeyRecord;
+    delete row.expiresAt;
+    row.createdAt -= 3_600_001;
+    await expect(keys.verify(key)).rejects.toEqual(new ApiKeyVerificationError('expired'));
+    await ref.close();
+  });
+
+  it('refuses test keys in production, unless allowed; accepts them elsewhere', async () => {
+    const pepper = randomBytes(32);
+    const prod = await bootWith({ pepper, prefixes: ['sk_live', 'sk_test'] }, 'production');
+    await expect(prod.keys.create({ ownerId: 'o', prefix: 'sk_test' })).rejects.toThrow(
+      /test keys \(sk_test\) are refused in production; set auth\.apiKeys\.allowTestKeysInProduction/,
+    );
+    await expect(prod.keys.create({ ownerId: 'o', prefix: 'sk_live' })).resolves.toBeDefined();
+    // A test key made elsewhere (same pepper, shared database) does not open production.
+    const dev = await bootWith({ pepper, prefixes: ['sk_live', 'sk_test'] });
+    const made = await dev.keys.create({ ownerId: 'o', prefix: 'sk_test' });
+    prod.store.rows.set(made.info.id, dev.store.rows.get(made.info.id) as ApiKeyRecord);
+    await expect(dev.keys.verify(made.key)).resolves.toMatchObject({ prefix: 'sk_test' });
+    await expect(prod.keys.verify(made.key)).rejects.toEqual(new ApiKeyVerificationError('test_key_in_production'));
+    const allowed = await bootWith({ prefixes: ['sk_live', 'sk_test'], allowTestKeysInProduction: true }, 'production');
+    await expect(allowed.keys.create({ ownerId: 'o', prefix: 'sk_test' })).resolves.toBeDefined();
+    await Promise.all([prod.ref.close(), dev.ref.close(), allowed.ref.close()]);
+  });
+
+  it('createFor: needs a recent login (auth_time, else iat), a user principal, and answers 400 for a bad lifetime', async () => {
+    const { ref, keys } = await bootWith({ mintMaxLoginAgeSec: 60 });
+    const created = await keys.createFor(user(), { name: 'ci' });
+    expect(created.info).toMatchObject({ ownerId: 'u1', sessionId: 's1', name: 'ci' });
+    // A token refreshed just now (fresh iat) from a login 10 minutes ago: refused.
+    await expect(keys.createFor(user({ auth_time: nowSec() - 600 }))).rejects.toMatchObject({
+      status: 401,
+      response: { code: 'RECENT_LOGIN_REQUIRED' },
+    });
+    await expect(keys.createFor(user({ auth_time: undefined, iat: nowSec() - 600 }))).rejects.toMatchObject({
+      response: { code: 'RECENT_LOGIN_REQUIRED' },
+    });
+    await expect(keys.createFor(user({ auth_time: undefined, iat: undefined }))).rejects.toMatchObject({
+      response: { code: 'RECENT_LOGIN_REQUIRED' },
+    });
+    const keyPrincipal = keys.toPrincipal(created.info);
+    await expect(keys.createFor(keyPrincipal)).rejects.toMatchObject({ status: 403 });
+    await expect(keys.createFor(user(), { expiresInSec: 10 ** 9 })).rejects.toMatchObject({
+      status: 400,
+      response: { code: 'BAD_REQUEST', message: expect.stringMatching(/^expiresInSec must be between/) },
+    });
+    await ref.close();
+  });
+
+  it('a key minted in a session dies with the session or the subject, rotated or not; server-side keys do not', async () => {
+    const { ref, keys, revocation } = await bootWith({});
+    const minted = await keys.createFor(user({ sid: 'sA' }));
+    const rotated = await keys.rotate(minted.info.id, 3_600);
+    expect((await keys.get(rotated.info.id))?.sessionId).toBe('sA');
+    const other = await keys.createFor(user({ sid: 'sB' }));
+    const noSid = await keys.createFor(user({ sid: undefined })); // e.g. a JwtService token
+    expect(noSid.info).toMatchObject({ minted: true });
+    expect(noSid.info.sessionId).toBeUndefined();
+    const serverSide = await keys.create({ ownerId: 'u1' });
+    await revocation.revokeSession('u1', 'sA');
+    for (const k of [minted.key, rotated.key]) {
+      await expect(keys.principalFor(k)).rejects.toEqual(new ApiKeyVerificationError('session_revoked'));
+    }
+    await expect(keys.verify(other.key)).resolves.toMatchObject({ sessionId: 'sB' });
+    await expect(keys.verify(noSid.key)).resolves.toMatchObject({ minted: true });
+    await new Promise((r) => setTimeout(r, 2));
+    await revocation.revokeSubject('u1');
+    await expect(keys.verify(other.key)).rejects.toEqual(new ApiKeyVerificationError('session_revoked'));
+    await expect(keys.verify(noSid.key)).rejects.toEqual(new ApiKeyVerificationError('session_revoked'));
+    await expect(keys.verify(serverSide.key)).resolves.toMatchObject({ ownerId: 'u1' });
+    // Minted after the subject revocation (a new login): valid.
+    await new Promise((r) => setTimeout(r, 2));
+    const fresh = await keys.createFor(user({ sid: 'sC' }));
+    await expect(keys.verify(fresh.key)).resolves.toMatchObject({ sessionId: 'sC' });
+    await ref.close();
+  });
+
+  it('revokeWithSession: false keeps minted keys alive after their session', async () => {
+    const { ref, keys, revocation } = await bootWith({ revokeWithSession: false });
+    const minted = await keys.createFor(user({ sid: 'sA' }));
+    await revocation.revokeSession('u1', 'sA');
+    await expect(keys.verify(minted.key)).resolves.toMatchObject({ sessionId: 'sA' });
     await ref.close();
   });
 });

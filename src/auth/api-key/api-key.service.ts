@@ -1,13 +1,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../../core/context/principal.interface';
+import { SecurityErrorCode } from '../../core/errors/error-codes';
+import { Messages } from '../../core/errors/messages.constant';
 import { SecurityConfigError } from '../../core/errors/security-config.error';
+import { securityException } from '../../core/errors/security-exception';
 import { SecurityEventType } from '../../core/events/security-event.interface';
 import { SecurityEvents } from '../../core/events/security-events.service';
 import type { ResolvedApiKeyOptions } from '../auth.options';
 import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { SecurityStorage } from '../../storage/security-storage.interface';
+import { TokenRevocationService } from '../tokens/token-revocation.service';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
 import { generateApiKey, parseApiKey } from './api-key.format';
 import { StorageApiKeyStore } from './storage-api-key.store';
@@ -20,11 +24,17 @@ export interface CreateApiKeyInput {
   scopes?: readonly string[];
   roles?: readonly string[];
   tier?: string;
-  /** Lifetime in seconds; absent: no expiry. */
+  /**
+   * Lifetime in seconds, at most `auth.apiKeys.maxLifetimeSec`.
+   * @default auth.apiKeys.maxLifetimeSec (90 days)
+   */
   expiresInSec?: number;
   /** One of `auth.apiKeys.prefixes`. @default the first */
   prefix?: string;
 }
+
+/** What `ApiKeyService.createFor` accepts: the owner is the authenticated principal. @publicApi */
+export type CreateOwnApiKeyInput = Omit<CreateApiKeyInput, 'ownerId'>;
 
 /** A key record without its hash: safe to return to clients and logs. @publicApi */
 export type ApiKeyInfo = Omit<ApiKeyRecord, 'hash'>;
@@ -36,7 +46,8 @@ export interface CreatedApiKey {
 }
 
 /** Why a key was refused (for security events only). @publicApi */
-export type ApiKeyFailureReason = 'malformed' | 'unknown_key' | 'hash_mismatch' | 'revoked' | 'expired';
+export type ApiKeyFailureReason =
+  'malformed' | 'unknown_key' | 'hash_mismatch' | 'revoked' | 'expired' | 'test_key_in_production' | 'session_revoked';
 
 /** An API key was refused; `reason` is for events, never for clients. @publicApi */
 export class ApiKeyVerificationError extends Error {
@@ -85,6 +96,7 @@ export class ApiKeyService {
     @Inject(SECURITY_OPTIONS) options: AuthFeatureOptions,
     @Inject(SecurityStorage) storage: SecurityStorage,
     private readonly events: SecurityEvents,
+    private readonly revocation: TokenRevocationService,
   ) {
     this.config = options.auth.apiKeys;
     this.store = this.config.store ?? new StorageApiKeyStore(storage);
@@ -95,14 +107,100 @@ export class ApiKeyService {
     return this.config.enabled;
   }
 
-  /** Creates a key. The returned `key` is the only time the full key exists outside the client. */
+  /**
+   * Creates a key, server side (provisioning, an admin tool). From a request made by the key's
+   * future owner, use {@link createFor}: it checks that the login is recent and ties the key to
+   * the session. The returned `key` is the only time the full key exists outside the client.
+   * @throws {TypeError} for an unknown prefix, a missing owner, or a test key in production
+   * @throws {RangeError} when `expiresInSec` exceeds `auth.apiKeys.maxLifetimeSec`
+   */
   async create(input: CreateApiKeyInput, context: { request?: unknown } = {}): Promise<CreatedApiKey> {
+    return this.createRecord(input, context, {});
+  }
+
+  /**
+   * Creates a key for the authenticated principal (`@CurrentPrincipal()`), from a request. The
+   * principal must be a user (a key cannot mint keys) whose login is at most
+   * `auth.apiKeys.mintMaxLoginAgeSec` old (`auth_time`, else `iat`); the key remembers the session
+   * (`sid`) and is refused once that session or the user is revoked (`revokeWithSession`; a token
+   * without `sid`: once the user is revoked).
+   *
+   * @example
+   * ```ts
+   * @Post('api-keys')
+   * create(@CurrentPrincipal() principal: Principal, @Body() body: CreateKeyDto) {
+   *   return this.apiKeys.createFor(principal, { name: body.name, scopes: body.scopes });
+   * }
+   * ```
+   * @throws {ForbiddenException} FORBIDDEN when the principal is not a user (an API key)
+   * @throws {UnauthorizedException} RECENT_LOGIN_REQUIRED when the login is too old
+   * @throws {BadRequestException} BAD_REQUEST for a refused prefix or lifetime
+   */
+  async createFor(
+    principal: Principal,
+    input: CreateOwnApiKeyInput = {},
+    context: { request?: unknown } = {},
+  ): Promise<CreatedApiKey> {
+    if (principal.type !== 'user') {
+      throw securityException(403, SecurityErrorCode.FORBIDDEN, 'API keys can only be created from a user login');
+    }
+    this.assertRecentLogin(principal, context);
+    const claims = principal.claims;
+    try {
+      return await this.createRecord({ ...input, ownerId: principal.id }, context, {
+        minted: true,
+        ...(typeof claims.sid === 'string' ? { sessionId: claims.sid } : {}),
+      });
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof RangeError) {
+        throw securityException(
+          400,
+          SecurityErrorCode.BAD_REQUEST,
+          error.message.replace(/^ApiKeyService\.create: /, ''),
+        );
+      }
+      throw error;
+    }
+  }
+
+  private assertRecentLogin(principal: Principal, context: { request?: unknown }): void {
+    const { auth_time: authTime, iat } = principal.claims;
+    const loginAt = typeof authTime === 'number' ? authTime : typeof iat === 'number' ? iat : undefined;
+    const maxAge = this.config.mintMaxLoginAgeSec;
+    if (loginAt !== undefined && Date.now() / 1000 - loginAt <= maxAge) return;
+    this.events.emit({
+      type: SecurityEventType.AUTH_FAILED,
+      outcome: 'blocked',
+      reason: 'recent_login_required',
+      request: context.request,
+      principalId: principal.id,
+      details: { action: 'api_key.create', maxAgeSec: maxAge },
+    });
+    throw securityException(401, SecurityErrorCode.RECENT_LOGIN_REQUIRED, Messages.RECENT_LOGIN_REQUIRED(maxAge));
+  }
+
+  private async createRecord(
+    input: CreateApiKeyInput,
+    context: { request?: unknown },
+    origin: Pick<ApiKeyRecord, 'minted' | 'sessionId'>,
+  ): Promise<CreatedApiKey> {
     const prefix = input.prefix ?? this.config.prefixes[0];
     if (!this.config.prefixes.includes(prefix)) {
       throw new TypeError(`ApiKeyService.create: prefix must be one of ${this.config.prefixes.join(', ')}`);
     }
+    if (this.config.refusedPrefixes.includes(prefix)) {
+      throw new TypeError(
+        `ApiKeyService.create: test keys (${prefix}) are refused in production; set auth.apiKeys.allowTestKeysInProduction to create them`,
+      );
+    }
     if (typeof input.ownerId !== 'string' || !input.ownerId)
       throw new TypeError('ApiKeyService.create: ownerId is required');
+    const lifetimeSec = input.expiresInSec ?? this.config.maxLifetimeSec;
+    if (!Number.isFinite(lifetimeSec) || lifetimeSec <= 0 || lifetimeSec > this.config.maxLifetimeSec) {
+      throw new RangeError(
+        `ApiKeyService.create: expiresInSec must be between 1 and ${this.config.maxLifetimeSec} (auth.apiKeys.maxLifetimeSec)`,
+      );
+    }
     const { key, id } = generateApiKey(prefix);
     const now = Date.now();
     const record: ApiKeyRecord = {
@@ -115,7 +213,8 @@ export class ApiKeyService {
       roles: [...(input.roles ?? [])],
       ...(input.tier ? { tier: input.tier } : {}),
       createdAt: now,
-      ...(input.expiresInSec ? { expiresAt: now + input.expiresInSec * 1000 } : {}),
+      expiresAt: now + lifetimeSec * 1000,
+      ...origin,
     };
     await this.store.save(record);
     this.events.emit({
@@ -123,7 +222,7 @@ export class ApiKeyService {
       outcome: 'success',
       request: context.request,
       principalId: input.ownerId,
-      details: { keyId: id, prefix, scopes: record.scopes },
+      details: { keyId: id, prefix, scopes: record.scopes, ...(origin.sessionId ? { sid: origin.sessionId } : {}) },
     });
     return { key, info: info(record) };
   }
@@ -187,8 +286,26 @@ export class ApiKeyService {
     const now = Date.now();
     if (record.revokedAt !== undefined && record.revokedAt <= now) throw new ApiKeyVerificationError('revoked');
     if (record.expiresAt !== undefined && record.expiresAt <= now) throw new ApiKeyVerificationError('expired');
+    if (record.createdAt + this.config.maxLifetimeSec * 1000 <= now) throw new ApiKeyVerificationError('expired');
+    if (this.config.refusedPrefixes.includes(record.prefix)) {
+      throw new ApiKeyVerificationError('test_key_in_production');
+    }
+    if (record.minted && this.config.revokeWithSession) await this.checkSession(record);
     this.touch(record.id, now);
     return record;
+  }
+
+  /**
+   * A key minted from a login is refused once its owner (or its session) is revoked: the same
+   * revocation records as the session's tokens, with the key's creation time as their `iat`.
+   */
+  private async checkSession(record: ApiKeyRecord): Promise<void> {
+    const claims = {
+      sub: record.ownerId,
+      iat: record.createdAt / 1000,
+      ...(record.sessionId ? { sid: record.sessionId } : {}),
+    };
+    if (await this.revocation.isRevoked(claims)) throw new ApiKeyVerificationError('session_revoked');
   }
 
   /**
@@ -252,7 +369,7 @@ export class ApiKeyService {
     const old = await this.store.findById(id);
     if (!old || old.revokedAt !== undefined) throw new ApiKeyVerificationError(old ? 'revoked' : 'unknown_key');
     const now = Date.now();
-    const created = await this.create(
+    const created = await this.createRecord(
       {
         ownerId: old.ownerId,
         name: old.name,
@@ -263,6 +380,8 @@ export class ApiKeyService {
         ...(old.expiresAt ? { expiresInSec: Math.max(1, Math.ceil((old.expiresAt - now) / 1000)) } : {}),
       },
       context,
+      // The new key answers to the same owner and session: rotating never escapes revocation.
+      { ...(old.minted ? { minted: true } : {}), ...(old.sessionId ? { sessionId: old.sessionId } : {}) },
     );
     const newRecord = await this.store.findById(created.info.id);
     if (newRecord) await this.store.save({ ...newRecord, rotatedFrom: id });

@@ -1,15 +1,13 @@
 import {
-  constants,
-  createHmac,
   createPrivateKey,
   createPublicKey,
   createSecretKey,
+  webcrypto,
   type JsonWebKey,
   type KeyObject,
-  sign as cryptoSign,
-  timingSafeEqual,
-  verify as cryptoVerify,
 } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
 
 /** The JWS algorithms SecurityModule verifies and signs. @publicApi */
 export const JWT_ALGORITHMS = [
@@ -31,25 +29,24 @@ export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 /** Minimum HMAC secret length in bytes (RFC 8725 §3.5, OWASP: at least the hash output of HS256). */
 export const MIN_SECRET_BYTES = 32;
 
+/** Which keys fit an algorithm (checked at boot; signatures themselves are jose's business). */
 interface AlgSpec {
   family: 'hmac' | 'rsa' | 'pss' | 'ec' | 'okp';
-  hash: string | null;
-  /** EC curve (Node's name) or raw ECDSA signature length. */
+  /** EC curve (Node's name). */
   curve?: string;
-  sigLength?: number;
 }
 
 const SPECS: Record<JwtAlgorithm, AlgSpec> = {
-  HS256: { family: 'hmac', hash: 'sha256' },
-  HS384: { family: 'hmac', hash: 'sha384' },
-  HS512: { family: 'hmac', hash: 'sha512' },
-  RS256: { family: 'rsa', hash: 'sha256' },
-  RS384: { family: 'rsa', hash: 'sha384' },
-  RS512: { family: 'rsa', hash: 'sha512' },
-  PS256: { family: 'pss', hash: 'sha256' },
-  ES256: { family: 'ec', hash: 'sha256', curve: 'prime256v1', sigLength: 64 },
-  ES384: { family: 'ec', hash: 'sha384', curve: 'secp384r1', sigLength: 96 },
-  EdDSA: { family: 'okp', hash: null },
+  HS256: { family: 'hmac' },
+  HS384: { family: 'hmac' },
+  HS512: { family: 'hmac' },
+  RS256: { family: 'rsa' },
+  RS384: { family: 'rsa' },
+  RS512: { family: 'rsa' },
+  PS256: { family: 'pss' },
+  ES256: { family: 'ec', curve: 'prime256v1' },
+  ES384: { family: 'ec', curve: 'secp384r1' },
+  EdDSA: { family: 'okp' },
 };
 
 /**
@@ -151,8 +148,8 @@ export function assertKeyFitsAlg(key: KeyObject, alg: JwtAlgorithm): void {
       }
       return;
     case 'okp':
-      if (type !== 'ed25519' && type !== 'ed448')
-        throw new KeyImportError(`is a ${type} key but EdDSA needs Ed25519/Ed448`);
+      // jose (like most JOSE stacks today) verifies EdDSA with Ed25519 only.
+      if (type !== 'ed25519') throw new KeyImportError(`is a ${type} key but EdDSA needs an Ed25519 key`);
       return;
   }
 }
@@ -161,59 +158,24 @@ export function assertKeyFitsAlg(key: KeyObject, alg: JwtAlgorithm): void {
 export function algFromJwk(jwk: JsonWebKey & { alg?: unknown }): JwtAlgorithm | undefined {
   if (isJwtAlgorithm(jwk.alg)) return jwk.alg;
   if (jwk.kty === 'EC') return jwk.crv === 'P-256' ? 'ES256' : jwk.crv === 'P-384' ? 'ES384' : undefined;
-  if (jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448')) return 'EdDSA';
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') return 'EdDSA';
   return undefined;
 }
 
-/** Verifies a JWS signature over `signingInput` with a key pinned to `alg`. Synchronous. */
-export function verifySignature(alg: JwtAlgorithm, key: KeyObject, signingInput: string, signature: Buffer): boolean {
-  const spec = SPECS[alg];
-  if (spec.family === 'hmac') {
-    // The signing input is base64url (ASCII): hashing the string avoids a Buffer copy.
-    const expected = createHmac(spec.hash as string, key)
-      .update(signingInput)
-      .digest();
-    return expected.length === signature.length && timingSafeEqual(expected, signature);
-  }
-  const data = Buffer.from(signingInput, 'latin1');
-  switch (spec.family) {
-    case 'rsa':
-      return cryptoVerify(spec.hash, data, key, signature);
-    case 'pss':
-      return cryptoVerify(
-        spec.hash,
-        data,
-        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
-        signature,
-      );
-    case 'ec':
-      if (signature.length !== spec.sigLength) return false;
-      return cryptoVerify(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-    case 'okp':
-      return cryptoVerify(null, data, key, signature);
-  }
-}
+/** WebCrypto parameters of the HMAC algorithms (jose verifies and signs through WebCrypto). */
+const HMAC_HASH: Partial<Record<JwtAlgorithm, string>> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
 
-/** Signs `signingInput` (for tokens SecurityModule issues). */
-export function createSignature(alg: JwtAlgorithm, key: KeyObject, signingInput: string): Buffer {
-  const spec = SPECS[alg];
-  const data = Buffer.from(signingInput, 'latin1');
-  switch (spec.family) {
-    case 'hmac':
-      return createHmac(spec.hash as string, key)
-        .update(data)
-        .digest();
-    case 'rsa':
-      return cryptoSign(spec.hash, data, key);
-    case 'pss':
-      return cryptoSign(spec.hash, data, {
-        key,
-        padding: constants.RSA_PKCS1_PSS_PADDING,
-        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-      });
-    case 'ec':
-      return cryptoSign(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' });
-    case 'okp':
-      return cryptoSign(null, data, key);
-  }
+/**
+ * The key handed to `jose` for one use. Asymmetric `KeyObject`s go as they are (jose converts each
+ * once and keeps the result); an HMAC secret is imported into a non-extractable `CryptoKey` here,
+ * once, because jose would re-import a secret `KeyObject` on every call.
+ */
+export async function toJoseKey(
+  alg: JwtAlgorithm,
+  key: KeyObject,
+  usage: 'sign' | 'verify',
+): Promise<CryptoKey | KeyObject> {
+  const hash = HMAC_HASH[alg];
+  if (!hash) return key;
+  return webcrypto.subtle.importKey('raw', key.export(), { name: 'HMAC', hash }, false, [usage]);
 }

@@ -1,7 +1,9 @@
 import type { ResolvedJwtOptions } from '../auth.options';
 import type { AuthFeatureOptions } from '../auth.options';
-import { isJwtAlgorithm, verifySignature, type JwtAlgorithm, type ResolvedJwtKey } from './jwt-crypto.util';
-import { JwtVerificationError } from './jwt-error';
+import type { KeyObject, webcrypto } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTVerifyOptions } from 'jose';
+import { isJwtAlgorithm, toJoseKey, type JwtAlgorithm, type ResolvedJwtKey } from './jwt-crypto.util';
+import { JwtVerificationError, type JwtFailureReason } from './jwt-error';
 import type { RemoteJwksSet } from './remote-jwks';
 
 /** The claims of a verified JWT. @publicApi */
@@ -27,8 +29,6 @@ export const ACCESS_TYPE = 'at+jwt';
 interface Decoded {
   header: Record<string, unknown>;
   claims: JwtClaims;
-  signingInput: string;
-  signature: Buffer;
 }
 
 const MAX_TOKEN_LENGTH = 16_384;
@@ -70,17 +70,39 @@ export function hasDuplicateMembers(json: string): boolean {
   return false;
 }
 
-function parseSegment(segment: string): Record<string, unknown> {
-  const text = Buffer.from(segment, 'base64url').toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new JwtVerificationError('malformed', 'not JSON');
+/** Refuses a segment whose JSON repeats a member (jose, like JSON.parse, keeps the last one). */
+function assertNoDuplicates(segment: string): void {
+  if (hasDuplicateMembers(Buffer.from(segment, 'base64url').toString('utf8'))) {
+    throw new JwtVerificationError('malformed', 'duplicate member');
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new JwtVerificationError('malformed');
-  if (hasDuplicateMembers(text)) throw new JwtVerificationError('malformed', 'duplicate member');
-  return value as Record<string, unknown>;
+}
+
+/** What a jose error means, in the library's reasons (clients only ever see the generic message). */
+function reasonOf(error: unknown, header: Record<string, unknown>): JwtVerificationError {
+  if (error instanceof JwtVerificationError) return error;
+  if (error instanceof joseErrors.JWTExpired)
+    return new JwtVerificationError(error.claim === 'iat' ? 'too_old' : 'expired');
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return new JwtVerificationError('missing_claim', error.claim);
+    if (error.reason === 'invalid') return new JwtVerificationError('malformed', error.claim);
+    const byClaim: Record<string, JwtFailureReason> = {
+      nbf: 'not_yet_valid',
+      iat: 'issued_in_future',
+      iss: 'issuer_mismatch',
+      aud: 'audience_mismatch',
+    };
+    return new JwtVerificationError(byClaim[error.claim] ?? 'malformed', error.claim);
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return new JwtVerificationError('bad_signature');
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return new JwtVerificationError('alg_not_allowed');
+  if (error instanceof joseErrors.JOSENotSupported) {
+    return new JwtVerificationError(header.crit !== undefined ? 'unknown_crit' : 'alg_not_allowed');
+  }
+  if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
+    return new JwtVerificationError('malformed');
+  }
+  // A key jose will not use for this token (type, size): refused like a bad signature.
+  return new JwtVerificationError('bad_signature', error instanceof Error ? error.name : undefined);
 }
 
 function normalizeTyp(typ: unknown): string | undefined {
@@ -90,10 +112,12 @@ function normalizeTyp(typ: unknown): string | undefined {
 }
 
 /**
- * Verifies compact JWS tokens with keys imported at boot. The algorithm comes from the key, never
- * from the token: a header `alg` that differs from the selected key's is refused. Refuses `none`,
- * `crit`, embedded or remote key references, malformed or oversized tokens, and enforces the
- * configured claim rules (`exp` required, `nbf`, `iat`, max age, `iss`, `aud`, token type).
+ * Verifies compact JWS tokens with keys imported at boot. Decoding, the signature and the
+ * registered claims (`exp`, `nbf`, `iat` and max age, `iss`, `aud`) are checked by `jose`; this
+ * class adds the rules jose leaves to its caller. The algorithm comes from the key, never from the
+ * token: a header `alg` that differs from the selected key's is refused. Refuses `none`, `crit`,
+ * embedded or remote key references, repeated JSON members, malformed or oversized tokens, tokens
+ * without `exp` (unless dangerously allowed), and a refresh token used as an access token.
  * Revocation is not checked here (see `JwtAuthenticator`). To verify tokens outside HTTP (e.g. a
  * WebSocket handshake) with the module's keys, inject `JwtAuthenticator`: its `verify()` runs this
  * verifier, and `authenticate()` adds the revocation check.
@@ -109,6 +133,8 @@ export class JwtVerifier {
   private readonly byKid = new Map<string, ResolvedJwtKey>();
   private readonly unnamed: ResolvedJwtKey[] = [];
   private readonly options: ResolvedJwtOptions;
+  /** The jose form of each key, prepared once per key object (this instance's own state). */
+  private readonly joseKeys = new WeakMap<ResolvedJwtKey, Promise<webcrypto.CryptoKey | KeyObject>>();
 
   /**
    * @param options `auth.jwt` of the resolved options, or the whole {@link AuthFeatureOptions}
@@ -132,27 +158,57 @@ export class JwtVerifier {
 
   /** Verifies signature and claims; resolves the claims or rejects with {@link JwtVerificationError}. */
   async verify(token: string, kind: TokenKind = 'access', nowSec = Math.floor(Date.now() / 1000)): Promise<JwtClaims> {
-    const decoded = this.decode(token);
-    const alg = this.checkHeader(decoded.header, kind);
-    const key = this.localKey(decoded.header.kid, alg) ?? (await this.remoteKey(decoded.header.kid));
+    const { header } = this.decode(token);
+    const alg = this.checkHeader(header, kind);
+    const key = this.localKey(header.kid, alg) ?? (await this.remoteKey(header.kid));
     if (key.alg !== alg) throw new JwtVerificationError('alg_not_allowed', `${alg} presented for a ${key.alg} key`);
-    if (!verifySignature(key.alg, key.verifyKey, decoded.signingInput, decoded.signature)) {
-      throw new JwtVerificationError('bad_signature');
+    let claims: JwtClaims;
+    try {
+      const verified = await jwtVerify(token, await this.joseKey(key), this.joseOptions(key.alg, kind, nowSec));
+      claims = verified.payload as JwtClaims;
+    } catch (error) {
+      throw reasonOf(error, header);
     }
-    this.checkClaims(decoded.claims, kind, nowSec);
-    return decoded.claims;
+    this.checkClaims(claims, kind, nowSec);
+    return claims;
   }
 
-  /** Splits and parses a token without verifying it. */
+  /** Decodes a token (jose) without verifying it; refuses oversized, malformed or duplicate-member ones. */
   decode(token: string): Decoded {
     if (token.length > MAX_TOKEN_LENGTH || !SHAPE.test(token)) throw new JwtVerificationError('malformed');
-    const first = token.indexOf('.');
-    const second = token.indexOf('.', first + 1);
+    let decoded: Decoded;
+    try {
+      decoded = { header: decodeProtectedHeader(token), claims: decodeJwt(token) as JwtClaims };
+    } catch {
+      throw new JwtVerificationError('malformed');
+    }
+    const [header, payload] = token.split('.', 2);
+    assertNoDuplicates(header);
+    assertNoDuplicates(payload);
+    return decoded;
+  }
+
+  private joseKey(key: ResolvedJwtKey): Promise<webcrypto.CryptoKey | KeyObject> {
+    let prepared = this.joseKeys.get(key);
+    if (!prepared) {
+      prepared = toJoseKey(key.alg, key.verifyKey, 'verify');
+      this.joseKeys.set(key, prepared);
+    }
+    return prepared;
+  }
+
+  /** The rules jose enforces: the key's one algorithm, required claims, clock, issuer, audience, age. */
+  private joseOptions(alg: JwtAlgorithm, kind: TokenKind, nowSec: number): JWTVerifyOptions {
+    const o = this.options;
+    const required = o.requireExp || kind === 'refresh' ? ['sub', 'exp'] : ['sub'];
     return {
-      header: parseSegment(token.slice(0, first)),
-      claims: parseSegment(token.slice(first + 1, second)) as JwtClaims,
-      signingInput: token.slice(0, second),
-      signature: Buffer.from(token.slice(second + 1), 'base64url'),
+      algorithms: [alg],
+      requiredClaims: required,
+      clockTolerance: o.clockToleranceSec,
+      currentDate: new Date(nowSec * 1000),
+      ...(o.issuer ? { issuer: o.issuer } : {}),
+      ...(o.audience ? { audience: o.audience } : {}),
+      ...(o.maxAgeSec !== undefined ? { maxTokenAge: o.maxAgeSec } : {}),
     };
   }
 
@@ -197,29 +253,19 @@ export class JwtVerifier {
     return this.remote.peek(id) ?? this.remote.get(id);
   }
 
+  /** What jose leaves to us: `token_use`, a non-empty `sub`, `iat` not in the future, a sane `jti`. */
   private checkClaims(claims: JwtClaims, kind: TokenKind, now: number): void {
-    const o = this.options;
-    const tolerance = o.clockToleranceSec;
     if (kind === 'access' && claims.token_use === 'refresh') throw new JwtVerificationError('wrong_type', 'token_use');
     if (kind === 'refresh' && claims.token_use !== 'refresh') throw new JwtVerificationError('wrong_type', 'token_use');
     if (typeof claims.sub !== 'string' || claims.sub.length === 0)
       throw new JwtVerificationError('missing_claim', 'sub');
-    const exp = numericClaim(claims, 'exp');
-    if (exp === undefined) {
-      if (o.requireExp || kind === 'refresh') throw new JwtVerificationError('missing_claim', 'exp');
-    } else if (exp + tolerance <= now) throw new JwtVerificationError('expired');
-    const nbf = numericClaim(claims, 'nbf');
-    if (nbf !== undefined && nbf - tolerance > now) throw new JwtVerificationError('not_yet_valid');
-    const iat = numericClaim(claims, 'iat');
-    if (iat !== undefined && iat - tolerance > now) throw new JwtVerificationError('issued_in_future');
-    if (o.maxAgeSec !== undefined) {
-      if (iat === undefined) throw new JwtVerificationError('missing_claim', 'iat');
-      if (now - iat > o.maxAgeSec + tolerance) throw new JwtVerificationError('too_old');
+    const iat = claims.iat;
+    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) {
+      throw new JwtVerificationError('malformed', 'iat');
     }
-    if (o.issuer && !(typeof claims.iss === 'string' && o.issuer.includes(claims.iss))) {
-      throw new JwtVerificationError('issuer_mismatch');
+    if (iat !== undefined && iat - this.options.clockToleranceSec > now) {
+      throw new JwtVerificationError('issued_in_future');
     }
-    if (o.audience && !audienceMatches(claims.aud, o.audience)) throw new JwtVerificationError('audience_mismatch');
     if (claims.jti !== undefined && (typeof claims.jti !== 'string' || claims.jti.length > 256)) {
       throw new JwtVerificationError('malformed', 'jti');
     }
@@ -234,16 +280,4 @@ export class JwtVerifier {
     }
     return until;
   }
-}
-
-function numericClaim(claims: JwtClaims, name: 'exp' | 'nbf' | 'iat'): number | undefined {
-  const value = claims[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new JwtVerificationError('malformed', name);
-  return value;
-}
-
-function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
-  if (typeof aud === 'string') return accepted.includes(aud);
-  return Array.isArray(aud) && aud.some((a) => typeof a === 'string' && accepted.includes(a));
 }

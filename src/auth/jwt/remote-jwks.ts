@@ -1,21 +1,23 @@
 import type { JsonWebKey } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { createRemoteJWKSet, customFetch, type FetchImplementation, type RemoteJWKSet } from 'jose';
 import { importJwk, type ResolvedRemoteJwks } from '../auth.options';
 import type { ResolvedJwtKey } from './jwt-crypto.util';
 import { JwtVerificationError } from './jwt-error';
 
-/** The `fetch` the set uses (injectable for tests). @internal */
+/** The `fetch` jose uses to download the set (injectable for tests). @internal */
 export type FetchLike = (
   url: string,
-  init: { signal: AbortSignal; headers: Record<string, string> },
+  init: Parameters<FetchImplementation>[1],
 ) => Promise<{
-  ok: boolean;
   status: number;
   json(): Promise<unknown>;
 }>;
 
 /**
- * Keys of a remote JWKS (an identity provider's `jwks_uri`). Keys are imported once per fetch,
+ * Keys of a remote JWKS (an identity provider's `jwks_uri`). jose downloads the set (timeout,
+ * redirects refused, 200 and a JWKS shape required); this class keeps jose's fetching and adds the
+ * cache policy jose does not have: keys are imported and pinned once per fetch,
  * selected by `kid`, trusted for `maxAgeMs`, and refetched when an unknown `kid` shows up, at most
  * once per `cooldownMs` (so a flood of made-up kids cannot hammer the provider). Each fetch is
  * bounded by `timeoutMs`; concurrent lookups share one fetch. A failed refresh keeps the last good
@@ -30,12 +32,20 @@ export class RemoteJwksSet {
   private fetchedAt = -Infinity;
   private lastAttempt = -Infinity;
   private inFlight?: Promise<void>;
+  private readonly jose: RemoteJWKSet;
 
   constructor(
     private readonly options: ResolvedRemoteJwks,
-    private readonly fetchImpl: FetchLike = fetch as unknown as FetchLike,
+    fetchImpl?: FetchLike,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // Only jose's download is used (reload + jwks()); its own freshness and cooldown, measured from
+    // the last success, are not: a provider outage would then cost every request a fetch.
+    this.jose = createRemoteJWKSet(new URL(options.url), {
+      timeoutDuration: options.timeoutMs,
+      ...(fetchImpl ? { [customFetch]: fetchImpl as unknown as FetchImplementation } : {}),
+    });
+  }
 
   /** The key for `kid` if it is cached and fresh (synchronous fast path). */
   peek(kid: string | undefined): ResolvedJwtKey | undefined {
@@ -70,20 +80,15 @@ export class RemoteJwksSet {
 
   private async fetchKeys(): Promise<void> {
     this.lastAttempt = this.now();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
     try {
-      const res = await this.fetchImpl(this.options.url, {
-        signal: controller.signal,
-        headers: { accept: 'application/json, application/jwk-set+json' },
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      this.install(await res.json());
+      await this.jose.reload();
+      this.install(this.jose.jwks());
     } catch (error) {
-      const why = controller.signal.aborted ? `timed out after ${this.options.timeoutMs} ms` : (error as Error).message;
+      const why =
+        (error as Error).name === 'JWKSTimeout'
+          ? `timed out after ${this.options.timeoutMs} ms`
+          : (error as Error).message;
       this.logger.warn(`JWKS fetch from ${this.options.url} failed: ${why}`);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -85,10 +85,14 @@ export class TokenRevocationService {
     return Math.max(1_000, (expSec + tolerance) * 1000 - Date.now());
   }
 
-  /** The longest any token we know of may live: refresh families, access tokens, max age. */
+  /**
+   * The longest any credential a revocation must outlive may live: refresh families, access
+   * tokens, max age, and API keys created in a session (refused for as long as they could live).
+   */
   private longestLifetimeMs(): number {
-    const jwt = this.options.auth.jwt;
-    const longest = Math.max(jwt.refreshFamilyTtlSec, jwt.accessTokenTtlSec, jwt.maxAgeSec ?? 0);
+    const { jwt, apiKeys } = this.options.auth;
+    const keys = apiKeys.enabled && apiKeys.revokeWithSession ? apiKeys.maxLifetimeSec : 0;
+    const longest = Math.max(jwt.refreshFamilyTtlSec, jwt.accessTokenTtlSec, jwt.maxAgeSec ?? 0, keys);
     return (longest + jwt.clockToleranceSec) * 1000;
   }
 }

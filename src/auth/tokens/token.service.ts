@@ -12,7 +12,8 @@ import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import { StorageUnavailableError } from '../../storage/storage-unavailable.error';
-import { createSignature, type ResolvedJwtKey } from '../jwt/jwt-crypto.util';
+import { SignJWT } from 'jose';
+import { toJoseKey, type ResolvedJwtKey } from '../jwt/jwt-crypto.util';
 import { JwtAuthenticator } from '../jwt/jwt-authenticator.service';
 import { JwtVerificationError } from '../jwt/jwt-error';
 import { ACCESS_TYPE, REFRESH_TYPE, type JwtClaims, type TokenKind } from '../jwt/jwt-verifier';
@@ -60,15 +61,13 @@ interface FamilyRecord {
   graceUsed?: boolean;
   /** Absolute end of the family (s); rotation never moves it. */
   absExp: number;
+  /** When the user logged in (s): the access tokens' `auth_time`, kept across rotations. */
+  authTime?: number;
   subject: TokenSubject;
 }
 
-const RESERVED = new Set(['sub', 'iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'scope', 'token_use']);
+const RESERVED = new Set(['sub', 'iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'scope', 'token_use', 'auth_time']);
 const MAX_ROTATION_ATTEMPTS = 4;
-
-function b64(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
 
 function newId(): string {
   return randomBytes(16).toString('base64url');
@@ -89,6 +88,8 @@ function newId(): string {
 @Injectable()
 export class TokenService {
   private readonly jwt: ResolvedJwtOptions;
+  /** The signing key in jose's form, prepared on first use. */
+  private joseSigningKey?: ReturnType<typeof toJoseKey>;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: AuthFeatureOptions,
@@ -100,13 +101,17 @@ export class TokenService {
     this.jwt = options.auth.jwt;
   }
 
-  /** Starts a session: a new refresh family and its first token pair. */
+  /**
+   * Starts a session (a login): a new refresh family and its first token pair. Access tokens carry
+   * `auth_time`, the time of this login, unchanged by refreshes (for recent-login checks such as
+   * `ApiKeyService.createFor()`).
+   */
   async issue(subject: TokenSubject, context: TokenCallContext = {}): Promise<TokenPair> {
     this.checkSubject(subject);
     const now = Math.floor(Date.now() / 1000);
     const sid = newId();
     const jti = newId();
-    const family: FamilyRecord = { current: jti, absExp: now + this.jwt.refreshFamilyTtlSec, subject };
+    const family: FamilyRecord = { current: jti, absExp: now + this.jwt.refreshFamilyTtlSec, authTime: now, subject };
     await this.guardStorage(() =>
       this.storage.set(
         revocationKeys.family(subject.id, sid),
@@ -121,7 +126,7 @@ export class TokenService {
       principalId: subject.id,
       details: { sid },
     });
-    return this.pair(subject, sid, jti, family.absExp, now);
+    return this.pair(subject, sid, jti, family, now);
   }
 
   /**
@@ -152,7 +157,7 @@ export class TokenService {
           principalId: claims.sub,
           details: { sid, grace: next.graceUsed === true && family.current !== claims.jti },
         });
-        return this.pair(family.subject, sid, next.current, family.absExp, Math.floor(nowMs / 1000));
+        return this.pair(family.subject, sid, next.current, family, Math.floor(nowMs / 1000));
       }
       // Lost a race: re-read and decide again on the state the winner left.
     }
@@ -269,8 +274,17 @@ export class TokenService {
     return claims;
   }
 
-  private pair(subject: TokenSubject, sid: string, refreshJti: string, absExp: number, now: number): TokenPair {
+  private async pair(
+    subject: TokenSubject,
+    sid: string,
+    refreshJti: string,
+    family: Pick<FamilyRecord, 'absExp' | 'authTime'>,
+    now: number,
+  ): Promise<TokenPair> {
     const key = this.signingKey();
+    const absExp = family.absExp;
+    // Families stored before auth_time existed: their login was absExp - family TTL.
+    const authTime = family.authTime ?? absExp - this.jwt.refreshFamilyTtlSec;
     const refreshExp = Math.min(now + this.jwt.refreshTokenTtlSec, absExp);
     const accessExp = Math.min(now + this.jwt.accessTokenTtlSec, refreshExp);
     const common = {
@@ -282,24 +296,36 @@ export class TokenService {
       iat: Math.max(now, Date.now() / 1000),
       sid,
     };
-    const access: Record<string, unknown> = { ...subject.claims, ...common, exp: accessExp, jti: newId() };
+    const access: Record<string, unknown> = {
+      ...subject.claims,
+      ...common,
+      exp: accessExp,
+      jti: newId(),
+      auth_time: authTime,
+    };
     if (subject.roles) this.setPath(access, this.jwt.rolesClaim, [...subject.roles]);
     if (subject.tier !== undefined) this.setPath(access, this.jwt.tierClaim, subject.tier);
     if (subject.scopes?.length) access.scope = subject.scopes.join(' ');
     const refresh = { ...common, exp: refreshExp, jti: refreshJti, token_use: 'refresh' };
+    const [accessToken, refreshToken] = await Promise.all([
+      this.sign(key, ACCESS_TYPE, access),
+      this.sign(key, REFRESH_TYPE, refresh),
+    ]);
     return {
-      accessToken: this.sign(key, ACCESS_TYPE, access),
-      refreshToken: this.sign(key, REFRESH_TYPE, refresh),
+      accessToken,
+      refreshToken,
       tokenType: 'Bearer',
       expiresIn: accessExp - now,
       refreshExpiresIn: refreshExp - now,
     };
   }
 
-  private sign(key: ResolvedJwtKey, typ: string, payload: object): string {
-    const header = { alg: key.alg, typ, ...(key.kid ? { kid: key.kid } : {}) };
-    const input = `${b64(header)}.${b64(payload)}`;
-    return `${input}.${createSignature(key.alg, key.signKey as NonNullable<ResolvedJwtKey['signKey']>, input).toString('base64url')}`;
+  /** Signs through jose, with the key's pinned algorithm and the token kind's `typ`. */
+  private async sign(key: ResolvedJwtKey, typ: string, payload: Record<string, unknown>): Promise<string> {
+    this.joseSigningKey ??= toJoseKey(key.alg, key.signKey as NonNullable<ResolvedJwtKey['signKey']>, 'sign');
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: key.alg, typ, ...(key.kid ? { kid: key.kid } : {}) })
+      .sign(await this.joseSigningKey);
   }
 
   private setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

@@ -9,6 +9,10 @@ export const Messages = {
   AUTHENTICATION_REQUIRED: () => 'Authentication required',
   INVALID_TOKEN: () => 'Invalid or expired token',
   INVALID_API_KEY: () => 'Invalid or expired API key',
+  RECENT_LOGIN_REQUIRED: (maxAgeSec: number) =>
+    `Log in again to do this: it needs a login from the last ${maxAgeSec >= 120 ? `${Math.floor(maxAgeSec / 60)} minutes` : `${maxAgeSec} seconds`}`,
+  AMBIGUOUS_CREDENTIALS: () =>
+    'Send exactly one credential: this request carries several (repeated Authorization or API-key headers, or a bearer token and an API key)',
   FORBIDDEN: () => 'You do not have permission to perform this action',
   NOT_FOUND: () => 'Resource not found',
   MALFORMED_BODY: () => 'Malformed request body',

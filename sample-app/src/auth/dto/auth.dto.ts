@@ -43,6 +43,6 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsInt()
   @Min(60)
-  @Max(31_536_000)
+  @Max(7_776_000) // auth.apiKeys.maxLifetimeSec (90 days)
   expiresInSec?: number;
 }
