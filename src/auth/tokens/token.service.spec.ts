@@ -1,3 +1,4 @@
+import { SecurityEvents } from '../../core/events/security-events.service';
 import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import { createTestRedisStorage } from '../../../test/utils/redis';
@@ -84,7 +85,12 @@ describe('TokenService', () => {
     await expect(ref.get(TokenService).issue({ id: 'u', claims: { exp: 1 } })).rejects.toThrow(/claim "exp"/);
     await ref.close();
     const noKey = await boot({});
+    const storage = noKey.get<MemorySecurityStorage>(SecurityStorage);
+    const emitted = jest.spyOn(noKey.get(SecurityEvents), 'emit');
     await expect(noKey.get(TokenService).issue({ id: 'u' })).rejects.toThrow(/no key that can sign/);
+    // Refused before anything was written or announced: no session record, no TOKEN_ISSUED.
+    expect(storage.size).toBe(0);
+    expect(emitted).not.toHaveBeenCalled();
     await noKey.close();
   });
 

@@ -108,6 +108,8 @@ export class TokenService {
    */
   async issue(subject: TokenSubject, context: TokenCallContext = {}): Promise<TokenPair> {
     this.checkSubject(subject);
+    // Before anything is stored or announced: without a key that can sign, no session may start.
+    this.signingKey();
     const now = Math.floor(Date.now() / 1000);
     const sid = newId();
     const jti = newId();
