@@ -267,6 +267,9 @@ export class SecurityGraphQL {
       for (const one of list) errors.push(this.format(one));
     }
     const data = execution.data ?? null;
-    return { statusCode: data ? 200 : statusOf(errors[0] ?? { message: '', extensions: {} }), response: { data, errors } };
+    // Execution errors (with a path) answer 200, as on Apollo; request errors their 4xx, never a 5xx.
+    const executed = data !== null || errors.some((e) => e.path !== undefined);
+    const statusCode = executed || errors.length === 0 ? 200 : statusOf(errors[0]);
+    return { statusCode, response: { data, errors } };
   }
 }

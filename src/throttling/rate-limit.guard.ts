@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest } from '../core/context/get-request';
+import { isNestedGraphqlField } from '../core/context/graphql-field.util';
 import {
   RoutePlanCache,
   type RouteClass,
@@ -42,6 +43,8 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
   }
 
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
+    // A GraphQL request counts once per root field (aliases included), never per nested field.
+    if (isNestedGraphqlField(ctx)) return true;
     const set = this.plans.of(ctx);
     if (!set) return true;
     const req = getRequest(ctx);
