@@ -28,7 +28,16 @@ describe('config.example.yaml', () => {
       },
       cors: { maxAge: 86400 },
       validation: { maxPayloadBytes: 1048576 },
-      graphql: { maxDepth: 10, maxAliases: 15, maxDirectives: 50, maxTokens: 2000, maxBatchSize: 1, maxCost: 5000, defaultListSize: 20, budget: { points: 10000, windowSec: 60 } },
+      graphql: {
+        maxDepth: 10,
+        maxAliases: 15,
+        maxDirectives: 50,
+        maxTokens: 2000,
+        maxBatchSize: 1,
+        maxCost: 5000,
+        defaultListSize: 20,
+        budget: { points: 10000, windowSec: 60 },
+      },
     });
     const resolved = resolveSecurityOptions(options);
     expect(resolved.auth.jwt.accessTokenTtlSec).toBe(3600);

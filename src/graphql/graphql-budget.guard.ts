@@ -120,7 +120,11 @@ export class GraphqlBudgetGuard implements CanActivate {
     const policy = getResponseHeader(res, 'RateLimit-Policy');
     const current = getResponseHeader(res, 'RateLimit');
     const item = `"graphql-cost";r=${state.remaining};t=${state.resetAfter}`;
-    setResponseHeader(res, 'RateLimit-Policy', typeof policy === 'string' ? `${policy}, ${this.policyHeader}` : this.policyHeader);
+    setResponseHeader(
+      res,
+      'RateLimit-Policy',
+      typeof policy === 'string' ? `${policy}, ${this.policyHeader}` : this.policyHeader,
+    );
     setResponseHeader(res, 'RateLimit', typeof current === 'string' ? `${current}, ${item}` : item);
   }
 }

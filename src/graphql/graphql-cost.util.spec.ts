@@ -8,7 +8,9 @@ const schema: GraphQLSchema = buildSchema(`
   type Mutation { touch: User }
 `);
 // What @Field({ complexity }) writes.
-(schema.getType('User') as unknown as { getFields(): Record<string, { extensions: object }> }).getFields().name.extensions = {
+(
+  schema.getType('User') as unknown as { getFields(): Record<string, { extensions: object }> }
+).getFields().name.extensions = {
   complexity: 10,
 };
 const model = { maxCost: 100_000, defaultListSize: 20, listArguments: ['first', 'last', 'limit'] };

@@ -23,7 +23,8 @@ interface ErrorLike {
 /** Body keys of an HttpException a client may see besides message and code. */
 const SAFE_EXTRAS = ['retryAfter', 'limit', 'policy', 'cost', 'maxCost', 'errors'];
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;
-const TOKEN_LIMIT = /^Syntax Error: Document contains more th[ae]n \d+ tokens/;
+// graphql-js says "more than"; some servers match on its older typo "more that".
+const TOKEN_LIMIT = /^Syntax Error: Document contains more th(?:an|at) \d+ tokens/;
 
 function asObject(value: unknown): ErrorLike | undefined {
   return typeof value === 'object' && value !== null ? (value as ErrorLike) : undefined;
@@ -60,7 +61,10 @@ function internal(): { message: string; extensions: Record<string, unknown> } {
 }
 
 /** A GraphQL error built on purpose (graphql-js, the server, our rules, or user code). */
-function fromGraphqlError(error: ErrorLike, suggestions: boolean): { message: string; extensions: Record<string, unknown> } {
+function fromGraphqlError(
+  error: ErrorLike,
+  suggestions: boolean,
+): { message: string; extensions: Record<string, unknown> } {
   let message = typeof error.message === 'string' ? error.message : 'Invalid request';
   if (!suggestions) message = message.replace(SUGGESTION, '');
   const given = asObject(error.extensions) as Record<string, unknown> | undefined;
@@ -81,7 +85,8 @@ function isGraphqlError(value: unknown): value is ErrorLike {
   return (
     error !== undefined &&
     value instanceof Error &&
-    (value.constructor.name === 'GraphQLError' || (error.extensions !== undefined && typeof error.extensions === 'object'))
+    (value.constructor.name === 'GraphQLError' ||
+      (error.extensions !== undefined && typeof error.extensions === 'object'))
   );
 }
 

@@ -28,9 +28,7 @@ describe('GraphQL document limits', () => {
     expect(errors(`{ user(id: 1) { ...F } } fragment F on User { ${nest(3)} }`, { maxDepth: 3 })).toEqual([
       'GRAPHQL_DEPTH_LIMIT',
     ]);
-    expect(errors(`{ user(id: 1) { ... on User { ${nest(3)} } } }`, { maxDepth: 3 })).toEqual([
-      'GRAPHQL_DEPTH_LIMIT',
-    ]);
+    expect(errors(`{ user(id: 1) { ... on User { ${nest(3)} } } }`, { maxDepth: 3 })).toEqual(['GRAPHQL_DEPTH_LIMIT']);
   });
 
   it('stops on fragment cycles instead of looping', () => {
@@ -105,9 +103,13 @@ describe('GraphQL options', () => {
     expect(() => resolveGraphqlOptions({ maxDepth: 0 }, ctx)).toThrow(/graphql\.maxDepth must be at least 1/);
     expect(() => resolveGraphqlOptions({ max_depth: 3 }, ctx)).toThrow(/graphql\.max_depth is not a known option/);
     expect(() => resolveGraphqlOptions({ maxComplexity: 3 }, ctx)).toThrow(/graphql\.maxComplexity is not a known/);
-    expect(() => resolveGraphqlOptions({ budget: { point: 3 } }, ctx)).toThrow(/Did you mean "graphql\.budget\.points"/);
+    expect(() => resolveGraphqlOptions({ budget: { point: 3 } }, ctx)).toThrow(
+      /Did you mean "graphql\.budget\.points"/,
+    );
     expect(() => resolveGraphqlOptions({ budget: [] }, ctx)).toThrow(/graphql\.budget must be an object/);
-    expect(() => resolveGraphqlOptions({ maxCost: 20_000 }, ctx)).toThrow(/maxCost .* larger than graphql\.budget\.points/);
+    expect(() => resolveGraphqlOptions({ maxCost: 20_000 }, ctx)).toThrow(
+      /maxCost .* larger than graphql\.budget\.points/,
+    );
     expect(() => resolveGraphqlOptions(Object.create(null), ctx)).not.toThrow();
   });
 

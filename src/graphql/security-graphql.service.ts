@@ -1,5 +1,6 @@
 import { type DynamicModule, Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
+import { defaultCodeForStatus } from '../core/errors/error-codes';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import type { BudgetState, OperationCost } from './graphql-budget.guard';
@@ -155,8 +156,12 @@ export class SecurityGraphQL {
         ...hooks,
         preExecution: [
           ...asArray(hooks.preExecution),
-          (schema: GraphQLSchema, document: DocumentNode, context: ContextObject, variables?: Record<string, unknown>) =>
-            this.measure(schema, document, undefined, variables, context),
+          (
+            schema: GraphQLSchema,
+            document: DocumentNode,
+            context: ContextObject,
+            variables?: Record<string, unknown>,
+          ) => this.measure(schema, document, undefined, variables, context),
         ],
         onResolution: [
           ...asArray(hooks.onResolution),
@@ -173,8 +178,10 @@ export class SecurityGraphQL {
   format(error: unknown): ClientGraphqlError {
     const shown = toClientError(error, this.options.graphql.suggestions);
     if (shown.extensions.code === 'INTERNAL_ERROR') {
-      const cause = error instanceof Error ? (error as { originalError?: unknown }).originalError ?? error : error;
-      this.logger.error(`Unhandled ${cause instanceof Error ? cause.constructor.name : typeof cause} in a GraphQL operation`);
+      const cause = error instanceof Error ? ((error as { originalError?: unknown }).originalError ?? error) : error;
+      this.logger.error(
+        `Unhandled ${cause instanceof Error ? cause.constructor.name : typeof cause} in a GraphQL operation`,
+      );
     }
     return shown;
   }
@@ -196,7 +203,10 @@ export class SecurityGraphQL {
       const res = first?.req ? first.res : args[1];
       const body = req?.body;
       if (Array.isArray(body) && body.length > this.options.graphql.maxBatchSize) {
-        throw this.error(GraphqlErrorCode.BATCH_LIMIT, `Too many operations in one request (maximum ${this.options.graphql.maxBatchSize})`);
+        throw this.error(
+          GraphqlErrorCode.BATCH_LIMIT,
+          `Too many operations in one request (maximum ${this.options.graphql.maxBatchSize})`,
+        );
       }
       const own =
         typeof userContext === 'function'
@@ -252,7 +262,9 @@ export class SecurityGraphQL {
 
   private error(code: string, message: string, extra: Record<string, unknown> = {}): Error {
     const { GraphQLError } = loadGraphql();
-    return new GraphQLError(message, { extensions: { code, ...extra, http: { status: 400 } } });
+    const error = new GraphQLError(message, { extensions: { code, ...extra, http: { status: 400 } } });
+    // Apollo reads `extensions.http`; Fastify's error handler (Mercurius context errors) `statusCode`.
+    return Object.assign(error, { statusCode: 400 });
   }
 
   private mercuriusErrors(execution: { data?: unknown; errors?: readonly unknown[] }): {
@@ -260,16 +272,33 @@ export class SecurityGraphQL {
     response: { data: unknown; errors: ClientGraphqlError[] };
   } {
     const errors: ClientGraphqlError[] = [];
+    let requestStatus: number | undefined;
     for (const error of execution.errors ?? []) {
-      // Mercurius wraps validation failures in one error whose `errors` are the real ones.
-      const inner = (error as { originalError?: { errors?: unknown } }).originalError?.errors;
-      const list = Array.isArray(inner) ? inner : [error];
-      for (const one of list) errors.push(this.format(one));
+      // Mercurius refuses requests with one Fastify error (`MER_ERR_*`, a 4xx `statusCode`) whose
+      // `errors` are the reasons: GraphQL errors (validation), or its own messages (GET mutation).
+      const wrapper = (error as { originalError?: { errors?: unknown; statusCode?: unknown; code?: unknown } })
+        .originalError;
+      const status = typeof wrapper?.statusCode === 'number' ? wrapper.statusCode : undefined;
+      const mercuriusOwn = typeof wrapper?.code === 'string' && wrapper.code.startsWith('MER_ERR_');
+      if (mercuriusOwn && status !== undefined && status >= 400 && status < 500) requestStatus ??= status;
+      const list = Array.isArray(wrapper?.errors) ? wrapper.errors : [error];
+      for (const one of list) {
+        const shown = this.format(one);
+        if (mercuriusOwn && shown.extensions.code === 'INTERNAL_ERROR' && status !== undefined && status < 500) {
+          errors.push(mercuriusRefusal(one, status));
+        } else errors.push(shown);
+      }
     }
     const data = execution.data ?? null;
     // Execution errors (with a path) answer 200, as on Apollo; request errors their 4xx, never a 5xx.
     const executed = data !== null || errors.some((e) => e.path !== undefined);
-    const statusCode = executed || errors.length === 0 ? 200 : statusOf(errors[0]);
+    const statusCode = executed || errors.length === 0 ? 200 : (requestStatus ?? statusOf(errors[0]));
     return { statusCode, response: { data, errors } };
   }
+}
+
+/** A refusal Mercurius itself wrote (its message names no internals), with a code from its status. */
+function mercuriusRefusal(error: unknown, status: number): ClientGraphqlError {
+  const message = error instanceof Error ? error.message : 'Bad request';
+  return { message, extensions: { code: defaultCodeForStatus(status), status } };
 }

@@ -59,10 +59,7 @@ export class DocumentsResolver {
   @Permissions('documents:write')
   @RateLimit({ 'create-document': { limit: 30, windowSeconds: 60 } })
   @Mutation(() => DocumentModel)
-  createDocument(
-    @CurrentPrincipal() principal: Principal,
-    @Args('input') input: CreateDocumentInput,
-  ): DocumentModel {
+  createDocument(@CurrentPrincipal() principal: Principal, @Args('input') input: CreateDocumentInput): DocumentModel {
     const department = typeof principal.claims.department === 'string' ? principal.claims.department : 'none';
     return toModel(this.documents.create(principal.id, department, input));
   }

@@ -57,6 +57,12 @@ export class UsersResolver {
     return this.documents
       .findAll({ ownerId: user.id })
       .slice(0, clamp(first))
-      .map((doc) => ({ id: doc.id, title: doc.title, body: doc.body, ownerId: doc.ownerId, revisionValue: doc.revision }));
+      .map((doc) => ({
+        id: doc.id,
+        title: doc.title,
+        body: doc.body,
+        ownerId: doc.ownerId,
+        revisionValue: doc.revision,
+      }));
   }
 }
