@@ -97,6 +97,14 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
       expect(third.body.errors?.[0].extensions?.retryAfter).toEqual(expect.any(Number));
       expect(third.status).toBe(200);
     }
+    // A field resolver counts once per call; the rest of the query is answered.
+    const field = '{ item(id: "i1") { name limitedField } }';
+    await gql(url, field, { token: user });
+    await gql(url, field, { token: user });
+    const third = await gql(url, field, { token: user });
+    expect(third.body.data).toEqual({ item: { name: 'one', limitedField: null } });
+    expect(codes(third)).toEqual(['RATE_LIMITED']);
+    expect(third.body.errors?.[0].path).toEqual(['item', 'limitedField']);
   });
 
   it('masks internal errors: no message, no stack trace', async () => {
