@@ -62,6 +62,14 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
     expect(codes(sibling)).toEqual(['NOT_FOUND']);
   });
 
+  it('@LoadedResource gives each aliased field call the resource its own guard loaded', async () => {
+    const ids = ['i1', 'i4', 'i1', 'i4', 'i4', 'i1'];
+    const query = `{ ${ids.map((id, i) => `f${i}: loadedItem(id: "${id}") { id }`).join(' ')} }`;
+    const res = await gql(url, query, { token: user });
+    expect(res.body.errors).toBeUndefined();
+    expect(Object.values(res.body.data ?? {}).map((v) => (v as { id: string }).id)).toEqual(ids);
+  });
+
   it('@Policy with a loader by id argument', async () => {
     expect((await gql(url, '{ teamItem(id: "i2") { id } }', { token: user })).body.data).toEqual({
       teamItem: { id: 'i2' },

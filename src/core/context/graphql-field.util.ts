@@ -16,3 +16,20 @@ export function isNestedGraphqlField(ctx: ExecutionContext): boolean {
   const info = ctx.getArgByIndex<ResolveInfoLike | undefined>(3);
   return info?.path?.prev !== undefined;
 }
+
+const FIELD_RESOURCES = Symbol.for('nestjs-rampart:field-resources');
+
+/**
+ * The resources the ownership guard loaded for one GraphQL field call, kept on that call's resolve
+ * info (the object Nest hands to its guards and to its parameter decorators alike). A GraphQL
+ * request may check several ids at once (`a: document(id: 1) b: document(id: 2)`), so a resource
+ * is never shared through the request. `undefined` outside GraphQL.
+ *
+ * @internal
+ */
+export function graphqlFieldResources(ctx: ExecutionContext): Map<string, unknown> | undefined {
+  if (ctx.getType<string>() !== 'graphql') return undefined;
+  const info = ctx.getArgByIndex<Record<symbol, Map<string, unknown> | undefined> | undefined>(3);
+  if (!info || typeof info !== 'object') return undefined;
+  return (info[FIELD_RESOURCES] ??= new Map());
+}
