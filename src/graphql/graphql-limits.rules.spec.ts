@@ -111,6 +111,12 @@ describe('GraphQL options', () => {
       /maxCost .* larger than graphql\.budget\.points/,
     );
     expect(() => resolveGraphqlOptions(Object.create(null), ctx)).not.toThrow();
+    expect(() => resolveGraphqlOptions({ trustedDocuments: ['abc'] }, ctx)).toThrow(
+      /trustedDocuments\[0\] is not a SHA-256/,
+    );
+    expect(
+      resolveGraphqlOptions({ trustedDocuments: ['a'.repeat(64)] }, ctx).trustedDocuments?.has('a'.repeat(64)),
+    ).toBe(true);
   });
 
   it('has safe defaults, stricter in production', () => {

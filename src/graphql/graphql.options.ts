@@ -104,6 +104,13 @@ export interface GraphqlOptions {
    * @default true, except in the production profile
    */
   suggestions?: boolean;
+  /**
+   * Trusted documents: when set, only operations whose document text hashes (SHA-256, lowercase
+   * hex, of the exact `query` string) to one of these run; any other is refused with
+   * `GRAPHQL_UNTRUSTED_DOCUMENT` before execution. Build the list from your clients' operations.
+   * @default undefined (any document)
+   */
+  trustedDocuments?: string[];
 }
 
 /**
@@ -125,6 +132,7 @@ export interface GraphqlLimits {
   readonly budget: Readonly<Required<GraphqlBudgetOptions>> | false;
   readonly introspection: boolean;
   readonly suggestions: boolean;
+  readonly trustedDocuments: ReadonlySet<string> | undefined;
 }
 
 /** @internal */
@@ -146,6 +154,7 @@ const GRAPHQL_KEYS = optionKeys<GraphqlOptions>()([
   'budget',
   'introspection',
   'suggestions',
+  'trustedDocuments',
 ]);
 
 const BUDGET_KEYS = optionKeys<GraphqlBudgetOptions>()(['points', 'windowSec']);
@@ -160,6 +169,21 @@ function resolveBudget(raw: Record<string, unknown>, path: string): ResolvedGrap
     points: readNumber(section, 'points', budgetPath, 10_000, { min: 1, max: 1_000_000_000, integer: true }),
     windowSec: readNumber(section, 'windowSec', budgetPath, 60, { min: 1, max: 86_400, integer: true }),
   };
+}
+
+function resolveTrusted(raw: Record<string, unknown>, path: string): ReadonlySet<string> | undefined {
+  if (raw.trustedDocuments === undefined) return undefined;
+  const hashes = readStringArray(raw, 'trustedDocuments', path, []);
+  hashes.forEach((hash, i) => {
+    if (!/^[0-9a-f]{64}$/.test(hash)) {
+      throw SecurityConfigError.create(
+        `${path}.trustedDocuments[${i}]`,
+        'is not a SHA-256 hash (64 lowercase hex characters)',
+        'Hash each document with sha256 and list the hex digests',
+      );
+    }
+  });
+  return new Set(hashes);
 }
 
 /** Validates `graphql` once at boot. @internal */
@@ -179,6 +203,7 @@ export function resolveGraphqlOptions(value: unknown, ctx: ResolveContext, path 
     budget: resolveBudget(raw, path),
     introspection: readBoolean(raw, 'introspection', path, !production),
     suggestions: readBoolean(raw, 'suggestions', path, !production),
+    trustedDocuments: resolveTrusted(raw, path),
     production,
   };
   if (resolved.budget && resolved.maxCost > resolved.budget.points) {

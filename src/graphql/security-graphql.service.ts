@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type DynamicModule, Inject, Injectable, Logger, type Type } from '@nestjs/common';
 import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
 import { defaultCodeForStatus } from '../core/errors/error-codes';
@@ -154,6 +155,10 @@ export class SecurityGraphQL {
       errorFormatter: (execution: { data?: unknown; errors?: readonly unknown[] }) => this.mercuriusErrors(execution),
       hooks: {
         ...hooks,
+        preParsing: [
+          ...asArray(hooks.preParsing),
+          (_schema: GraphQLSchema, source: string) => this.checkTrusted(source),
+        ],
         preExecution: [
           ...asArray(hooks.preExecution),
           (
@@ -221,11 +226,15 @@ export class SecurityGraphQL {
       requestDidStart: async () => ({
         didResolveOperation: async (rc: {
           schema: GraphQLSchema;
+          source?: string;
           document: DocumentNode;
           operationName?: string | null;
           request: { variables?: Record<string, unknown> };
           contextValue: ContextObject;
-        }) => this.measure(rc.schema, rc.document, rc.operationName, rc.request.variables, rc.contextValue),
+        }) => {
+          this.checkTrusted(rc.source);
+          this.measure(rc.schema, rc.document, rc.operationName, rc.request.variables, rc.contextValue);
+        },
         willSendResponse: async (rc: {
           contextValue: ContextObject;
           response: { body: { kind: string; singleResult?: { extensions?: Record<string, unknown> } } };
@@ -236,6 +245,14 @@ export class SecurityGraphQL {
         },
       }),
     };
+  }
+
+  /** With `trustedDocuments`, refuses a document whose hash is not listed (before execution). */
+  private checkTrusted(source: string | undefined): void {
+    const trusted = this.options.graphql.trustedDocuments;
+    if (!trusted) return;
+    if (source !== undefined && trusted.has(createHash('sha256').update(source).digest('hex'))) return;
+    throw this.error(GraphqlErrorCode.UNTRUSTED_DOCUMENT, 'This operation is not a trusted document');
   }
 
   /** Computes the operation's cost before execution; refuses it above `maxCost`. */

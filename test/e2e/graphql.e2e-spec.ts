@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { TokenService, type SecurityModuleOptions, type TokenSubject } from 'nestjs-rampart';
 import { codes, expectNoInternals, gql } from '../fixtures/graphql/graphql-client';
@@ -168,6 +169,23 @@ describe.each(ADAPTERS)('GraphQL in production (%s)', (adapter) => {
     expect(boom.body.errors?.[0].message).toBe('Internal server error');
     expectNoInternals(boom);
     expect((await gql(url, '{ hello __typename }')).body.data).toEqual({ hello: 'world', __typename: 'Query' });
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL trusted documents (%s)', (adapter) => {
+  it('runs only operations whose document hash is listed', async () => {
+    const trusted = '{ hello }';
+    const hash = createHash('sha256').update(trusted).digest('hex');
+    const { app, url } = await boot(adapter, { graphql: { trustedDocuments: [hash] } });
+    try {
+      expect((await gql(url, trusted)).body.data).toEqual({ hello: 'world' });
+      const other = await gql(url, '{ hello __typename }');
+      expect(other.status).toBe(400);
+      expect(codes(other)).toEqual(['GRAPHQL_UNTRUSTED_DOCUMENT']);
+      expect(other.body.data ?? null).toBeNull();
+    } finally {
+      await app.close();
+    }
   });
 });
 
