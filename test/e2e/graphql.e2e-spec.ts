@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { TokenService, type SecurityModuleOptions, type TokenSubject } from 'nestjs-rampart';
+import { signRequest, TokenService, type SecurityModuleOptions, type TokenSubject } from 'nestjs-rampart';
 import { codes, expectNoInternals, gql } from '../fixtures/graphql/graphql-client';
 import { graphqlFixture, ItemStore } from '../fixtures/graphql/graphql-fixture.module';
 import { ADAPTERS, bootApp, type AdapterName } from '../utils/app';
@@ -169,6 +169,27 @@ describe.each(ADAPTERS)('GraphQL in production (%s)', (adapter) => {
     expect(boom.body.errors?.[0].message).toBe('Internal server error');
     expectNoInternals(boom);
     expect((await gql(url, '{ hello __typename }')).body.data).toEqual({ hello: 'world', __typename: 'Query' });
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL under request signing (%s)', (adapter) => {
+  it('verifies a signed request once however many fields run (its nonce is recorded once)', async () => {
+    const secret = 'graphql-signing-secret-graphql-signing-secret';
+    const { app, url } = await boot(adapter, { signing: { keys: { k1: secret }, paths: ['/graphql'] } });
+    try {
+      const body = JSON.stringify({ query: '{ a: hello b: hello item(id: "i1") { id } }' });
+      const headers = { 'content-type': 'application/json' };
+      const signed = signRequest({ method: 'POST', url: '/graphql', body, headers, keyId: 'k1', secret });
+      const send = () => fetch(`${url}/graphql`, { method: 'POST', headers: { ...headers, ...signed }, body });
+      const first = (await (await send()).json()) as { data: unknown; errors?: unknown[] };
+      expect(first.data).toMatchObject({ a: 'world', b: 'world' });
+      const replay = (await (await send()).json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(replay.errors?.[0].extensions?.code).toBe('INVALID_SIGNATURE');
+      const unsigned = await gql(url, '{ hello }');
+      expect(codes(unsigned)).toEqual(['INVALID_SIGNATURE']);
+    } finally {
+      await app.close();
+    }
   });
 });
 
