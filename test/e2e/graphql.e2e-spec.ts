@@ -150,6 +150,34 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
   });
 });
 
+describe('GraphQL with Apollo on Fastify', () => {
+  let app: INestApplication;
+  let url: string;
+  let user: string;
+  beforeAll(async () => {
+    ({ app, url } = await bootApp('fastify', graphqlFixture('fastify', {}, 'apollo')));
+    user = (await app.get(TokenService).issue({ id: 'u1', roles: ['user'], scopes: ['items:read'] })).accessToken;
+  });
+  afterAll(() => app?.close());
+
+  it('applies guards, field authorization, the budget headers and the limits', async () => {
+    expect(codes(await gql(url, '{ secret }'))).toEqual(['AUTHENTICATION_REQUIRED']);
+    const field = await gql(url, '{ item(id: "i1") { name secretNote } }', { token: user });
+    expect(field.body.data).toEqual({ item: { name: 'one', secretNote: null } });
+    expect(codes(field)).toEqual(['PERMISSION_DENIED']);
+    expect(field.headers.get('ratelimit')).toMatch(/"graphql-cost";r=\d+;t=\d+/);
+    expect(field.body.extensions?.rateLimit).toMatchObject({ limit: 10_000 });
+    const aliases = await gql(url, `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
+    expect(codes(aliases)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
+    expect(aliases.status).toBe(400);
+    const boom = await gql(url, '{ boom }');
+    expect(boom.body.errors?.[0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_ERROR' },
+    });
+  });
+});
+
 describe.each(ADAPTERS)('GraphQL in production (%s)', (adapter) => {
   let app: INestApplication;
   let url: string;
