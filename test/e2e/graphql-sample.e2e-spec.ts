@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { SecurityInventory } from 'nestjs-rampart';
 import { AppModule } from '../../sample-app/src/app.module';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { codes, expectNoInternals, gql } from '../fixtures/graphql/graphql-client';
@@ -10,7 +11,7 @@ interface Doc {
   owner: { username: string };
 }
 
-describe.each(ADAPTERS)('GraphQL sample app (%s: %s)', (adapter) => {
+describe.each(ADAPTERS)('GraphQL sample app (%s)', (adapter) => {
   let app: INestApplication;
   let url: string;
   const tokens: Record<string, string> = {};
@@ -205,6 +206,38 @@ describe.each(ADAPTERS)('GraphQL sample app (%s: %s)', (adapter) => {
       const res = await gql(url, '{ me { usernam } }', { token: tokens.alice });
       expect(codes(res)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
       expect(res.body.errors?.[0].message).toContain('Did you mean');
+    });
+  });
+
+  describe('inventory', () => {
+    it('lists the GraphQL operations with their protections', () => {
+      const routes = app
+        .get(SecurityInventory)
+        .toJSON()
+        .routes.filter((r) => r.kind === 'graphql');
+      const byId = new Map(routes.map((r) => [r.id, r]));
+      expect(byId.get('query document')).toMatchObject({
+        method: 'query',
+        path: 'document',
+        handler: 'document',
+        public: false,
+        permissions: ['documents:read'],
+        ownership: { resource: 'document', param: 'id' },
+      });
+      expect(byId.get('query users')).toMatchObject({ roles: ['admin'], handler: 'allUsers' });
+      expect(byId.get('mutation createDocument')?.rateLimits).toEqual(
+        expect.arrayContaining([expect.objectContaining({ policy: 'create-document', limit: 30 })]),
+      );
+      expect([...byId.keys()].sort()).toEqual(
+        [
+          'mutation createDocument',
+          'mutation deleteDocument',
+          'query document',
+          'query documents',
+          'query me',
+          'query users',
+        ].sort(),
+      );
     });
   });
 
