@@ -1,7 +1,8 @@
 /**
  * Jest runs TypeScript through @swc/jest (decorators + metadata on). NestJS 12 and jose ship as ESM,
  * so @nestjs packages and jose are transformed too (Jest's module registry does not do Node's
- * require(esm)); everything else in node_modules is left alone.
+ * require(esm)), and the few ESM-only packages GraphQL servers pull in; everything else in
+ * node_modules is left alone.
  */
 const swc = [
   '@swc/jest',
@@ -17,7 +18,11 @@ const swc = [
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|jose)/)'],
+  // ESM-only packages below (content-disposition, required by @fastify/static under mercurius;
+  // mercurius' dynamic import of quick-lru) are transformed as well.
+  transformIgnorePatterns: [
+    '^(?!.*/node_modules/(content-disposition|mercurius|quick-lru)/).*/node_modules/(?!(@nestjs|jose)/)',
+  ],
   moduleNameMapper: { '^nestjs-rampart$': '<rootDir>/src/index.ts' },
   setupFiles: ['reflect-metadata'],
 };

@@ -62,9 +62,16 @@ export { RedisSecurityStorage, type RedisSecurityStorageOptions } from './storag
 // Configuration file
 export { loadSecurityConfig, type LoadSecurityConfigOptions } from './config/load-security-config';
 
-// GraphQL limits
-export type { GraphqlLimits, GraphqlOptions } from './graphql/graphql.options';
+// GraphQL
+export type { GraphqlBudgetOptions, GraphqlLimits, GraphqlOptions } from './graphql/graphql.options';
 export { createGraphqlValidationRules } from './graphql/graphql-limits.rules';
+export { GraphqlErrorCode } from './graphql/graphql.constants';
+export {
+  SecurityGraphQL,
+  type GraphqlServerKind,
+  type SecurityGraphqlAsyncOptions,
+} from './graphql/security-graphql.service';
+export { GraphqlBudgetGuard, type BudgetState } from './graphql/graphql-budget.guard';
 
 // Authentication
 export { Public } from './auth/public.decorator';

@@ -23,6 +23,7 @@ import { DEPRECATED_KEY } from './deprecation/deprecation.constants';
 import { DeprecationGuard } from './deprecation/deprecation.guard';
 import { SecurityInventory } from './inventory/security-inventory.service';
 import { responseFilteringFeature } from './filtering/response-filtering.feature';
+import { graphqlFeature } from './graphql/graphql.feature';
 import { headersFeature } from './headers/headers.feature';
 import { idempotencyFeature } from './idempotency/idempotency.feature';
 import { signingFeature } from './signing/signing.feature';
@@ -143,6 +144,8 @@ export function createSecurityProviders(): Provider[] {
     ...stage(signingFeature, 'guard'),
     ...stage(authFeature, 'guard'),
     ...stage(rateLimitFeature, 'principalGuard'),
+    // GraphQL operations: the cost computed before execution, charged to the caller's budget.
+    ...stage(graphqlFeature, 'budgetGuard'),
     // Outermost interceptor: a locked-out login is refused before idempotency or the handler run.
     ...stage(rateLimitFeature, 'loginInterceptor'),
     ...stage(authorizationFeature, 'rolesGuard'),

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
 import { AuthController } from './auth/auth.controller';
 import { sampleAuthOptions } from './auth/auth.options';
@@ -19,6 +19,9 @@ import { DocumentsController } from './documents/documents.controller';
 import { sampleAuthorizationOptions, sampleResponseFilteringOptions } from './documents/documents.authorization';
 import { docsEnabled, DocsModule } from './docs/docs.module';
 import { withSecurityConfigFile } from './config/security-config-file';
+import { DocumentsResolver } from './graphql/documents.resolver';
+import { sampleGraphqlModule } from './graphql/sample-graphql.module';
+import { UsersResolver } from './graphql/users.resolver';
 
 /**
  * The sample app's security configuration. Everything comes from the environment:
@@ -39,13 +42,20 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
     signing: sampleSigningOptions(env),
     authorization: sampleAuthorizationOptions,
     responseFiltering: sampleResponseFilteringOptions,
+    // GraphQL: the limits' defaults, and 10,000 cost points per minute per caller.
+    graphql: { budget: { points: 10_000, windowSec: 60 } },
   };
 }
 
+/**
+ * The app's one SecurityModule: imported by AppModule and handed to the GraphQL module.
+ * SECURITY_CONFIG=security.yaml lays a config file over these options (see config/).
+ */
+const security = SecurityModule.forRootAsync({ useFactory: () => withSecurityConfigFile(sampleSecurityOptions()) });
+
 @Module({
   imports: [
-    // SECURITY_CONFIG=security.yaml lays a config file over these options (see config/).
-    SecurityModule.forRootAsync({ useFactory: () => withSecurityConfigFile(sampleSecurityOptions()) }),
+    security,
     // /openapi.json and Swagger UI at /docs, outside production
     ...(docsEnabled() ? [DocsModule] : []),
   ],
@@ -61,4 +71,13 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
   ],
   providers: [UsersService, DocumentsService, PaymentsService, DocumentLoader],
 })
-export class AppModule {}
+export class AppModule {
+  /** The app with `POST /graphql` too: Apollo on Express, Mercurius on Fastify. */
+  static withGraphql(adapter: 'express' | 'fastify'): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [sampleGraphqlModule(security, adapter)],
+      providers: [DocumentsResolver, UsersResolver],
+    };
+  }
+}

@@ -20,9 +20,13 @@ async function bootstrap(): Promise<void> {
   const bodyLimit = sampleValidationOptions?.maxPayloadBytes ?? 1_048_576;
   let app;
   if (adapter === 'fastify') {
-    app = await NestFactory.create(AppModule, new FastifyAdapter({ bodyLimit }), { rawBody: true });
+    app = await NestFactory.create(AppModule.withGraphql('fastify'), new FastifyAdapter({ bodyLimit }), {
+      rawBody: true,
+    });
   } else {
-    const express = await NestFactory.create<NestExpressApplication>(AppModule, { rawBody: true });
+    const express = await NestFactory.create<NestExpressApplication>(AppModule.withGraphql('express'), {
+      rawBody: true,
+    });
     express.useBodyParser('json', { limit: bodyLimit });
     app = express;
   }

@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { graphqlFieldResources } from '../core/context/graphql-field.util';
 import { getRequest } from '../core/context/get-request';
 import { getSecurityState } from '../core/context/request-state';
 
@@ -15,7 +16,7 @@ import { getSecurityState } from '../core/context/request-state';
  * @publicApi
  */
 export const LoadedResource = createParamDecorator((resource: string | undefined, ctx: ExecutionContext): unknown => {
-  const loaded = getSecurityState(getRequest(ctx)).resources;
+  const loaded = graphqlFieldResources(ctx) ?? getSecurityState(getRequest(ctx)).resources;
   if (!loaded) return undefined;
   if (resource !== undefined) return loaded.get(resource);
   let last: unknown;

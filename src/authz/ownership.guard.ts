@@ -1,4 +1,5 @@
 import { HttpException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { graphqlFieldResources } from '../core/context/graphql-field.util';
 import { getRequest, type HttpRequestLike } from '../core/context/get-request';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState, type SecurityRequestState } from '../core/context/request-state';
@@ -63,9 +64,10 @@ export class OwnershipGuard implements CanActivate {
       'ownership',
       authorization.exceptionFactory,
     );
-    state.resources ??= new Map();
+    // GraphQL: per field call (aliases may check several ids in one request); HTTP: per request.
+    const resources = graphqlFieldResources(ctx) ?? (state.resources ??= new Map());
     const params = (ctx.getType<string>() === 'graphql' ? ctx.getArgByIndex(1) : request.params) as Run['params'];
-    const run: Run = { request, principal, state, params: params ?? {}, resources: state.resources, ids: new Map() };
+    const run: Run = { request, principal, state, params: params ?? {}, resources, ids: new Map() };
     return this.runFrom(rules.resourceSteps, 0, run);
   }
 

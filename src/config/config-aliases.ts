@@ -32,9 +32,9 @@ export const CONFIG_ALIASES: Record<string, ConfigAlias> = {
   'auth.token_expiry': { path: 'auth.jwt.accessTokenTtlSec' },
   'auth.refresh_expiry': { path: 'auth.jwt.refreshTokenTtlSec' },
   'graphql.max_complexity': {
-    path: 'graphql.maxComplexity',
+    path: 'graphql.maxCost',
     differs: () =>
-      "is compared with this library's cost: each field costs 1 and a field with first/last/limit multiplies its selection's cost (a variable there counts as graphql.max_list_size); a limit tuned for another scorer may refuse or admit different queries",
+      "is compared with this library's schema-aware cost (a field costs its complexity or 1, a field with a selection adds it times its list size: first/last/limit, variables read, else graphql.defaultListSize on lists); a limit tuned for another scorer may refuse or admit different queries",
   },
   'validation.max_payload_bytes': {
     path: 'validation.maxPayloadBytes',

@@ -28,7 +28,16 @@ describe('config.example.yaml', () => {
       },
       cors: { maxAge: 86400 },
       validation: { maxPayloadBytes: 1048576 },
-      graphql: { maxDepth: 10, maxComplexity: 1000, maxListSize: 100 },
+      graphql: {
+        maxDepth: 10,
+        maxAliases: 15,
+        maxDirectives: 50,
+        maxTokens: 2000,
+        maxBatchSize: 1,
+        maxCost: 5000,
+        defaultListSize: 20,
+        budget: { points: 10000, windowSec: 60 },
+      },
     });
     const resolved = resolveSecurityOptions(options);
     expect(resolved.auth.jwt.accessTokenTtlSec).toBe(3600);
@@ -42,7 +51,7 @@ describe('config.example.yaml', () => {
     });
     expect(resolved.cors.maxAge).toBe(86400);
     expect(resolved.validation.maxPayloadBytes).toBe(1048576);
-    expect(resolved.graphql).toMatchObject({ maxDepth: 10, maxComplexity: 1000 });
+    expect(resolved.graphql).toMatchObject({ maxDepth: 10, maxCost: 5000 });
     expect(resolved.rateLimit.policies).toEqual([
       expect.objectContaining({ name: 'default', limit: 100, windowMs: 60_000 }),
     ]);

@@ -16,7 +16,7 @@ default:
   trust_proxy: [loopback]
   graphql:
     max_depth: 10
-    max_complexity: 1000
+    max_cost: 1000
 development:
   errors:
     format: nest
@@ -37,7 +37,7 @@ describe('loadSecurityConfig', () => {
       profile: 'development',
       trustProxy: ['loopback'],
       errors: { format: 'nest' },
-      graphql: { maxDepth: 10, maxComplexity: 1000 },
+      graphql: { maxDepth: 10, maxCost: 1000 },
     });
   });
 
@@ -50,7 +50,7 @@ describe('loadSecurityConfig', () => {
       profile: 'production',
       trustProxy: ['10.0.0.0/8'],
       storage: { type: 'redis', url: 'redis://10.0.0.5:6379', keyPrefix: 'app:api:' },
-      graphql: { maxDepth: 6, maxComplexity: 1000 },
+      graphql: { maxDepth: 6, maxCost: 1000 },
     });
   });
 

@@ -49,7 +49,7 @@ describe("the seed's config.yaml, loaded verbatim", () => {
         },
       },
       validation: { maxPayloadBytes: 1048576, maxQueryLength: 500 },
-      graphql: { maxDepth: 10, maxComplexity: 1000 },
+      graphql: { maxDepth: 10, maxCost: 1000 },
     });
     expect(resolved.rateLimit.policies).toEqual([
       expect.objectContaining({ name: 'default', limit: 100, windowMs: 60_000 }),
@@ -62,7 +62,7 @@ describe("the seed's config.yaml, loaded verbatim", () => {
     });
     expect([...resolved.cors.exact]).toEqual(['https://app.example.com']);
     expect(resolved.validation).toMatchObject({ maxPayloadBytes: 1048576, maxQueryLength: 500 });
-    expect(resolved.graphql).toMatchObject({ maxDepth: 10, maxComplexity: 1000 });
+    expect(resolved.graphql).toMatchObject({ maxDepth: 10, maxCost: 1000 });
   });
 
   it("selects the CORS block of the caller's profile", () => {
@@ -81,7 +81,9 @@ describe("the seed's config.yaml, loaded verbatim", () => {
       expect.stringMatching(
         /seed-config\.yaml: validation\.max_payload_bytes is checked on Content-Length .*app\.useBodyParser/,
       ),
-      expect.stringMatching(/seed-config\.yaml: graphql\.max_complexity is compared with this library's cost/),
+      expect.stringMatching(
+        /seed-config\.yaml: graphql\.max_complexity is compared with this library's schema-aware cost/,
+      ),
     ]);
   });
 });

@@ -1,9 +1,24 @@
 import { defineFeature } from '../core/feature/security-feature.interface';
+import { GraphqlBudgetGuard } from './graphql-budget.guard';
 import { resolveGraphqlOptions } from './graphql.options';
+import { SecurityGraphQL } from './security-graphql.service';
 
-/** GraphQL limits (applied by the rules from `createGraphqlValidationRules`). @internal */
+/** Metadata key @nestjs/graphql writes on `@Query`/`@Mutation`/`@ResolveField` methods. */
+const RESOLVER_TYPE_KEY = 'graphql:resolver_type';
+
+/** The GraphQL layer: limits, cost, budget and error masking (`SecurityGraphQL`). @internal */
 export const graphqlFeature = defineFeature({
   key: 'graphql',
   resolve: resolveGraphqlOptions,
+  providers: [SecurityGraphQL],
+  exports: [SecurityGraphQL],
+  enhancers: {
+    budgetGuard: {
+      kind: 'guard',
+      type: GraphqlBudgetGuard,
+      // Only apps with resolvers pay for it.
+      when: (o, routesUse) => o.enabled && o.budget !== false && routesUse(RESOLVER_TYPE_KEY),
+    },
+  },
   enabled: (o) => o.enabled,
 });

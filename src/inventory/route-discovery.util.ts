@@ -80,3 +80,42 @@ function readBodyParams(cls: Type, methodName: string): BodyParam[] {
   }
   return params;
 }
+
+/** What @nestjs/graphql writes on `@Query`/`@Mutation`/`@Subscription` and `@ResolveField` methods. */
+const RESOLVER_TYPE_KEY = 'graphql:resolver_type';
+const RESOLVER_NAME_KEY = 'graphql:resolver_name';
+const RESOLVER_PROPERTY_KEY = 'graphql:resolve_property';
+const OPERATION_TYPES: Readonly<Record<string, string>> = {
+  Query: 'query',
+  Mutation: 'mutation',
+  Subscription: 'subscription',
+};
+
+/**
+ * Every GraphQL root operation of the application's resolvers (`kind: 'graphql'`, `method` the
+ * operation type, `path` the field name), read from @nestjs/graphql's metadata without importing it.
+ * Field resolvers are not routes and are left out.
+ *
+ * @internal
+ */
+export function discoverGraphqlRoutes(modules: ModulesContainer): DiscoveredRoute[] {
+  const scanner = new MetadataScanner();
+  const routes: DiscoveredRoute[] = [];
+  const seen = new Set<unknown>();
+  for (const wrapper of new DiscoveryService(modules).getProviders()) {
+    const cls = wrapper.metatype as Type | null;
+    if (typeof cls !== 'function' || seen.has(cls) || !cls.prototype) continue;
+    seen.add(cls);
+    for (const name of scanner.getAllMethodNames(cls.prototype)) {
+      const handler: unknown = (cls.prototype as Record<string, unknown>)[name];
+      if (typeof handler !== 'function') continue;
+      const type: unknown = Reflect.getMetadata(RESOLVER_TYPE_KEY, handler);
+      const method = typeof type === 'string' ? OPERATION_TYPES[type] : undefined;
+      if (!method || Reflect.getMetadata(RESOLVER_PROPERTY_KEY, handler) === true) continue;
+      const field: unknown = Reflect.getMetadata(RESOLVER_NAME_KEY, handler);
+      const path = typeof field === 'string' && field ? field : name;
+      routes.push({ kind: 'graphql', cls, handler, handlerName: name, method, path, bodyParams: [] });
+    }
+  }
+  return routes;
+}

@@ -11,7 +11,7 @@ import { INVENTORY_FORMAT, INVENTORY_VERSION } from './inventory.constants';
 import type { InventoryDocument, InventoryRoute } from './inventory.interface';
 import { formatInventoryTable, limitKey } from './inventory-table.util';
 import { applyWarnings } from './inventory-warnings';
-import { discoverHttpRoutes } from './route-discovery.util';
+import { discoverGraphqlRoutes, discoverHttpRoutes } from './route-discovery.util';
 import { readRouteProtections, type RouteFacts } from './route-protections.reader';
 import { servingConfig } from './served-paths.util';
 
@@ -113,7 +113,8 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
     const sources = new Map<unknown, string | null>();
     const seen = new Map<string, number>();
     const serving = servingConfig(this.appConfig, this.modules.applicationId);
-    return discoverHttpRoutes(this.modules, serving).map((route) => {
+    const routes = [...discoverHttpRoutes(this.modules, serving), ...discoverGraphqlRoutes(this.modules)];
+    return routes.map((route) => {
       if (!sources.has(route.cls)) sources.set(route.cls, findControllerSource(route.cls));
       const record = readRouteProtections(this.reflector, this.options, route, sources.get(route.cls) ?? null);
       applyWarnings(record.entry, record.facts, this.options);

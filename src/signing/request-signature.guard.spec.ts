@@ -66,14 +66,17 @@ describe('RequestSignatureGuard', () => {
       rawBody: Buffer.from('{"test": 2432232314}'),
     };
     await expect(guard.canActivate(context('standard', req))).resolves.toBe(true);
-    await expect(guard.canActivate(context('standard', req))).rejects.toMatchObject({ status: 401 });
+    // The same bytes sent again: a new request (one request is verified once, however many guards ask).
+    const replay = { method: req.method, url: req.url, headers: req.headers, rawBody: req.rawBody };
+    await expect(guard.canActivate(context('standard', replay))).rejects.toMatchObject({ status: 401 });
     expect(events.at(-1)).toMatchObject({
       type: 'WEBHOOK_REJECTED',
       reason: 'replayed',
       details: { scheme: 'standard' },
     });
     guard.now = 1614265330 + 301;
-    await expect(guard.canActivate(context('standard', req))).rejects.toMatchObject({ status: 401 });
+    const late = { method: req.method, url: req.url, headers: req.headers, rawBody: req.rawBody };
+    await expect(guard.canActivate(context('standard', late))).rejects.toMatchObject({ status: 401 });
     expect(events.at(-1)).toMatchObject({ reason: 'timestamp_too_old' });
   });
 
@@ -89,7 +92,8 @@ describe('RequestSignatureGuard', () => {
       rawBody: Buffer.from('Hello, World!'),
     };
     await expect(guard.canActivate(context('github', req))).resolves.toBe(true);
-    await expect(guard.canActivate(context('github', req))).resolves.toBe(true);
+    const again = { method: req.method, url: req.url, headers: req.headers, rawBody: req.rawBody };
+    await expect(guard.canActivate(context('github', again))).resolves.toBe(true);
   });
 
   it('verifies a signed request against the server clock window and the nonce store', async () => {
@@ -100,7 +104,9 @@ describe('RequestSignatureGuard', () => {
     const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     const req = { method: 'GET', url: '/signed?b=2&a=1', headers: lower };
     await expect(guard.canActivate(context('signed', req))).resolves.toBe(true);
-    await expect(guard.canActivate(context('signed', req))).rejects.toMatchObject({ status: 401 });
+    await expect(guard.canActivate(context('signed', req))).resolves.toBe(true); // same request: verified once
+    const replay = { method: 'GET', url: '/signed?b=2&a=1', headers: lower };
+    await expect(guard.canActivate(context('signed', replay))).rejects.toMatchObject({ status: 401 });
     expect(events.at(-1)).toMatchObject({
       type: 'SIGNATURE_INVALID',
       reason: 'nonce_replayed',

@@ -73,11 +73,24 @@ export class RequestSignatureGuard implements CanActivate {
 
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     const plan = this.plans.of(ctx);
-    if (plan.webhook) return this.verifyWebhook(getRequest(ctx), plan.webhook);
+    if (plan.webhook) {
+      const req = getRequest(ctx);
+      const webhook = plan.webhook;
+      return this.once(req, () => this.verifyWebhook(req, webhook));
+    }
     if (plan.signed === false) return true;
     const req = getRequest(ctx);
-    if (plan.signed === true || this.underSignedPath(req)) return this.verifySignature(req);
+    if (plan.signed === true || this.underSignedPath(req)) return this.once(req, () => this.verifySignature(req));
     return true;
+  }
+
+  /**
+   * One verification per HTTP request: GraphQL runs the guards once per field, and a second check
+   * would find the request's own nonce (or event id) already recorded.
+   */
+  private once(req: RequestWithBody, verify: () => Promise<boolean>): Promise<boolean> {
+    const state = getSecurityState(req);
+    return (state.signatureCheck ??= verify());
   }
 
   /** Hook: the current time in Unix seconds (tests and clock-skewed hosts may override). */

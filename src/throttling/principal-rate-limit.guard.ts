@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest } from '../core/context/get-request';
+import { isNestedGraphqlField } from '../core/context/graphql-field.util';
 import { RoutePlanCache, type RoutePlanSlot } from '../core/context/route-plan.cache';
 import type { Principal } from '../core/context/principal.interface';
 import { getSecurityState } from '../core/context/request-state';
@@ -57,6 +58,8 @@ export class PrincipalRateLimitGuard extends RateLimitBaseGuard implements CanAc
   }
 
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
+    // A GraphQL request counts once per root field (aliases included), never per nested field.
+    if (isNestedGraphqlField(ctx)) return true;
     if (this.tiers.size === 0) return true;
     const req = getRequest(ctx);
     const principal = getSecurityState(req).principal;

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest } from '../core/context/get-request';
+import { isNestedGraphqlField } from '../core/context/graphql-field.util';
 import {
   RoutePlanCache,
   type RouteClass,
@@ -29,6 +30,8 @@ import { RateLimiterService } from './rate-limiter.service';
 export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
   /** Per-route plans (controller class and handler): metadata is read once per route, not per request. */
   private readonly plans: RoutePlanSlot<PolicySet | null>;
+  /** The same, for GraphQL field resolvers below the root: the route's own policies only. */
+  private readonly fieldPlans: RoutePlanSlot<PolicySet | null>;
 
   constructor(
     @Inject(SECURITY_OPTIONS) options: RateLimitFeatureOptions,
@@ -39,14 +42,18 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
   ) {
     super(options.rateLimit, limiter, events);
     this.plans = routePlans.slot((cls, handler) => this.compile(cls, handler));
+    this.fieldPlans = routePlans.slot((cls, handler) => this.compile(cls, handler, true));
   }
 
   canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
-    const set = this.plans.of(ctx);
+    // A GraphQL request counts once per root field (aliases included); a nested field resolver
+    // (run once per parent object) counts only against its own `@RateLimit()` policies.
+    const nested = isNestedGraphqlField(ctx);
+    const set = nested ? this.fieldPlans.of(ctx) : this.plans.of(ctx);
     if (!set) return true;
     const req = getRequest(ctx);
     if (this.isAllowlisted(req)) return true;
-    return this.evaluate(ctx, req, set, `{rl:${this.getTracker(req, ctx)}}:`, 'ip');
+    return this.evaluate(ctx, req, set, `{rl:${this.getTracker(req, ctx)}}:`, 'ip', nested);
   }
 
   /** The tracker of a request: the client IP (IPv6: its prefix). Override to group callers differently. */
@@ -54,13 +61,11 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     return this.getClientIp(req);
   }
 
-  private compile(cls: RouteClass, handler: RouteHandler): PolicySet | null {
+  private compile(cls: RouteClass, handler: RouteHandler, ownOnly = false): PolicySet | null {
     const route = new RouteRateLimits(this.reflector, handler, cls);
     // `@RateLimit({ 'paid.x': … })` names a tier policy: the principal guard applies it.
-    const set = compilePolicySet(
-      route.entries(this.options.policies, 'p', (name) => !this.isTierPolicy(name)),
-      this.options,
-    );
+    const entries = route.entries(this.options.policies, 'p', (name) => !this.isTierPolicy(name));
+    const set = compilePolicySet(ownOnly ? entries.filter((e) => e.scope !== 'p') : entries, this.options);
     return set ?? null;
   }
 

@@ -33,7 +33,7 @@ describe.each(ADAPTERS)("sample app booted with the seed's config.yaml (%s)", (a
       expect.stringContaining('cors.development.expose_headers replaces the default exposed headers'),
       expect.stringContaining('cors.staging.expose_headers replaces the default exposed headers'),
       expect.stringContaining('validation.max_payload_bytes is checked on Content-Length'),
-      expect.stringContaining("graphql.max_complexity is compared with this library's cost"),
+      expect.stringContaining("graphql.max_complexity is compared with this library's schema-aware cost"),
     ]);
   });
 

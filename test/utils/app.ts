@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { uniquePrefix } from './redis';
@@ -13,7 +13,7 @@ export type AdapterName = (typeof ADAPTERS)[number];
  */
 export async function bootApp(
   adapter: AdapterName,
-  module: Type,
+  module: Type | DynamicModule,
   configure?: (builder: TestingModuleBuilder) => TestingModuleBuilder,
   setup?: (app: INestApplication) => void | Promise<void>,
 ): Promise<{ app: INestApplication; url: string }> {

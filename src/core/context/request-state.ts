@@ -13,6 +13,11 @@ export interface SecurityRequestState {
   resources?: Map<string, unknown>;
   /** The webhook event id recorded for this request, forgotten again if its handler fails. */
   pendingWebhookId?: string;
+  /**
+   * The signature or webhook check of this request, once started: a GraphQL request runs the
+   * guards once per field, and its nonce or event id must be recorded (and checked) only once.
+   */
+  signatureCheck?: Promise<boolean>;
 }
 
 const STATE = Symbol.for('nestjs-rampart:state');

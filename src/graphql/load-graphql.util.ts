@@ -1,0 +1,19 @@
+import type { DocumentNode, GraphQLError } from 'graphql';
+import { SecurityConfigError } from '../core/errors/security-config.error';
+
+/** What the GraphQL layer uses of the optional peer `graphql` at run time. @internal */
+export interface GraphqlModule {
+  GraphQLError: typeof GraphQLError;
+  getIntrospectionQuery(): string;
+  parse(source: string): DocumentNode;
+}
+
+/** Loads the optional peer `graphql` (16.x) only when the GraphQL layer is used. @internal */
+export function loadGraphql(): GraphqlModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('graphql') as GraphqlModule;
+  } catch {
+    throw SecurityConfigError.create('graphql', 'needs the package "graphql"', 'Run `npm install graphql@16`');
+  }
+}

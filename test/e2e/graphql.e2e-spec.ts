@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { signRequest, TokenService, type SecurityModuleOptions, type TokenSubject } from 'nestjs-rampart';
+import { codes, expectNoInternals, gql } from '../fixtures/graphql/graphql-client';
+import { graphqlFixture, ItemStore } from '../fixtures/graphql/graphql-fixture.module';
+import { ADAPTERS, bootApp, type AdapterName } from '../utils/app';
+import { redisUrl, uniquePrefix } from '../utils/redis';
+
+async function boot(adapter: AdapterName, options: SecurityModuleOptions = {}) {
+  const booted = await bootApp(adapter, graphqlFixture(adapter, options));
+  const issue = async (subject: TokenSubject) => (await booted.app.get(TokenService).issue(subject)).accessToken;
+  return { ...booted, issue };
+}
+
+describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  let user: string;
+  let admin: string;
+  let teamRed: string;
+  let store: ItemStore;
+
+  beforeAll(async () => {
+    const booted = await boot(adapter, { rateLimit: { maxRequests: 10_000, windowSeconds: 60 } });
+    ({ app, url } = booted);
+    store = app.get(ItemStore);
+    user = await booted.issue({ id: 'u1', roles: ['user'], scopes: ['items:read'], claims: { team: 'red' } });
+    admin = await booted.issue({ id: 'u9', roles: ['admin'], scopes: ['items:team'] });
+    teamRed = await booted.issue({ id: 'u2', roles: ['user'], claims: { team: 'red' } });
+  });
+  afterAll(() => app?.close());
+
+  it('@Public: a public query answers without a token, a protected one needs it', async () => {
+    expect((await gql(url, '{ hello }')).body.data).toEqual({ hello: 'world' });
+    const refused = await gql(url, '{ secret }');
+    expect(codes(refused)).toEqual(['AUTHENTICATION_REQUIRED']);
+    expect((await gql(url, '{ secret }', { token: user })).body.data).toEqual({ secret: 'signed-in' });
+  });
+
+  it('@Scopes on a query, a mutation and a field resolver', async () => {
+    expect((await gql(url, '{ scoped }', { token: user })).body.data).toEqual({ scoped: 'scoped' });
+    expect(codes(await gql(url, '{ scoped }', { token: teamRed }))).toEqual(['INSUFFICIENT_SCOPE']);
+    expect(codes(await gql(url, 'mutation { scopedWrite }', { token: user }))).toEqual(['INSUFFICIENT_SCOPE']);
+    const field = await gql(url, '{ item(id: "i1") { team } }', { token: user });
+    expect(field.body.data).toEqual({ item: { team: null } });
+    expect(codes(field)).toEqual(['INSUFFICIENT_SCOPE']);
+  });
+
+  it('@Owns by id argument on a query, a mutation and a field resolver', async () => {
+    expect((await gql(url, '{ item(id: "i1") { name } }', { token: user })).body.data).toEqual({
+      item: { name: 'one' },
+    });
+    const other = await gql(url, '{ item(id: "i2") { name } }', { token: user });
+    expect(other.body.data).toEqual({ item: null });
+    expect(codes(other)).toEqual(['NOT_FOUND']);
+    const rename = await gql(url, 'mutation { rename(id: "i2", name: "mine") { name } }', { token: user });
+    expect(codes(rename)).toEqual(['NOT_FOUND']);
+    expect(store.items.get('i2')?.name).toBe('two');
+    const sibling = await gql(url, '{ item(id: "i1") { a: sibling(id: "i1") { id } b: sibling(id: "i3") { id } } }', {
+      token: user,
+    });
+    expect(sibling.body.data).toEqual({ item: { a: { id: 'i1' }, b: null } });
+    expect(codes(sibling)).toEqual(['NOT_FOUND']);
+  });
+
+  it('@LoadedResource gives each aliased field call the resource its own guard loaded', async () => {
+    const ids = ['i1', 'i4', 'i1', 'i4', 'i4', 'i1'];
+    const query = `{ ${ids.map((id, i) => `f${i}: loadedItem(id: "${id}") { id }`).join(' ')} }`;
+    const res = await gql(url, query, { token: user });
+    expect(res.body.errors).toBeUndefined();
+    expect(Object.values(res.body.data ?? {}).map((v) => (v as { id: string }).id)).toEqual(ids);
+  });
+
+  it('@Policy with a loader by id argument', async () => {
+    expect((await gql(url, '{ teamItem(id: "i2") { id } }', { token: user })).body.data).toEqual({
+      teamItem: { id: 'i2' },
+    });
+    const blue = await gql(url, '{ teamItem(id: "i3") { id } }', { token: user });
+    expect(blue.body.data).toEqual({ teamItem: null });
+    expect(codes(blue)[0]).toMatch(/FORBIDDEN|PERMISSION_DENIED|NOT_FOUND/);
+  });
+
+  it('@Roles and @Permissions on field resolvers hide the field without running its resolver', async () => {
+    store.calls.clear();
+    const res = await gql(url, '{ item(id: "i1") { name secretNote audit } }', { token: user });
+    expect(res.body.data).toEqual({ item: { name: 'one', secretNote: null, audit: null } });
+    expect(codes(res).sort()).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED']);
+    expect(store.calls.get('secretNote')).toBeUndefined();
+    expect(store.calls.get('audit')).toBeUndefined();
+    const asAdmin = await gql(url, '{ item(id: "i3") { secretNote audit team } }', { token: admin });
+    expect(codes(asAdmin)).toEqual(['NOT_FOUND']); // admins are not owners here (no override role)
+    const mutation = await gql(url, 'mutation { wipe }', { token: user });
+    expect(codes(mutation)).toEqual(['PERMISSION_DENIED']);
+    expect(store.calls.get('wipe')).toBeUndefined();
+    expect((await gql(url, 'mutation { wipe }', { token: admin })).body.data).toEqual({ wipe: true });
+  });
+
+  it('@RateLimit on a query, a mutation and a field resolver: RATE_LIMITED with retryAfter, headers on the HTTP response', async () => {
+    for (const query of ['{ limited }', 'mutation { limitedWrite }']) {
+      const first = await gql(url, query);
+      expect(first.body.errors).toBeUndefined();
+      expect(first.headers.get('ratelimit-policy')).toContain('"tight";q=2;w=60');
+      await gql(url, query);
+      const third = await gql(url, query);
+      expect(codes(third)).toEqual(['RATE_LIMITED']);
+      expect(third.body.errors?.[0].extensions?.retryAfter).toEqual(expect.any(Number));
+      expect(third.status).toBe(200);
+    }
+    // A field resolver counts once per call; the rest of the query is answered.
+    const field = '{ item(id: "i1") { name limitedField } }';
+    await gql(url, field, { token: user });
+    await gql(url, field, { token: user });
+    const third = await gql(url, field, { token: user });
+    expect(third.body.data).toEqual({ item: { name: 'one', limitedField: null } });
+    expect(codes(third)).toEqual(['RATE_LIMITED']);
+    expect(third.body.errors?.[0].path).toEqual(['item', 'limitedField']);
+  });
+
+  it('masks internal errors: no message, no stack trace', async () => {
+    const res = await gql(url, '{ boom }');
+    expect(res.body.data).toEqual({ boom: null });
+    expect(res.body.errors?.[0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_ERROR' },
+    });
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
+    expectNoInternals(res);
+  });
+
+  it('counts the field cost from @Query({ complexity }) and refuses above maxCost', async () => {
+    const ok = await gql(url, '{ heavy }');
+    expect(ok.body.extensions?.rateLimit).toMatchObject({ cost: 400 });
+    const aliases = Array.from({ length: 13 }, (_, i) => `h${i}: heavy`).join(' ');
+    const refused = await gql(url, `{ ${aliases} }`);
+    expect(codes(refused)).toEqual(['GRAPHQL_COST_LIMIT']);
+    expect(refused.body.errors?.[0].extensions).toMatchObject({ maxCost: 5000 });
+  });
+
+  it('stays linear on a fragment bomb and a 100k-alias query (refused, never a 5xx)', async () => {
+    let fragments = 'fragment F0 on Item { id }';
+    for (let i = 1; i <= 40; i++) fragments += ` fragment F${i} on Item { ...F${i - 1} ...F${i - 1} }`;
+    const bomb = await gql(url, `{ item(id: "i1") { ...F40 } } ${fragments}`, { token: user });
+    expect(bomb.status).toBeLessThan(500);
+    expect(codes(bomb).length).toBeGreaterThan(0);
+    const wide = await gql(url, `{ ${Array.from({ length: 100_000 }, (_, i) => `a${i}: __typename`).join(' ')} }`, {
+      headers: {},
+    });
+    expect(wide.status).toBeLessThan(500);
+    expect(wide.status).toBeGreaterThanOrEqual(400);
+  });
+});
+
+describe('GraphQL with Apollo on Fastify', () => {
+  let app: INestApplication;
+  let url: string;
+  let user: string;
+  beforeAll(async () => {
+    ({ app, url } = await bootApp('fastify', graphqlFixture('fastify', {}, 'apollo')));
+    user = (await app.get(TokenService).issue({ id: 'u1', roles: ['user'], scopes: ['items:read'] })).accessToken;
+  });
+  afterAll(() => app?.close());
+
+  it('applies guards, field authorization, the budget headers and the limits', async () => {
+    expect(codes(await gql(url, '{ secret }'))).toEqual(['AUTHENTICATION_REQUIRED']);
+    const field = await gql(url, '{ item(id: "i1") { name secretNote } }', { token: user });
+    expect(field.body.data).toEqual({ item: { name: 'one', secretNote: null } });
+    expect(codes(field)).toEqual(['PERMISSION_DENIED']);
+    expect(field.headers.get('ratelimit')).toMatch(/"graphql-cost";r=\d+;t=\d+/);
+    expect(field.body.extensions?.rateLimit).toMatchObject({ limit: 10_000 });
+    const aliases = await gql(url, `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: __typename`).join(' ')} }`);
+    expect(codes(aliases)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
+    expect(aliases.status).toBe(400);
+    const boom = await gql(url, '{ boom }');
+    expect(boom.body.errors?.[0]).toMatchObject({
+      message: 'Internal server error',
+      extensions: { code: 'INTERNAL_ERROR' },
+    });
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL in production (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  beforeAll(
+    async () =>
+      ({ app, url } = await boot(adapter, { profile: 'production', trustProxy: [] } as SecurityModuleOptions)),
+  );
+  afterAll(() => app?.close());
+
+  it('refuses introspection (__schema and __type), hides suggestions and masks errors', async () => {
+    expect(codes(await gql(url, '{ __schema { types { name } } }'))).toContain('GRAPHQL_INTROSPECTION_DISABLED');
+    expect(codes(await gql(url, '{ __type(name: "Item") { name } }'))).toContain('GRAPHQL_INTROSPECTION_DISABLED');
+    const typo = await gql(url, '{ helo }');
+    expect(codes(typo)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(JSON.stringify(typo.body)).not.toContain('Did you mean');
+    const boom = await gql(url, '{ boom }');
+    expect(boom.body.errors?.[0].message).toBe('Internal server error');
+    expectNoInternals(boom);
+    expect((await gql(url, '{ hello __typename }')).body.data).toEqual({ hello: 'world', __typename: 'Query' });
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL under request signing (%s)', (adapter) => {
+  it('verifies a signed request once however many fields run (its nonce is recorded once)', async () => {
+    const secret = 'graphql-signing-secret-graphql-signing-secret';
+    const { app, url } = await boot(adapter, { signing: { keys: { k1: secret }, paths: ['/graphql'] } });
+    try {
+      const body = JSON.stringify({ query: '{ a: hello b: hello item(id: "i1") { id } }' });
+      const headers = { 'content-type': 'application/json' };
+      const signed = signRequest({ method: 'POST', url: '/graphql', body, headers, keyId: 'k1', secret });
+      const send = () => fetch(`${url}/graphql`, { method: 'POST', headers: { ...headers, ...signed }, body });
+      const first = (await (await send()).json()) as { data: unknown; errors?: unknown[] };
+      expect(first.data).toMatchObject({ a: 'world', b: 'world' });
+      const replay = (await (await send()).json()) as { errors?: { extensions?: { code?: string } }[] };
+      expect(replay.errors?.[0].extensions?.code).toBe('INVALID_SIGNATURE');
+      const unsigned = await gql(url, '{ hello }');
+      expect(codes(unsigned)).toEqual(['INVALID_SIGNATURE']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL trusted documents (%s)', (adapter) => {
+  it('runs only operations whose document hash is listed', async () => {
+    const trusted = '{ hello }';
+    const hash = createHash('sha256').update(trusted).digest('hex');
+    const { app, url } = await boot(adapter, { graphql: { trustedDocuments: [hash] } });
+    try {
+      expect((await gql(url, trusted)).body.data).toEqual({ hello: 'world' });
+      const other = await gql(url, '{ hello __typename }');
+      expect(other.status).toBe(400);
+      expect(codes(other)).toEqual(['GRAPHQL_UNTRUSTED_DOCUMENT']);
+      expect(other.body.data ?? null).toBeNull();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL cost budget (%s)', (adapter) => {
+  it('answers RATE_LIMITED with the retry time once the budget is spent, before the resolver runs', async () => {
+    const { app, url } = await boot(adapter, { graphql: { budget: { points: 1000, windowSec: 60 }, maxCost: 1000 } });
+    try {
+      expect((await gql(url, '{ heavy }')).body.extensions?.rateLimit).toMatchObject({ remaining: 600 });
+      await gql(url, '{ heavy }');
+      const third = await gql(url, '{ heavy }');
+      expect(third.body.data).toBeNull();
+      expect(codes(third)).toEqual(['RATE_LIMITED']);
+      expect(third.body.errors?.[0].extensions).toMatchObject({ retryAfter: expect.any(Number), cost: 400 });
+      expect(third.headers.get('ratelimit')).toMatch(/"graphql-cost";r=\d+;t=\d+/);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('shares the budget between two instances on one Redis', async () => {
+    const storage = { type: 'redis' as const, url: redisUrl(), keyPrefix: uniquePrefix(`gql-budget-${adapter}`) };
+    const options = { storage, graphql: { budget: { points: 1000, windowSec: 60 }, maxCost: 1000 } };
+    const a = await boot(adapter, options);
+    const b = await boot(adapter, options);
+    try {
+      const token = await a.issue({ id: 'shared', roles: ['user'] });
+      expect((await gql(a.url, '{ heavy secret }', { token })).body.extensions?.rateLimit).toMatchObject({ cost: 401 });
+      expect((await gql(b.url, '{ heavy secret }', { token })).body.extensions?.rateLimit).toMatchObject({
+        remaining: 1000 - 802,
+      });
+      const spent = await gql(a.url, '{ heavy secret }', { token });
+      expect(spent.body.data).toBeNull();
+      // Both (non-null) root fields fail; graphql-js reports the first.
+      expect(new Set(codes(spent))).toEqual(new Set(['RATE_LIMITED']));
+      // Another principal has its own budget.
+      const other = await b.issue({ id: 'other', roles: ['user'] });
+      expect((await gql(b.url, '{ heavy }', { token: other })).body.errors).toBeUndefined();
+    } finally {
+      await a.app.close();
+      await b.app.close();
+    }
+  });
+});
