@@ -12,6 +12,7 @@ export type {
   CoreOptions,
   ErrorOptions,
   EventOptions,
+  LoginAnomalyOptions,
   RequestIdOptions,
   SecurityEventSink,
   SecurityProfile,
@@ -38,7 +39,15 @@ export {
   type SecurityEvent,
   type SecurityEventInput,
   type SecurityOutcome,
+  type LoginOutcome,
 } from './core/events/security-event.interface';
+
+export { SECURITY_EVENT_CATALOG, missingEventFields, type SecurityEventSpec } from './core/events/event-catalog';
+
+// Audit trail
+export { Audit, type AuditOptions } from './audit/audit.decorator';
+export { AuditInterceptor } from './audit/audit.interceptor';
+export { AUDIT_KEY } from './audit/audit.constants';
 
 // Storage
 export {

@@ -19,6 +19,8 @@ import { SECURITY_OPTIONS } from './core/security.constants';
 import { authFeature } from './auth/auth.feature';
 import { authorizationFeature } from './authz/authorization.feature';
 import { corsFeature } from './cors/cors.feature';
+import { AUDIT_KEY } from './audit/audit.constants';
+import { AuditInterceptor } from './audit/audit.interceptor';
 import { DEPRECATED_KEY } from './deprecation/deprecation.constants';
 import { DeprecationGuard } from './deprecation/deprecation.guard';
 import { SecurityInventory } from './inventory/security-inventory.service';
@@ -102,8 +104,8 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
  *    them (fail closed), so a re-ordering can never open a route.
  *    Then two guards that never refuse: per-route header overrides and deprecation headers (410
  *    after the sunset).
- * 3. Interceptors (outermost first): login limiter → webhook replay → idempotency → response
- *    filtering. Interceptors that act only on decorated routes are attached only when a route
+ * 3. Interceptors (outermost first): login limiter → webhook replay → idempotency → audit →
+ *    response filtering. Interceptors that act only on decorated routes are attached only when a route
  *    carries their decorator.
  * 4. Pipe: validation (whitelist + forbidNonWhitelisted).
  * 5. Filter: one error shape for everything.
@@ -158,6 +160,12 @@ export function createSecurityProviders(): Provider[] {
     // ---- interceptors, outermost first ----
     ...stage(signingFeature, 'webhookInterceptor'),
     ...stage(idempotencyFeature, 'interceptor'),
+    // Inside idempotency: a replayed response is not a second action.
+    ...enhancer(() => undefined, {
+      kind: 'interceptor',
+      type: AuditInterceptor,
+      when: (_none, routesUse) => routesUse(AUDIT_KEY),
+    }),
     ...stage(responseFilteringFeature, 'interceptor'),
     // ---- pipes ----
     ...stage(validationFeature, 'pipe'),
