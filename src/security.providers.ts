@@ -21,6 +21,7 @@ import { authorizationFeature } from './authz/authorization.feature';
 import { corsFeature } from './cors/cors.feature';
 import { AUDIT_KEY } from './audit/audit.constants';
 import { AuditInterceptor } from './audit/audit.interceptor';
+import { LoginAnomalyDetector } from './audit/login-anomaly.detector';
 import { DEPRECATED_KEY } from './deprecation/deprecation.constants';
 import { DeprecationGuard } from './deprecation/deprecation.guard';
 import { SecurityInventory } from './inventory/security-inventory.service';
@@ -128,6 +129,8 @@ export function createSecurityProviders(): Provider[] {
   return [
     { provide: SECURITY_OPTIONS, useFactory: resolveSecurityOptions, inject: [MODULE_OPTIONS_TOKEN] },
     SecurityEvents,
+    // Password spraying / credential stuffing signals, fed by SecurityEvents with every failed login.
+    LoginAnomalyDetector,
     // What every guard, interceptor and pipe computes once per route, keyed by controller class AND handler.
     RoutePlanCache,
     SecuritySettings,

@@ -8,9 +8,3 @@ export const SECURITY_OPTIONS = 'SECURITY:OPTIONS';
 
 /** Metadata key written by `@Public()`. @publicApi */
 export const PUBLIC_KEY = 'security:public';
-
-/**
- * Injection token of the optional login observer that `SecurityEvents` feeds with every reported
- * login outcome (the anomaly signals). @internal
- */
-export const LOGIN_OBSERVER = 'SECURITY:LOGIN_OBSERVER';

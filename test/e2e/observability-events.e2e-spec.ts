@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { missingEventFields, SecurityEvents, TokenService, type SecurityEvent } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { observabilityApp } from '../fixtures/observability-app';
+import { redisUrl, uniquePrefix } from '../utils/redis';
 
 const UA = 'observability-e2e/1.0';
 
@@ -154,5 +155,56 @@ describe.each(ADAPTERS)('security events emitted by each action (%s)', (adapter)
     expect(only('PERMISSION_DENIED')).toEqual([
       expect.objectContaining({ principalId: 'bob', path: '/obs/documents/d-2' }),
     ]);
+  });
+});
+
+describe.each(ADAPTERS)('login anomaly signals (%s, Redis storage)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  const events: SecurityEvent[] = [];
+
+  beforeAll(async () => {
+    ({ app, url } = await bootApp(
+      adapter,
+      observabilityApp(events, {
+        storage: { type: 'redis', url: redisUrl(), keyPrefix: uniquePrefix(`anomaly-${adapter}`) },
+        // trust the loopback proxy, so each request can come "from" another IP
+        trustProxy: ['loopback'],
+        events: { anomalies: { windowSeconds: 60, usernamesPerIp: 4, ipsPerUsername: 3 } },
+      }) as never,
+    ));
+  });
+  afterAll(() => app.close());
+
+  const attempt = (username: string, ip: string) =>
+    fetch(`${url}/obs/sso-callback`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': ip },
+      body: JSON.stringify({ username, password: 'wrong' }),
+    });
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  it('one IP failing as many usernames raises PASSWORD_SPRAYING_SUSPECTED once', async () => {
+    for (const name of ['u1', 'u2', 'u3', 'u3', 'u4', 'u5', 'u6']) await attempt(name, '198.51.100.7');
+    await settle();
+    const spraying = events.filter((e) => e.type === 'PASSWORD_SPRAYING_SUSPECTED');
+    expect(spraying).toEqual([
+      expect.objectContaining({ ip: '198.51.100.7', details: { distinctUsernames: 4, windowSeconds: 60 } }),
+    ]);
+    expect(missingEventFields(spraying[0])).toEqual([]);
+  });
+
+  it('one username failing from many IPs raises CREDENTIAL_STUFFING_SUSPECTED once', async () => {
+    for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.2', '203.0.113.3', '203.0.113.4']) {
+      await attempt('victim', ip);
+    }
+    await settle();
+    const stuffing = events.filter((e) => e.type === 'CREDENTIAL_STUFFING_SUSPECTED');
+    expect(stuffing).toEqual([
+      expect.objectContaining({
+        details: { usernameHash: app.get(SecurityEvents).hashUsername('victim'), distinctIps: 3, windowSeconds: 60 },
+      }),
+    ]);
+    expect(JSON.stringify(events)).not.toMatch(/victim/);
   });
 });

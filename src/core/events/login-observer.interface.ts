@@ -1,10 +1,12 @@
+import type { SecurityEventInput } from './security-event.interface';
+
 /**
- * Sees every reported login outcome (the anomaly signals count failures per IP and per username).
- * Called synchronously from `SecurityEvents`: it must not throw and must do its I/O in the
- * background.
+ * Sees every reported failed login (the anomaly signals count failures per IP and per username).
+ * Called synchronously from `SecurityEvents`: it must not throw, does its I/O in the background and
+ * reports through `emit` (it cannot inject `SecurityEvents`, which injects it).
  *
  * @internal
  */
 export interface LoginObserver {
-  observe(outcome: 'success' | 'failure', ip: string, usernameHash: string, request: unknown): void;
+  failed(ip: string, usernameHash: string, request: unknown, emit: (input: SecurityEventInput) => void): void;
 }

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { getSecurityState, rawRequest } from '../context/request-state';
 import { headerValue, requestPath, type HttpRequestLike } from '../context/get-request';
 import type { ResolvedCoreOptions } from '../options/core.options';
-import { LOGIN_OBSERVER, SECURITY_OPTIONS } from '../security.constants';
+import { SECURITY_OPTIONS } from '../security.constants';
 import type { LoginObserver } from './login-observer.interface';
 import { RateLimitEpisodes } from './rate-limit-episodes';
 import { redact } from './redact.util';
@@ -56,10 +56,15 @@ export class SecurityEvents implements OnModuleDestroy {
   /** Ends quiet episodes; runs only while one is open, and never keeps the process alive. */
   private sweeper?: ReturnType<typeof setInterval>;
 
-  constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedCoreOptions,
-    @Optional() @Inject(LOGIN_OBSERVER) private readonly loginObserver?: LoginObserver,
-  ) {}
+  /** Sees failed logins (the anomaly signals); registers itself, as it depends on the storage, which depends on us. */
+  private loginObserver?: LoginObserver;
+
+  constructor(@Inject(SECURITY_OPTIONS) private readonly options: ResolvedCoreOptions) {}
+
+  /** @internal */
+  observeLogins(observer: LoginObserver): void {
+    this.loginObserver = observer;
+  }
 
   /** Whether events are produced (lets callers skip building expensive details). */
   get enabled(): boolean {
@@ -135,9 +140,9 @@ export class SecurityEvents implements OnModuleDestroy {
       principalId: input.principalId,
       details,
     });
-    if (this.loginObserver && usernameHash !== undefined) {
+    if (outcome === 'failure' && this.loginObserver && usernameHash !== undefined) {
       const ip = req && typeof req === 'object' ? this.clientIp(req) : undefined;
-      if (ip !== undefined) this.loginObserver.observe(outcome, ip, usernameHash, req);
+      if (ip !== undefined) this.loginObserver.failed(ip, usernameHash, req, (event) => this.emit(event));
     }
   }
 
