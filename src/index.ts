@@ -13,6 +13,7 @@ export type {
   ErrorOptions,
   EventOptions,
   LoginAnomalyOptions,
+  MetricsOptions,
   RequestIdOptions,
   SecurityEventSink,
   SecurityProfile,
@@ -43,6 +44,9 @@ export {
 } from './core/events/security-event.interface';
 
 export { SECURITY_EVENT_CATALOG, missingEventFields, type SecurityEventSpec } from './core/events/event-catalog';
+
+// Metrics (OpenTelemetry API)
+export { SecurityMetrics, SECURITY_METER_NAME } from './core/metrics/security-metrics.service';
 
 // Audit trail
 export { Audit, type AuditOptions } from './audit/audit.decorator';

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModuleRef, ModulesCon
 import { SecurityExceptionFilter } from './core/errors/security-exception.filter';
 import { RoutePlanCache } from './core/context/route-plan.cache';
 import { SecurityEvents } from './core/events/security-events.service';
+import { SecurityMetrics } from './core/metrics/security-metrics.service';
 import type {
   EdgeServices,
   EdgeStage,
@@ -128,6 +129,7 @@ export function createSecurityProviders(): Provider[] {
   ];
   return [
     { provide: SECURITY_OPTIONS, useFactory: resolveSecurityOptions, inject: [MODULE_OPTIONS_TOKEN] },
+    SecurityMetrics,
     SecurityEvents,
     // Password spraying / credential stuffing signals, fed by SecurityEvents with every failed login.
     LoginAnomalyDetector,
@@ -183,6 +185,7 @@ export function securityExports(): unknown[] {
   return [
     SecuritySettings,
     SecurityEvents,
+    SecurityMetrics,
     // For subclasses of the exported guards and interceptors registered outside this module.
     RoutePlanCache,
     SecurityInventory,

@@ -56,6 +56,7 @@ export class SecurityExceptionFilter implements ExceptionFilter {
     const started = adapter.isHeadersSent(res);
     const requestId = this.requestId(req, res, started);
     const body = this.toBody(exception, req, requestId);
+    this.events.metrics.refusal(String(body.code), body.statusCode, req);
     if (started) {
       // The status line and headers are gone: a second response would throw. End the one started.
       adapter.end(res);

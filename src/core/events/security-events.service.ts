@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, Optional } from '@nestjs/common';
+import { SecurityMetrics } from '../metrics/security-metrics.service';
 import { getSecurityState, rawRequest } from '../context/request-state';
 import { headerValue, requestPath, type HttpRequestLike } from '../context/get-request';
 import type { ResolvedCoreOptions } from '../options/core.options';
@@ -59,7 +60,15 @@ export class SecurityEvents implements OnModuleDestroy {
   /** Sees failed logins (the anomaly signals); registers itself, as it depends on the storage, which depends on us. */
   private loginObserver?: LoginObserver;
 
-  constructor(@Inject(SECURITY_OPTIONS) private readonly options: ResolvedCoreOptions) {}
+  /** The metrics the events feed (429s by policy, refresh reuse, storage state, idempotency conflicts). */
+  readonly metrics: SecurityMetrics;
+
+  constructor(
+    @Inject(SECURITY_OPTIONS) private readonly options: ResolvedCoreOptions,
+    @Optional() metrics?: SecurityMetrics,
+  ) {
+    this.metrics = metrics ?? new SecurityMetrics(options);
+  }
 
   /** @internal */
   observeLogins(observer: LoginObserver): void {
@@ -76,6 +85,7 @@ export class SecurityEvents implements OnModuleDestroy {
    * (logged once, by class name only), so it cannot break a request or crash the process.
    */
   emit(input: SecurityEventInput): void {
+    if (this.metrics.enabled) this.count(input);
     if (!this.options.events.enabled) return;
     if (input.episode !== undefined && input.type === SecurityEventType.RATE_LIMITED) {
       this.rateLimited(input.episode, input);
@@ -115,6 +125,34 @@ export class SecurityEvents implements OnModuleDestroy {
       .update(username.trim().toLowerCase())
       .digest('base64url')
       .slice(0, 32);
+  }
+
+  /** Feeds the metrics from an event (before any grouping: every refusal counts). */
+  private count(input: SecurityEventInput): void {
+    switch (input.type) {
+      case SecurityEventType.RATE_LIMITED: {
+        const policies = input.details?.policies;
+        this.metrics.rateLimited(
+          Array.isArray(policies)
+            ? policies.map(String)
+            : [input.reason === 'login_attempts_exhausted' ? 'login' : 'unknown'],
+        );
+        break;
+      }
+      case SecurityEventType.REFRESH_REUSE_DETECTED:
+        this.metrics.refreshReuse();
+        break;
+      case SecurityEventType.IDEMPOTENCY_CONFLICT:
+        this.metrics.idempotency((input.reason ?? 'conflict').replace(/^idempotency_/, ''));
+        break;
+      case SecurityEventType.STORAGE_UNAVAILABLE:
+        // A state change: the first failure of an episode, not every refused request.
+        if (!this.outages.has(outageKey(input))) this.metrics.storageState('unavailable', input.reason ?? 'storage');
+        break;
+      case SecurityEventType.STORAGE_RECOVERED:
+        this.metrics.storageState('recovered', input.reason ?? 'storage');
+        break;
+    }
   }
 
   onModuleDestroy(): void {
@@ -172,8 +210,7 @@ export class SecurityEvents implements OnModuleDestroy {
     const now = Date.now();
     const reason = input.reason ?? '';
     const partition = typeof input.details?.partition === 'string' ? input.details.partition : undefined;
-    // One episode per feature (reason), and per partition of the memory store.
-    const key = partition === undefined ? reason : `${reason}:${partition}`;
+    const key = outageKey(input);
     const outage = this.outages.get(key);
     if (!outage) {
       this.outages.set(key, { reason, partition, since: now, last: now, failures: 1, reportedAt: now, sinceReport: 0 });
@@ -289,6 +326,13 @@ export class SecurityEvents implements OnModuleDestroy {
     if (input.details) event.details = redact(input.details, this.options.events.redactKeys) as Record<string, unknown>;
     return event;
   }
+}
+
+/** One outage episode per feature (reason), and per partition of the memory store. */
+function outageKey(input: SecurityEventInput): string {
+  const reason = input.reason ?? '';
+  const partition = input.details?.partition;
+  return typeof partition === 'string' ? `${reason}:${partition}` : reason;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -99,6 +99,31 @@ export interface EventOptions {
   anomalies?: LoginAnomalyOptions | false;
 }
 
+/** Metrics (OpenTelemetry API) options. @publicApi */
+export interface MetricsOptions {
+  /**
+   * Record metrics through `@opentelemetry/api` when it is installed (a no-op otherwise, and
+   * until the app registers an OpenTelemetry MeterProvider).
+   * @default true
+   */
+  enabled?: boolean;
+  /**
+   * The meter (instrumentation scope) name.
+   * @default 'nestjs-rampart'
+   */
+  meterName?: string;
+  /**
+   * The OpenTelemetry `MeterProvider` to create the instruments with (an SDK `MeterProvider`).
+   * @default the global one (`metrics.getMeterProvider()` of `@opentelemetry/api`)
+   */
+  meterProvider?: MeterProviderLike;
+}
+
+/** What `metrics.meterProvider` must offer: the `MeterProvider` of `@opentelemetry/api`. @publicApi */
+export interface MeterProviderLike {
+  getMeter(name: string, version?: string): unknown;
+}
+
 /** Thresholds of the login anomaly signals. @publicApi */
 export interface LoginAnomalyOptions {
   /**
@@ -143,6 +168,8 @@ export interface CoreOptions {
   errors?: ErrorOptions;
   /** Security events (audit log). */
   events?: EventOptions;
+  /** Metrics through the OpenTelemetry API. */
+  metrics?: MetricsOptions;
   /**
    * Log one line at startup (Nest `Logger`, context `SecurityModule`) saying what is on: profile,
    * storage (Redis host and port, never credentials), authentication methods, rate-limit tiers,
@@ -159,8 +186,10 @@ export const CORE_KEYS = optionKeys<CoreOptions>()([
   'requestId',
   'errors',
   'events',
+  'metrics',
   'logSummary',
 ]);
+const METRICS_KEYS = optionKeys<MetricsOptions>()(['enabled', 'meterName', 'meterProvider']);
 const REQUEST_ID_KEYS = optionKeys<RequestIdOptions>()(['header', 'trustIncoming']);
 const ERROR_KEYS = optionKeys<ErrorOptions>()(['format']);
 const EVENT_KEYS = optionKeys<EventOptions>()([
@@ -194,6 +223,7 @@ export interface ResolvedCoreOptions {
   requestId: Required<RequestIdOptions>;
   errors: Required<ErrorOptions>;
   events: ResolvedEventOptions;
+  metrics: { enabled: boolean; meterName: string; meterProvider?: MeterProviderLike };
   logSummary: boolean;
 }
 
@@ -246,6 +276,23 @@ function readSinks(events: Raw): SecurityEventSink[] {
   return [...sinks] as SecurityEventSink[];
 }
 
+function readMeterProvider(metrics: Raw): MeterProviderLike | undefined {
+  const provider = metrics.meterProvider;
+  if (provider === undefined) return undefined;
+  if (
+    typeof provider !== 'object' ||
+    provider === null ||
+    typeof (provider as MeterProviderLike).getMeter !== 'function'
+  ) {
+    throw SecurityConfigError.create(
+      'metrics.meterProvider',
+      `must be an OpenTelemetry MeterProvider (with getMeter()), got ${describe(provider)}`,
+      'Pass e.g. new MeterProvider({ readers: [...] }) from @opentelemetry/sdk-metrics, or leave it out to use the global one',
+    );
+  }
+  return provider as MeterProviderLike;
+}
+
 function readHashKey(events: Raw): Buffer {
   const key = readString(events, 'hashKey', 'events');
   if (key === undefined) return randomBytes(32);
@@ -281,6 +328,7 @@ export function resolveCoreOptions(raw: Raw): ResolvedCoreOptions {
   const requestId = readStrictSection(raw.requestId, REQUEST_ID_KEYS, 'requestId');
   const errors = readStrictSection(raw.errors, ERROR_KEYS, 'errors');
   const events = readStrictSection(raw.events, EVENT_KEYS, 'events');
+  const metrics = readStrictSection(raw.metrics, METRICS_KEYS, 'metrics');
   return {
     profile: readEnum(raw, 'profile', '', PROFILES, defaultProfile),
     trustProxy: readStringArray(raw, 'trustProxy', '', []),
@@ -297,6 +345,11 @@ export function resolveCoreOptions(raw: Raw): ResolvedCoreOptions {
       authSuccessSampleRate: readNumber(events, 'authSuccessSampleRate', 'events', 0, { min: 0, max: 1 }),
       hashKey: readHashKey(events),
       anomalies: readAnomalies(events),
+    },
+    metrics: {
+      enabled: readBoolean(metrics, 'enabled', 'metrics', true),
+      meterName: readString(metrics, 'meterName', 'metrics', 'nestjs-rampart'),
+      meterProvider: readMeterProvider(metrics),
     },
     logSummary: readBoolean(raw, 'logSummary', '', true),
   };
