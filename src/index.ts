@@ -55,6 +55,12 @@ export { AUDIT_KEY } from './audit/audit.constants';
 
 // Storage
 export {
+  SecurityStorageHealthIndicator,
+  type SecurityHealthStatus,
+  type SecurityStorageHealthOptions,
+  type SecurityStorageHealthResult,
+} from './storage/storage-health.indicator';
+export {
   SecurityStorage,
   storageKey,
   type MemoryScriptOps,

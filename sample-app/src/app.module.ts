@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
 import { AuthController } from './auth/auth.controller';
 import { sampleAuthOptions } from './auth/auth.options';
@@ -46,6 +47,8 @@ export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): Sec
   imports: [
     // SECURITY_CONFIG=security.yaml lays a config file over these options (see config/).
     SecurityModule.forRootAsync({ useFactory: () => withSecurityConfigFile(sampleSecurityOptions()) }),
+    // /health: the security storage's health indicator
+    TerminusModule.forRoot({ logger: false }),
     // /openapi.json and Swagger UI at /docs, outside production
     ...(docsEnabled() ? [DocsModule] : []),
   ],

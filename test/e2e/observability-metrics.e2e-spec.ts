@@ -1,35 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-  type MetricData,
-} from '@opentelemetry/sdk-metrics';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
+import { inMemoryMeter } from '../fixtures/in-memory-meter';
 import { TokenService, type SecurityEvent } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { observabilityApp } from '../fixtures/observability-app';
 import { redisUrl, uniquePrefix } from '../utils/redis';
-
-/** An SDK MeterProvider that exports to memory on demand. */
-export function inMemoryMeter() {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ readers: [reader] });
-  return {
-    provider,
-    async collect(): Promise<Map<string, MetricData>> {
-      exporter.reset();
-      await reader.forceFlush();
-      const byName = new Map<string, MetricData>();
-      for (const resource of exporter.getMetrics())
-        for (const scope of resource.scopeMetrics)
-          for (const metric of scope.metrics) byName.set(metric.descriptor.name, metric);
-      return byName;
-    },
-    shutdown: () => provider.shutdown(),
-  };
-}
 
 /** The data points of a metric as [attributes, value] (sums) or [attributes, count] (histograms). */
 function points(metric: MetricData | undefined): Array<[Record<string, unknown>, number]> {
