@@ -12,6 +12,8 @@ export type {
   CoreOptions,
   ErrorOptions,
   EventOptions,
+  LoginAnomalyOptions,
+  MetricsOptions,
   RequestIdOptions,
   SecurityEventSink,
   SecurityProfile,
@@ -38,9 +40,26 @@ export {
   type SecurityEvent,
   type SecurityEventInput,
   type SecurityOutcome,
+  type LoginOutcome,
 } from './core/events/security-event.interface';
 
+export { SECURITY_EVENT_CATALOG, missingEventFields, type SecurityEventSpec } from './core/events/event-catalog';
+
+// Metrics (OpenTelemetry API)
+export { SecurityMetrics, SECURITY_METER_NAME } from './core/metrics/security-metrics.service';
+
+// Audit trail
+export { Audit, type AuditOptions } from './audit/audit.decorator';
+export { AuditInterceptor } from './audit/audit.interceptor';
+export { AUDIT_KEY } from './audit/audit.constants';
+
 // Storage
+export {
+  SecurityStorageHealthIndicator,
+  type SecurityHealthStatus,
+  type SecurityStorageHealthOptions,
+  type SecurityStorageHealthResult,
+} from './storage/storage-health.indicator';
 export {
   SecurityStorage,
   storageKey,

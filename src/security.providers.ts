@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE, ModuleRef, ModulesCon
 import { SecurityExceptionFilter } from './core/errors/security-exception.filter';
 import { RoutePlanCache } from './core/context/route-plan.cache';
 import { SecurityEvents } from './core/events/security-events.service';
+import { SecurityMetrics } from './core/metrics/security-metrics.service';
 import type {
   EdgeServices,
   EdgeStage,
@@ -19,6 +20,9 @@ import { SECURITY_OPTIONS } from './core/security.constants';
 import { authFeature } from './auth/auth.feature';
 import { authorizationFeature } from './authz/authorization.feature';
 import { corsFeature } from './cors/cors.feature';
+import { AUDIT_KEY } from './audit/audit.constants';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { LoginAnomalyDetector } from './audit/login-anomaly.detector';
 import { DEPRECATED_KEY } from './deprecation/deprecation.constants';
 import { DeprecationGuard } from './deprecation/deprecation.guard';
 import { SecurityInventory } from './inventory/security-inventory.service';
@@ -103,8 +107,8 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
  *    them (fail closed), so a re-ordering can never open a route.
  *    Then two guards that never refuse: per-route header overrides and deprecation headers (410
  *    after the sunset).
- * 3. Interceptors (outermost first): login limiter → webhook replay → idempotency → response
- *    filtering. Interceptors that act only on decorated routes are attached only when a route
+ * 3. Interceptors (outermost first): login limiter → webhook replay → idempotency → audit →
+ *    response filtering. Interceptors that act only on decorated routes are attached only when a route
  *    carries their decorator.
  * 4. Pipe: validation (whitelist + forbidNonWhitelisted).
  * 5. Filter: one error shape for everything.
@@ -126,7 +130,10 @@ export function createSecurityProviders(): Provider[] {
   ];
   return [
     { provide: SECURITY_OPTIONS, useFactory: resolveSecurityOptions, inject: [MODULE_OPTIONS_TOKEN] },
+    SecurityMetrics,
     SecurityEvents,
+    // Password spraying / credential stuffing signals, fed by SecurityEvents with every failed login.
+    LoginAnomalyDetector,
     // What every guard, interceptor and pipe computes once per route, keyed by controller class AND handler.
     RoutePlanCache,
     SecuritySettings,
@@ -161,6 +168,12 @@ export function createSecurityProviders(): Provider[] {
     // ---- interceptors, outermost first ----
     ...stage(signingFeature, 'webhookInterceptor'),
     ...stage(idempotencyFeature, 'interceptor'),
+    // Inside idempotency: a replayed response is not a second action.
+    ...enhancer(() => undefined, {
+      kind: 'interceptor',
+      type: AuditInterceptor,
+      when: (_none, routesUse) => routesUse(AUDIT_KEY),
+    }),
     ...stage(responseFilteringFeature, 'interceptor'),
     // ---- pipes ----
     ...stage(validationFeature, 'pipe'),
@@ -175,6 +188,7 @@ export function securityExports(): unknown[] {
   return [
     SecuritySettings,
     SecurityEvents,
+    SecurityMetrics,
     // For subclasses of the exported guards and interceptors registered outside this module.
     RoutePlanCache,
     SecurityInventory,

@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
 import { AuthController } from './auth/auth.controller';
 import { sampleAuthOptions } from './auth/auth.options';
@@ -56,6 +57,8 @@ const security = SecurityModule.forRootAsync({ useFactory: () => withSecurityCon
 @Module({
   imports: [
     security,
+    // /health: the security storage's health indicator
+    TerminusModule.forRoot({ logger: false }),
     // /openapi.json and Swagger UI at /docs, outside production
     ...(docsEnabled() ? [DocsModule] : []),
   ],

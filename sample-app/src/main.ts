@@ -5,13 +5,17 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { setupApiDocs } from './docs/docs.module';
+import { startMetricsEndpoint } from './metrics/metrics';
 import { sampleValidationOptions } from './payments/payments.options';
 
 /**
  * Starts the sample app on `PORT` (default 3000). `ADAPTER=fastify` switches from Express to
- * Fastify; `REDIS_URL` switches every store from memory to Redis.
+ * Fastify; `REDIS_URL` switches every store from memory to Redis; `METRICS_PORT` serves Prometheus
+ * metrics on a separate port (see metrics/metrics.ts).
  */
 async function bootstrap(): Promise<void> {
+  // Before the app is created: nestjs-rampart's instruments are made from the global MeterProvider.
+  const meterProvider = startMetricsEndpoint();
   const adapter = (process.env.ADAPTER ?? 'express').toLowerCase();
   if (adapter !== 'express' && adapter !== 'fastify')
     throw new Error(`ADAPTER must be express or fastify, got "${adapter}"`);
@@ -31,6 +35,7 @@ async function bootstrap(): Promise<void> {
     app = express;
   }
   app.enableShutdownHooks();
+  if (meterProvider) process.once('beforeExit', () => void meterProvider.shutdown());
   setupApiDocs(app);
   const port = Number(process.env.PORT ?? 3000);
   await app.listen(port, process.env.HOST ?? '127.0.0.1');

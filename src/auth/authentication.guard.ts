@@ -129,6 +129,8 @@ function decodeCookie(value: string): string | undefined {
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly auth: ResolvedAuthOptions;
+  /** `events.authSuccessSampleRate` (0 when events are off): 0 costs one comparison per request. */
+  private readonly successSampleRate: number;
   private readonly byMethod: Record<AuthMethod, Authenticator>;
   private readonly routes: RoutePlanSlot<RouteAuth>;
   private readonly queryNames: Set<string>;
@@ -142,6 +144,7 @@ export class AuthenticationGuard implements CanActivate {
     routePlans: RoutePlanCache,
   ) {
     this.auth = options.auth;
+    this.successSampleRate = options.events.enabled ? options.events.authSuccessSampleRate : 0;
     this.routes = routePlans.slot((cls, handler) => this.computeRoute(cls, handler));
     this.queryNames = new Set(this.auth.apiKeys.queryParamNames.map((n) => n.toLowerCase()));
     const cookie = this.auth.jwt.cookie;
@@ -217,6 +220,14 @@ export class AuthenticationGuard implements CanActivate {
     state.principal = principal;
     (req as { user?: unknown }).user = principal;
     if (route.scopes.length > 0) this.checkScopes(ctx, req, route, principal);
+    if (this.successSampleRate !== 0 && Math.random() < this.successSampleRate) {
+      this.events.emit({
+        type: SecurityEventType.AUTH_SUCCEEDED,
+        outcome: 'success',
+        request: req,
+        details: { method: principal.type, sampleRate: this.successSampleRate },
+      });
+    }
     return true;
   }
 

@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { HttpException } from '@nestjs/common';
 import { SecurityEvents } from '../core/events/security-events.service';
+import type { SecurityMetrics } from '../core/metrics/security-metrics.service';
 import { resolveCoreOptions } from '../core/options/core.options';
 import { getSecurityState } from '../core/context/request-state';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
@@ -51,6 +52,33 @@ describe('GraphqlBudgetGuard', () => {
     expect(operation.state).toMatchObject({ cost: 30, limit: 100, remaining: 70 });
     expect(headers.get('RateLimit-Policy')).toBe('"graphql-cost";q=100;w=60');
     expect(headers.get('RateLimit')).toMatch(/^"graphql-cost";r=70;t=\d+$/);
+  });
+
+  it('records the cost it charged, by operation type, and nothing for a refused operation', async () => {
+    const spent: Array<[number, string]> = [];
+    const metrics = {
+      graphqlCost: (cost: number, type: string) => void spent.push([cost, type]),
+    } as Partial<SecurityMetrics> as SecurityMetrics;
+    const metered = new GraphqlBudgetGuard(
+      { graphql: resolveGraphqlOptions({ budget: { points: 100, windowSec: 60 }, maxCost: 100 }, ctxOptions) },
+      storage,
+      new SecurityEvents(resolveCoreOptions({})),
+      metrics,
+    );
+    const mutation = (cost: number): ExecutionContext =>
+      ({
+        getType: () => 'graphql',
+        getArgByIndex: (i: number) =>
+          [
+            {},
+            {},
+            { req: request('10.0.0.9'), res, [GRAPHQL_COST]: { cost } },
+            { path: { key: 'f' }, operation: { operation: 'mutation' } },
+          ][i],
+      }) as unknown as ExecutionContext;
+    await metered.canActivate(mutation(60));
+    await expect(metered.canActivate(mutation(60))).rejects.toBeInstanceOf(HttpException);
+    expect(spent).toEqual([[60, 'mutation']]);
   });
 
   it('refuses with 429 RATE_LIMITED and retryAfter once the budget is spent, per caller', async () => {

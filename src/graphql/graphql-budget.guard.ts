@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { getRequest, getResponse, type HttpRequestLike } from '../core/context/get-request';
 import { isNestedGraphqlField } from '../core/context/graphql-field.util';
 import { getSecurityState } from '../core/context/request-state';
@@ -8,6 +8,7 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import { SecurityEvents } from '../core/events/security-events.service';
+import { SecurityMetrics } from '../core/metrics/security-metrics.service';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { hashTagSafe, SecurityStorage } from '../storage/security-storage.interface';
 import { SLIDING_WINDOW } from '../storage/sliding-window.script';
@@ -59,6 +60,7 @@ export class GraphqlBudgetGuard implements CanActivate {
     @Inject(SECURITY_OPTIONS) options: { graphql: ResolvedGraphqlOptions },
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
     private readonly events: SecurityEvents,
+    @Optional() private readonly metrics?: SecurityMetrics,
   ) {
     this.budget = options.graphql.budget || { points: 0, windowSec: 1 };
     this.policyHeader = `"graphql-cost";q=${this.budget.points};w=${this.budget.windowSec}`;
@@ -71,7 +73,7 @@ export class GraphqlBudgetGuard implements CanActivate {
     // Wired without SecurityGraphQL: no cost was computed; each root field then costs 1.
     const operation = (gqlContext[GRAPHQL_COST] ??= { cost: 1 });
     const req = getRequest(ctx);
-    operation.charge ??= this.charge(req, getResponse(ctx), operation.cost);
+    operation.charge ??= this.charge(req, getResponse(ctx), operation.cost, operationType(ctx));
     const state = await operation.charge;
     operation.state = state;
     return true;
@@ -80,11 +82,12 @@ export class GraphqlBudgetGuard implements CanActivate {
   /** The budget key of a request: the principal, else the client IP. Override to group callers differently. */
   protected getTracker(req: HttpRequestLike): string {
     const state = getSecurityState(req);
-    if (state.principal) return `p:${state.principal.type}:${hashTagSafe(state.principal.id)}`;
+    // One budget per subject, whatever credential it used (as the REST tier budgets).
+    if (state.principal) return `p:${hashTagSafe(state.principal.id)}`;
     return `ip:${hashTagSafe(state.ip ?? req.socket?.remoteAddress ?? 'unknown')}`;
   }
 
-  private async charge(req: HttpRequestLike, res: unknown, cost: number): Promise<BudgetState> {
+  private async charge(req: HttpRequestLike, res: unknown, cost: number, type: string): Promise<BudgetState> {
     const key = `{gqlb:${this.getTracker(req)}}`;
     const windowMs = this.budget.windowSec * 1000;
     let reply: number[];
@@ -100,7 +103,10 @@ export class GraphqlBudgetGuard implements CanActivate {
       resetAfter: Math.ceil(reply[RESET_MS] / 1000),
     };
     if (res) this.setHeaders(res, state);
-    if (reply[0] === 1) return state;
+    if (reply[0] === 1) {
+      this.metrics?.graphqlCost(cost, type);
+      return state;
+    }
     const retryAfter = Math.max(1, Math.ceil(reply[RETRY_MS] / 1000));
     this.events.emit({
       type: SecurityEventType.RATE_LIMITED,
@@ -127,4 +133,10 @@ export class GraphqlBudgetGuard implements CanActivate {
     );
     setResponseHeader(res, 'RateLimit', typeof current === 'string' ? `${current}, ${item}` : item);
   }
+}
+
+/** `query`, `mutation` or `subscription`: the operation a root field belongs to. */
+function operationType(ctx: ExecutionContext): string {
+  const info = ctx.getArgByIndex<{ operation?: { operation?: string } } | undefined>(3);
+  return info?.operation?.operation ?? 'query';
 }

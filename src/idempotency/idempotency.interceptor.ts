@@ -110,7 +110,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
       switchMap((outcome) => {
         if (outcome.fingerprint !== fingerprint) return throwError(() => this.refusal('mismatch', req));
         if (outcome.kind === 'in_flight') return throwError(() => this.refusal('in_flight', req, res));
-        if (outcome.kind === 'completed') return this.replay(outcome.response, res);
+        if (outcome.kind === 'completed') {
+          this.events.metrics.idempotency('replay');
+          return this.replay(outcome.response, res);
+        }
         return this.execute(next, { lease: outcome.lease, route, res, req, lost: false });
       }),
     );

@@ -37,7 +37,12 @@ export function createSecurityStorage(options: StorageFeatureOptions, events?: S
         }),
     });
   }
-  return new RedisSecurityStorage(config);
+  const redis = new RedisSecurityStorage(config);
+  if (events?.metrics.enabled) {
+    const metrics = events.metrics;
+    redis.observeRoundTrips((operation, seconds, ok) => metrics.storageRoundTrip(operation, seconds, ok));
+  }
+  return redis;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { defineFeature } from '../core/feature/security-feature.interface';
 import { SecurityStorage } from './security-storage.interface';
 import { createSecurityStorage, SecurityStorageLifecycle } from './storage.factory';
+import { SecurityStorageHealthIndicator } from './storage-health.indicator';
 import { describeStorage, resolveStorageOptions } from './storage.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import { SecurityEvents } from '../core/events/security-events.service';
@@ -12,7 +13,9 @@ export const storageFeature = defineFeature({
   providers: [
     { provide: SecurityStorage, useFactory: createSecurityStorage, inject: [SECURITY_OPTIONS, SecurityEvents] },
     SecurityStorageLifecycle,
+    SecurityStorageHealthIndicator,
   ],
+  exports: [SecurityStorageHealthIndicator],
   enabled: () => true,
   summary: (o) => `storage ${describeStorage(o)}`,
 });

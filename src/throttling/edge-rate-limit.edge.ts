@@ -50,27 +50,27 @@ export class EdgeRateLimitEdge implements EdgeHandler {
     const keys = [`{rl:${tracker}}:${this.set.suffixes[0]}`];
     this.limiter ??= this.resolveLimiter();
     const reply = this.limiter.decide(keys, this.set.args, this.set.params, req);
-    if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r));
-    return this.conclude(req, res, reply);
+    if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r, keys[0]));
+    return this.conclude(req, res, reply, keys[0]);
   }
 
-  private conclude(req: EdgeRequest, res: EdgeResponse, reply: readonly number[]): boolean {
+  private conclude(req: EdgeRequest, res: EdgeResponse, reply: readonly number[], key: string): boolean {
     const decision = readDecision(this.set, reply);
     if (decision.admitted) return false;
-    if (decision.firstRejection) {
-      this.events.emit({
-        type: SecurityEventType.RATE_LIMITED,
-        outcome: 'blocked',
-        reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
-        request: req,
-        details: {
-          tracker: 'ip',
-          policies: decision.violated,
-          retryAfter: decision.retryAfter,
-          strikes: decision.strikes,
-        },
-      });
-    }
+    this.events.emit({
+      type: SecurityEventType.RATE_LIMITED,
+      outcome: 'blocked',
+      reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
+      request: req,
+      details: {
+        tracker: 'ip',
+        policies: decision.violated,
+        retryAfter: decision.retryAfter,
+        strikes: decision.strikes,
+      },
+      episode: key,
+      first: decision.firstRejection,
+    });
     const headers: Record<string, string | number> = { 'Retry-After': decision.retryAfter };
     if (this.options.headers.ietf) {
       headers['RateLimit-Policy'] = this.set.policyHeader;

@@ -89,6 +89,8 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
         reason: 'login_attempts_exhausted',
         request: req,
         details: { tracker: 'ip+username', maxAttempts: Number(plan.maxAttempts), retryAfter },
+        // One event per lockout episode; the refusals during it are counted into RATE_LIMIT_ENDED.
+        episode: key,
       });
       throw securityException(429, SecurityErrorCode.RATE_LIMITED, Messages.RATE_LIMITED(), { retryAfter });
     }
@@ -99,11 +101,13 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
           if (settled) return;
           settled = true;
           this.settle(RESET_LOGIN_ATTEMPTS, key, req);
+          this.events.loginSucceeded({ request: req, username: this.usernameOf(req, plan) });
         },
         complete: () => {
           if (settled) return;
           settled = true;
           this.settle(RESET_LOGIN_ATTEMPTS, key, req);
+          this.events.loginSucceeded({ request: req, username: this.usernameOf(req, plan) });
         },
         error: (error: unknown) => {
           if (settled) return;
@@ -111,6 +115,14 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
           const status = error instanceof HttpException ? error.getStatus() : 500;
           // A failed login (4xx) keeps its reserved attempt; a server error gives it back.
           if (status >= 500) this.settle(RELEASE_LOGIN_ATTEMPT, key, req);
+          // A 4xx is a refused login (wrong password, unknown user, invalid body); a 5xx is not the user's.
+          else
+            this.events.loginFailed({
+              request: req,
+              username: this.usernameOf(req, plan),
+              reason: loginFailureReason(error),
+              details: { status },
+            });
         },
       }),
     );
@@ -121,11 +133,16 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     const address = getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
     // An IPv6 subscriber owns a whole prefix: rotating addresses must not reset its attempts.
     const ip = address.indexOf(':') === -1 ? address : ipv6Prefix(address, this.options.ipv6Groups);
-    const body = req.body as Record<string, unknown> | undefined;
-    const raw = body && typeof body === 'object' ? body[plan.usernameField] : undefined;
-    const username = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    const username = (this.usernameOf(req, plan) ?? '').trim().toLowerCase();
     const digest = createHash('sha256').update(`${ip}\n${username}`).digest('base64url');
     return `{login:${digest}}`;
+  }
+
+  /** The username field of the login body, if it is a string. */
+  protected usernameOf(req: HttpRequestLike, plan: LoginPlan): string | undefined {
+    const body = req.body as Record<string, unknown> | undefined;
+    const raw = body && typeof body === 'object' ? body[plan.usernameField] : undefined;
+    return typeof raw === 'string' ? raw : undefined;
   }
 
   private settle(script: typeof RESET_LOGIN_ATTEMPTS, key: string, req: HttpRequestLike): void {
@@ -148,4 +165,12 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
       usernameField: meta.usernameField ?? login.usernameField,
     };
   }
+}
+
+/** The `code` of a refused login's error body (`INVALID_CREDENTIALS`) in snake case, else `invalid_credentials`. */
+function loginFailureReason(error: unknown): string {
+  if (!(error instanceof HttpException)) return 'invalid_credentials';
+  const body = error.getResponse();
+  const code = typeof body === 'object' && body !== null ? (body as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code) ? code.toLowerCase() : 'invalid_credentials';
 }

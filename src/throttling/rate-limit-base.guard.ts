@@ -65,8 +65,8 @@ export abstract class RateLimitBaseGuard {
     const keys = new Array<string>(set.suffixes.length);
     for (let i = 0; i < keys.length; i++) keys[i] = keyPrefix + set.suffixes[i];
     const reply = this.limiter.decide(keys, set.args, set.params, req);
-    if (reply instanceof Promise) return reply.then((r) => this.conclude(ctx, req, set, r, tracker, append));
-    return this.conclude(ctx, req, set, reply, tracker, append);
+    if (reply instanceof Promise) return reply.then((r) => this.conclude(ctx, req, set, r, tracker, append, keyPrefix));
+    return this.conclude(ctx, req, set, reply, tracker, append, keyPrefix);
   }
 
   private conclude(
@@ -76,6 +76,7 @@ export abstract class RateLimitBaseGuard {
     reply: readonly number[],
     tracker: 'ip' | 'principal',
     append: boolean,
+    keyPrefix: string,
   ): boolean {
     const decision = readDecision(set, reply);
     const res = getResponse(ctx);
@@ -91,15 +92,16 @@ export abstract class RateLimitBaseGuard {
     }
     if (decision.admitted) return true;
     if (res) setResponseHeader(res, 'Retry-After', decision.retryAfter);
-    if (decision.firstRejection) {
-      this.events.emit({
-        type: SecurityEventType.RATE_LIMITED,
-        outcome: 'blocked',
-        reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
-        request: req,
-        details: { tracker, policies: decision.violated, retryAfter: decision.retryAfter, strikes: decision.strikes },
-      });
-    }
+    // Every refusal is counted into its episode; only the first is written (the store decides).
+    this.events.emit({
+      type: SecurityEventType.RATE_LIMITED,
+      outcome: 'blocked',
+      reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
+      request: req,
+      details: { tracker, policies: decision.violated, retryAfter: decision.retryAfter, strikes: decision.strikes },
+      episode: `${keyPrefix}|${decision.violated.join(',')}`,
+      first: decision.firstRejection,
+    });
     throw this.createException(decision);
   }
 

@@ -3,6 +3,7 @@ import type { ValidationError, ValidatorOptions } from 'class-validator';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
+import { attachEvent, takeEvent } from '../core/events/pending-event.util';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import type { ResolvedValidationOptions, ValidationIssue } from './validation.options';
@@ -321,24 +322,38 @@ export class SecurityValidationPipe implements PipeTransform {
   }
 
   private refuse(issues: ValidationIssue[], metadata: ArgumentMetadata, reason = 'constraints_failed'): never {
-    if (this.events.enabled) {
-      this.events.emit({
-        type: SecurityEventType.VALIDATION_FAILED,
-        outcome: 'blocked',
-        reason,
-        details: {
-          // `custom` reaches here only from @ValidatedHeaders().
-          source: metadata.type === 'custom' ? 'headers' : metadata.type,
-          target: metadata.metatype?.name,
-          // Paths and constraint names only: values and messages stay out of the audit log.
-          errors: issues.map((i) => ({ property: i.property, constraints: Object.keys(i.constraints) })),
-        },
-      });
+    // A pipe never sees the request: the event rides on the exception, and SecurityModule's
+    // exception filter emits it with the request's id, IP, route and method.
+    const event = this.events.enabled
+      ? {
+          type: SecurityEventType.VALIDATION_FAILED,
+          outcome: 'blocked' as const,
+          reason,
+          details: {
+            // `custom` reaches here only from @ValidatedHeaders().
+            source: metadata.type === 'custom' ? 'headers' : metadata.type,
+            target: metadata.metatype?.name,
+            // Paths and constraint names only: values and messages stay out of the audit log.
+            errors: issues.map((i) => ({ property: i.property, constraints: Object.keys(i.constraints) })),
+          },
+        }
+      : undefined;
+    const error = this.config.exceptionFactory
+      ? this.config.exceptionFactory(issues)
+      : securityException(this.config.errorStatus, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
+          errors: issues,
+        });
+    if (event) {
+      if (typeof error === 'object' && error !== null) {
+        attachEvent(error, event);
+        // Safety net: an app filter that catches the error before ours must not lose the event.
+        setImmediate(() => {
+          const left = takeEvent(error);
+          if (left) this.events.emit(left);
+        });
+      } else this.events.emit(event);
     }
-    if (this.config.exceptionFactory) throw this.config.exceptionFactory(issues);
-    throw securityException(this.config.errorStatus, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
-      errors: issues,
-    });
+    throw error;
   }
 }
 

@@ -72,6 +72,7 @@ describe.each(ADAPTERS)('the security pipeline order (%s)', (adapter) => {
         'LoginRateLimitInterceptor',
         'WebhookReplayInterceptor',
         'IdempotencyInterceptor',
+        'AuditInterceptor',
         'ResponseFilterInterceptor',
       ]);
       expect(pipes).toEqual(['SecurityValidationPipe']);

@@ -2,6 +2,7 @@ import { Module, type INestApplication } from '@nestjs/common';
 import { LOGIN_RATE_LIMIT_KEY, SecurityModule } from 'nestjs-rampart';
 import { AppModule, sampleSecurityOptions } from '../../sample-app/src/app.module';
 import { AuthController } from '../../sample-app/src/auth/auth.controller';
+import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from '../../sample-app/src/health/health.controller';
 import { PlansController } from '../../sample-app/src/rate-limit/plans.controller';
 import { sampleRateLimitOptions } from '../../sample-app/src/rate-limit/rate-limit.options';
@@ -73,7 +74,7 @@ function productionQuotas() {
     rateLimit: sampleRateLimitOptions({}),
   };
   @Module({
-    imports: [SecurityModule.forRoot(options)],
+    imports: [SecurityModule.forRoot(options), TerminusModule.forRoot({ logger: false })],
     controllers: [HealthController, AuthController, PlansController],
     providers: [UsersService],
   })

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
 import {
+  Audit,
   AuthorizationService,
   CurrentPrincipal,
   LoadedResource,
@@ -102,6 +103,7 @@ export class DocumentsController {
 
   @Permissions('documents:delete')
   @Owns('document', { param: 'id' })
+  @Audit('document.delete')
   @Delete(':id')
   @HttpCode(204)
   remove(@LoadedResource() doc: DocumentRecord): void {

@@ -11,6 +11,8 @@ export interface SecurityRequestState {
   rawBody?: Buffer;
   /** Resources loaded by the ownership guard, by resource type. */
   resources?: Map<string, unknown>;
+  /** Set once the login outcome of this request was reported (explicitly or by the login limiter). */
+  loginReported?: boolean;
   /** The webhook event id recorded for this request, forgotten again if its handler fails. */
   pendingWebhookId?: string;
   /**

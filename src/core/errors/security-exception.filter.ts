@@ -4,6 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { getSecurityState } from '../context/request-state';
 import { requestPath, type HttpRequestLike } from '../context/get-request';
 import { setResponseHeader } from '../context/response.util';
+import { takeEvent } from '../events/pending-event.util';
 import { SecurityEvents } from '../events/security-events.service';
 import { SecurityEventType } from '../events/security-event.interface';
 import type { ResolvedCoreOptions } from '../options/core.options';
@@ -41,14 +42,21 @@ export class SecurityExceptionFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): unknown {
-    if (host.getType() !== 'http') return exception instanceof Error ? exception : new Error('Unknown error');
+    const pending = takeEvent(exception);
+    if (host.getType() !== 'http') {
+      if (pending) this.events.emit({ ...pending, request: graphqlRequest(host) });
+      return exception instanceof Error ? exception : new Error('Unknown error');
+    }
     const http = host.switchToHttp();
     const req = http.getRequest<HttpRequestLike>();
+    // An event a pipe attached to its error (pipes never see the request): emitted with its context.
+    if (pending) this.events.emit({ ...pending, request: req });
     const res = http.getResponse<unknown>();
     const adapter = this.adapterHost.httpAdapter;
     const started = adapter.isHeadersSent(res);
     const requestId = this.requestId(req, res, started);
     const body = this.toBody(exception, req, requestId);
+    this.events.metrics.refusal(String(body.code), body.statusCode, req);
     if (started) {
       // The status line and headers are gone: a second response would throw. End the one started.
       adapter.end(res);
@@ -138,6 +146,12 @@ export class SecurityExceptionFilter implements ExceptionFilter {
     this.logger.error(`Unhandled ${name} (requestId=${requestId ?? '-'})`);
     this.events.emit({ type: SecurityEventType.INTERNAL_ERROR, outcome: 'failure', reason: name, request: req });
   }
+}
+
+/** The HTTP request behind a GraphQL resolver's context, if any. */
+function graphqlRequest(host: ArgumentsHost): unknown {
+  const context = host.getArgByIndex<{ req?: unknown; request?: unknown } | undefined>(2);
+  return context && typeof context === 'object' ? (context.req ?? context.request) : undefined;
 }
 
 function pickMessage(response: unknown, exception: HttpException): string | string[] {

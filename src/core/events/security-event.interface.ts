@@ -28,6 +28,18 @@ export const SecurityEventType = {
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** An override role (e.g. admin) passed an ownership check on someone else's resource. */
   OWNERSHIP_OVERRIDE: 'OWNERSHIP_OVERRIDE',
+  /** A login attempt was refused (wrong username or password). `details.usernameHash`, never the username. */
+  LOGIN_FAILED: 'LOGIN_FAILED',
+  /** A login succeeded. */
+  LOGIN_SUCCEEDED: 'LOGIN_SUCCEEDED',
+  /** A rate-limit episode ended: `details.refused` counts the requests refused during it. */
+  RATE_LIMIT_ENDED: 'RATE_LIMIT_ENDED',
+  /** An `@Audit()` action ran: who (principal) did what (`details.action`) to which resource, with its outcome. */
+  AUDIT: 'AUDIT',
+  /** One IP failed to log in as many different usernames within the window (password spraying). */
+  PASSWORD_SPRAYING_SUSPECTED: 'PASSWORD_SPRAYING_SUSPECTED',
+  /** One username failed to log in from many different IPs within the window (credential stuffing). */
+  CREDENTIAL_STUFFING_SUSPECTED: 'CREDENTIAL_STUFFING_SUSPECTED',
 } as const;
 
 /** @publicApi */
@@ -51,7 +63,12 @@ export interface SecurityEvent {
   requestId?: string;
   ip?: string;
   method?: string;
+  /** The request path as sent, without the query string. */
   path?: string;
+  /** The route template that matched (`/documents/:id`), when routing has happened. */
+  route?: string;
+  /** The client's `User-Agent` (at most 256 characters). */
+  userAgent?: string;
   principalId?: string;
   principalType?: string;
   /** Feature-specific details (resource type and id, rule, limit...). Redacted. */
@@ -66,5 +83,31 @@ export interface SecurityEventInput {
   /** The framework request (Express or Fastify), to fill request id, ip, method, path, principal. */
   request?: unknown;
   principalId?: string;
+  details?: Record<string, unknown>;
+  /**
+   * Groups repeated `RATE_LIMITED` refusals into one episode (e.g. the tracker and policies): the
+   * first is written, the rest are counted into the episode's `RATE_LIMIT_ENDED`. Not written.
+   */
+  episode?: string;
+  /** With `episode`: whether the store started a new episode (`undefined`: when none is open here). */
+  first?: boolean;
+}
+
+/**
+ * A login outcome reported through {@link SecurityEvents.loginFailed} or
+ * {@link SecurityEvents.loginSucceeded}.
+ *
+ * @publicApi
+ */
+export interface LoginOutcome {
+  /** The framework request: request id, IP, route, user agent. */
+  request?: unknown;
+  /** The username as typed. Only its keyed hash is written (`details.usernameHash`). */
+  username?: string;
+  /** Why it failed (`invalid_credentials`, `account_locked`, `mfa_failed`...), or how it succeeded. */
+  reason?: string;
+  /** The user's id, on success. */
+  principalId?: string;
+  /** Extra context (redacted like every event's details). Never the password. */
   details?: Record<string, unknown>;
 }

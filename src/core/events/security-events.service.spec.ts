@@ -157,3 +157,94 @@ describe('SecurityEvents during a storage outage (one event per state change, wi
     events.onModuleDestroy();
   });
 });
+
+describe('SecurityEvents: rate-limit episodes, login outcomes', () => {
+  afterEach(() => jest.useRealTimers());
+  const refusal = (first?: boolean) => ({
+    type: 'RATE_LIMITED',
+    outcome: 'blocked' as const,
+    reason: 'limit_exceeded',
+    details: { tracker: 'ip', policies: ['default'], retryAfter: 10 },
+    episode: '{rl:1.2.3.4}|default',
+    first,
+  });
+
+  it('writes the first refusal of an episode, counts the rest, and ends it with RATE_LIMIT_ENDED and the count', () => {
+    jest.useFakeTimers();
+    const seen: SecurityEvent[] = [];
+    const events = service([(event) => void seen.push(event)]);
+    events.emit(refusal(true));
+    for (let i = 0; i < 9; i++) events.emit(refusal(false));
+    expect(seen.map((e) => e.type)).toEqual(['RATE_LIMITED']);
+    jest.advanceTimersByTime(9_000); // the block (10 s) is not over yet
+    expect(seen).toHaveLength(1);
+    jest.advanceTimersByTime(6_000);
+    expect(seen.map((e) => [e.type, e.outcome])).toEqual([
+      ['RATE_LIMITED', 'blocked'],
+      ['RATE_LIMIT_ENDED', 'info'],
+    ]);
+    expect(seen[1].details).toMatchObject({ tracker: 'ip', policies: ['default'], refused: 10 });
+    events.onModuleDestroy();
+  });
+
+  it('a new block imposed by the store (an escalation) ends the episode and starts another', () => {
+    jest.useFakeTimers();
+    const seen: SecurityEvent[] = [];
+    const events = service([(event) => void seen.push(event)]);
+    events.emit(refusal(true));
+    events.emit(refusal(false));
+    events.emit(refusal(true));
+    expect(seen.map((e) => [e.type, e.details?.refused])).toEqual([
+      ['RATE_LIMITED', undefined],
+      ['RATE_LIMIT_ENDED', 2],
+      ['RATE_LIMITED', undefined],
+    ]);
+    events.onModuleDestroy();
+  });
+
+  it('without the store’s word, a refusal with no open episode starts one', () => {
+    jest.useFakeTimers();
+    const seen: SecurityEvent[] = [];
+    const events = service([(event) => void seen.push(event)]);
+    for (let i = 0; i < 5; i++) events.emit(refusal(undefined));
+    expect(seen).toHaveLength(1);
+    events.onModuleDestroy();
+  });
+
+  it('hashes usernames with the configured key (trimmed, lower-cased), never writes the name, reports a request once', () => {
+    const seen: SecurityEvent[] = [];
+    const key = 'k'.repeat(32);
+    const events = new SecurityEvents(
+      resolveCoreOptions({ events: { logger: false, hashKey: key, sinks: [(e: SecurityEvent) => void seen.push(e)] } }),
+    );
+    const other = new SecurityEvents(resolveCoreOptions({ events: { logger: false, hashKey: 'o'.repeat(32) } }));
+    expect(events.hashUsername(' Alice ')).toBe(events.hashUsername('alice'));
+    expect(events.hashUsername('alice')).not.toBe(other.hashUsername('alice'));
+    const request = { method: 'POST', url: '/login', headers: {}, socket: { remoteAddress: '10.0.0.1' } };
+    events.loginFailed({ request, username: 'alice', details: { password: 'hunter2' } });
+    events.loginSucceeded({ request, username: 'alice' });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ type: 'LOGIN_FAILED', reason: 'invalid_credentials', ip: '10.0.0.1' });
+    expect(seen[0].details).toEqual({ password: '[REDACTED]', usernameHash: events.hashUsername('alice') });
+    expect(JSON.stringify(seen)).not.toMatch(/alice|hunter2/);
+  });
+});
+
+describe('event options', () => {
+  it.each([
+    [{ hashKey: 'short' }, /events\.hashKey is 5 characters long, under 32/],
+    [{ authSuccessSampleRate: 2 }, /events\.authSuccessSampleRate must be at most 1/],
+    [{ anomalies: { usernamesPerIp: 1 } }, /events\.anomalies\.usernamesPerIp must be at least 2/],
+    [{ anomalies: { windowSecond: 60 } }, /events\.anomalies.*windowSecond/],
+  ])('refuses %j', (events, message) => {
+    expect(() => resolveCoreOptions({ events })).toThrow(message);
+  });
+
+  it('defaults: no success sampling, a random hash key, anomaly thresholds on', () => {
+    const { events } = resolveCoreOptions({});
+    expect(events.authSuccessSampleRate).toBe(0);
+    expect(events.hashKey).toHaveLength(32);
+    expect(events.anomalies).toEqual({ windowSeconds: 600, usernamesPerIp: 10, ipsPerUsername: 10 });
+    expect(resolveCoreOptions({ events: { anomalies: false } }).events.anomalies).toBe(false);
+  });
+});

@@ -17,6 +17,7 @@ export interface RedisClientLike {
   quit(): Promise<unknown>;
   disconnect(): void;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  ping(): Promise<unknown>;
   isCluster?: boolean;
   /** `CONFIG GET name` → `[name, value]` (ioredis `config('GET', name)`). */
   config?(subcommand: 'GET', name: string): Promise<unknown>;

@@ -35,6 +35,8 @@ export class RedisSecurityStorage implements SecurityStorage {
   private readonly timeoutMs: number;
   private readonly shas = new Map<string, string>();
   private healthy = true;
+  /** Told the duration of every command (metrics), when set. */
+  private roundTrip?: (operation: string, seconds: number, ok: boolean) => void;
 
   constructor(options: RedisSecurityStorageOptions) {
     this.prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -84,7 +86,7 @@ export class RedisSecurityStorage implements SecurityStorage {
     let policy: string | undefined;
     for (const client of clients) {
       if (!client.config) return undefined;
-      const reply = await this.exec(() => client.config!('GET', 'maxmemory-policy')).catch(() => undefined);
+      const reply = await this.exec(() => client.config!('GET', 'maxmemory-policy'), 'config').catch(() => undefined);
       const value = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
       if (value === undefined) return undefined;
       policy = value;
@@ -93,33 +95,45 @@ export class RedisSecurityStorage implements SecurityStorage {
     return policy;
   }
 
+  /** Reports the duration of every command to `observer` (SecurityModule feeds its storage histogram). */
+  observeRoundTrips(observer: (operation: string, seconds: number, ok: boolean) => void): void {
+    this.roundTrip = observer;
+  }
+
+  /** One PING, bounded like every command; resolves to its round-trip time in ms. */
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.exec(() => this.client.ping(), 'ping');
+    return performance.now() - started;
+  }
+
   /** The underlying client, for advanced use (e.g. sharing with ThrottlerModule). */
   getClient(): unknown {
     return this.client;
   }
 
   get(key: string): Promise<string | null> {
-    return this.exec(() => this.client.get(this.prefix + key));
+    return this.exec(() => this.client.get(this.prefix + key), 'get');
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return [];
     const full = keys.map((k) => this.prefix + k);
     // MGET across slots fails on a Cluster: read key by key there.
-    if (this.client.isCluster) return this.exec(() => Promise.all(full.map((k) => this.client.get(k))));
-    return this.exec(() => this.client.mget(...full));
+    if (this.client.isCluster) return this.exec(() => Promise.all(full.map((k) => this.client.get(k))), 'mget');
+    return this.exec(() => this.client.mget(...full), 'mget');
   }
 
   async set(key: string, value: string, ttlMs: number, opts?: { onlyIfAbsent?: boolean }): Promise<boolean> {
     const args: (string | number)[] = [this.prefix + key, value];
     if (ttlMs > 0) args.push('PX', Math.ceil(ttlMs));
     if (opts?.onlyIfAbsent) args.push('NX');
-    const reply = await this.exec(() => this.client.set(...args));
+    const reply = await this.exec(() => this.client.set(...args), 'set');
     return reply === 'OK';
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.exec(() => this.client.del(this.prefix + key))) > 0;
+    return (await this.exec(() => this.client.del(this.prefix + key), 'delete')) > 0;
   }
 
   async compareAndSet(key: string, expected: string | null, value: string | null, ttlMs: number): Promise<boolean> {
@@ -153,7 +167,7 @@ export class RedisSecurityStorage implements SecurityStorage {
         if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
         return (await this.client.eval(script.lua, full.length, ...full, ...args)) as R;
       }
-    });
+    }, script.name);
   }
 
   isHealthy(): boolean {
@@ -184,8 +198,10 @@ export class RedisSecurityStorage implements SecurityStorage {
   }
 
   /** Runs one command with the timeout, translating every failure to StorageUnavailableError. */
-  private async exec<T>(command: () => Promise<T>): Promise<T> {
+  private async exec<T>(command: () => Promise<T>, operation: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    const started = this.roundTrip ? performance.now() : 0;
+    let ok = false;
     try {
       const result = await (this.ownsClient
         ? command() // the client enforces commandTimeout itself
@@ -196,6 +212,7 @@ export class RedisSecurityStorage implements SecurityStorage {
             }),
           ]));
       this.healthy = true;
+      ok = true;
       return result;
     } catch (error) {
       if (error instanceof StorageUnavailableError) throw error;
@@ -206,6 +223,7 @@ export class RedisSecurityStorage implements SecurityStorage {
       throw new StorageUnavailableError(`Redis command failed: ${message}`, error);
     } finally {
       if (timer) clearTimeout(timer);
+      if (this.roundTrip) this.roundTrip(operation, (performance.now() - started) / 1000, ok);
     }
   }
 }

@@ -1,0 +1,2 @@
+/** Metadata key written by `@Audit()`. @publicApi */
+export const AUDIT_KEY = 'security:audit';
