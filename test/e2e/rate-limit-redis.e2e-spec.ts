@@ -2,7 +2,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Public, SecurityModule, type SecurityEvent, type SecurityModuleOptions } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { redisUrl, uniquePrefix } from '../utils/redis';
+import { createClusterClient, REDIS_TARGETS, redisUrl, uniquePrefix } from '../utils/redis';
 import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
 import { activeMs, timed as measured, timeoutBound } from '../fixtures/time-bound';
 
@@ -34,15 +34,16 @@ async function timed(url: string, ip?: string): Promise<{ status: number; ms: nu
   return { status: call.value as number, ms: activeMs(call) };
 }
 
-describe.each(ADAPTERS)('rate limiting on shared Redis (%s)', (adapter) => {
+const targets = ADAPTERS.flatMap((adapter) => REDIS_TARGETS.map((target) => [adapter, target] as const));
+
+describe.each(targets)('rate limiting on shared Redis (%s, %s)', (adapter, target) => {
   it('two instances sharing one Redis admit exactly `limit` requests per window between them', async () => {
+    const keyPrefix = uniquePrefix(`rl-shared-${adapter}`);
+    const cluster = target === 'cluster' ? await createClusterClient() : undefined;
     const options: SecurityModuleOptions = {
-      storage: {
-        type: 'redis',
-        url: redisUrl(),
-        keyPrefix: uniquePrefix(`rl-shared-${adapter}`),
-        commandTimeoutMs: 1_000,
-      },
+      storage: cluster
+        ? { type: 'redis', client: cluster, keyPrefix, commandTimeoutMs: 1_000 }
+        : { type: 'redis', url: redisUrl(), keyPrefix, commandTimeoutMs: 1_000 },
       auth: { enabled: false },
       events: { logger: false },
       rateLimit: { maxRequests: 25, windowSeconds: 60, escalation: { enabled: false } },
@@ -59,6 +60,7 @@ describe.each(ADAPTERS)('rate limiting on shared Redis (%s)', (adapter) => {
     } finally {
       await a.app.close();
       await b.app.close();
+      await cluster?.quit();
     }
   });
 });
