@@ -28,7 +28,8 @@ export function uniquePrefix(suite: string): string {
 /**
  * A connected ioredis `Cluster` client on `seed` (the run's cluster by default), set up like the
  * client RedisSecurityStorage creates from a URL: no offline queue, no retries, bounded commands,
- * so an outage fails fast instead of queueing. The caller closes it (`quit()`/`disconnect()`).
+ * so an outage fails fast instead of queueing; and a periodic slot refresh, so a failover is seen.
+ * The caller closes it (`quit()`/`disconnect()`).
  */
 export async function createClusterClient(
   commandTimeoutMs = 1_000,
@@ -40,7 +41,17 @@ export async function createClusterClient(
     lazyConnect: true,
     clusterRetryStrategy: (times: number) => Math.min(100 * times, 1_000),
     slotsRefreshTimeout: 1_000,
-    redisOptions: { commandTimeout: commandTimeoutMs, maxRetriesPerRequest: 0, connectTimeout: 2_000 },
+    // ioredis 5 refreshes its slot map on MOVED, not when a master's connection just dies or
+    // times out: without a periodic refresh it never learns a replica was promoted (commands to
+    // the dead master time out forever). One second bounds how long a failover stays unseen.
+    slotsRefreshInterval: 1_000,
+    redisOptions: {
+      commandTimeout: commandTimeoutMs,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      // A node that is down fails its commands at once instead of queueing them until the timeout.
+      enableOfflineQueue: false,
+    },
   });
   cluster.on('error', () => undefined); // reported through the storage's own health
   await cluster.connect();
