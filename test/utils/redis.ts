@@ -49,8 +49,6 @@ export async function createClusterClient(
       commandTimeout: commandTimeoutMs,
       maxRetriesPerRequest: 0,
       connectTimeout: 2_000,
-      // A node that is down fails its commands at once instead of queueing them until the timeout.
-      enableOfflineQueue: false,
     },
   });
   cluster.on('error', () => undefined); // reported through the storage's own health
