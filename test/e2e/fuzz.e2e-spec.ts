@@ -193,6 +193,25 @@ function plant(value: unknown, canary: string): unknown {
   return value;
 }
 
+/** Requests that once broke an invariant: every property replays them first, whatever the seed. */
+function regressions(canary: string): FuzzRequest[] {
+  const framed = (text: string, type: string) => ({
+    method: 'POST',
+    headers: { 'content-type': type, 'content-length': String(Buffer.byteLength(text)) },
+    body: Buffer.from(text),
+  });
+  return [
+    // Express: a signed webhook with a body Nest keeps no raw bytes of answered a logged 500.
+    { ...framed('a=1', 'multipart/form-data'), path: '/webhooks/stripe' },
+    // Early errors: malformed JSON quoting the body, an undecodable path, an unknown route naming
+    // itself, an unsupported charset.
+    { ...framed(`{"password": "${canary}"`, 'application/json'), path: '/auth/login' },
+    { method: 'GET', path: `/documents/%ff?q=${canary}`, headers: {} },
+    { method: 'GET', path: `/${canary}`, headers: {} },
+    { ...framed('x', 'application/json; charset=latin1'), path: '/payments' },
+  ];
+}
+
 function describeExchange(req: FuzzRequest, res: RawResponse): string {
   return `${req.method} ${req.path} → ${res.status} ${res.body.slice(0, 200)}`;
 }
@@ -276,6 +295,7 @@ describe.each(ADAPTERS)('fuzzing the sample app (%s)', (adapter) => {
           invariant(req, await send(base, req), canary);
         }),
         {
+          examples: regressions(canary).map((req): [FuzzRequest] => [req]),
           numRuns: RUNS,
           seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined,
           path: process.env.FUZZ_PATH,
