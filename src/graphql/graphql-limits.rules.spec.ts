@@ -73,7 +73,7 @@ describe('GraphQL document limits', () => {
         enumerable: true,
       });
     }
-    const rules = createGraphqlValidationRules(resolveGraphqlOptions({}, ctx), {});
+    const rules = createGraphqlValidationRules(resolveGraphqlOptions({}, ctx));
     expect(validate(schema, document, rules).map((e) => e.extensions.code)).toContain('GRAPHQL_ALIAS_LIMIT');
     // Linear: a small constant number of reads per fragment (31 of them), not 2^30.
     expect(expansions).toBeLessThanOrEqual(31 * 8);

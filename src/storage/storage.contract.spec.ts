@@ -1,4 +1,4 @@
-import { createTestRedisStorage } from '../../test/utils/redis';
+import { createTestRedisStorage, redisUrl, uniquePrefix } from '../../test/utils/redis';
 import { spawnRedis } from '../../test/fixtures/redis-server';
 import { activeMs, timed, timeoutBound } from '../../test/fixtures/time-bound';
 import { MemorySecurityStorage } from './memory/memory.storage';
@@ -212,6 +212,29 @@ describe('RedisSecurityStorage', () => {
       const client = storage.getClient() as { script(cmd: string): Promise<unknown> };
       await client.script('FLUSH');
       expect(await storage.run(APPEND, keys, ['y', 1000])).toEqual([2, 'xy']);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('does not time out a reply that arrived while this process was stalled past the timeout', async () => {
+    const storage = new RedisSecurityStorage({
+      url: redisUrl(),
+      keyPrefix: uniquePrefix('stall'),
+      commandTimeoutMs: 50,
+    });
+    try {
+      await storage.connect();
+      await storage.set('k', 'v', 0);
+      for (let i = 0; i < 5; i++) {
+        const reading = storage.get('k');
+        // A synchronous stall (GC, a CPU-bound request, a loaded machine) four times the timeout:
+        // Redis answers meanwhile, and the answer is in the socket when the timer fires.
+        const until = Date.now() + 200;
+        while (Date.now() < until);
+        await expect(reading).resolves.toBe('v');
+      }
+      expect(storage.isHealthy()).toBe(true);
     } finally {
       await storage.close();
     }
