@@ -130,10 +130,32 @@ describe('RequestSignatureGuard', () => {
         'webhook-timestamp': '1614265330',
         'webhook-signature': 'v1,x',
         'content-length': '2',
+        'content-type': 'application/json; charset=utf-8',
       },
       body: {},
     };
     await expect(guard.canActivate(context('standard', req))).rejects.toMatchObject({ status: 500 });
     expect(events.at(-1)).toMatchObject({ reason: 'raw_body_unavailable' });
   });
+
+  it.each([['multipart/form-data; boundary=x'], ['text/plain'], ['application/xml'], [undefined]])(
+    'answers 415 (not a logged 500) for a body of a type Nest keeps no raw bytes of: %p',
+    async (contentType) => {
+      const { guard, events } = setup();
+      guard.now = 1614265330;
+      const headers: Record<string, string> = {
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': '1614265330',
+        'webhook-signature': 'v1,x',
+        'content-length': '3',
+      };
+      if (contentType) headers['content-type'] = contentType;
+      const req = { method: 'POST', url: '/webhooks', headers, body: undefined };
+      await expect(guard.canActivate(context('standard', req))).rejects.toMatchObject({
+        status: 415,
+        response: { code: 'UNSUPPORTED_MEDIA_TYPE' },
+      });
+      expect(events.at(-1)).toMatchObject({ type: 'WEBHOOK_REJECTED', reason: 'unsupported_media_type' });
+    },
+  );
 });

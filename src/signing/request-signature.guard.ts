@@ -17,6 +17,7 @@ import {
   type RoutePlanSlot,
 } from '../core/context/route-plan.cache';
 import { SecurityErrorCode } from '../core/errors/error-codes';
+import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { SecurityEvents } from '../core/events/security-events.service';
 import { SecurityEventType } from '../core/events/security-event.interface';
@@ -52,6 +53,7 @@ type RequestWithBody = HttpRequestLike & { rawBody?: unknown };
  * @throws {UnauthorizedException} missing, malformed, stale, replayed or wrong signature
  * @throws {ServiceUnavailableException} the replay store is unreachable
  * @throws {InternalServerErrorException} the app was created without `{ rawBody: true }`
+ * @throws {UnsupportedMediaTypeException} a body of a type whose raw bytes Nest does not keep (not JSON or urlencoded)
  * @publicApi
  */
 @Injectable()
@@ -212,6 +214,18 @@ export class RequestSignatureGuard implements CanActivate {
     const length = headerValue(req, 'content-length');
     const hasBody = (length !== undefined && length !== '0') || headerValue(req, 'transfer-encoding') !== undefined;
     if (!hasBody) return Buffer.alloc(0);
+    // Nest keeps the raw bytes only of the bodies it parses (JSON, urlencoded). Any other type
+    // (multipart, text, XML...) was never captured: that is the client's choice, not a broken
+    // app, so it is a 415 and not a logged 500 a client could repeat at will.
+    if (!RAW_BODY_TYPES.has(mediaType(headerValue(req, 'content-type')))) {
+      this.events.emit({
+        type: what === 'signature' ? SecurityEventType.SIGNATURE_INVALID : SecurityEventType.WEBHOOK_REJECTED,
+        outcome: 'failure',
+        reason: 'unsupported_media_type',
+        request: req,
+      });
+      throw securityException(415, SecurityErrorCode.UNSUPPORTED_MEDIA_TYPE, Messages.UNSUPPORTED_MEDIA_TYPE());
+    }
     this.logger.error(
       `Cannot verify the ${what}: the raw request body is not available. Create the app with ` +
         'NestFactory.create(AppModule, { rawBody: true }) and send a body type Nest parses (JSON or urlencoded).',
@@ -254,6 +268,13 @@ function decodePath(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** Media types whose raw bytes Nest captures with `{ rawBody: true }` on both adapters. */
+const RAW_BODY_TYPES = new Set(['application/json', 'application/x-www-form-urlencoded']);
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
 function failRawBody(): never {

@@ -249,7 +249,9 @@ function corpus(): Array<[string, () => string, string]> {
   ];
 }
 
-const stores = ['memory', 'redis'] as const;
+const stores = ['memory', 'redis', 'redis-cluster'] as const;
+/** The Redis deployment a store name runs on (memory: none). */
+const targetOf = (store: (typeof stores)[number]) => (store === 'redis-cluster' ? 'cluster' : 'standalone');
 const matrix = ADAPTERS.flatMap((adapter) => stores.map((store) => [adapter, store] as const));
 
 describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
@@ -259,7 +261,7 @@ describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
   let seq = 0;
 
   beforeAll(async () => {
-    storage = store === 'redis' ? await createTestRedisStorage(`auth-${adapter}`) : undefined;
+    storage = store === 'memory' ? undefined : await createTestRedisStorage(`auth-${adapter}`, 1_000, targetOf(store));
     ({ app, url } = await bootApp(adapter, appModule(storage, 10)));
   });
   afterAll(async () => {
@@ -568,7 +570,8 @@ describe.each(matrix)('authentication (%s, %s store)', (adapter, store) => {
   });
 
   it('concurrent refreshes with one token: exactly one winner (no grace window)', async () => {
-    const strictStorage = store === 'redis' ? await createTestRedisStorage(`auth-cc-${adapter}`) : undefined;
+    const strictStorage =
+      store === 'memory' ? undefined : await createTestRedisStorage(`auth-cc-${adapter}`, 1_000, targetOf(store));
     const strict = await bootApp(adapter, appModule(strictStorage, 0));
     try {
       const pair = (await (

@@ -20,7 +20,7 @@ import { getSecurityState } from '../../src/core/context/request-state';
 import { idempotencyRecordId, requestFingerprint } from '../../src/idempotency/idempotency-key.util';
 import { IdempotencyStore } from '../../src/idempotency/idempotency.store';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { redisUrl, uniquePrefix } from '../utils/redis';
+import { createClusterClient, REDIS_TARGETS, redisUrl, uniquePrefix, type RedisTarget } from '../utils/redis';
 import { spawnRedis } from '../fixtures/redis-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -124,10 +124,16 @@ async function boot(adapter: (typeof ADAPTERS)[number], options: SecurityModuleO
   return bootApp(adapter, Root);
 }
 
-describe.each(ADAPTERS)('idempotency (%s)', (adapter) => {
+const targets = ADAPTERS.flatMap((adapter) => REDIS_TARGETS.map((target) => [adapter, target] as const));
+
+describe.each(targets)('idempotency (%s, Redis %s)', (adapter, target: RedisTarget) => {
   const prefix = uniquePrefix(`idem-${adapter}`);
+  // On the cluster both instances share one ioredis Cluster client passed as storage.client.
+  let cluster: Awaited<ReturnType<typeof createClusterClient>> | undefined;
   const redisOptions = (): SecurityModuleOptions => ({
-    storage: { type: 'redis', url: redisUrl(), keyPrefix: prefix, commandTimeoutMs: 1_000 },
+    storage: cluster
+      ? { type: 'redis', client: cluster, keyPrefix: prefix, commandTimeoutMs: 1_000 }
+      : { type: 'redis', url: redisUrl(), keyPrefix: prefix, commandTimeoutMs: 1_000 },
     idempotency: { leaseMs: 300 },
   });
   let app: INestApplication;
@@ -135,12 +141,14 @@ describe.each(ADAPTERS)('idempotency (%s)', (adapter) => {
   let second: { app: INestApplication; url: string };
 
   beforeAll(async () => {
+    if (target === 'cluster') cluster = await createClusterClient();
     ({ app, url } = await boot(adapter, redisOptions()));
     second = await boot(adapter, redisOptions());
   });
   afterAll(async () => {
     await app.close();
     await second.app.close();
+    await cluster?.quit();
   });
 
   const send = (path: string, key: string | undefined, body: unknown, user = 'alice', base = url) =>

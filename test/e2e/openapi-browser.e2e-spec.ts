@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -6,36 +6,23 @@ import { chromium, type Browser } from 'playwright-core';
 import { AppModule } from '../../sample-app/src/app.module';
 import { setupApiDocs } from '../../sample-app/src/docs/docs.module';
 import { ADAPTERS, bootApp } from '../utils/app';
+import { CHROMIUM_ARGS, describeWithChromium } from '../fixtures/chromium';
 
 /**
  * Swagger UI of the sample app in a real browser (Debian's Chromium through playwright-core):
  * the page must render every operation under the CSP the docs routes send, with no CSP
- * violation. A screenshot is saved to a temporary directory (path printed).
+ * violation. A screenshot is saved to a temporary directory (path printed). Without Chromium the
+ * suite is skipped with a warning, and fails under CI=true (test/fixtures/chromium.ts).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'];
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-
-if (!HAS_CHROMIUM) {
-  if (process.env.CI === 'true') {
-    it('needs Chromium', () => {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
-    });
-  } else {
-    console.warn(`\n!!! SKIPPING the Swagger UI browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH). !!!\n`);
-  }
-}
-
-(HAS_CHROMIUM ? describe.each(ADAPTERS) : describe.skip.each(ADAPTERS))(
-  'Swagger UI at /docs in Chromium (%s)',
-  (adapter) => {
+describeWithChromium('Swagger UI at /docs in Chromium', (chromiumPath) => {
+  describe.each(ADAPTERS)('%s', (adapter) => {
     let browser: Browser;
     let app: INestApplication;
     let url: string;
 
     beforeAll(async () => {
       ({ app, url } = await bootApp(adapter, AppModule, undefined, setupApiDocs));
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+      browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
     });
     afterAll(async () => {
       await browser?.close();
@@ -72,5 +59,5 @@ if (!HAS_CHROMIUM) {
         await page.close();
       }
     });
-  },
-);
+  });
+});

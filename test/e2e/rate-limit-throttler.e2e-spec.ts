@@ -3,7 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { seconds, SkipThrottle, Throttle, ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { MemoryThrottlerStorage, RedisThrottlerStorage } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { redisUrl, uniquePrefix } from '../utils/redis';
+import type { Cluster } from 'ioredis';
+import { createClusterClient, redisUrl, uniquePrefix } from '../utils/redis';
 
 @Controller('t')
 class ThrottledController {
@@ -32,13 +33,26 @@ class ThrottledController {
   }
 }
 
+/** Clients the cluster case created, closed after each test (a given client is never closed by the storage). */
+const clusterClients: Cluster[] = [];
 const storages = [
-  ['MemoryThrottlerStorage', () => new MemoryThrottlerStorage()],
+  ['MemoryThrottlerStorage', async () => new MemoryThrottlerStorage()],
   [
     'RedisThrottlerStorage',
-    () => new RedisThrottlerStorage({ url: redisUrl(), keyPrefix: uniquePrefix('throttler-e2e') }),
+    async () => new RedisThrottlerStorage({ url: redisUrl(), keyPrefix: uniquePrefix('throttler-e2e') }),
+  ],
+  [
+    'RedisThrottlerStorage on a Redis Cluster client',
+    async () => {
+      const client = await createClusterClient();
+      clusterClients.push(client);
+      return new RedisThrottlerStorage({ client, keyPrefix: uniquePrefix('throttler-e2e-cluster') });
+    },
   ],
 ] as const;
+afterEach(async () => {
+  await Promise.all(clusterClients.splice(0).map((c) => c.quit()));
+});
 
 function appModule(storage: MemoryThrottlerStorage | RedisThrottlerStorage) {
   @Module({
@@ -60,7 +74,8 @@ function appModule(storage: MemoryThrottlerStorage | RedisThrottlerStorage) {
 
 describe.each(ADAPTERS)("@nestjs/throttler's own guard with our storages (%s)", (adapter) => {
   it.each(storages)('%s works through ThrottlerModule.forRoot({ storage }) unchanged', async (_name, create) => {
-    const storage = create();
+    const storage = await create();
+    const owned = !clusterClients.length;
     const shutdown =
       storage instanceof RedisThrottlerStorage ? jest.spyOn(storage, 'onApplicationShutdown') : undefined;
     const { app, url } = await bootApp(adapter, appModule(storage));
@@ -96,11 +111,14 @@ describe.each(ADAPTERS)("@nestjs/throttler's own guard with our storages (%s)", 
     }
     // Nest ran the storage's shutdown hook (ThrottlerModule provides it through a factory): the
     // Redis storage closes the client it created.
-    if (storage instanceof RedisThrottlerStorage) {
+    if (storage instanceof RedisThrottlerStorage && owned) {
       expect(shutdown).toHaveBeenCalledTimes(1);
       const client = (storage as unknown as { storage: { getClient(): { status: string } } }).storage.getClient();
       for (let i = 0; i < 20 && client.status !== 'end'; i++) await new Promise((r) => setTimeout(r, 50));
       expect(client.status).toBe('end');
+    } else if (storage instanceof RedisThrottlerStorage) {
+      // A client passed in belongs to the caller: still open after the app closed.
+      expect(clusterClients[0].status).toBe('ready');
     }
   });
 });

@@ -14,6 +14,7 @@ import type { INestApplication } from '@nestjs/common';
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import {
   LoginRateLimit,
+  MemorySecurityStorage,
   Public,
   RateLimit,
   SecurityModule,
@@ -127,7 +128,6 @@ function appModule(rateLimit: SecurityModuleOptions['rateLimit'], extra: Partial
 
 const get = (url: string, ip: string, headers: Record<string, string> = {}) =>
   fetch(url, { headers: { 'X-Forwarded-For': ip, ...headers } });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(ADAPTERS)('rate limiting (%s)', (adapter) => {
   let app: INestApplication;
@@ -336,11 +336,20 @@ describe.each(ADAPTERS)('rate limiting without trusted proxies (%s)', (adapter) 
 describe.each(ADAPTERS)('rate limiting escalation (%s)', (adapter) => {
   let app: INestApplication;
   let url: string;
+  // The store's clock is the test's: 1 s windows and blocks do not depend on how fast a busy
+  // machine sends the requests. It starts mid-window so a step never lands on a window edge.
+  let clock = 1_700_000_000_250;
+  const advance = (ms: number) => {
+    clock += ms;
+  };
 
   beforeAll(async () => {
     ({ app, url } = await bootApp(
       adapter,
-      appModule({ maxRequests: 1, windowSeconds: 1, escalation: { multipliers: [1, 3], decaySeconds: 1 } }),
+      appModule(
+        { maxRequests: 1, windowSeconds: 1, escalation: { multipliers: [1, 3], decaySeconds: 1 } },
+        { storage: new MemorySecurityStorage({ now: () => clock }) },
+      ),
     ));
   });
   afterAll(() => app.close());
@@ -359,7 +368,7 @@ describe.each(ADAPTERS)('rate limiting escalation (%s)', (adapter) => {
     const first = await violate(ip);
     expect(first.headers.get('retry-after')).toBe('1'); // strike 1: window (1 s) × 1
     for (let i = 0; i < 3; i++) expect((await get(`${url}/rl/ok`, ip)).status).toBe(429); // hammering
-    await sleep(1_050);
+    advance(1_050);
     const second = await violate(ip);
     expect(second.headers.get('retry-after')).toBe('3'); // strike 2: × 3
     const blocked = await get(`${url}/rl/ok`, ip);
@@ -368,7 +377,7 @@ describe.each(ADAPTERS)('rate limiting escalation (%s)', (adapter) => {
     expect(
       events.some((e) => e.type === 'RATE_LIMITED' && e.ip === ip && e.reason === 'limit_exceeded_escalated'),
     ).toBe(true);
-    await sleep(3_000 + 1_100); // the block, then decaySeconds without a violation
+    advance(3_000 + 1_100); // the block, then decaySeconds without a violation
     const afterDecay = await violate(ip);
     expect(afterDecay.headers.get('retry-after')).toBe('1');
   });

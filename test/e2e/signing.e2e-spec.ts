@@ -2,7 +2,7 @@ import { Body, Controller, Get, Module, Post, Query, type DynamicModule } from '
 import type { INestApplication } from '@nestjs/common';
 import { Public, SecurityModule, Signed, signRequest, type SecurityEvent, type SecurityStorage } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { createTestRedisStorage } from '../utils/redis';
+import { createTestRedisStorage, REDIS_TARGETS } from '../utils/redis';
 
 const OLD_KEY = { keyId: 'k1', secret: 'old-signing-secret-0123456789abcdefgh' };
 const NEW_KEY = { keyId: 'k2', secret: 'new-signing-secret-0123456789abcdefgh' };
@@ -69,14 +69,16 @@ function appModule(storage: SecurityStorage, events: SecurityEvent[]): DynamicMo
   };
 }
 
-describe.each(ADAPTERS)('request signing on Redis (%s)', (adapter) => {
+const targets = ADAPTERS.flatMap((adapter) => REDIS_TARGETS.map((target) => [adapter, target] as const));
+
+describe.each(targets)('request signing on Redis (%s, %s)', (adapter, target) => {
   let app: INestApplication;
   let url: string;
   let storage: SecurityStorage;
   const events: SecurityEvent[] = [];
 
   beforeAll(async () => {
-    storage = await createTestRedisStorage(`signing-${adapter}`);
+    storage = await createTestRedisStorage(`signing-${adapter}`, 1_000, target);
     ({ app, url } = await bootApp(adapter, appModule(storage, events) as never));
   });
   afterAll(async () => {

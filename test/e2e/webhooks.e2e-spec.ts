@@ -4,7 +4,7 @@ import { Public, SecurityModule, VerifyWebhook, signWebhook, type SecurityEvent 
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { createTestRedisStorage } from '../utils/redis';
+import { createTestRedisStorage, REDIS_TARGETS } from '../utils/redis';
 
 const STANDARD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const STANDARD_OLD = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
@@ -61,7 +61,9 @@ function appModule(storage: unknown, events: SecurityEvent[]): DynamicModule {
   };
 }
 
-describe.each(ADAPTERS)('webhook verification on Redis (%s)', (adapter) => {
+const targets = ADAPTERS.flatMap((adapter) => REDIS_TARGETS.map((target) => [adapter, target] as const));
+
+describe.each(targets)('webhook verification on Redis (%s, %s)', (adapter, target) => {
   let app: INestApplication;
   let url: string;
   let storage: Awaited<ReturnType<typeof createTestRedisStorage>>;
@@ -70,7 +72,7 @@ describe.each(ADAPTERS)('webhook verification on Redis (%s)', (adapter) => {
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    storage = await createTestRedisStorage(`webhooks-${adapter}`);
+    storage = await createTestRedisStorage(`webhooks-${adapter}`, 1_000, target);
     ({ app, url } = await bootApp(adapter, appModule(storage, events) as never));
   });
   afterAll(async () => {

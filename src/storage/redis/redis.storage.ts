@@ -49,7 +49,7 @@ export class RedisSecurityStorage implements SecurityStorage {
       this.client = new Redis(options.url, {
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
-        commandTimeout: this.timeoutMs,
+        // No `commandTimeout` here: exec() bounds every command itself (see there).
         connectTimeout: 2_000,
         lazyConnect: true,
         retryStrategy: (times: number) => Math.min(50 * times, 1_000),
@@ -160,14 +160,13 @@ export class RedisSecurityStorage implements SecurityStorage {
   ): Promise<R> {
     const sha = this.sha(script);
     const full = keys.map((k) => this.prefix + k);
-    return this.exec(async () => {
-      try {
-        return (await this.client.evalsha(sha, full.length, ...full, ...args)) as R;
-      } catch (error) {
-        if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
-        return (await this.client.eval(script.lua, full.length, ...full, ...args)) as R;
-      }
-    }, script.name);
+    // Each round trip gets its own deadline: a NOSCRIPT (after a restart or failover) costs two.
+    try {
+      return (await this.exec(() => this.client.evalsha(sha, full.length, ...full, ...args), script.name)) as R;
+    } catch (error) {
+      if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
+      return (await this.exec(() => this.client.eval(script.lua, full.length, ...full, ...args), script.name)) as R;
+    }
   }
 
   isHealthy(): boolean {
@@ -197,20 +196,31 @@ export class RedisSecurityStorage implements SecurityStorage {
     return sha;
   }
 
-  /** Runs one command with the timeout, translating every failure to StorageUnavailableError. */
+  /**
+   * Runs one command with the timeout, translating every failure to StorageUnavailableError.
+   *
+   * The deadline measures Redis, not this process: when the timer fires it waits one
+   * `setImmediate` before giving up. A reply that reached the socket while the event loop was
+   * held up (GC, a CPU-bound request, a busy machine) is read in libuv's poll phase, which runs
+   * before immediates, so it wins; only a Redis that really did not answer in time fails.
+   */
   private async exec<T>(command: () => Promise<T>, operation: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let immediate: NodeJS.Immediate | undefined;
     const started = this.roundTrip ? performance.now() : 0;
     let ok = false;
     try {
-      const result = await (this.ownsClient
-        ? command() // the client enforces commandTimeout itself
-        : Promise.race([
-            command(),
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
-            }),
-          ]));
+      const pending = command();
+      // Settles after a timeout too (late reply, closed connection): never an unhandled rejection.
+      pending.catch(() => undefined);
+      const result = await Promise.race([
+        pending,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            immediate = setImmediate(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)));
+          }, this.timeoutMs);
+        }),
+      ]);
       this.healthy = true;
       ok = true;
       return result;
@@ -218,11 +228,13 @@ export class RedisSecurityStorage implements SecurityStorage {
       if (error instanceof StorageUnavailableError) throw error;
       const message = String((error as Error)?.message ?? error);
       // A script error is a programming error, not an outage: surface it as such.
-      if (/ERR .*script|WRONGTYPE/i.test(message)) throw error;
+      // NOSCRIPT only asks for the script's source (run() sends it): not an outage either.
+      if (/ERR .*script|WRONGTYPE|^NOSCRIPT/i.test(message)) throw error;
       this.healthy = false;
       throw new StorageUnavailableError(`Redis command failed: ${message}`, error);
     } finally {
       if (timer) clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
       if (this.roundTrip) this.roundTrip(operation, (performance.now() - started) / 1000, ok);
     }
   }
