@@ -43,53 +43,61 @@ const MUST_PASS: Array<[string, string | undefined]> = [
   ['verbose-errors', undefined],
 ];
 
+/**
+ * Runs `rampart scan` on the app at `url` with `source` (the route list: `--openapi ...`, and
+ * `--inventory ...`), the fixture config `config`, and reports written to `dir`.
+ */
+async function scanSample(
+  url: string,
+  source: string[],
+  config: string,
+  dir: string,
+): Promise<{ code: number; report: ScanReport }> {
+  const err: string[] = [];
+  const args = ['scan', '--target', url, ...source, '--config', join(FIXTURE, config), '--repo-root', REPO];
+  const reports = ['--json', join(dir, 'report.json'), '--sarif', join(dir, 'report.sarif')];
+  const code = await runRampart([...args, ...reports], {
+    out: () => undefined,
+    err: (l) => err.push(l),
+    interactive: false,
+  });
+  if (code === 2) throw new Error(err.join('\n'));
+  return { code, report: JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ScanReport };
+}
+
+/** A clean scan: exit 0, complete, nothing above information. */
+function expectClean({ code, report }: { code: number; report: ScanReport }): void {
+  const serious = report.findings.filter((f) => f.severity !== 'info');
+  expect(serious.map((f) => `${f.severity} ${f.rule} ${f.operation}: ${f.message}`)).toEqual([]);
+  expect(code).toBe(0);
+  expect(report.complete).toBe(true);
+}
+
+/** The scan ran `check` (on `operation`, when given) and it passed. */
+function expectPassed(report: ScanReport, check: string, operation: string | undefined): void {
+  const record = report.checks.find((c) => c.check === check && (operation === undefined || c.operation === operation));
+  expect(record).toMatchObject({ status: 'passed' });
+}
+
 describe.each(ADAPTERS)('rampart scan on the hardened sample app (%s)', (adapter) => {
   let app: INestApplication;
   let url: string;
   const dir = mkdtempSync(join(tmpdir(), `rampart-scan-sample-${adapter}-`));
   let report: ScanReport;
   let code: number;
-  const err: string[] = [];
 
   beforeAll(async () => {
     ({ app, url } = await bootApp(adapter, AppModule));
-    code = await runRampart(
-      [
-        'scan',
-        '--target',
-        url,
-        '--openapi',
-        join(FIXTURE, 'openapi.yaml'),
-        '--config',
-        join(FIXTURE, 'scan.yaml'),
-        '--repo-root',
-        REPO,
-        '--json',
-        join(dir, 'report.json'),
-        '--sarif',
-        join(dir, 'report.sarif'),
-      ],
-      { out: () => undefined, err: (l) => err.push(l), interactive: false },
-    );
-    if (code === 2) throw new Error(err.join('\n'));
-    report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ScanReport;
+    ({ code, report } = await scanSample(url, ['--openapi', join(FIXTURE, 'openapi.yaml')], 'scan.yaml', dir));
   }, 60_000);
   afterAll(() => app.close());
 
   it('exits 0 with nothing above information, within the default budget', () => {
-    const serious = report.findings.filter((f) => f.severity !== 'info');
-    expect(serious.map((f) => `${f.severity} ${f.rule} ${f.operation}: ${f.message}`)).toEqual([]);
-    expect(code).toBe(0);
-    expect(report.complete).toBe(true);
+    expectClean({ code, report });
     expect(report.requests.budget).toBe(2000);
   });
 
-  it.each(MUST_PASS)('ran and passed %s on %s', (check, operation) => {
-    const record = report.checks.find(
-      (c) => c.check === check && (operation === undefined || c.operation === operation),
-    );
-    expect(record).toMatchObject({ status: 'passed' });
-  });
+  it.each(MUST_PASS)('ran and passed %s on %s', (check, operation) => expectPassed(report, check, operation));
 
   it('writes valid SARIF for a clean scan', () => {
     const schema = JSON.parse(
@@ -120,50 +128,19 @@ describe.each(ADAPTERS)(
     const dir = mkdtempSync(join(tmpdir(), `rampart-scan-sample-generated-${adapter}-`));
     let report: ScanReport;
     let code: number;
-    const err: string[] = [];
 
     beforeAll(async () => {
       ({ app, url } = await bootApp(adapter, AppModule, undefined, setupApiDocs));
       const inventory = join(dir, 'inventory.json');
       writeFileSync(inventory, JSON.stringify(app.get(SecurityInventory).toJSON()));
-      code = await runRampart(
-        [
-          'scan',
-          '--target',
-          url,
-          '--openapi',
-          `${url}/openapi.json`,
-          '--inventory',
-          inventory,
-          '--config',
-          join(FIXTURE, 'scan-generated.yaml'),
-          '--repo-root',
-          REPO,
-          '--json',
-          join(dir, 'report.json'),
-          '--sarif',
-          join(dir, 'report.sarif'),
-        ],
-        { out: () => undefined, err: (l) => err.push(l), interactive: false },
-      );
-      if (code === 2) throw new Error(err.join('\n'));
-      report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ScanReport;
+      const source = ['--openapi', `${url}/openapi.json`, '--inventory', inventory];
+      ({ code, report } = await scanSample(url, source, 'scan-generated.yaml', dir));
     }, 60_000);
     afterAll(() => app.close());
 
-    it('exits 0 with nothing above information', () => {
-      const serious = report.findings.filter((f) => f.severity !== 'info');
-      expect(serious.map((f) => `${f.severity} ${f.rule} ${f.operation}: ${f.message}`)).toEqual([]);
-      expect(code).toBe(0);
-      expect(report.complete).toBe(true);
-    });
+    it('exits 0 with nothing above information', () => expectClean({ code, report }));
 
-    it.each(MUST_PASS)('ran and passed %s on %s', (check, operation) => {
-      const record = report.checks.find(
-        (c) => c.check === check && (operation === undefined || c.operation === operation),
-      );
-      expect(record).toMatchObject({ status: 'passed' });
-    });
+    it.each(MUST_PASS)('ran and passed %s on %s', (check, operation) => expectPassed(report, check, operation));
 
     it('locates results in the controllers (from the inventory), not in the fetched document', () => {
       const deprecated = report.findings.find((f) => f.rule === 'API9-DEPRECATED-ALIVE');
