@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
 import { AppModule } from '../../sample-app/src/app.module';
+import { sampleLogin } from '../fixtures/sample-login';
 import { ADAPTERS, bootApp } from '../utils/app';
 
 /**
@@ -275,12 +276,7 @@ describe.each(ADAPTERS)('fuzzing the sample app (%s)', (adapter) => {
     const booted = await bootApp(adapter, AppModule);
     app = booted.app;
     base = new URL(booted.url);
-    const login = await fetch(`${booted.url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: 'alice-pass' }),
-    });
-    token = ((await login.json()) as { accessToken: string }).accessToken;
+    token = await sampleLogin(booted.url);
   });
   afterAll(() => app.close());
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { AppModule } from '../../sample-app/src/app.module';
 import { PaymentsService } from '../../sample-app/src/payments/payments.service';
+import { sampleLogin } from '../fixtures/sample-login';
 import { ADAPTERS, bootApp } from '../utils/app';
 
 describe.each(ADAPTERS)('sample app POST /payments (%s)', (adapter) => {
@@ -13,13 +14,7 @@ describe.each(ADAPTERS)('sample app POST /payments (%s)', (adapter) => {
   beforeAll(async () => {
     ({ app, url } = await bootApp(adapter, AppModule));
     payments = app.get(PaymentsService);
-    const login = await fetch(`${url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: 'alice-pass' }),
-    });
-    expect(login.status).toBeLessThan(300);
-    token = ((await login.json()) as { accessToken: string }).accessToken;
+    token = await sampleLogin(url);
   });
   afterAll(() => app.close());
 

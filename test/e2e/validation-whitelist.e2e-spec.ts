@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { AppModule } from '../../sample-app/src/app.module';
 import { DocumentsService } from '../../sample-app/src/documents/documents.service';
 import { PaymentsService } from '../../sample-app/src/payments/payments.service';
+import { sampleLogin } from '../fixtures/sample-login';
 import { ADAPTERS, bootApp } from '../utils/app';
 
 /** Every name `{}` inherits; `__proto__` is sent as a JSON own key like the others. */
@@ -32,13 +33,7 @@ describe.each(ADAPTERS)('sample app: undeclared properties named after Object.pr
     ({ app, url } = await bootApp(adapter, AppModule));
     documents = app.get(DocumentsService);
     payments = app.get(PaymentsService);
-    const login = await fetch(`${url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice', password: 'alice-pass' }),
-    });
-    expect(login.status).toBeLessThan(300);
-    token = ((await login.json()) as { accessToken: string }).accessToken;
+    token = await sampleLogin(url);
   });
   afterAll(() => app.close());
 
