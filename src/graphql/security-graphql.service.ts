@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type DynamicModule, Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Logger, Optional, type Type } from '@nestjs/common';
 import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
 import { defaultCodeForStatus } from '../core/errors/error-codes';
 import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { FieldAccessPolicy } from '../core/context/field-access.interface';
+import { FIELD_ACCESS_POLICY } from '../core/internal.constants';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import type { BudgetState, OperationCost } from './graphql-budget.guard';
 import { CostCalculator, selectOperation } from './graphql-cost.util';
 import { statusOf, toClientError, type ClientGraphqlError } from './graphql-errors.util';
+import { protectObjectFields } from './graphql-field-access.util';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
 import { GRAPHQL_COST, GraphqlErrorCode } from './graphql.constants';
 import type { ResolvedGraphqlOptions } from './graphql.options';
@@ -74,7 +77,10 @@ function kindOf(driver: Type): GraphqlServerKind {
 @Injectable()
 export class SecurityGraphQL {
   private readonly logger = new Logger('SecurityGraphQL');
-  constructor(@Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions }) {}
+  constructor(
+    @Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions },
+    @Optional() @Inject(FIELD_ACCESS_POLICY) private readonly fieldAccess?: FieldAccessPolicy,
+  ) {}
 
   /** Built when a server is configured: apps without GraphQL never load the optional peer. */
   private rules(): ValidationRule[] {
@@ -115,6 +121,7 @@ export class SecurityGraphQL {
       ...config,
       fieldResolverEnhancers: this.enhancers(user.fieldResolverEnhancers),
       context: this.context(user.context),
+      transformSchema: this.transformSchema(user.transformSchema),
       validationRules: [...asArray(user.validationRules), ...this.rules()],
       parseOptions: { ...(user.parseOptions as object), maxTokens: g.maxTokens },
       introspection: g.introspection,
@@ -143,6 +150,7 @@ export class SecurityGraphQL {
       ...config,
       fieldResolverEnhancers: this.enhancers(user.fieldResolverEnhancers),
       context: this.context(user.context),
+      transformSchema: this.transformSchema(user.transformSchema),
       validationRules: [...asArray(user.validationRules), ...this.rules()],
       graphql: {
         ...graphqlOptions,
@@ -195,6 +203,15 @@ export class SecurityGraphQL {
   private enhancers(given: unknown): string[] {
     const list = asArray(given).filter((e): e is string => typeof e === 'string');
     return list.includes('guards') ? list : [...list, 'guards'];
+  }
+
+  /** Your `transformSchema`, then `@Roles()` / `@Permissions()` on object type properties applied. */
+  private transformSchema(given: unknown): (schema: GraphQLSchema) => Promise<GraphQLSchema> {
+    const user = typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
+    return async (schema) => {
+      const transformed = user ? await user(schema) : schema;
+      return this.fieldAccess ? protectObjectFields(transformed, this.fieldAccess) : transformed;
+    };
   }
 
   /**

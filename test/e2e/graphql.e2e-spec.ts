@@ -19,9 +19,10 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
   let admin: string;
   let teamRed: string;
   let store: ItemStore;
+  let booted: Awaited<ReturnType<typeof boot>>;
 
   beforeAll(async () => {
-    const booted = await boot(adapter, { rateLimit: { maxRequests: 10_000, windowSeconds: 60 } });
+    booted = await boot(adapter, { rateLimit: { maxRequests: 10_000, windowSeconds: 60 } });
     ({ app, url } = booted);
     store = app.get(ItemStore);
     user = await booted.issue({ id: 'u1', roles: ['user'], scopes: ['items:read'], claims: { team: 'red' } });
@@ -93,6 +94,32 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
     expect(codes(mutation)).toEqual(['PERMISSION_DENIED']);
     expect(store.calls.get('wipe')).toBeUndefined();
     expect((await gql(url, 'mutation { wipe }', { token: admin })).body.data).toEqual({ wipe: true });
+  });
+
+  it('@Roles and @Permissions on plain @ObjectType properties hide the field without reading it', async () => {
+    store.calls.clear();
+    const res = await gql(url, '{ item(id: "i1") { name code rating } }', { token: user });
+    expect(res.body.data).toEqual({ item: { name: 'one', code: null, rating: null } });
+    expect(codes(res)).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED']);
+    expect(res.body.errors?.map((e) => e.path)).toEqual([
+      ['item', 'code'],
+      ['item', 'rating'],
+    ]);
+    expect(store.calls.get('code')).toBeUndefined();
+    expect(store.calls.get('score')).toBeUndefined();
+    expectNoInternals(res);
+    // In a list, every item's field is refused on its own path; the rest of each item is answered.
+    const teamItems = await gql(url, '{ a: item(id: "i1") { code } b: item(id: "i4") { id code } }', { token: user });
+    expect(teamItems.body.data).toEqual({ a: { code: null }, b: { id: 'i4', code: null } });
+    expect(codes(teamItems)).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED']);
+    expect(store.calls.get('code')).toBeUndefined();
+  });
+
+  it('gives the protected object fields to callers with the role or permission (schema names mapped)', async () => {
+    const owner = await booted.issue({ id: 'u1', roles: ['admin'] });
+    const res = await gql(url, '{ item(id: "i1") { code rating } }', { token: owner });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ item: { code: 'code-i1', rating: 7 } });
   });
 
   it('@RateLimit on a query, a mutation and a field resolver: RATE_LIMITED with retryAfter, headers on the HTTP response', async () => {
