@@ -69,8 +69,12 @@ export class FieldAuthorizationService implements FieldAccessPolicy {
     if (permissions && !this.hasPermissions(principal, permissions)) throw refuse(permissions);
   }
 
-  private hasPermissions(principal: Parameters<typeof principalHasGrant>[0], requirement: CompiledRequirement): boolean {
-    const test = (candidates: readonly string[]) => principalHasGrant(principal, candidates, this.options.authorization);
+  private hasPermissions(
+    principal: Parameters<typeof principalHasGrant>[0],
+    requirement: CompiledRequirement,
+  ): boolean {
+    const test = (candidates: readonly string[]) =>
+      principalHasGrant(principal, candidates, this.options.authorization);
     return requirement.match === 'all' ? requirement.candidates.every(test) : requirement.candidates.some(test);
   }
 }

@@ -23,7 +23,11 @@ function accessMetadata(key: string, value: AccessRequirement): AccessDecorator 
       Reflect.defineMetadata(key, value, target, property);
       return;
     }
-    return (onTarget as (t: object, p?: string | symbol, d?: PropertyDescriptor) => unknown)(target, property, descriptor);
+    return (onTarget as (t: object, p?: string | symbol, d?: PropertyDescriptor) => unknown)(
+      target,
+      property,
+      descriptor,
+    );
   }) as AccessDecorator;
 }
 

@@ -207,7 +207,8 @@ export class SecurityGraphQL {
 
   /** Your `transformSchema`, then `@Roles()` / `@Permissions()` on object type properties applied. */
   private transformSchema(given: unknown): (schema: GraphQLSchema) => Promise<GraphQLSchema> {
-    const user = typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
+    const user =
+      typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
     return async (schema) => {
       const transformed = user ? await user(schema) : schema;
       return this.fieldAccess ? protectObjectFields(transformed, this.fieldAccess) : transformed;
