@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { signRequest, TokenService, type SecurityModuleOptions, type TokenSubject } from 'nestjs-rampart';
+import {
+  signRequest,
+  TokenService,
+  type SecurityEvent,
+  type SecurityModuleOptions,
+  type TokenSubject,
+} from 'nestjs-rampart';
 import { codes, expectNoInternals, gql } from '../fixtures/graphql/graphql-client';
 import { graphqlFixture, ItemStore } from '../fixtures/graphql/graphql-fixture.module';
 import { ADAPTERS, bootApp, type AdapterName } from '../utils/app';
@@ -303,5 +309,114 @@ describe.each(ADAPTERS)('GraphQL cost budget (%s)', (adapter) => {
       await a.app.close();
       await b.app.close();
     }
+  });
+});
+
+describe.each(ADAPTERS.flatMap((adapter) => (['memory', 'redis'] as const).map((store) => [adapter, store] as const)))(
+  'GraphQL @Idempotent mutations (%s, %s storage)',
+  (adapter, storageKind) => {
+    let app: INestApplication;
+    let url: string;
+    let store: ItemStore;
+    let token: string;
+    beforeAll(async () => {
+      const storage =
+        storageKind === 'redis'
+          ? { type: 'redis' as const, url: redisUrl(), keyPrefix: uniquePrefix(`gql-idem-${adapter}`) }
+          : undefined;
+      const booted = await boot(adapter, storage ? { storage } : {});
+      ({ app, url } = booted);
+      store = app.get(ItemStore);
+      token = await booted.issue({ id: 'u1', roles: ['user'] });
+    });
+    afterAll(() => app?.close());
+
+    const create = 'mutation($n: String!) { createItem(name: $n) { id name } }';
+
+    it('runs a mutation once per Idempotency-Key and replays its result', async () => {
+      store.calls.clear();
+      const headers = { 'idempotency-key': `create-${storageKind}-1` };
+      const first = await gql(url, create, { token, headers, variables: { n: 'pen' } });
+      expect(first.body.errors).toBeUndefined();
+      const created = first.body.data?.createItem as { id: string; name: string };
+      expect(created.name).toBe('pen');
+      const again = await gql(url, create, { token, headers, variables: { n: 'pen' } });
+      expect(again.body.data).toEqual(first.body.data);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(store.calls.get('createItem')).toBe(1);
+      // Without a key the decorated mutation is refused (idempotency.required is on by default).
+      const missing = await gql(url, create, { token, variables: { n: 'pen' } });
+      expect(codes(missing)).toEqual(['IDEMPOTENCY_KEY_MISSING']);
+      expect(store.calls.get('createItem')).toBe(1);
+    });
+
+    it('refuses the same key with other arguments (IDEMPOTENCY_KEY_MISMATCH), keys per caller', async () => {
+      const headers = { 'idempotency-key': `create-${storageKind}-2` };
+      expect((await gql(url, create, { token, headers, variables: { n: 'a' } })).body.errors).toBeUndefined();
+      const other = await gql(url, create, { token, headers, variables: { n: 'b' } });
+      expect(other.body.data).toBeNull();
+      expect(codes(other)).toEqual(['IDEMPOTENCY_KEY_MISMATCH']);
+      expectNoInternals(other);
+      const someoneElse = await app.get(TokenService).issue({ id: 'u2', roles: ['user'] });
+      const theirs = await gql(url, create, { token: someoneElse.accessToken, headers, variables: { n: 'b' } });
+      expect(theirs.body.errors).toBeUndefined();
+    });
+
+    it('answers IDEMPOTENCY_IN_FLIGHT while the first call with the key still runs', async () => {
+      store.calls.clear();
+      store.hold();
+      const headers = { 'idempotency-key': `slow-${storageKind}` };
+      const query = 'mutation { slowCreate(name: "x") }';
+      const first = gql(url, query, { token, headers });
+      while (!store.calls.get('slowCreate')) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = await gql(url, query, { token, headers });
+      expect(codes(second)).toEqual(['IDEMPOTENCY_IN_FLIGHT']);
+      expect(second.body.errors?.[0].extensions?.retryAfter).toEqual(expect.any(Number));
+      store.release();
+      expect((await first).body.data).toEqual({ slowCreate: 'created x' });
+      expect((await gql(url, query, { token, headers })).body.data).toEqual({ slowCreate: 'created x' });
+      expect(store.calls.get('slowCreate')).toBe(1);
+    });
+
+    it('keeps one record per mutation field of a request', async () => {
+      store.calls.clear();
+      const headers = { 'idempotency-key': `pair-${storageKind}` };
+      const pair = 'mutation { a: createItem(name: "a") { name } b: createItem(name: "b") { name } }';
+      const first = await gql(url, pair, { token, headers });
+      expect(first.body.data).toEqual({ a: { name: 'a' }, b: { name: 'b' } });
+      expect((await gql(url, pair, { token, headers })).body.data).toEqual(first.body.data);
+      expect(store.calls.get('createItem')).toBe(2);
+    });
+  },
+);
+
+describe.each(ADAPTERS)('GraphQL audit events and response filtering (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  const events: SecurityEvent[] = [];
+  beforeAll(async () => {
+    ({ app, url } = await boot(adapter, { events: { logger: false, sinks: [(e) => events.push(e)] } }));
+  });
+  afterAll(() => app?.close());
+
+  it('@Audit on a mutation: one AUDIT event per call, the resource id from the argument', async () => {
+    const token = (await app.get(TokenService).issue({ id: 'u1', roles: ['user'] })).accessToken;
+    const headers = { 'idempotency-key': 'audit-create' };
+    const created = await gql(url, 'mutation { createItem(name: "gone") { id } }', { token, headers });
+    const id = (created.body.data?.createItem as { id: string }).id;
+    expect((await gql(url, `mutation { removeItem(id: "${id}") }`, { token })).body.data).toEqual({ removeItem: true });
+    const failed = await gql(url, 'mutation { removeItem(id: "i4") }', { token });
+    expect(codes(failed)).toEqual(['INTERNAL_ERROR']);
+    const audits = events.filter((e) => e.type === 'AUDIT');
+    expect(audits.map((e) => [e.outcome, e.principalId, e.details])).toEqual([
+      ['success', 'u1', { action: 'item.remove', resource: 'item', resourceId: id, status: 200 }],
+      ['failure', 'u1', { action: 'item.remove', resource: 'item', resourceId: 'i4', status: 500 }],
+    ]);
+  });
+
+  it('strips denylisted fields from what a resolver returns (the field reads null)', async () => {
+    const res = await gql(url, '{ account { username password } }');
+    expect(res.body.data).toEqual({ account: { username: 'ann', password: null } });
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
   });
 });
