@@ -225,7 +225,9 @@ export class SecurityGraphQL {
       const req = (first?.req ?? first) as { body?: unknown } | undefined;
       const res = first?.req ? first.res : args[1];
       const body = req?.body;
-      if (Array.isArray(body) && body.length > this.options.graphql.maxBatchSize) {
+      // Mercurius' error handler builds the context again to format the refusal: refuse once,
+      // then let it build the context, so the refusal gets the GraphQL error shape.
+      if (Array.isArray(body) && body.length > this.options.graphql.maxBatchSize && markRefused(req)) {
         throw this.error(
           GraphqlErrorCode.BATCH_LIMIT,
           `Too many operations in one request (maximum ${this.options.graphql.maxBatchSize})`,
@@ -330,6 +332,16 @@ export class SecurityGraphQL {
     const statusCode = executed || errors.length === 0 ? 200 : (requestStatus ?? statusOf(errors[0]));
     return { statusCode, response: { data, errors } };
   }
+}
+
+const BATCH_REFUSED = Symbol.for('nestjs-rampart:graphql-batch-refused');
+
+/** Marks the request's batch as refused; false when it already was. */
+function markRefused(req: object | undefined): boolean {
+  const holder = (req ?? {}) as Record<symbol, unknown>;
+  if (holder[BATCH_REFUSED] === true) return false;
+  holder[BATCH_REFUSED] = true;
+  return true;
 }
 
 /** A refusal Mercurius itself wrote (its message names no internals), with a code from its status. */

@@ -420,3 +420,53 @@ describe.each(ADAPTERS)('GraphQL audit events and response filtering (%s)', (ada
     expect(JSON.stringify(res.body)).not.toContain('hunter2');
   });
 });
+
+describe.each(ADAPTERS)('GraphQL batches (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  beforeAll(async () => ({ app, url } = await boot(adapter, { graphql: { maxBatchSize: 3 } })));
+  afterAll(() => app?.close());
+
+  type Single = NonNullable<Awaited<ReturnType<typeof gql>>['body']>;
+  const batch = async (queries: string[]): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(queries.map((query) => ({ query }))),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const codesOf = (single: Single) => (single.errors ?? []).map((e) => e.extensions?.code);
+
+  it('runs each operation of a batch through the guards, the limits and the budget on its own', async () => {
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+    const { body } = await batch(['{ hello }', '{ secret }', aliases]);
+    const [hello, secret, tooWide] = body as Single[];
+    expect(hello.data).toEqual({ hello: 'world' });
+    expect(codesOf(secret)).toEqual(['AUTHENTICATION_REQUIRED']);
+    expect(codesOf(tooWide)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
+    const charged = (await batch(['{ heavy }', '{ heavy }'])).body as Single[];
+    const remaining = charged.map((r) => (r.extensions?.rateLimit as { remaining: number }).remaining).sort();
+    expect(remaining[1] - remaining[0]).toBe(400);
+  });
+
+  it('refuses a batch over maxBatchSize with a GraphQL error (GRAPHQL_BATCH_LIMIT, HTTP 400), nothing run', async () => {
+    const { status, body } = await batch(['{ hello }', '{ hello }', '{ hello }', '{ hello }']);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ errors: [{ extensions: { code: 'GRAPHQL_BATCH_LIMIT' } }] });
+    expect(JSON.stringify(body)).not.toContain('world');
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL with batching off (%s)', (adapter) => {
+  it('refuses an array body of several operations with GRAPHQL_BATCH_LIMIT', async () => {
+    const { app, url } = await boot(adapter);
+    try {
+      const res = await gql(url, '', { raw: JSON.stringify([{ query: '{ hello }' }, { query: '{ hello }' }]) });
+      expect(res.status).toBe(400);
+      expect(codes(res)).toEqual(['GRAPHQL_BATCH_LIMIT']);
+    } finally {
+      await app.close();
+    }
+  });
+});
