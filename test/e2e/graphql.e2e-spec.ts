@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import {
+  SecurityInventory,
   signRequest,
   TokenService,
   type SecurityEvent,
@@ -147,6 +148,29 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
     expect(third.body.data).toEqual({ item: { name: 'one', limitedField: null } });
     expect(codes(third)).toEqual(['RATE_LIMITED']);
     expect(third.body.errors?.[0].path).toEqual(['item', 'limitedField']);
+  });
+
+  it('lists root operations and field resolvers in the inventory, warning on an unchecked id argument', () => {
+    const routes = app
+      .get(SecurityInventory)
+      .toJSON()
+      .routes.filter((r) => r.kind === 'graphql');
+    const byId = new Map(routes.map((r) => [r.id, r]));
+    expect(byId.get('field Item.secretNote')).toMatchObject({
+      method: 'field',
+      path: 'Item.secretNote',
+      roles: ['admin'],
+    });
+    expect(byId.get('field Item.sibling')).toMatchObject({
+      ownership: { resource: 'item', param: 'id' },
+      warnings: [],
+    });
+    expect(byId.get('field Item.team')).toMatchObject({ scopes: ['items:team'] });
+    expect(byId.get('query item')?.warnings).toEqual([]);
+    expect(byId.get('query peek')?.warnings).toEqual([
+      expect.objectContaining({ code: 'RAMPART_POSSIBLE_BOLA', message: expect.stringContaining('the argument itemId') }),
+    ]);
+    expect(byId.get('mutation createItem')).toMatchObject({ idempotent: true });
   });
 
   it('masks internal errors: no message, no stack trace', async () => {
