@@ -168,7 +168,10 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
     expect(byId.get('field Item.team')).toMatchObject({ scopes: ['items:team'] });
     expect(byId.get('query item')?.warnings).toEqual([]);
     expect(byId.get('query peek')?.warnings).toEqual([
-      expect.objectContaining({ code: 'RAMPART_POSSIBLE_BOLA', message: expect.stringContaining('the argument itemId') }),
+      expect.objectContaining({
+        code: 'RAMPART_POSSIBLE_BOLA',
+        message: expect.stringContaining('the argument itemId'),
+      }),
     ]);
     expect(byId.get('mutation createItem')).toMatchObject({ idempotent: true });
   });
