@@ -108,6 +108,13 @@ export class SecurityGraphQL {
 
   /** `config` with the security layer for `kind`. */
   configure<T extends object>(kind: GraphqlServerKind, config: T): T {
+    const c = config as Config;
+    if (this.options.graphql.enabled && (c.subscriptions !== undefined || c.subscription !== undefined)) {
+      // WebSocket operations bypass the HTTP plugins and hooks: say so rather than look covered.
+      this.logger.warn(
+        'Subscriptions over WebSocket are not covered: no document limits, cost or budget at subscribe time (docs/graphql.md)',
+      );
+    }
     return kind === 'apollo' ? this.apollo(config) : this.mercurius(config);
   }
 
