@@ -4,6 +4,8 @@ import { inMemoryMeter } from '../fixtures/in-memory-meter';
 import { TokenService, type SecurityEvent } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { observabilityApp } from '../fixtures/observability-app';
+import { gql } from '../fixtures/graphql/graphql-client';
+import { graphqlFixture } from '../fixtures/graphql/graphql-fixture.module';
 import { redisUrl, uniquePrefix } from '../utils/redis';
 
 /** The data points of a metric as [attributes, value] (sums) or [attributes, count] (histograms). */
@@ -155,5 +157,27 @@ describe.each(ADAPTERS)('refusals at the HTTP edge are counted too (%s)', (adapt
     const labels = JSON.stringify(refused);
     expect(labels).not.toMatch(/nowhere|n-123|d-7|d-8|%ff/);
     expect(points((await meter.collect()).get('rampart.rate_limit.refused'))).toEqual([[{ policy: 'edge' }, 3]]);
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL cost spent (%s)', (adapter) => {
+  it('counts the cost the budget admitted, by operation type, and not the refused operation', async () => {
+    const meter = inMemoryMeter();
+    const { app, url } = await bootApp(
+      adapter,
+      graphqlFixture(adapter, {
+        graphql: { budget: { points: 1000, windowSec: 60 }, maxCost: 1000 },
+        metrics: { meterProvider: meter.provider },
+      }),
+    );
+    try {
+      // `heavy` costs 400: two fit in the budget of 1000, the third is refused.
+      for (let i = 0; i < 3; i++) await gql(url, '{ heavy }');
+      const metrics = await meter.collect();
+      expect(points(metrics.get('rampart.graphql.cost'))).toEqual([[{ operation: 'query' }, 800]]);
+    } finally {
+      await app.close();
+      await meter.shutdown();
+    }
   });
 });
