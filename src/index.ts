@@ -133,12 +133,7 @@ export type {
 // Step-up MFA: TOTP enrolment and verification, @RequireMfa()
 export { RequireMfa, REQUIRE_MFA_KEY, type RequireMfaOptions } from './auth/mfa/require-mfa.decorator';
 export { MfaGuard } from './auth/mfa/mfa.guard';
-export {
-  TotpService,
-  type TotpEnrollment,
-  type TotpVerification,
-  type TotpCallContext,
-} from './auth/mfa/totp.service';
+export { TotpService, type TotpEnrollment, type TotpVerification, type TotpCallContext } from './auth/mfa/totp.service';
 export type { MfaOptions, TotpOptions, TotpAlgorithm } from './auth/mfa/mfa.options';
 
 // HTTP edge: security headers, HTTPS enforcement, CORS
