@@ -193,7 +193,9 @@ describe.each(ADAPTERS)('step-up MFA (%s)', (adapter) => {
   it('applies maxAgeSec from auth_time (injected clock): the handler’s own value wins over the controller’s', async () => {
     const { accessToken } = await login();
     const stepped = ((await stepUp(accessToken)).json as { accessToken: string }).accessToken;
-    const t0 = Date.now();
+    // The clock is set from the step-up's auth_time, so a stall between the calls changes nothing.
+    const t0 = (decodeJwt(stepped).auth_time as number) * 1000;
+    jest.spyOn(Date, 'now').mockReturnValue(t0 + 10_000);
     expect((await call('GET', '/vault/fresh', stepped)).status).toBe(200);
     jest.spyOn(Date, 'now').mockReturnValue(t0 + 45_000);
     const stale = await call('GET', '/vault/fresh', stepped);
