@@ -13,11 +13,13 @@ import {
   TotpService,
   type Principal,
   type SecurityEvent,
+  type SecurityModuleOptions,
 } from 'nestjs-rampart';
 import { totpCode } from '../../src/auth/mfa/totp.util';
 import { AppModule as SampleAppModule } from '../../sample-app/src/app.module';
 import { sampleLogin, sampleStepUp } from '../fixtures/sample-login';
 import { ADAPTERS, bootApp } from '../utils/app';
+import { redisUrl, uniquePrefix } from '../utils/redis';
 
 /**
  * Step-up MFA: `@RequireMfa()` answers 401 MFA_REQUIRED with an RFC 9470 challenge until the caller
@@ -97,22 +99,28 @@ class VaultController {
 }
 
 const events: SecurityEvent[] = [];
+const PEPPER = randomBytes(32);
 
-@Module({
-  imports: [
-    SecurityModule.forRoot({
-      events: { logger: false, sinks: [(e) => events.push(e)] },
-      rateLimit: { enabled: false },
-      auth: {
-        jwt: { secret: JWT_SECRET, issuer: 'mfa-test' },
-        apiKeys: { pepper: randomBytes(32), mintMaxLoginAgeSec: 120 },
-        mfa: { totp: { maxAttempts: 4 } },
-      },
-    }),
-  ],
-  controllers: [MfaController, VaultController],
-})
-class MfaAppModule {}
+/** The fixture app; on memory storage unless `storage` names a shared one. */
+function mfaAppModule(storage?: SecurityModuleOptions['storage']) {
+  @Module({
+    imports: [
+      SecurityModule.forRoot({
+        ...(storage ? { storage } : {}),
+        events: { logger: false, sinks: [(e) => events.push(e)] },
+        rateLimit: { enabled: false },
+        auth: {
+          jwt: { secret: JWT_SECRET, issuer: 'mfa-test' },
+          apiKeys: { pepper: PEPPER, mintMaxLoginAgeSec: 120 },
+          mfa: { totp: { maxAttempts: 4 } },
+        },
+      }),
+    ],
+    controllers: [MfaController, VaultController],
+  })
+  class MfaAppModule {}
+  return MfaAppModule;
+}
 
 describe.each(ADAPTERS)('step-up MFA (%s)', (adapter) => {
   let app: INestApplication;
@@ -120,7 +128,7 @@ describe.each(ADAPTERS)('step-up MFA (%s)', (adapter) => {
   let users = 0;
 
   beforeAll(async () => {
-    ({ app, url } = await bootApp(adapter, MfaAppModule));
+    ({ app, url } = await bootApp(adapter, mfaAppModule()));
   });
   afterAll(() => app.close());
   afterEach(() => jest.restoreAllMocks());
@@ -279,6 +287,33 @@ describe.each(ADAPTERS)('step-up MFA (%s)', (adapter) => {
     expect(stepped.status).toBe(201);
     const minted = await call('POST', '/mfa/api-key', (stepped.json as { accessToken: string }).accessToken);
     expect(minted.status).toBe(201);
+  });
+});
+
+describe.each(ADAPTERS)('step-up MFA on two instances sharing Redis (%s)', (adapter) => {
+  it('accepts a code on one instance and refuses it as a replay on the other', async () => {
+    const storage = { type: 'redis' as const, url: redisUrl(), keyPrefix: uniquePrefix(`mfa-${adapter}`) };
+    const a = await bootApp(adapter, mfaAppModule(storage));
+    const b = await bootApp(adapter, mfaAppModule(storage));
+    try {
+      const post = async (base: string, path: string, token?: string, body: unknown = {}) => {
+        const res = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const login = await post(a.url, '/mfa/login', undefined, { user: `shared-${adapter}` });
+      const token = login.json.accessToken as string;
+      const shared = code();
+      expect((await post(a.url, '/mfa/step-up', token, { code: shared })).status).toBe(201);
+      const replay = await post(b.url, '/mfa/step-up', token, { code: shared });
+      expect(replay).toMatchObject({ status: 401, json: { code: 'MFA_CODE_REPLAYED' } });
+    } finally {
+      await a.app.close();
+      await b.app.close();
+    }
   });
 });
 
