@@ -39,7 +39,6 @@ interface Authenticator {
   authenticate(value: string): Principal | Promise<Principal>;
 }
 
-/** What the guard needs to know about a route, computed once per (controller, handler). @internal */
 /** A credential this request already proved, and whom it proved. */
 interface Verified {
   method: AuthMethod;
@@ -47,6 +46,7 @@ interface Verified {
   principal: Principal;
 }
 
+/** What the guard needs to know about a route, computed once per (controller, handler). @internal */
 interface RouteAuth {
   isPublic: boolean;
   authenticators: Authenticator[];
