@@ -7,7 +7,7 @@ import type { FieldAccessPolicy } from '../core/context/field-access.interface';
 import { FIELD_ACCESS_POLICY } from '../core/internal.constants';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import type { BudgetState, OperationCost } from './graphql-budget.guard';
-import { CostCalculator, selectOperation } from './graphql-cost.util';
+import { OperationCostCache, selectOperation } from './graphql-cost.util';
 import { statusOf, toClientError, type ClientGraphqlError } from './graphql-errors.util';
 import { protectObjectFields } from './graphql-field-access.util';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
@@ -77,10 +77,15 @@ function kindOf(driver: Type): GraphqlServerKind {
 @Injectable()
 export class SecurityGraphQL {
   private readonly logger = new Logger('SecurityGraphQL');
+  /** Costs of the variable-free operations of the documents the server cached. */
+  private readonly costs: OperationCostCache;
+
   constructor(
     @Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions },
     @Optional() @Inject(FIELD_ACCESS_POLICY) private readonly fieldAccess?: FieldAccessPolicy,
-  ) {}
+  ) {
+    this.costs = new OperationCostCache(options.graphql);
+  }
 
   /** Built when a server is configured: apps without GraphQL never load the optional peer. */
   private rules(): ValidationRule[] {
@@ -293,7 +298,7 @@ export class SecurityGraphQL {
     const g = this.options.graphql;
     const operation = selectOperation(document, operationName);
     if (!operation) return;
-    const cost = new CostCalculator(schema, document, variables ?? {}, g).operation(operation);
+    const cost = this.costs.cost(schema, document, operation, variables ?? {});
     if (cost > g.maxCost) {
       throw this.error(GraphqlErrorCode.COST_LIMIT, `Query is too expensive (maximum cost ${g.maxCost})`, {
         // Counting stops just past the limit: `cost` is a lower bound.
