@@ -124,6 +124,8 @@ export type {
   RemoteJwksOptions,
   ApiKeyOptions,
 } from './auth/auth.options';
+export { SessionCookies, type CookieSession, type SessionCookieContext } from './auth/session/session-cookies.service';
+export type { SessionCookieOptions } from './auth/session/session-cookies.options';
 
 // HTTP edge: security headers, HTTPS enforcement, CORS
 export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './headers/headers.options';

@@ -15,6 +15,11 @@ import {
   type ResolvedJwtKey,
 } from './jwt/jwt-crypto.util';
 import type { ApiKeyStore } from './api-key/api-key-store.interface';
+import {
+  resolveSessionCookies,
+  type ResolvedSessionCookieOptions,
+  type SessionCookieOptions,
+} from './session/session-cookies.options';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
@@ -251,6 +256,12 @@ export interface AuthOptions {
   jwt?: JwtOptions;
   /** API keys. */
   apiKeys?: ApiKeyOptions;
+  /**
+   * Cookie sessions for browsers (`SessionCookies`): token cookies and a signed double-submit
+   * CSRF token required on cookie-authenticated writes. Off when unset.
+   * @default undefined
+   */
+  session?: SessionCookieOptions;
 }
 
 /** @internal */
@@ -307,6 +318,7 @@ export interface ResolvedAuthOptions {
   defaultMethods: AuthMethod[];
   jwt: ResolvedJwtOptions;
   apiKeys: ResolvedApiKeyOptions;
+  session?: ResolvedSessionCookieOptions;
 }
 
 const JWT_KEYS = optionKeys<JwtOptions>()([
@@ -352,7 +364,7 @@ const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
   'mintMaxLoginAgeSec',
   'revokeWithSession',
 ]);
-const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys']);
+const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'session']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PREFIX_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const DAY = 86_400;
@@ -684,7 +696,19 @@ export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = '
       `Set auth.apiKeys.pepper to ${MIN_SECRET_BYTES}+ random bytes`,
     );
   }
-  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys };
+  const session = resolveSessionCookies(raw.session, ctx, join(path, 'session'));
+  if (session) {
+    // The guard reads the access token from the session's cookie (and then requires CSRF tokens).
+    if (jwt.cookie !== undefined && jwt.cookie !== session.accessCookie) {
+      throw SecurityConfigError.create(
+        join(path, 'jwt.cookie'),
+        `names another cookie ("${jwt.cookie}") than auth.session.accessCookie ("${session.accessCookie}")`,
+        'Remove auth.jwt.cookie: with auth.session the access cookie is auth.session.accessCookie',
+      );
+    }
+    jwt.cookie = session.accessCookie;
+  }
+  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, session };
 }
 
 /** The injected options authentication's services read. @internal */

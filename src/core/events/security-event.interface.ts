@@ -40,6 +40,8 @@ export const SecurityEventType = {
   PASSWORD_SPRAYING_SUSPECTED: 'PASSWORD_SPRAYING_SUSPECTED',
   /** One username failed to log in from many different IPs within the window (credential stuffing). */
   CREDENTIAL_STUFFING_SUSPECTED: 'CREDENTIAL_STUFFING_SUSPECTED',
+  /** A cookie-authenticated write without a valid CSRF token (`reason` says which check failed; never the token). */
+  CSRF_REJECTED: 'CSRF_REJECTED',
 } as const;
 
 /** @publicApi */
