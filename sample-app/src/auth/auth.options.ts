@@ -4,8 +4,8 @@ import type { AuthOptions } from 'nestjs-rampart';
 
 /**
  * The sample app's authentication: HS256 tokens signed with `JWT_SECRET`, API keys hashed with
- * `API_KEY_PEPPER`. Either one unset gets a random value per start (tokens and keys then do not
- * survive a restart), with a warning.
+ * `API_KEY_PEPPER`, CSRF tokens of cookie sessions signed with `SESSION_CSRF_SECRET`. Any one unset
+ * gets a random value per start (tokens and keys then do not survive a restart), with a warning.
  */
 export function sampleAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOptions {
   return {
@@ -23,6 +23,12 @@ export function sampleAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpt
       maxLifetimeSec: 90 * 86_400,
       mintMaxLoginAgeSec: 300,
       revokeWithSession: true,
+    },
+    // Browser sessions (SessionController): token cookies + CSRF tokens. The cookies are Secure;
+    // browsers accept those from http://localhost too, so this works in development.
+    session: {
+      csrfSecret: env.SESSION_CSRF_SECRET ?? randomSecret('SESSION_CSRF_SECRET', env),
+      refreshPath: '/auth/session',
     },
   };
 }
