@@ -48,6 +48,7 @@ export class SessionController {
 
   /** Revokes the session and clears its cookies (CSRF header required while a session cookie is sent). */
   @Public()
+  @RateLimit({ logout: { limit: 30, windowSeconds: 60 } })
   @Post('logout')
   @HttpCode(204)
   logout(@Req() req: unknown, @Res({ passthrough: true }) res: unknown): Promise<void> {
