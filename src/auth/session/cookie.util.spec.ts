@@ -19,6 +19,9 @@ describe('readCookie', () => {
     // Names are exact: no prefix match.
     ['__Host-b=1; b=2', 'b', '2'],
     ['bb=1', 'b', undefined],
+    // No prototype: a name like toString or __proto__ is just a name.
+    ['a=1', 'toString', undefined],
+    ['__proto__=1', '__proto__', '1'],
   ])('%j → %s = %j', (header, name, value) => {
     expect(readCookie(request(header), name)).toBe(value);
   });
