@@ -260,6 +260,22 @@ describe.each(ADAPTERS)('cookie sessions with CSRF tokens on the sample app (%s)
     expect(jar.value(REFRESH)).not.toBe(refresh);
   });
 
+  it('a refresh cookie with a wrong signature answers 401 INVALID_TOKEN and ends nothing', async () => {
+    const { jar, csrf } = await login();
+    const token = jar.value(REFRESH);
+    const forged = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    const res = await call('POST', '/auth/session/refresh', { cookie: `${REFRESH}=${forged}; ${CSRF}=${csrf}`, csrf });
+    expect([res.status, res.body.code]).toEqual([401, 'INVALID_TOKEN']);
+    expect((await call('POST', '/auth/session/refresh', { jar, csrf })).status).toBe(200);
+  });
+
+  it('a public route ignores a session cookie sent without the CSRF token (logging in again works)', async () => {
+    const { jar } = await login();
+    const again = await call('POST', '/auth/session', { jar, body: { username: 'bob', password: 'bob-pass' } });
+    expect(again.status).toBe(200);
+    expect((await call('GET', '/auth/me', { jar })).body).toMatchObject({ id: 'u-bob' });
+  });
+
   it('refresh without a refresh cookie answers 401 AUTHENTICATION_REQUIRED', async () => {
     const res = await call('POST', '/auth/session/refresh', { csrf: 'x' });
     expect([res.status, res.body.code]).toEqual([401, 'AUTHENTICATION_REQUIRED']);
