@@ -15,6 +15,7 @@ import {
   type ResolvedJwtKey,
 } from './jwt/jwt-crypto.util';
 import type { ApiKeyStore } from './api-key/api-key-store.interface';
+import { resolveMfaOptions, type MfaOptions, type ResolvedMfaOptions } from './mfa/mfa.options';
 import {
   resolveSessionCookies,
   type ResolvedSessionCookieOptions,
@@ -256,6 +257,8 @@ export interface AuthOptions {
   jwt?: JwtOptions;
   /** API keys. */
   apiKeys?: ApiKeyOptions;
+  /** Step-up multi-factor authentication (`@RequireMfa()`, `TotpService`). */
+  mfa?: MfaOptions;
   /**
    * Cookie sessions for browsers (`SessionCookies`): token cookies and a signed double-submit
    * CSRF token required on cookie-authenticated writes. Off when unset.
@@ -318,6 +321,7 @@ export interface ResolvedAuthOptions {
   defaultMethods: AuthMethod[];
   jwt: ResolvedJwtOptions;
   apiKeys: ResolvedApiKeyOptions;
+  mfa: ResolvedMfaOptions;
   session?: ResolvedSessionCookieOptions;
 }
 
@@ -364,7 +368,7 @@ const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
   'mintMaxLoginAgeSec',
   'revokeWithSession',
 ]);
-const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'session']);
+const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'mfa', 'session']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PREFIX_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const DAY = 86_400;
@@ -708,7 +712,8 @@ export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = '
     }
     jwt.cookie = session.accessCookie;
   }
-  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, session };
+  const mfa = resolveMfaOptions(raw.mfa, join(path, 'mfa'));
+  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, mfa, session };
 }
 
 /** The injected options authentication's services read. @internal */
