@@ -27,8 +27,9 @@ interface AuditPlan extends AuditMetadata {
 }
 
 /**
- * Emits one `AUDIT` event per call of a route marked `@Audit()`, once the handler has answered
- * or failed. Attached only when some route carries `@Audit()`; a no-op elsewhere.
+ * Emits one `AUDIT` event per call of a route (or GraphQL query or mutation resolver) marked
+ * `@Audit()`, once the handler has answered or failed; on GraphQL the resource id is read from the
+ * argument named by `resourceParam`. Attached only when some route carries `@Audit()`; a no-op elsewhere.
  *
  * @publicApi
  */
@@ -48,11 +49,12 @@ export class AuditInterceptor implements NestInterceptor {
     const plan = this.plans.of(ctx);
     if (!plan) return next.handle();
     const req = getRequest(ctx);
+    const resourceId = this.resourceIdOf(ctx, req, plan);
     let done = false;
     const record = (outcome: 'success' | 'failure', status: number) => {
       if (done) return;
       done = true;
-      this.record(req, plan, outcome, status);
+      this.record(req, plan, outcome, status, resourceId);
     };
     return next.handle().pipe(
       tap({
@@ -64,8 +66,14 @@ export class AuditInterceptor implements NestInterceptor {
   }
 
   /** Writes the event. Override to add details (never bodies or secrets). */
-  protected record(req: HttpRequestLike, plan: AuditPlan, outcome: 'success' | 'failure', status: number): void {
-    const id = req.params?.[plan.resourceParam];
+  protected record(
+    req: HttpRequestLike,
+    plan: AuditPlan,
+    outcome: 'success' | 'failure',
+    status: number,
+    resourceId: unknown = req.params?.[plan.resourceParam],
+  ): void {
+    const id = typeof resourceId === 'number' ? String(resourceId) : resourceId;
     this.events.emit({
       type: SecurityEventType.AUDIT,
       outcome,
@@ -78,6 +86,12 @@ export class AuditInterceptor implements NestInterceptor {
         status,
       },
     });
+  }
+
+  /** The route parameter, or on GraphQL the argument, named by `resourceParam`. */
+  private resourceIdOf(ctx: ExecutionContext, req: HttpRequestLike, plan: AuditPlan): unknown {
+    if (ctx.getType<string>() !== 'graphql') return req.params?.[plan.resourceParam];
+    return ctx.getArgByIndex<Record<string, unknown> | undefined>(1)?.[plan.resourceParam];
   }
 
   private compile(cls: RouteClass, handler: RouteHandler): AuditPlan | null {

@@ -1,7 +1,9 @@
 import { defineFeature } from '../core/feature/security-feature.interface';
+import { FIELD_ACCESS_POLICY } from '../core/internal.constants';
 import { resolveAuthorizationOptions } from './authorization.options';
 import { AuthorizationRegistry } from './authorization.registry';
 import { AuthorizationService } from './authorization.service';
+import { FieldAuthorizationService } from './field-authorization.service';
 import { OwnershipGuard } from './ownership.guard';
 import { RolesGuard } from './roles.guard';
 
@@ -9,7 +11,13 @@ import { RolesGuard } from './roles.guard';
 export const authorizationFeature = defineFeature({
   key: 'authorization',
   resolve: resolveAuthorizationOptions,
-  providers: [AuthorizationRegistry, AuthorizationService],
+  providers: [
+    AuthorizationRegistry,
+    AuthorizationService,
+    FieldAuthorizationService,
+    // What the GraphQL layer applies to `@Roles()` / `@Permissions()` on object type properties.
+    { provide: FIELD_ACCESS_POLICY, useExisting: FieldAuthorizationService },
+  ],
   exports: [AuthorizationService],
   enhancers: {
     rolesGuard: { kind: 'guard', type: RolesGuard, when: (o) => o.enabled },

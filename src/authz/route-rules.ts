@@ -112,7 +112,8 @@ function checkGranted(
   });
 }
 
-function compileRequirement(
+/** Validates a `@Roles()` / `@Permissions()` value (unknown roles, ungranted permissions) and compiles it. @internal */
+export function compileRequirement(
   kind: 'roles' | 'permissions',
   value: AccessRequirement | undefined,
   options: ResolvedAuthorizationOptions,

@@ -1,2 +1,4 @@
 /** The ordered edge steps (request context, HTTPS, headers, CORS). @internal */
 export const EDGE_HANDLERS = 'SECURITY:EDGE_HANDLERS';
+/** The `FieldAccessPolicy` (authorization) the GraphQL layer applies to object fields. @internal */
+export const FIELD_ACCESS_POLICY = 'SECURITY:FIELD_ACCESS_POLICY';

@@ -37,7 +37,8 @@ interface FilterPlan {
 const GROUP_CACHE_LIMIT = 1_000;
 
 /**
- * Filters every JSON (object or array) response of HTTP routes: `@Serialize(Dto)` keeps only the
+ * Filters every JSON (object or array) response of HTTP routes and every object a GraphQL query or
+ * mutation resolver returns: `@Serialize(Dto)` keeps only the
  * exposed fields (role-based groups included), then the sensitive-field denylist strips fields
  * such as `password` or `refreshToken` at any depth, except those a route allows with
  * `@AllowSensitiveFields()`. Strings, buffers, streams and `StreamableFile` pass through
@@ -80,7 +81,9 @@ export class ResponseFilterInterceptor implements NestInterceptor, OnModuleInit 
   }
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (ctx.getType() !== 'http') return next.handle();
+    const type = ctx.getType<string>();
+    // GraphQL: what a resolver returns (a field the schema declares with a denylisted name reads null).
+    if (type !== 'http' && type !== 'graphql') return next.handle();
     const plan = this.plans.of(ctx);
     if (!plan.stripper && !plan.serialize) return next.handle();
     return next.handle().pipe(map((body: unknown) => this.filter(body, plan, ctx)));

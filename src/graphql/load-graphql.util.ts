@@ -1,4 +1,4 @@
-import type { DocumentNode, GraphQLError } from 'graphql';
+import type { defaultFieldResolver, DocumentNode, GraphQLError, isNonNullType, isObjectType } from 'graphql';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 
 /** What the GraphQL layer uses of the optional peer `graphql` at run time. @internal */
@@ -6,6 +6,9 @@ export interface GraphqlModule {
   GraphQLError: typeof GraphQLError;
   getIntrospectionQuery(): string;
   parse(source: string): DocumentNode;
+  defaultFieldResolver: typeof defaultFieldResolver;
+  isNonNullType: typeof isNonNullType;
+  isObjectType: typeof isObjectType;
 }
 
 /** Loads the optional peer `graphql` (16.x) only when the GraphQL layer is used. @internal */

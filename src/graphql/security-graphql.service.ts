@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type DynamicModule, Inject, Injectable, Logger, type Type } from '@nestjs/common';
+import { type DynamicModule, Inject, Injectable, Logger, Optional, type Type } from '@nestjs/common';
 import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
 import { defaultCodeForStatus } from '../core/errors/error-codes';
 import { SecurityConfigError } from '../core/errors/security-config.error';
+import type { FieldAccessPolicy } from '../core/context/field-access.interface';
+import { FIELD_ACCESS_POLICY } from '../core/internal.constants';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import type { BudgetState, OperationCost } from './graphql-budget.guard';
 import { OperationCostCache, selectOperation } from './graphql-cost.util';
 import { statusOf, toClientError, type ClientGraphqlError } from './graphql-errors.util';
+import { protectObjectFields } from './graphql-field-access.util';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
 import { GRAPHQL_COST, GraphqlErrorCode } from './graphql.constants';
 import type { ResolvedGraphqlOptions } from './graphql.options';
@@ -77,7 +80,10 @@ export class SecurityGraphQL {
   /** Costs of the variable-free operations of the documents the server cached. */
   private readonly costs: OperationCostCache;
 
-  constructor(@Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions }) {
+  constructor(
+    @Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions },
+    @Optional() @Inject(FIELD_ACCESS_POLICY) private readonly fieldAccess?: FieldAccessPolicy,
+  ) {
     this.costs = new OperationCostCache(options.graphql);
   }
 
@@ -107,6 +113,13 @@ export class SecurityGraphQL {
 
   /** `config` with the security layer for `kind`. */
   configure<T extends object>(kind: GraphqlServerKind, config: T): T {
+    const c = config as Config;
+    if (this.options.graphql.enabled && (c.subscriptions !== undefined || c.subscription !== undefined)) {
+      // WebSocket operations bypass the HTTP plugins and hooks: say so rather than look covered.
+      this.logger.warn(
+        'Subscriptions over WebSocket are not covered: no document limits, cost or budget at subscribe time (docs/graphql.md)',
+      );
+    }
     return kind === 'apollo' ? this.apollo(config) : this.mercurius(config);
   }
 
@@ -120,6 +133,7 @@ export class SecurityGraphQL {
       ...config,
       fieldResolverEnhancers: this.enhancers(user.fieldResolverEnhancers),
       context: this.context(user.context),
+      transformSchema: this.transformSchema(user.transformSchema),
       validationRules: [...asArray(user.validationRules), ...this.rules()],
       parseOptions: { ...(user.parseOptions as object), maxTokens: g.maxTokens },
       introspection: g.introspection,
@@ -148,6 +162,7 @@ export class SecurityGraphQL {
       ...config,
       fieldResolverEnhancers: this.enhancers(user.fieldResolverEnhancers),
       context: this.context(user.context),
+      transformSchema: this.transformSchema(user.transformSchema),
       validationRules: [...asArray(user.validationRules), ...this.rules()],
       graphql: {
         ...graphqlOptions,
@@ -202,6 +217,16 @@ export class SecurityGraphQL {
     return list.includes('guards') ? list : [...list, 'guards'];
   }
 
+  /** Your `transformSchema`, then `@Roles()` / `@Permissions()` on object type properties applied. */
+  private transformSchema(given: unknown): (schema: GraphQLSchema) => Promise<GraphQLSchema> {
+    const user =
+      typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
+    return async (schema) => {
+      const transformed = user ? await user(schema) : schema;
+      return this.fieldAccess ? protectObjectFields(transformed, this.fieldAccess) : transformed;
+    };
+  }
+
   /**
    * The context: `req` and `res` (Express: `{ req, res }`; Fastify: `(request, reply)`), merged
    * with the app's own context. Refuses batches larger than `maxBatchSize` before anything runs.
@@ -212,7 +237,9 @@ export class SecurityGraphQL {
       const req = (first?.req ?? first) as { body?: unknown } | undefined;
       const res = first?.req ? first.res : args[1];
       const body = req?.body;
-      if (Array.isArray(body) && body.length > this.options.graphql.maxBatchSize) {
+      // Mercurius' error handler builds the context again to format the refusal: refuse once,
+      // then let it build the context, so the refusal gets the GraphQL error shape.
+      if (Array.isArray(body) && body.length > this.options.graphql.maxBatchSize && markRefused(req)) {
         throw this.error(
           GraphqlErrorCode.BATCH_LIMIT,
           `Too many operations in one request (maximum ${this.options.graphql.maxBatchSize})`,
@@ -317,6 +344,16 @@ export class SecurityGraphQL {
     const statusCode = executed || errors.length === 0 ? 200 : (requestStatus ?? statusOf(errors[0]));
     return { statusCode, response: { data, errors } };
   }
+}
+
+const BATCH_REFUSED = Symbol.for('nestjs-rampart:graphql-batch-refused');
+
+/** Marks the request's batch as refused; false when it already was. */
+function markRefused(req: object | undefined): boolean {
+  const holder = (req ?? {}) as Record<symbol, unknown>;
+  if (holder[BATCH_REFUSED] === true) return false;
+  holder[BATCH_REFUSED] = true;
+  return true;
 }
 
 /** A refusal Mercurius itself wrote (its message names no internals), with a code from its status. */

@@ -11,7 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { defer, from, type Observable, of, throwError } from 'rxjs';
 import { catchError, last, mergeMap, switchMap } from 'rxjs/operators';
-import { getResponse, type HttpRequestLike } from '../core/context/get-request';
+import { getRequest, getResponse, type HttpRequestLike } from '../core/context/get-request';
 import { getSecurityState, rawRequest } from '../core/context/request-state';
 import {
   RoutePlanCache,
@@ -46,6 +46,26 @@ interface Execution {
   res: unknown;
   req: HttpRequestLike;
   lost: boolean;
+}
+
+/** One call to make idempotent: an HTTP request, or one root mutation field of a GraphQL request. */
+interface IdempotentCall {
+  req: HttpRequestLike;
+  route: RouteConfig;
+  /** What the fingerprint covers besides the payload and scope. */
+  method: string;
+  target: string;
+  payload: unknown;
+  /** Set for GraphQL: the field's response key, so each mutation field of a request has its own record. */
+  field?: string;
+}
+
+/** What the interceptor reads of a GraphQL field's resolve info. */
+interface ResolveInfoLike {
+  fieldName: string;
+  parentType?: { name?: string };
+  operation?: { operation?: string };
+  path?: { key?: string | number; prev?: unknown };
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -87,12 +107,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (ctx.getType() !== 'http') return next.handle();
-    const req = ctx.switchToHttp().getRequest<HttpRequestLike>();
-    const method = req.method ?? rawRequest(req).method ?? 'GET';
-    if (SAFE_METHODS.has(method)) return next.handle();
-    const route = this.routeConfig(ctx, method);
-    if (!route) return next.handle();
+    const call = this.callOf(ctx);
+    if (!call) return next.handle();
+    const { req, route } = call;
     const header = req.headers[this.config.header];
     if (header === undefined) {
       if (!route.required) return next.handle();
@@ -103,8 +120,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const scope = this.scopeOf(req);
     if (scope === undefined) return throwError(() => this.refusal('anonymous', req));
     const res = getResponse(ctx);
-    const fingerprint = requestFingerprint(method, req.originalUrl ?? req.url ?? '', req.body, scope);
-    const storeKey = this.store.key(idempotencyRecordId(scope, key));
+    const fingerprint = requestFingerprint(call.method, call.target, call.payload, scope);
+    // Keys are printable ASCII: the newline keeps a GraphQL field's record apart from any REST key.
+    const storeKey = this.store.key(
+      idempotencyRecordId(scope, call.field === undefined ? key : `${key}\n${call.field}`),
+    );
     return defer(() => this.store.acquire(storeKey, fingerprint, this.config.leaseMs)).pipe(
       catchError(() => throwError(() => this.refusal('storage', req, res))),
       switchMap((outcome) => {
@@ -112,11 +132,38 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (outcome.kind === 'in_flight') return throwError(() => this.refusal('in_flight', req, res));
         if (outcome.kind === 'completed') {
           this.events.metrics.idempotency('replay');
-          return this.replay(outcome.response, res);
+          return this.replay(outcome.response, res, call.field === undefined);
         }
         return this.execute(next, { lease: outcome.lease, route, res, req, lost: false });
       }),
     );
+  }
+
+  /**
+   * The call to make idempotent, or undefined: HTTP routes by method and metadata (see the class
+   * TSDoc), and the root fields of GraphQL mutations marked `@Idempotent()`, keyed by the same
+   * header, fingerprinted by the field name and its arguments.
+   */
+  private callOf(ctx: ExecutionContext): IdempotentCall | undefined {
+    const type = ctx.getType<string>();
+    if (type === 'graphql') return this.graphqlCall(ctx);
+    if (type !== 'http') return undefined;
+    const req = ctx.switchToHttp().getRequest<HttpRequestLike>();
+    const method = req.method ?? rawRequest(req).method ?? 'GET';
+    if (SAFE_METHODS.has(method)) return undefined;
+    const route = this.routeConfig(ctx, method);
+    if (!route) return undefined;
+    return { req, route, method, target: req.originalUrl ?? req.url ?? '', payload: req.body };
+  }
+
+  private graphqlCall(ctx: ExecutionContext): IdempotentCall | undefined {
+    const info = ctx.getArgByIndex<ResolveInfoLike | undefined>(3);
+    if (info?.operation?.operation !== 'mutation' || info.path?.prev !== undefined) return undefined;
+    const route = this.routes.of(ctx);
+    if (!route) return undefined;
+    const field = String(info.path?.key ?? info.fieldName);
+    const target = `graphql:${info.parentType?.name ?? 'Mutation'}.${info.fieldName}`;
+    return { req: getRequest(ctx), route, method: 'POST', target, payload: ctx.getArgByIndex(1), field };
   }
 
   /**
@@ -230,13 +277,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return Buffer.byteLength(encoded) <= this.config.maxStoredBytes ? encoded : undefined;
   }
 
-  private replay(stored: StoredResponse, res: unknown): Observable<unknown> {
+  /** The stored outcome again; a GraphQL field's keeps the response status (the request may hold other fields). */
+  private replay(stored: StoredResponse, res: unknown, http: boolean): Observable<unknown> {
     for (const [name, value] of Object.entries(stored.headers)) setResponseHeader(res, name, value);
     setResponseHeader(res, IDEMPOTENT_REPLAYED_HEADER, 'true');
     if (stored.kind === 'error') {
       return throwError(() => new HttpException(stored.payload as Record<string, unknown>, stored.status));
     }
-    setStatus(res, stored.status);
+    if (http) setStatus(res, stored.status);
     return of(stored.payload);
   }
 

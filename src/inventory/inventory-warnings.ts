@@ -25,13 +25,15 @@ const CHECKS: ReadonlyArray<[InventoryWarningCode, Check]> = [
     InventoryWarningCode.POSSIBLE_BOLA,
     (entry, facts, options) => {
       if (entry.public || entry.authentication.length === 0) return undefined;
-      const ids = facts.pathParams.filter((p) => ID_PARAM.test(p));
+      const graphql = entry.kind === 'graphql';
+      const ids = (graphql ? facts.route.args : facts.pathParams).filter((p) => ID_PARAM.test(p));
       if (ids.length === 0 || entry.ownership || entry.policies.length > 0) return undefined;
       const why =
         facts.declaresResourceRules && !options.authorization.enabled
           ? 'its @Owns()/@Policy() is not enforced because authorization is disabled'
           : 'no @Owns() or @Policy() checks that the caller may access it';
-      return `authenticated route takes :${ids.join(', :')} but ${why} (broken object level authorization). Add @Owns('<resource>', { param: '${ids[0]}' }) or @Policy(), or @AcceptRisk('${InventoryWarningCode.POSSIBLE_BOLA}', '<why>') if every caller may read every object`;
+      const takes = graphql ? `the argument${ids.length > 1 ? 's' : ''} ${ids.join(', ')}` : `:${ids.join(', :')}`;
+      return `authenticated ${graphql ? 'resolver' : 'route'} takes ${takes} but ${why} (broken object level authorization). Add @Owns('<resource>', { param: '${ids[0]}' }) or @Policy(), or @AcceptRisk('${InventoryWarningCode.POSSIBLE_BOLA}', '<why>') if every caller may read every object`;
     },
   ],
   [

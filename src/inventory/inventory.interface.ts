@@ -32,12 +32,12 @@ export interface InventoryAcceptedRisk {
  * @publicApi
  */
 export interface InventoryRoute {
-  /** `"GET /documents/:id"`, or `"query user"` for GraphQL. Unique within an inventory. */
+  /** `"GET /documents/:id"`, or `"query user"` / `"field User.email"` for GraphQL. Unique within an inventory. */
   id: string;
   kind: 'http' | 'graphql';
-  /** HTTP method (`ALL` for `@All()`), or `query` / `mutation` / `subscription`. */
+  /** HTTP method (`ALL` for `@All()`), or `query` / `mutation` / `subscription` / `field` (a `@ResolveField`). */
   method: string;
-  /** Path the route is served at (`:param` syntax; global prefix and URI version included), or the GraphQL field name. */
+  /** Path the route is served at (`:param` syntax; global prefix and URI version included), or the GraphQL field name (`Parent.field` for field resolvers). */
   path: string;
   controller: string;
   handler: string;

@@ -32,6 +32,8 @@ export interface DiscoveredRoute {
   /** The path the route is served at (global prefix, URI version, module, controller and method paths). */
   path: string;
   bodyParams: BodyParam[];
+  /** GraphQL: the names of the field's arguments (`@Args('id')`); `[]` for HTTP routes. */
+  args: string[];
 }
 
 /**
@@ -60,7 +62,7 @@ export function discoverHttpRoutes(modules: ModulesContainer, serving: ServingCo
       const bodyParams = readBodyParams(cls, name);
       const parts = { modulePath, controllerPath, methodPath: own, cls, handler, requestMethod };
       for (const path of servedPaths(parts, serving)) {
-        routes.push({ kind: 'http', cls, handler, handlerName: name, method, path, bodyParams });
+        routes.push({ kind: 'http', cls, handler, handlerName: name, method, path, bodyParams, args: [] });
       }
     }
   }
@@ -91,10 +93,13 @@ const OPERATION_TYPES: Readonly<Record<string, string>> = {
   Subscription: 'subscription',
 };
 
+/** Nest GraphQL's `GqlParamtype.ARGS` (`@Args()`), stored under the same key as route parameters. */
+const GRAPHQL_ARGS_PARAM = 3;
+
 /**
  * Every GraphQL root operation of the application's resolvers (`kind: 'graphql'`, `method` the
- * operation type, `path` the field name), read from @nestjs/graphql's metadata without importing it.
- * Field resolvers are not routes and are left out.
+ * operation type, `path` the field name) and every field resolver (`method` `field`, `path`
+ * `Parent.field`), read from @nestjs/graphql's metadata without importing it.
  *
  * @internal
  */
@@ -109,13 +114,48 @@ export function discoverGraphqlRoutes(modules: ModulesContainer): DiscoveredRout
     for (const name of scanner.getAllMethodNames(cls.prototype)) {
       const handler: unknown = (cls.prototype as Record<string, unknown>)[name];
       if (typeof handler !== 'function') continue;
-      const type: unknown = Reflect.getMetadata(RESOLVER_TYPE_KEY, handler);
-      const method = typeof type === 'string' ? OPERATION_TYPES[type] : undefined;
-      if (!method || Reflect.getMetadata(RESOLVER_PROPERTY_KEY, handler) === true) continue;
       const field: unknown = Reflect.getMetadata(RESOLVER_NAME_KEY, handler);
-      const path = typeof field === 'string' && field ? field : name;
-      routes.push({ kind: 'graphql', cls, handler, handlerName: name, method, path, bodyParams: [] });
+      const fieldName = typeof field === 'string' && field ? field : name;
+      let method: string | undefined;
+      let path = fieldName;
+      if (Reflect.getMetadata(RESOLVER_PROPERTY_KEY, handler) === true) {
+        method = 'field';
+        path = `${parentTypeName(cls)}.${fieldName}`;
+      } else {
+        const type: unknown = Reflect.getMetadata(RESOLVER_TYPE_KEY, handler);
+        method = typeof type === 'string' ? OPERATION_TYPES[type] : undefined;
+      }
+      if (!method) continue;
+      routes.push({
+        kind: 'graphql',
+        cls,
+        handler,
+        handlerName: name,
+        method,
+        path,
+        bodyParams: [],
+        args: readArgs(cls, name),
+      });
     }
   }
   return routes;
+}
+
+/** The object type a resolver class resolves fields of: `@Resolver(() => Item)` → `Item`. */
+function parentTypeName(cls: Type): string {
+  const named: unknown = Reflect.getMetadata(RESOLVER_NAME_KEY, cls);
+  return typeof named === 'string' && named ? named : cls.name.replace(/Resolver$/, '') || cls.name;
+}
+
+/** The names of a resolver method's `@Args('name')` parameters. */
+function readArgs(cls: Type, methodName: string): string[] {
+  const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, methodName) ?? {}) as Record<
+    string,
+    { data?: unknown }
+  >;
+  const names: string[] = [];
+  for (const [key, param] of Object.entries(params)) {
+    if (Number(key.split(':')[0]) === GRAPHQL_ARGS_PARAM && typeof param.data === 'string') names.push(param.data);
+  }
+  return names;
 }

@@ -230,6 +230,8 @@ describe.each(ADAPTERS)('GraphQL sample app (%s)', (adapter) => {
       );
       expect([...byId.keys()].sort()).toEqual(
         [
+          'field Document.owner',
+          'field User.documents',
           'mutation createDocument',
           'mutation deleteDocument',
           'query document',
@@ -238,6 +240,7 @@ describe.each(ADAPTERS)('GraphQL sample app (%s)', (adapter) => {
           'query users',
         ].sort(),
       );
+      expect(routes.flatMap((r) => r.warnings)).toEqual([]);
     });
   });
 

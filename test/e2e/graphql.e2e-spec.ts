@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import { signRequest, TokenService, type SecurityModuleOptions, type TokenSubject } from 'nestjs-rampart';
+import {
+  SecurityInventory,
+  signRequest,
+  TokenService,
+  type SecurityEvent,
+  type SecurityModuleOptions,
+  type TokenSubject,
+} from 'nestjs-rampart';
 import { codes, expectNoInternals, gql } from '../fixtures/graphql/graphql-client';
 import { graphqlFixture, ItemStore } from '../fixtures/graphql/graphql-fixture.module';
 import { ADAPTERS, bootApp, type AdapterName } from '../utils/app';
@@ -19,9 +26,10 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
   let admin: string;
   let teamRed: string;
   let store: ItemStore;
+  let booted: Awaited<ReturnType<typeof boot>>;
 
   beforeAll(async () => {
-    const booted = await boot(adapter, { rateLimit: { maxRequests: 10_000, windowSeconds: 60 } });
+    booted = await boot(adapter, { rateLimit: { maxRequests: 10_000, windowSeconds: 60 } });
     ({ app, url } = booted);
     store = app.get(ItemStore);
     user = await booted.issue({ id: 'u1', roles: ['user'], scopes: ['items:read'], claims: { team: 'red' } });
@@ -95,6 +103,32 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
     expect((await gql(url, 'mutation { wipe }', { token: admin })).body.data).toEqual({ wipe: true });
   });
 
+  it('@Roles and @Permissions on plain @ObjectType properties hide the field without reading it', async () => {
+    store.calls.clear();
+    const res = await gql(url, '{ item(id: "i1") { name code rating } }', { token: user });
+    expect(res.body.data).toEqual({ item: { name: 'one', code: null, rating: null } });
+    expect(codes(res)).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED']);
+    expect(res.body.errors?.map((e) => e.path)).toEqual([
+      ['item', 'code'],
+      ['item', 'rating'],
+    ]);
+    expect(store.calls.get('code')).toBeUndefined();
+    expect(store.calls.get('score')).toBeUndefined();
+    expectNoInternals(res);
+    // In a list, every item's field is refused on its own path; the rest of each item is answered.
+    const teamItems = await gql(url, '{ a: item(id: "i1") { code } b: item(id: "i4") { id code } }', { token: user });
+    expect(teamItems.body.data).toEqual({ a: { code: null }, b: { id: 'i4', code: null } });
+    expect(codes(teamItems)).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED']);
+    expect(store.calls.get('code')).toBeUndefined();
+  });
+
+  it('gives the protected object fields to callers with the role or permission (schema names mapped)', async () => {
+    const owner = await booted.issue({ id: 'u1', roles: ['admin'] });
+    const res = await gql(url, '{ item(id: "i1") { code rating } }', { token: owner });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ item: { code: 'code-i1', rating: 7 } });
+  });
+
   it('@RateLimit on a query, a mutation and a field resolver: RATE_LIMITED with retryAfter, headers on the HTTP response', async () => {
     for (const query of ['{ limited }', 'mutation { limitedWrite }']) {
       const first = await gql(url, query);
@@ -114,6 +148,32 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
     expect(third.body.data).toEqual({ item: { name: 'one', limitedField: null } });
     expect(codes(third)).toEqual(['RATE_LIMITED']);
     expect(third.body.errors?.[0].path).toEqual(['item', 'limitedField']);
+  });
+
+  it('lists root operations and field resolvers in the inventory, warning on an unchecked id argument', () => {
+    const routes = app
+      .get(SecurityInventory)
+      .toJSON()
+      .routes.filter((r) => r.kind === 'graphql');
+    const byId = new Map(routes.map((r) => [r.id, r]));
+    expect(byId.get('field Item.secretNote')).toMatchObject({
+      method: 'field',
+      path: 'Item.secretNote',
+      roles: ['admin'],
+    });
+    expect(byId.get('field Item.sibling')).toMatchObject({
+      ownership: { resource: 'item', param: 'id' },
+      warnings: [],
+    });
+    expect(byId.get('field Item.team')).toMatchObject({ scopes: ['items:team'] });
+    expect(byId.get('query item')?.warnings).toEqual([]);
+    expect(byId.get('query peek')?.warnings).toEqual([
+      expect.objectContaining({
+        code: 'RAMPART_POSSIBLE_BOLA',
+        message: expect.stringContaining('the argument itemId'),
+      }),
+    ]);
+    expect(byId.get('mutation createItem')).toMatchObject({ idempotent: true });
   });
 
   it('masks internal errors: no message, no stack trace', async () => {
@@ -275,6 +335,165 @@ describe.each(ADAPTERS)('GraphQL cost budget (%s)', (adapter) => {
     } finally {
       await a.app.close();
       await b.app.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS.flatMap((adapter) => (['memory', 'redis'] as const).map((store) => [adapter, store] as const)))(
+  'GraphQL @Idempotent mutations (%s, %s storage)',
+  (adapter, storageKind) => {
+    let app: INestApplication;
+    let url: string;
+    let store: ItemStore;
+    let token: string;
+    beforeAll(async () => {
+      const storage =
+        storageKind === 'redis'
+          ? { type: 'redis' as const, url: redisUrl(), keyPrefix: uniquePrefix(`gql-idem-${adapter}`) }
+          : undefined;
+      const booted = await boot(adapter, storage ? { storage } : {});
+      ({ app, url } = booted);
+      store = app.get(ItemStore);
+      token = await booted.issue({ id: 'u1', roles: ['user'] });
+    });
+    afterAll(() => app?.close());
+
+    const create = 'mutation($n: String!) { createItem(name: $n) { id name } }';
+
+    it('runs a mutation once per Idempotency-Key and replays its result', async () => {
+      store.calls.clear();
+      const headers = { 'idempotency-key': `create-${storageKind}-1` };
+      const first = await gql(url, create, { token, headers, variables: { n: 'pen' } });
+      expect(first.body.errors).toBeUndefined();
+      const created = first.body.data?.createItem as { id: string; name: string };
+      expect(created.name).toBe('pen');
+      const again = await gql(url, create, { token, headers, variables: { n: 'pen' } });
+      expect(again.body.data).toEqual(first.body.data);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(store.calls.get('createItem')).toBe(1);
+      // Without a key the decorated mutation is refused (idempotency.required is on by default).
+      const missing = await gql(url, create, { token, variables: { n: 'pen' } });
+      expect(codes(missing)).toEqual(['IDEMPOTENCY_KEY_MISSING']);
+      expect(store.calls.get('createItem')).toBe(1);
+    });
+
+    it('refuses the same key with other arguments (IDEMPOTENCY_KEY_MISMATCH), keys per caller', async () => {
+      const headers = { 'idempotency-key': `create-${storageKind}-2` };
+      expect((await gql(url, create, { token, headers, variables: { n: 'a' } })).body.errors).toBeUndefined();
+      const other = await gql(url, create, { token, headers, variables: { n: 'b' } });
+      expect(other.body.data).toBeNull();
+      expect(codes(other)).toEqual(['IDEMPOTENCY_KEY_MISMATCH']);
+      expectNoInternals(other);
+      const someoneElse = await app.get(TokenService).issue({ id: 'u2', roles: ['user'] });
+      const theirs = await gql(url, create, { token: someoneElse.accessToken, headers, variables: { n: 'b' } });
+      expect(theirs.body.errors).toBeUndefined();
+    });
+
+    it('answers IDEMPOTENCY_IN_FLIGHT while the first call with the key still runs', async () => {
+      store.calls.clear();
+      store.hold();
+      const headers = { 'idempotency-key': `slow-${storageKind}` };
+      const query = 'mutation { slowCreate(name: "x") }';
+      const first = gql(url, query, { token, headers });
+      while (!store.calls.get('slowCreate')) await new Promise((resolve) => setTimeout(resolve, 5));
+      const second = await gql(url, query, { token, headers });
+      expect(codes(second)).toEqual(['IDEMPOTENCY_IN_FLIGHT']);
+      expect(second.body.errors?.[0].extensions?.retryAfter).toEqual(expect.any(Number));
+      store.release();
+      expect((await first).body.data).toEqual({ slowCreate: 'created x' });
+      expect((await gql(url, query, { token, headers })).body.data).toEqual({ slowCreate: 'created x' });
+      expect(store.calls.get('slowCreate')).toBe(1);
+    });
+
+    it('keeps one record per mutation field of a request', async () => {
+      store.calls.clear();
+      const headers = { 'idempotency-key': `pair-${storageKind}` };
+      const pair = 'mutation { a: createItem(name: "a") { name } b: createItem(name: "b") { name } }';
+      const first = await gql(url, pair, { token, headers });
+      expect(first.body.data).toEqual({ a: { name: 'a' }, b: { name: 'b' } });
+      expect((await gql(url, pair, { token, headers })).body.data).toEqual(first.body.data);
+      expect(store.calls.get('createItem')).toBe(2);
+    });
+  },
+);
+
+describe.each(ADAPTERS)('GraphQL audit events and response filtering (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  const events: SecurityEvent[] = [];
+  beforeAll(async () => {
+    ({ app, url } = await boot(adapter, { events: { logger: false, sinks: [(e) => events.push(e)] } }));
+  });
+  afterAll(() => app?.close());
+
+  it('@Audit on a mutation: one AUDIT event per call, the resource id from the argument', async () => {
+    const token = (await app.get(TokenService).issue({ id: 'u1', roles: ['user'] })).accessToken;
+    const headers = { 'idempotency-key': 'audit-create' };
+    const created = await gql(url, 'mutation { createItem(name: "gone") { id } }', { token, headers });
+    const id = (created.body.data?.createItem as { id: string }).id;
+    expect((await gql(url, `mutation { removeItem(id: "${id}") }`, { token })).body.data).toEqual({ removeItem: true });
+    const failed = await gql(url, 'mutation { removeItem(id: "i4") }', { token });
+    expect(codes(failed)).toEqual(['INTERNAL_ERROR']);
+    const audits = events.filter((e) => e.type === 'AUDIT');
+    expect(audits.map((e) => [e.outcome, e.principalId, e.details])).toEqual([
+      ['success', 'u1', { action: 'item.remove', resource: 'item', resourceId: id, status: 200 }],
+      ['failure', 'u1', { action: 'item.remove', resource: 'item', resourceId: 'i4', status: 500 }],
+    ]);
+  });
+
+  it('strips denylisted fields from what a resolver returns (the field reads null)', async () => {
+    const res = await gql(url, '{ account { username password } }');
+    expect(res.body.data).toEqual({ account: { username: 'ann', password: null } });
+    expect(JSON.stringify(res.body)).not.toContain('hunter2');
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL batches (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  beforeAll(async () => ({ app, url } = await boot(adapter, { graphql: { maxBatchSize: 3 } })));
+  afterAll(() => app?.close());
+
+  type Single = NonNullable<Awaited<ReturnType<typeof gql>>['body']>;
+  const batch = async (queries: string[]): Promise<{ status: number; body: unknown }> => {
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(queries.map((query) => ({ query }))),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const codesOf = (single: Single) => (single.errors ?? []).map((e) => e.extensions?.code);
+
+  it('runs each operation of a batch through the guards, the limits and the budget on its own', async () => {
+    const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+    const { body } = await batch(['{ hello }', '{ secret }', aliases]);
+    const [hello, secret, tooWide] = body as Single[];
+    expect(hello.data).toEqual({ hello: 'world' });
+    expect(codesOf(secret)).toEqual(['AUTHENTICATION_REQUIRED']);
+    expect(codesOf(tooWide)).toEqual(['GRAPHQL_ALIAS_LIMIT']);
+    const charged = (await batch(['{ heavy }', '{ heavy }'])).body as Single[];
+    const remaining = charged.map((r) => (r.extensions?.rateLimit as { remaining: number }).remaining).sort();
+    expect(remaining[1] - remaining[0]).toBe(400);
+  });
+
+  it('refuses a batch over maxBatchSize with a GraphQL error (GRAPHQL_BATCH_LIMIT, HTTP 400), nothing run', async () => {
+    const { status, body } = await batch(['{ hello }', '{ hello }', '{ hello }', '{ hello }']);
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ errors: [{ extensions: { code: 'GRAPHQL_BATCH_LIMIT' } }] });
+    expect(JSON.stringify(body)).not.toContain('world');
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL with batching off (%s)', (adapter) => {
+  it('refuses an array body of several operations with GRAPHQL_BATCH_LIMIT', async () => {
+    const { app, url } = await boot(adapter);
+    try {
+      const res = await gql(url, '', { raw: JSON.stringify([{ query: '{ hello }' }, { query: '{ hello }' }]) });
+      expect(res.status).toBe(400);
+      expect(codes(res)).toEqual(['GRAPHQL_BATCH_LIMIT']);
+    } finally {
+      await app.close();
     }
   });
 });

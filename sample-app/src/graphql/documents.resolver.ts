@@ -1,11 +1,10 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import {
   AuthorizationService,
   CurrentPrincipal,
   Owns,
   Permissions,
   RateLimit,
-  Roles,
   SecurityErrorCode,
   securityException,
   type Principal,
@@ -19,14 +18,13 @@ const toModel = (doc: DocumentRecord): DocumentModel => ({
   title: doc.title,
   body: doc.body,
   ownerId: doc.ownerId,
-  revisionValue: doc.revision,
+  revision: doc.revision,
 });
 
 /**
  * Documents over GraphQL, with the same decorators as the REST controller: someone else's
- * document is `null` with a `NOT_FOUND` error (as REST answers 404), `revision` is for editors
- * and admins only (field-level `@Roles`: others get `null` and a `FORBIDDEN` error, and the
- * resolver never runs).
+ * document is `null` with a `NOT_FOUND` error (as REST answers 404). `revision` is for editors
+ * and admins only through `@Roles` on the `DocumentModel` property itself.
  */
 @Resolver(() => DocumentModel)
 export class DocumentsResolver {
@@ -71,17 +69,11 @@ export class DocumentsResolver {
     return this.documents.remove(id);
   }
 
-  @Roles('editor', 'admin')
-  @ResolveField('revision', () => Int, { nullable: true })
-  revision(@Parent() doc: DocumentModel): number | null {
-    return doc.revisionValue ?? null;
-  }
-
   @ResolveField('owner', () => UserModel)
   owner(@Parent() doc: DocumentModel): UserModel {
     const user = this.users.findById(doc.ownerId);
     if (!user) throw securityException(404, SecurityErrorCode.NOT_FOUND, 'Owner not found');
-    return { id: user.id, username: user.username, roles: user.roles };
+    return { id: user.id, username: user.username, roles: user.roles, email: `${user.username}@example.com` };
   }
 }
 

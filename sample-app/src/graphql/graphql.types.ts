@@ -1,7 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { IsString, MaxLength, MinLength } from 'class-validator';
+import { Roles } from 'nestjs-rampart';
 
-/** A user as the GraphQL API shows it. `email` and `documents` are resolved (and guarded) fields. */
+/** A user as the GraphQL API shows it. `documents` is a resolved (and guarded) field. */
 @ObjectType('User')
 export class UserModel {
   @Field(() => ID)
@@ -12,9 +13,14 @@ export class UserModel {
 
   @Field(() => [String])
   roles!: string[];
+
+  /** Admins only: others read `null` and a `PERMISSION_DENIED` error (field-level `@Roles`). */
+  @Roles('admin')
+  @Field(() => String, { nullable: true })
+  email?: string;
 }
 
-/** A document as the GraphQL API shows it. `revision` and `owner` are resolved (and guarded) fields. */
+/** A document as the GraphQL API shows it. `owner` is a resolved field. */
 @ObjectType('Document')
 export class DocumentModel {
   @Field(() => ID)
@@ -29,8 +35,10 @@ export class DocumentModel {
   @Field(() => ID)
   ownerId!: string;
 
-  /** Kept for the `revision` field resolver (editors and admins only). */
-  revisionValue?: number;
+  /** Editors and admins only: others read `null` and a `PERMISSION_DENIED` error (field-level `@Roles`). */
+  @Roles('editor', 'admin')
+  @Field(() => Int, { nullable: true })
+  revision?: number;
 }
 
 @InputType()

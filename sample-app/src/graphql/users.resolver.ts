@@ -12,9 +12,14 @@ import { UsersService, type User } from '../users/users.service';
 import { clamp } from './documents.resolver';
 import { DocumentModel, FIRST, UserModel } from './graphql.types';
 
-const toModel = (user: User): UserModel => ({ id: user.id, username: user.username, roles: user.roles });
+const toModel = (user: User): UserModel => ({
+  id: user.id,
+  username: user.username,
+  roles: user.roles,
+  email: `${user.username}@example.com`,
+});
 
-/** Users over GraphQL: `me` for anyone signed in, `users` and `email` for admins only. */
+/** Users over GraphQL: `me` for anyone signed in, `users` (and `User.email`, on the model) for admins only. */
 @Resolver(() => UserModel)
 export class UsersResolver {
   constructor(
@@ -36,13 +41,6 @@ export class UsersResolver {
     return this.users.findAll().map(toModel);
   }
 
-  /** Admins only: others get `null` and a `FORBIDDEN` error; the resolver does not run. */
-  @Roles('admin')
-  @ResolveField('email', () => String, { nullable: true })
-  email(@Parent() user: UserModel): string {
-    return `${user.username}@example.com`;
-  }
-
   /** A user's own documents; someone else's only for admins. Costs `first` (default 20) times its selection. */
   @ResolveField('documents', () => [DocumentModel])
   userDocuments(
@@ -62,7 +60,7 @@ export class UsersResolver {
         title: doc.title,
         body: doc.body,
         ownerId: doc.ownerId,
-        revisionValue: doc.revision,
+        revision: doc.revision,
       }));
   }
 }

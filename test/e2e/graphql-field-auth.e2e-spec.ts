@@ -1,0 +1,98 @@
+import { Module } from '@nestjs/common';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { Public, Roles, SecurityGraphQL, SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
+import { codes, gql } from '../fixtures/graphql/graphql-client';
+import { ADAPTERS, bootApp, type AdapterName } from '../utils/app';
+
+// Own file: these object types land in @nestjs/graphql's global type storage, which every schema
+// built in the same Jest module registry would see.
+
+@ObjectType()
+class Profile {
+  @Field()
+  name!: string;
+
+  /** Non-null and protected: a refusal would null the parent, so the app must not boot. */
+  @Roles('admin')
+  @Field(() => String)
+  salary!: string;
+}
+
+@ObjectType()
+class Badge {
+  @Roles('admin')
+  @Field(() => String, { nullable: true })
+  serial?: string;
+}
+
+@Resolver()
+class ProfileResolver {
+  @Public()
+  @Query(() => Profile)
+  profile(): Profile {
+    return { name: 'ann', salary: '1' };
+  }
+}
+
+@Resolver()
+class BadgeResolver {
+  @Public()
+  @Query(() => Badge)
+  badge(): Badge {
+    return { serial: 'b-1' };
+  }
+}
+
+function app(adapter: AdapterName, resolver: new () => unknown, options: SecurityModuleOptions) {
+  const security = SecurityModule.forRoot({
+    auth: { jwt: { secret: 'field-auth-secret-field-auth-secret!!' } },
+    ...options,
+  });
+  const graphql =
+    adapter === 'fastify'
+      ? GraphQLModule.forRootAsync<MercuriusDriverConfig>(
+          SecurityGraphQL.forRoot(security, { driver: MercuriusDriver, autoSchemaFile: true }),
+        )
+      : GraphQLModule.forRootAsync<ApolloDriverConfig>(
+          SecurityGraphQL.forRoot(security, { driver: ApolloDriver, autoSchemaFile: true }),
+        );
+  @Module({ imports: [security, graphql], providers: [resolver] })
+  class FieldAuthModule {}
+  return FieldAuthModule;
+}
+
+const roles = { authorization: { roles: { admin: { permissions: [] } } } };
+
+describe.each(ADAPTERS)('GraphQL field authorization at boot (%s)', (adapter) => {
+  it('refuses @Roles on a non-null object field', async () => {
+    await expect(bootApp(adapter, app(adapter, ProfileResolver, roles))).rejects.toThrow(
+      /@Roles\(\)\/@Permissions\(\) on Profile\.salary protect a non-null field.*nullable/,
+    );
+  });
+
+  it('refuses an unknown role on an object field', async () => {
+    const other = { authorization: { roles: { user: { permissions: [] } } } };
+    await expect(bootApp(adapter, app(adapter, BadgeResolver, other))).rejects.toThrow(
+      /@Roles\(\) on Badge\.serial names the unknown role "admin"/,
+    );
+  });
+
+  it('refuses a protected field to an anonymous caller, and every caller when authorization is disabled', async () => {
+    const cases: [SecurityModuleOptions, string][] = [
+      [roles, 'AUTHENTICATION_REQUIRED'],
+      [{ authorization: { enabled: false } }, 'PERMISSION_DENIED'],
+    ];
+    for (const [options, code] of cases) {
+      const { app: booted, url } = await bootApp(adapter, app(adapter, BadgeResolver, options));
+      try {
+        const res = await gql(url, '{ badge { serial } }');
+        expect(res.body.data).toEqual({ badge: { serial: null } });
+        expect(codes(res)).toEqual([code]);
+      } finally {
+        await booted.close();
+      }
+    }
+  });
+});
