@@ -95,12 +95,23 @@ export interface LoginRateLimitOptions {
   perIp?: LoginAttemptLimit | false;
 }
 
-/** One login-failure budget: `maxAttempts` failures per `windowSeconds` (from the first failure). @publicApi */
+/**
+ * One login-failure budget: `maxAttempts` failures per `windowSeconds` (from the first failure).
+ * A field left out keeps its default (`perUsername`: 100 per 3600 s, `perIp`: 50 per 900 s).
+ *
+ * @publicApi
+ */
 export interface LoginAttemptLimit {
-  /** Failed attempts allowed in the window; the next attempt gets 429. */
-  maxAttempts: number;
-  /** Window length in seconds, counted from the first failure. */
-  windowSeconds: number;
+  /**
+   * Failed attempts allowed in the window; the next attempt gets 429 until the window ends.
+   * @default 100 (perUsername) / 50 (perIp)
+   */
+  maxAttempts?: number;
+  /**
+   * Window length in seconds (whole seconds, 1 s to 1 day), counted from the first failure.
+   * @default 3600 (perUsername) / 900 (perIp)
+   */
+  windowSeconds?: number;
 }
 
 /**
