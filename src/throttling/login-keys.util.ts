@@ -55,6 +55,8 @@ export function ipKey(tracked: string): string {
 /** Every key of an attempt by `tracked` (see {@link trackedAddress}) on `username`. @internal */
 export function loginKeys(tracked: string, username: string): LoginKeys {
   const tag = usernameTag(username);
-  const ipDigest = digest(tracked).slice(0, 22);
-  return { ipUser: `${tag}:ip:${ipDigest}`, user: `${tag}:any`, ips: `${tag}:ips`, ip: ipKey(tracked), ipDigest };
+  const full = digest(tracked);
+  // 22 characters (132 bits) name the address inside the username's keys and set.
+  const ipDigest = full.slice(0, 22);
+  return { ipUser: `${tag}:ip:${ipDigest}`, user: `${tag}:any`, ips: `${tag}:ips`, ip: `{login-ip:${full}}`, ipDigest };
 }

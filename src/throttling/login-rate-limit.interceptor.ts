@@ -157,7 +157,11 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     );
     const ipReply =
       attempt.countIp && plan.ipArgs ? this.limiter.run(RESERVE_LOGIN_ATTEMPT, [keys.ip], plan.ipArgs, req) : undefined;
-    const [user, ip] = await Promise.all([userReply, ipReply]);
+    // Both synchronous on the memory store: no promise to wait for.
+    const [user, ip] =
+      userReply instanceof Promise || ipReply instanceof Promise
+        ? await Promise.all([userReply, ipReply])
+        : [userReply, ipReply];
     const userRefused = user[0] !== 1;
     const ipRefused = ip !== undefined && ip[0] !== 1;
     if (!userRefused && !ipRefused) return undefined;
