@@ -147,6 +147,11 @@ describe.each(storages)('login protection across IPs and usernames (%s)', (_name
     for (let i = 0; i < 3; i++) expect(await status(`${net}.1`, user)).toBe(401);
   });
 
+  it('attempts without a username count per IP but lock no one per username', async () => {
+    for (let i = 0; i < 8; i++) expect(await status(`${net}.${i}`, '  ')).toBe(401);
+    expect(await status(`${net}.100`, '')).toBe(401);
+  });
+
   it('an allowlisted IP is not counted per IP (it still is per IP + username and per username)', async () => {
     for (let i = 0; i < 6; i++) expect(await status('198.18.255.1', `${user}-${i}`)).toBe(401);
     for (let i = 0; i < 3; i++) expect(await status('198.18.255.1', user)).toBe(401);

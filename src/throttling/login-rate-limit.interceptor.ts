@@ -43,6 +43,8 @@ interface LoginPlan {
   usernameField: string;
   /** RESERVE_USERNAME_ATTEMPT's ARGV after the IP digest. */
   userArgs: string[];
+  /** The same without the username counter, for attempts that name no username. */
+  noUserArgs: string[];
   /** Whether the username counter is on (RELEASE_USERNAME_ATTEMPT's ARGV). */
   perUser: '0' | '1';
   /** RESERVE_LOGIN_ATTEMPT's ARGV for the per-IP counter; undefined when off. */
@@ -60,6 +62,8 @@ const POLICY: Record<LoginScope, string> = { 'ip+username': 'login', username: '
 interface Attempt {
   keys: LoginKeys;
   username: string | undefined;
+  /** Whether the per-username counter applies (on, and the attempt names a username). */
+  countUser: '0' | '1';
   /** Whether the per-IP counter applies (on, and the IP is not allowlisted). */
   countIp: boolean;
 }
@@ -152,7 +156,7 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     const userReply = this.limiter.run(
       RESERVE_USERNAME_ATTEMPT,
       [keys.ipUser, keys.user, keys.ips],
-      [keys.ipDigest, ...plan.userArgs],
+      [keys.ipDigest, ...(attempt.countUser === '1' ? plan.userArgs : plan.noUserArgs)],
       req,
     );
     const ipReply =
@@ -166,7 +170,7 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     const ipRefused = ip !== undefined && ip[0] !== 1;
     if (!userRefused && !ipRefused) return undefined;
     // Give back what the other counter reserved: a refused attempt counts nowhere.
-    if (!userRefused) this.settle(RELEASE_USERNAME_ATTEMPT, [keys.ipUser, keys.user], [plan.perUser], req);
+    if (!userRefused) this.settle(RELEASE_USERNAME_ATTEMPT, [keys.ipUser, keys.user], [attempt.countUser], req);
     if (ip !== undefined && !ipRefused) this.settle(RELEASE_LOGIN_ATTEMPT, [keys.ip], [], req);
     const byUser: Refusal | undefined = userRefused
       ? user[1] === 1
@@ -214,17 +218,20 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
   /** Gives back every counter's attempt (a server error is not the caller's failure). */
   private release(attempt: Attempt, plan: LoginPlan, req: HttpRequestLike): void {
     const { keys } = attempt;
-    this.settle(RELEASE_USERNAME_ATTEMPT, [keys.ipUser, keys.user], [plan.perUser], req);
+    this.settle(RELEASE_USERNAME_ATTEMPT, [keys.ipUser, keys.user], [attempt.countUser], req);
     if (attempt.countIp) this.settle(RELEASE_LOGIN_ATTEMPT, [keys.ip], [], req);
   }
 
   private attemptOf(req: HttpRequestLike, plan: LoginPlan): Attempt {
     const address = this.clientOf(req);
     const username = this.usernameOf(req, plan);
+    const named = username !== undefined && username.trim() !== '';
     return {
-      // A missing username is keyed as "": it is nobody's account, but still this IP's attempt.
+      // A missing username is keyed as "": still this IP's attempt, but nobody's account, so no
+      // per-username lockout (requests without one would otherwise lock each other out).
       keys: loginKeys(trackedAddress(address, this.options.ipv6Groups), username ?? ''),
       username,
+      countUser: named ? plan.perUser : '0',
       countIp: plan.ipArgs !== undefined && !this.options.isAllowlisted?.(address),
     };
   }
@@ -259,17 +266,20 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     const windowMs = meta.windowSeconds !== undefined ? meta.windowSeconds * 1000 : login.windowMs;
     const perUser = login.perUsername;
     const perIp = login.perIp;
+    // ARGV after the IP digest: ip + username limit, username limit (0: off), set ttl, set bound.
+    // The IP set outlives every counter it lists.
+    const userArgs = (maxUser: number) => [
+      String(maxAttempts),
+      String(windowMs),
+      String(maxUser),
+      String(perUser?.windowMs ?? 0),
+      String(Math.max(windowMs, perUser?.windowMs ?? 0)),
+      String(MAX_TRACKED_IPS),
+    ];
     return {
       usernameField: meta.usernameField ?? login.usernameField,
-      userArgs: [
-        String(maxAttempts),
-        String(windowMs),
-        String(perUser?.maxAttempts ?? 0),
-        String(perUser?.windowMs ?? 0),
-        // The IP set outlives every counter it lists.
-        String(Math.max(windowMs, perUser?.windowMs ?? 0)),
-        String(MAX_TRACKED_IPS),
-      ],
+      userArgs: userArgs(perUser?.maxAttempts ?? 0),
+      noUserArgs: userArgs(0),
       perUser: perUser ? '1' : '0',
       ipArgs: perIp ? [String(perIp.maxAttempts), String(perIp.windowMs)] : undefined,
       limits: { 'ip+username': maxAttempts, username: perUser?.maxAttempts ?? 0, ip: perIp?.maxAttempts ?? 0 },
