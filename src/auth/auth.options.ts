@@ -15,6 +15,7 @@ import {
   type ResolvedJwtKey,
 } from './jwt/jwt-crypto.util';
 import type { ApiKeyStore } from './api-key/api-key-store.interface';
+import { resolveMfaOptions, type MfaOptions, type ResolvedMfaOptions } from './mfa/mfa.options';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
@@ -251,6 +252,8 @@ export interface AuthOptions {
   jwt?: JwtOptions;
   /** API keys. */
   apiKeys?: ApiKeyOptions;
+  /** Step-up multi-factor authentication (`@RequireMfa()`, `TotpService`). */
+  mfa?: MfaOptions;
 }
 
 /** @internal */
@@ -307,6 +310,7 @@ export interface ResolvedAuthOptions {
   defaultMethods: AuthMethod[];
   jwt: ResolvedJwtOptions;
   apiKeys: ResolvedApiKeyOptions;
+  mfa: ResolvedMfaOptions;
 }
 
 const JWT_KEYS = optionKeys<JwtOptions>()([
@@ -352,7 +356,7 @@ const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
   'mintMaxLoginAgeSec',
   'revokeWithSession',
 ]);
-const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys']);
+const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'mfa']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PREFIX_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const DAY = 86_400;
@@ -684,7 +688,8 @@ export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = '
       `Set auth.apiKeys.pepper to ${MIN_SECRET_BYTES}+ random bytes`,
     );
   }
-  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys };
+  const mfa = resolveMfaOptions(raw.mfa, join(path, 'mfa'));
+  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, mfa };
 }
 
 /** The injected options authentication's services read. @internal */

@@ -8,7 +8,8 @@ import {
   type SecurityEventSpec,
 } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { eventCatalogApp } from '../fixtures/event-catalog-app';
+import { CATALOG_TOTP_SECRET, eventCatalogApp } from '../fixtures/event-catalog-app';
+import { totpCode } from '../../src/auth/mfa/totp.util';
 import { observabilityApp } from '../fixtures/observability-app';
 import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
 import { redisUrl, uniquePrefix } from '../utils/redis';
@@ -290,6 +291,22 @@ const CATALOG_CASES: Record<string, CatalogCase> = {
   VALIDATION_FAILED: {
     trigger: async (h) => expect(await h.call('POST', '/obs/notes', { body: { title: '' } })).toBe(400),
     match: { reason: 'constraints_failed', route: '/obs/notes' },
+  },
+  MFA_REQUIRED: {
+    trigger: async (h) => expect(await h.call('GET', '/cat/mfa-only', { token: await h.token('frank') })).toBe(401),
+    match: { principalId: 'frank', reason: 'no_mfa', route: '/cat/mfa-only' },
+  },
+  MFA_VERIFIED: {
+    trigger: async (h) => {
+      const code = totpCode(CATALOG_TOTP_SECRET, { algorithm: 'SHA1', digits: 6, periodSec: 30 }, Date.now());
+      expect(await h.call('POST', '/cat/mfa', { token: await h.token('gina'), body: { code } })).toBe(200);
+    },
+    match: { principalId: 'gina', details: { method: 'totp' } },
+  },
+  MFA_FAILED: {
+    trigger: async (h) =>
+      expect(await h.call('POST', '/cat/mfa', { token: await h.token('hank'), body: { code: '12345' } })).toBe(400),
+    match: { principalId: 'hank', reason: 'malformed', details: { method: 'totp' } },
   },
   TOKEN_ISSUED: {
     trigger: async (h) =>
