@@ -6,6 +6,7 @@ import { LoginProtectionController } from '../../sample-app/src/admin/login-prot
 import { AuthController } from '../../sample-app/src/auth/auth.controller';
 import { sampleRateLimitOptions } from '../../sample-app/src/rate-limit/rate-limit.options';
 import { UsersService } from '../../sample-app/src/users/users.service';
+import { sampleStepUp } from '../fixtures/sample-login';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { redisUrl, uniquePrefix } from '../utils/redis';
 
@@ -74,7 +75,8 @@ describe.each(CASES)('login protection across IPs and usernames (%s, %s store)',
   const adminToken = async () => {
     const res = await login(`${net}.250`, 'admin', 'admin-pass');
     expect(res.status).toBe(200);
-    return ((await res.json()) as { accessToken: string }).accessToken;
+    // Admin routes need a TOTP step-up (the sample seeds the admin's secret).
+    return sampleStepUp(url, ((await res.json()) as { accessToken: string }).accessToken, 'admin');
   };
 
   it('many IPs on one username: locked from every IP past 5 failures, even with the right password', async () => {

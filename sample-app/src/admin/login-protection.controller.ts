@@ -1,13 +1,15 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { Audit, LoginProtection, Roles, type LoginProtectionStatus } from 'nestjs-rampart';
+import { Audit, LoginProtection, RequireMfa, Roles, type LoginProtectionStatus } from 'nestjs-rampart';
 
 /**
  * Admin-only unlock of the login limiter: a username locked by failed logins (from one IP or from
  * many) can log in again once an admin resets it. Every call is in the audit trail (`AUDIT`
  * events without the username: the route has no `:id`). A username that is empty or longer than
- * 256 characters gets 400 `VALIDATION_FAILED`.
+ * 256 characters gets 400 `VALIDATION_FAILED`. Like every admin route, it needs a TOTP step-up
+ * from the last 15 minutes (`POST /auth/mfa/verify`).
  */
 @Roles('admin')
+@RequireMfa()
 @Controller('admin/login-protection')
 export class LoginProtectionController {
   constructor(private readonly protection: LoginProtection) {}
