@@ -8,13 +8,23 @@ import { REQUIRE_MFA_KEY } from './mfa/require-mfa.decorator';
 import { TotpService } from './mfa/totp.service';
 import { TokenRevocationService } from './tokens/token-revocation.service';
 import { TokenService } from './tokens/token.service';
+import { CsrfProtection } from './session/csrf-protection.service';
+import { SessionCookies } from './session/session-cookies.service';
 
 /** Authentication: JWT, refresh tokens, API keys. @internal */
 export const authFeature = defineFeature({
   key: 'auth',
   resolve: resolveAuthOptions,
-  providers: [TokenRevocationService, JwtAuthenticator, ApiKeyService, TokenService, TotpService],
-  exports: [TokenService, TokenRevocationService, ApiKeyService, JwtAuthenticator, TotpService],
+  providers: [
+    TokenRevocationService,
+    JwtAuthenticator,
+    ApiKeyService,
+    TokenService,
+    TotpService,
+    CsrfProtection,
+    SessionCookies,
+  ],
+  exports: [TokenService, TokenRevocationService, ApiKeyService, JwtAuthenticator, TotpService, SessionCookies],
   enhancers: {
     // Always the real guard: with auth.enabled false it only marks the request as authenticated,
     // so the authorization stages behind it still see that authentication ran.
@@ -28,6 +38,7 @@ export const authFeature = defineFeature({
     const jwt = o.jwt.remoteJwks
       ? 'jwt (remote JWKS)'
       : `jwt (${o.jwt.keys.length} key${o.jwt.keys.length === 1 ? '' : 's'})`;
-    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}`;
+    const session = o.session ? ', cookie sessions with CSRF tokens' : '';
+    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}${session}`;
   },
 });
