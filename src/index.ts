@@ -233,6 +233,7 @@ export { UploadValidationPipe, type UploadRules, type UploadedFileLike } from '.
 
 // Rate limiting
 export type {
+  LoginAttemptLimit,
   LoginRateLimitOptions,
   RateLimitEscalationOptions,
   RateLimitOptions,
@@ -249,7 +250,8 @@ export { RateLimiterService } from './throttling/rate-limiter.service';
 export { RateLimitBaseGuard } from './throttling/rate-limit-base.guard';
 export { RateLimitGuard } from './throttling/rate-limit.guard';
 export { ANONYMOUS_TIER, AUTHENTICATED_TIER, PrincipalRateLimitGuard } from './throttling/principal-rate-limit.guard';
-export { LoginRateLimitInterceptor } from './throttling/login-rate-limit.interceptor';
+export { LoginRateLimitInterceptor, type LoginScope } from './throttling/login-rate-limit.interceptor';
+export { LoginProtection, type LoginProtectionStatus } from './throttling/login-protection.service';
 export {
   MemoryThrottlerStorage,
   type MemoryThrottlerStorageOptions,

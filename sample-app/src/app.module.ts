@@ -16,6 +16,7 @@ import { PaymentsController } from './payments/payments.controller';
 import { sampleIdempotencyOptions, sampleValidationOptions } from './payments/payments.options';
 import { UsersService } from './users/users.service';
 import { AdminController } from './admin/admin.controller';
+import { LoginProtectionController } from './admin/login-protection.controller';
 import { DocumentLoader } from './documents/document.loader';
 import { DocumentsController } from './documents/documents.controller';
 import { sampleAuthorizationOptions, sampleResponseFilteringOptions } from './documents/documents.authorization';
@@ -72,6 +73,7 @@ const security = SecurityModule.forRootAsync({ useFactory: () => withSecurityCon
     PaymentsController,
     DocumentsController,
     AdminController,
+    LoginProtectionController,
     PlansController,
   ],
   providers: [UsersService, DocumentsService, PaymentsService, DocumentLoader],

@@ -2,7 +2,8 @@ import type { InventoryWarningCode } from './inventory.constants';
 
 /**
  * One rate-limit policy in force on a route. `by` says what the budget is counted per: the client
- * IP, the authenticated principal, or (login limiter) the IP and the submitted username.
+ * IP, the authenticated principal, or (login limiter) the IP and the submitted username, the
+ * username from any IP (`login.username`) or the IP across usernames (`login.ip`).
  *
  * @publicApi
  */
@@ -10,7 +11,7 @@ export interface InventoryRateLimit {
   policy: string;
   limit: number;
   windowSec: number;
-  by: 'ip' | 'principal' | 'ip+username';
+  by: 'ip' | 'principal' | 'ip+username' | 'username';
 }
 
 /** A risk found on a route. @publicApi */

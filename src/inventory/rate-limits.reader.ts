@@ -48,6 +48,17 @@ export function readRateLimits(
       windowSec: login.windowSeconds ?? options.login.windowMs / 1000,
       by: 'ip+username',
     });
+    const { perUsername, perIp } = options.login;
+    if (perUsername) {
+      view.limits.push({
+        policy: 'login.username',
+        limit: perUsername.maxAttempts,
+        windowSec: perUsername.windowMs / 1000,
+        by: 'username',
+      });
+    }
+    if (perIp)
+      view.limits.push({ policy: 'login.ip', limit: perIp.maxAttempts, windowSec: perIp.windowMs / 1000, by: 'ip' });
   }
   if (skip === true) return view;
   const skipped = (name: string): boolean =>

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type CallHandler,
   type ExecutionContext,
@@ -27,22 +26,62 @@ import { SecurityEvents } from '../core/events/security-events.service';
 import type { ResolvedRateLimitOptions } from './rate-limit.options';
 import type { RateLimitFeatureOptions } from './rate-limit.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
-import { RELEASE_LOGIN_ATTEMPT, RESERVE_LOGIN_ATTEMPT, RESET_LOGIN_ATTEMPTS } from './login-attempt.script';
+import { RELEASE_LOGIN_ATTEMPT, RESERVE_LOGIN_ATTEMPT } from './login-attempt.script';
+import { loginKeys, trackedAddress, type LoginKeys } from './login-keys.util';
+import {
+  MAX_TRACKED_IPS,
+  RELEASE_USERNAME_ATTEMPT,
+  RESERVE_USERNAME_ATTEMPT,
+  SUCCEED_USERNAME_ATTEMPT,
+} from './login-protection.script';
+import type { ScriptReply, StorageScript } from '../storage/security-storage.interface';
 import { LOGIN_RATE_LIMIT_KEY } from './rate-limit.constants';
-import { ipv6Prefix } from './rate-limit-base.guard';
 import type { LoginRateLimitRouteOptions } from './rate-limit.decorator';
 import { RateLimiterService } from './rate-limiter.service';
 
 interface LoginPlan {
-  maxAttempts: string;
-  windowMs: string;
   usernameField: string;
+  /** RESERVE_USERNAME_ATTEMPT's ARGV after the IP digest. */
+  userArgs: string[];
+  /** The same without the username counter, for attempts that name no username. */
+  noUserArgs: string[];
+  /** Whether the username counter is on (RELEASE_USERNAME_ATTEMPT's ARGV). */
+  perUser: '0' | '1';
+  /** RESERVE_LOGIN_ATTEMPT's ARGV for the per-IP counter; undefined when off. */
+  ipArgs?: string[];
+  /** The limit of each scope, for events. */
+  limits: Record<LoginScope, number>;
+}
+
+/** Which login counter refused an attempt. @publicApi */
+export type LoginScope = 'ip+username' | 'username' | 'ip';
+
+/** The policy name each scope is counted under in metrics (`login` is the IP + username one). */
+const POLICY: Record<LoginScope, string> = { 'ip+username': 'login', username: 'login.username', ip: 'login.ip' };
+
+interface Attempt {
+  keys: LoginKeys;
+  username: string | undefined;
+  /** Whether the per-username counter applies (on, and the attempt names a username). */
+  countUser: '0' | '1';
+  /** Whether the per-IP counter applies (on, and the IP is not allowlisted). */
+  countIp: boolean;
+}
+
+interface Refusal {
+  scope: LoginScope;
+  key: string;
+  pttl: number;
 }
 
 /**
- * Runs for routes marked `@LoginRateLimit()` (a no-op elsewhere): counts failed attempts per
- * client IP + username (hashed: usernames never reach the store or logs), refuses with 429 once
- * `maxAttempts` are reached in the window, resets on success.
+ * Runs for routes marked `@LoginRateLimit()` (a no-op elsewhere): counts failed attempts per client
+ * IP + username, per username from any IP (`rateLimit.login.perUsername`) and per IP across
+ * usernames (`rateLimit.login.perIp`), all hashed (no username or address reaches the store or the
+ * logs). An attempt is reserved on every counter before the handler runs, kept when the handler
+ * answers 4xx, given back on a 5xx; a success clears the username's counters and gives back the
+ * IP's attempt. Past any limit the route answers 429 with `Retry-After` (even for the right
+ * password) and emits one `RATE_LIMITED` per episode naming the counter (`details.tracker`).
  *
  * @throws {HttpException} 429 `RATE_LIMITED` when the attempts are exhausted.
  * @publicApi
@@ -72,54 +111,33 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
 
   private async guardLogin(ctx: ExecutionContext, next: CallHandler, plan: LoginPlan): Promise<Observable<unknown>> {
     const req = getRequest(ctx);
-    const key = this.keyFor(req, plan);
-    const [admitted, , pttl] = await this.limiter.run(
-      RESERVE_LOGIN_ATTEMPT,
-      [key],
-      [plan.maxAttempts, plan.windowMs],
-      req,
-    );
-    if (admitted !== 1) {
-      const retryAfter = Math.max(1, Math.ceil(pttl / 1000));
-      const res = getResponse(ctx);
-      if (res) setResponseHeader(res, 'Retry-After', retryAfter);
-      this.events.emit({
-        type: SecurityEventType.RATE_LIMITED,
-        outcome: 'blocked',
-        reason: 'login_attempts_exhausted',
-        request: req,
-        details: { tracker: 'ip+username', maxAttempts: Number(plan.maxAttempts), retryAfter },
-        // One event per lockout episode; the refusals during it are counted into RATE_LIMIT_ENDED.
-        episode: key,
-      });
-      throw securityException(429, SecurityErrorCode.RATE_LIMITED, Messages.RATE_LIMITED(), { retryAfter });
-    }
+    const attempt = this.attemptOf(req, plan);
+    const refusal = await this.reserve(attempt, plan, req);
+    if (refusal) this.refuse(ctx, req, attempt, plan, refusal);
+    const { keys } = attempt;
     let settled = false;
+    const succeeded = () => {
+      if (settled) return;
+      settled = true;
+      this.settle(SUCCEED_USERNAME_ATTEMPT, [keys.ipUser, keys.user, keys.ips], [keys.ipDigest], req);
+      if (attempt.countIp) this.settle(RELEASE_LOGIN_ATTEMPT, [keys.ip], [], req);
+      this.events.loginSucceeded({ request: req, username: attempt.username });
+    };
     return next.handle().pipe(
       tap({
-        next: () => {
-          if (settled) return;
-          settled = true;
-          this.settle(RESET_LOGIN_ATTEMPTS, key, req);
-          this.events.loginSucceeded({ request: req, username: this.usernameOf(req, plan) });
-        },
-        complete: () => {
-          if (settled) return;
-          settled = true;
-          this.settle(RESET_LOGIN_ATTEMPTS, key, req);
-          this.events.loginSucceeded({ request: req, username: this.usernameOf(req, plan) });
-        },
+        next: succeeded,
+        complete: succeeded,
         error: (error: unknown) => {
           if (settled) return;
           settled = true;
           const status = error instanceof HttpException ? error.getStatus() : 500;
-          // A failed login (4xx) keeps its reserved attempt; a server error gives it back.
-          if (status >= 500) this.settle(RELEASE_LOGIN_ATTEMPT, key, req);
+          // A failed login (4xx) keeps its reserved attempts; a server error gives them back.
+          if (status >= 500) this.release(attempt, plan, req);
           // A 4xx is a refused login (wrong password, unknown user, invalid body); a 5xx is not the user's.
           else
             this.events.loginFailed({
               request: req,
-              username: this.usernameOf(req, plan),
+              username: attempt.username,
               reason: loginFailureReason(error),
               details: { status },
             });
@@ -128,26 +146,111 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     );
   }
 
-  /** `{login:<sha256(ip, username)>}`. Override to key attempts differently (e.g. username only). */
-  protected keyFor(req: HttpRequestLike, plan: LoginPlan): string {
-    const address = getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
-    // An IPv6 subscriber owns a whole prefix: rotating addresses must not reset its attempts.
-    const ip = address.indexOf(':') === -1 ? address : ipv6Prefix(address, this.options.ipv6Groups);
-    const username = (this.usernameOf(req, plan) ?? '').trim().toLowerCase();
-    const digest = createHash('sha256').update(`${ip}\n${username}`).digest('base64url');
-    return `{login:${digest}}`;
+  /**
+   * Reserves the attempt on the username's counters (one script: one slot) and on the IP's (its
+   * own tag) in parallel: one round trip of latency on Redis, synchronous in memory. When one
+   * refuses, what the other reserved is given back.
+   */
+  private async reserve(attempt: Attempt, plan: LoginPlan, req: HttpRequestLike): Promise<Refusal | undefined> {
+    const { keys } = attempt;
+    const userReply = this.limiter.run(
+      RESERVE_USERNAME_ATTEMPT,
+      [keys.ipUser, keys.user, keys.ips],
+      [keys.ipDigest, ...(attempt.countUser === '1' ? plan.userArgs : plan.noUserArgs)],
+      req,
+    );
+    const ipReply =
+      attempt.countIp && plan.ipArgs ? this.limiter.run(RESERVE_LOGIN_ATTEMPT, [keys.ip], plan.ipArgs, req) : undefined;
+    // Both synchronous on the memory store: no promise to wait for.
+    const [user, ip] =
+      userReply instanceof Promise || ipReply instanceof Promise
+        ? await Promise.all([userReply, ipReply])
+        : [userReply, ipReply];
+    const userRefused = user[0] !== 1;
+    const ipRefused = ip !== undefined && ip[0] !== 1;
+    if (!userRefused && !ipRefused) return undefined;
+    // Give back what the other counter reserved: a refused attempt counts nowhere.
+    if (!userRefused) this.settle(RELEASE_USERNAME_ATTEMPT, [keys.ipUser, keys.user], [attempt.countUser], req);
+    if (ip !== undefined && !ipRefused) this.settle(RELEASE_LOGIN_ATTEMPT, [keys.ip], [], req);
+    const byUser: Refusal | undefined = userRefused
+      ? user[1] === 1
+        ? { scope: 'ip+username', key: keys.ipUser, pttl: user[2] }
+        : { scope: 'username', key: keys.user, pttl: user[2] }
+      : undefined;
+    const byIp: Refusal | undefined = ipRefused ? { scope: 'ip', key: keys.ip, pttl: ip[2] } : undefined;
+    // The caller may retry when every refusing counter allows it: report the one that blocks longer.
+    if (byUser && byIp) return byIp.pttl > byUser.pttl ? byIp : byUser;
+    return byUser ?? byIp;
+  }
+
+  private refuse(
+    ctx: ExecutionContext,
+    req: HttpRequestLike,
+    attempt: Attempt,
+    plan: LoginPlan,
+    refusal: Refusal,
+  ): never {
+    const retryAfter = Math.max(1, Math.ceil(refusal.pttl / 1000));
+    const res = getResponse(ctx);
+    if (res) setResponseHeader(res, 'Retry-After', retryAfter);
+    const usernameHash =
+      refusal.scope !== 'ip' && attempt.username !== undefined && this.events.enabled
+        ? { usernameHash: this.events.hashUsername(attempt.username) }
+        : {};
+    this.events.emit({
+      type: SecurityEventType.RATE_LIMITED,
+      outcome: 'blocked',
+      reason: 'login_attempts_exhausted',
+      request: req,
+      details: {
+        tracker: refusal.scope,
+        policies: [POLICY[refusal.scope]],
+        maxAttempts: plan.limits[refusal.scope],
+        retryAfter,
+        ...usernameHash,
+      },
+      // One event per lockout episode; the refusals during it are counted into RATE_LIMIT_ENDED.
+      episode: refusal.key,
+    });
+    throw securityException(429, SecurityErrorCode.RATE_LIMITED, Messages.RATE_LIMITED(), { retryAfter });
+  }
+
+  /** Gives back every counter's attempt (a server error is not the caller's failure). */
+  private release(attempt: Attempt, plan: LoginPlan, req: HttpRequestLike): void {
+    const { keys } = attempt;
+    this.settle(RELEASE_USERNAME_ATTEMPT, [keys.ipUser, keys.user], [attempt.countUser], req);
+    if (attempt.countIp) this.settle(RELEASE_LOGIN_ATTEMPT, [keys.ip], [], req);
+  }
+
+  private attemptOf(req: HttpRequestLike, plan: LoginPlan): Attempt {
+    const address = this.clientOf(req);
+    const username = this.usernameOf(req, plan);
+    const named = username !== undefined && username.trim() !== '';
+    return {
+      // A missing username is keyed as "": still this IP's attempt, but nobody's account, so no
+      // per-username lockout (requests without one would otherwise lock each other out).
+      keys: loginKeys(trackedAddress(address, this.options.ipv6Groups), username ?? ''),
+      username,
+      countUser: named ? plan.perUser : '0',
+      countIp: plan.ipArgs !== undefined && !this.options.isAllowlisted?.(address),
+    };
+  }
+
+  /** The client address attempts are counted for (IPv6 by its prefix). Override to track clients differently. */
+  protected clientOf(req: HttpRequestLike): string {
+    return getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
   }
 
   /** The username field of the login body, if it is a string. */
-  protected usernameOf(req: HttpRequestLike, plan: LoginPlan): string | undefined {
+  protected usernameOf(req: HttpRequestLike, plan: Pick<LoginPlan, 'usernameField'>): string | undefined {
     const body = req.body as Record<string, unknown> | undefined;
     const raw = body && typeof body === 'object' ? body[plan.usernameField] : undefined;
     return typeof raw === 'string' ? raw : undefined;
   }
 
-  private settle(script: typeof RESET_LOGIN_ATTEMPTS, key: string, req: HttpRequestLike): void {
+  private settle(script: StorageScript<ScriptReply>, keys: string[], args: string[], req: HttpRequestLike): void {
     try {
-      const result = this.limiter.run(script, [key], [], req);
+      const result = this.limiter.run(script, keys, args, req);
       if (result instanceof Promise) result.catch(() => undefined);
     } catch {
       // Fail-closed storage: the reservation simply expires with its window.
@@ -159,10 +262,27 @@ export class LoginRateLimitInterceptor implements NestInterceptor {
     const meta = this.reflector.get<LoginRateLimitRouteOptions | undefined>(LOGIN_RATE_LIMIT_KEY, handler);
     if (!meta) return null;
     const login = this.options.login;
+    const maxAttempts = meta.maxAttempts ?? login.maxAttempts;
+    const windowMs = meta.windowSeconds !== undefined ? meta.windowSeconds * 1000 : login.windowMs;
+    const perUser = login.perUsername;
+    const perIp = login.perIp;
+    // ARGV after the IP digest: ip + username limit, username limit (0: off), set ttl, set bound.
+    // The IP set outlives every counter it lists.
+    const userArgs = (maxUser: number) => [
+      String(maxAttempts),
+      String(windowMs),
+      String(maxUser),
+      String(perUser?.windowMs ?? 0),
+      String(Math.max(windowMs, perUser?.windowMs ?? 0)),
+      String(MAX_TRACKED_IPS),
+    ];
     return {
-      maxAttempts: String(meta.maxAttempts ?? login.maxAttempts),
-      windowMs: String(meta.windowSeconds !== undefined ? meta.windowSeconds * 1000 : login.windowMs),
       usernameField: meta.usernameField ?? login.usernameField,
+      userArgs: userArgs(perUser?.maxAttempts ?? 0),
+      noUserArgs: userArgs(0),
+      perUser: perUser ? '1' : '0',
+      ipArgs: perIp ? [String(perIp.maxAttempts), String(perIp.windowMs)] : undefined,
+      limits: { 'ip+username': maxAttempts, username: perUser?.maxAttempts ?? 0, ip: perIp?.maxAttempts ?? 0 },
     };
   }
 }

@@ -1,5 +1,6 @@
 import { defineFeature } from '../core/feature/security-feature.interface';
 import { LoginRateLimitInterceptor } from './login-rate-limit.interceptor';
+import { LoginProtection } from './login-protection.service';
 import { PrincipalRateLimitGuard } from './principal-rate-limit.guard';
 import { LOGIN_RATE_LIMIT_KEY } from './rate-limit.constants';
 import { RateLimitGuard } from './rate-limit.guard';
@@ -13,8 +14,8 @@ const describePolicy = (p: ResolvedRateLimitPolicy): string => `${p.name} ${p.li
 export const rateLimitFeature = defineFeature({
   key: 'rateLimit',
   resolve: resolveRateLimitOptions,
-  providers: [RateLimiterService],
-  exports: [RateLimiterService],
+  providers: [RateLimiterService, LoginProtection],
+  exports: [RateLimiterService, LoginProtection],
   enhancers: {
     ipGuard: { kind: 'guard', type: RateLimitGuard, when: (o) => o.enabled },
     principalGuard: {

@@ -22,7 +22,14 @@ describe('resolveRateLimitOptions', () => {
     expect(options.headers).toEqual({ ietf: true, legacy: false });
     expect(options.failOpen).toBe(true);
     expect(options.escalation).toEqual({ multipliers: [1, 5, 30], decayMs: 900_000 });
-    expect(options.login).toEqual({ maxAttempts: 5, windowMs: 300_000, usernameField: 'username' });
+    expect(options.login).toEqual({
+      maxAttempts: 5,
+      windowMs: 300_000,
+      usernameField: 'username',
+      // ASVS V2.2.1's ceiling per account; the IP budget is tracked apart (OWASP credential stuffing sheet).
+      perUsername: { maxAttempts: 100, windowMs: 3_600_000 },
+      perIp: { maxAttempts: 50, windowMs: 900_000 },
+    });
     expect(options.isAllowlisted).toBeUndefined();
     expect(options.ipv6Groups).toBe(4);
   });
@@ -116,6 +123,32 @@ describe('resolveRateLimitOptions', () => {
     ['a login typo', { login: { maxAttempt: 3 } }, /rateLimit\.login\.maxAttempt is not a known option/],
     ['zero login attempts', { login: { maxAttempts: 0 } }, /rateLimit\.login\.maxAttempts must be at least 1/],
     [
+      'a per-username typo',
+      { login: { perUsername: { maxAttempt: 3 } } },
+      /rateLimit\.login\.perUsername\.maxAttempt is not a known option\. Did you mean "rateLimit\.login\.perUsername\.maxAttempts"/,
+    ],
+    [
+      'a per-IP section that is true',
+      { login: { perIp: true } },
+      /rateLimit\.login\.perIp must be an object, got a boolean/,
+    ],
+    ['a per-IP section that is an array', { login: { perIp: [] } }, /rateLimit\.login\.perIp must be an object/],
+    [
+      'a fractional per-IP window',
+      { login: { perIp: { windowSeconds: 1.5 } } },
+      /rateLimit\.login\.perIp\.windowSeconds must be a whole number/,
+    ],
+    [
+      'zero per-username attempts',
+      { login: { perUsername: { maxAttempts: 0 } } },
+      /rateLimit\.login\.perUsername\.maxAttempts must be at least 1/,
+    ],
+    [
+      'a per-username limit as a string',
+      { login: { perUsername: { maxAttempts: '5' } } },
+      /perUsername\.maxAttempts must be/,
+    ],
+    [
       'an IPv6 prefix that is not a multiple of 16',
       { ipv6PrefixLength: 60 },
       /ipv6PrefixLength must be a multiple of 16/,
@@ -124,6 +157,18 @@ describe('resolveRateLimitOptions', () => {
   ])('refuses %s', (_name, value, message) => {
     expect(() => resolve(value)).toThrow(SecurityConfigError);
     expect(() => resolve(value)).toThrow(message);
+  });
+
+  it('reads the per-username and per-IP login limits, each defaulting field by field, or off with false', () => {
+    const login = resolve({ login: { perUsername: { maxAttempts: 20 }, perIp: { windowSeconds: 60 } } }).login;
+    expect(login.perUsername).toEqual({ maxAttempts: 20, windowMs: 3_600_000 });
+    expect(login.perIp).toEqual({ maxAttempts: 50, windowMs: 60_000 });
+    const off = resolve({ login: { perUsername: false, perIp: false } }).login;
+    expect(off.perUsername).toBeUndefined();
+    expect(off.perIp).toBeUndefined();
+    const raw = Object.create(null) as Record<string, unknown>;
+    raw.maxAttempts = 9;
+    expect(resolve({ login: { perIp: raw } }).login.perIp).toEqual({ maxAttempts: 9, windowMs: 900_000 });
   });
 
   it('accepts a null-prototype object', () => {

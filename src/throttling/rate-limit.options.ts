@@ -74,6 +74,44 @@ export interface LoginRateLimitOptions {
    * @default 'username'
    */
   usernameField?: string;
+  /**
+   * Failed attempts allowed per username from ANY IP (credential stuffing and distributed brute
+   * force: many addresses on one account). The counter belongs to the account, not the source IP,
+   * as the OWASP Authentication Cheat Sheet ("Account Lockout") asks; the default is the ceiling
+   * of OWASP ASVS 4.0.3 V2.2.1 / NIST SP 800-63B §5.2.2 (at most 100 failed attempts per hour on
+   * one account). A success resets it. Unknown usernames are counted exactly like known ones.
+   * `false` turns it off.
+   * @default { maxAttempts: 100, windowSeconds: 3600 }
+   */
+  perUsername?: LoginAttemptLimit | false;
+  /**
+   * Failed attempts allowed per client IP across all usernames (password spraying: one address
+   * trying many accounts). Tracked separately from the per-account counters and temporary, as
+   * the OWASP Credential Stuffing Prevention Cheat Sheet ("IP Blacklisting") recommends. A success
+   * does not reset it (one valid account must not launder a spray), it only takes back its own
+   * attempt. IPs on `rateLimit.allowlist` are not counted. `false` turns it off.
+   * @default { maxAttempts: 50, windowSeconds: 900 }
+   */
+  perIp?: LoginAttemptLimit | false;
+}
+
+/**
+ * One login-failure budget: `maxAttempts` failures per `windowSeconds` (from the first failure).
+ * A field left out keeps its default (`perUsername`: 100 per 3600 s, `perIp`: 50 per 900 s).
+ *
+ * @publicApi
+ */
+export interface LoginAttemptLimit {
+  /**
+   * Failed attempts allowed in the window; the next attempt gets 429 until the window ends.
+   * @default 100 (perUsername) / 50 (perIp)
+   */
+  maxAttempts?: number;
+  /**
+   * Window length in seconds (whole seconds, 1 s to 1 day), counted from the first failure.
+   * @default 3600 (perUsername) / 900 (perIp)
+   */
+  windowSeconds?: number;
 }
 
 /**
@@ -180,6 +218,21 @@ export interface ResolvedRateLimitPolicy {
   itemName: string;
 }
 
+/** A validated login-failure budget. @internal */
+export interface ResolvedLoginLimit {
+  maxAttempts: number;
+  windowMs: number;
+}
+
+/** The validated `rateLimit.login`. @internal */
+export interface ResolvedLoginOptions extends ResolvedLoginLimit {
+  usernameField: string;
+  /** Per username from any IP; undefined when off. */
+  perUsername?: ResolvedLoginLimit;
+  /** Per IP across usernames; undefined when off. */
+  perIp?: ResolvedLoginLimit;
+}
+
 /** @internal */
 export interface ResolvedRateLimitOptions {
   enabled: boolean;
@@ -194,7 +247,7 @@ export interface ResolvedRateLimitOptions {
   headers: { ietf: boolean; legacy: boolean };
   escalation: { multipliers: number[]; decayMs: number };
   burstFactor: number;
-  login: { maxAttempts: number; windowMs: number; usernameField: string };
+  login: ResolvedLoginOptions;
   /** Number of leading 16-bit groups of an IPv6 address that identify a client (4 = /64). */
   ipv6Groups: number;
   /** The edge limit (policy `"edge"`); undefined when off. */
@@ -219,7 +272,14 @@ const KEYS = optionKeys<RateLimitOptions>()([
 ]);
 const POLICY_KEYS = optionKeys<RateLimitPolicy>()(['limit', 'windowSeconds', 'blockSeconds']);
 const ESCALATION_KEYS = optionKeys<RateLimitEscalationOptions>()(['enabled', 'multipliers', 'decaySeconds']);
-const LOGIN_KEYS = optionKeys<LoginRateLimitOptions>()(['maxAttempts', 'windowSeconds', 'usernameField']);
+const LOGIN_KEYS = optionKeys<LoginRateLimitOptions>()([
+  'maxAttempts',
+  'windowSeconds',
+  'usernameField',
+  'perUsername',
+  'perIp',
+]);
+const LOGIN_LIMIT_KEYS = optionKeys<LoginAttemptLimit>()(['maxAttempts', 'windowSeconds']);
 
 /** Policy and tier names become header items and storage keys: keep them token-like. */
 const NAME = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -402,13 +462,34 @@ export function resolveRateLimitOptions(
     ipv6Groups: readIpv6Groups(raw, path),
     ...resolveEdge(raw.edge, join(path, 'edge'), maxRequests, windowSeconds, blockSeconds),
     login: {
-      maxAttempts: readNumber(login, 'maxAttempts', loginPath, 5, { min: 1, max: 1000, integer: true }),
-      windowMs:
-        readNumber(login, 'windowSeconds', loginPath, 300, { min: 1, max: 86_400, integer: true, unit: 'seconds' }) *
-        1000,
+      ...readLoginLimit(login, loginPath, 5, 300, 1000),
       usernameField: readString(login, 'usernameField', loginPath, 'username'),
+      ...readOptionalLoginLimit(login, 'perUsername', loginPath, 100, 3600),
+      ...readOptionalLoginLimit(login, 'perIp', loginPath, 50, 900),
     },
   };
+}
+
+function readLoginLimit(raw: Raw, path: string, attempts: number, seconds: number, max: number): ResolvedLoginLimit {
+  return {
+    maxAttempts: readNumber(raw, 'maxAttempts', path, attempts, { min: 1, max, integer: true }),
+    windowMs:
+      readNumber(raw, 'windowSeconds', path, seconds, { min: 1, max: 86_400, integer: true, unit: 'seconds' }) * 1000,
+  };
+}
+
+/** `rateLimit.login.perUsername` / `perIp`: the defaults when absent, nothing when `false`. */
+function readOptionalLoginLimit(
+  login: Raw,
+  key: 'perUsername' | 'perIp',
+  loginPath: string,
+  attempts: number,
+  seconds: number,
+): Partial<Record<typeof key, ResolvedLoginLimit>> {
+  const value = login[key];
+  if (value === false) return {};
+  const path = join(loginPath, key);
+  return { [key]: readLoginLimit(readStrictSection(value, LOGIN_LIMIT_KEYS, path), path, attempts, seconds, 100_000) };
 }
 
 /** The injected options rate limiting's services read. @internal */

@@ -28,7 +28,11 @@ const EXPECTED: Record<string, Expected> = {
   'POST /auth/login': {
     public: true,
     bodyDto: 'LoginDto',
-    rateLimits: expect.arrayContaining([{ policy: 'login', limit: 500, windowSec: 300, by: 'ip+username' }]),
+    rateLimits: expect.arrayContaining([
+      { policy: 'login', limit: 500, windowSec: 300, by: 'ip+username' },
+      { policy: 'login.username', limit: 10_000, windowSec: 3600, by: 'username' },
+      { policy: 'login.ip', limit: 5000, windowSec: 900, by: 'ip' },
+    ]),
   },
   'POST /auth/refresh': {
     public: true,
@@ -85,6 +89,8 @@ const EXPECTED: Record<string, Expected> = {
   'GET /admin/users': { roles: ['admin'], authentication: USER, acceptedRisks: [] },
   'GET /admin/users/:id': { roles: ['admin'], warnings: [], acceptedRisks: [SAMPLE_BOLA_ACCEPTED] },
   'POST /plans/users/:id/paid-key': { roles: ['admin'], warnings: [], acceptedRisks: [SAMPLE_BOLA_ACCEPTED] },
+  'GET /admin/login-protection/:username': { roles: ['admin'], warnings: [], acceptedRisks: [] },
+  'POST /admin/login-protection/:username/reset': { roles: ['admin'], warnings: [], acceptedRisks: [] },
   // Outside production: the OpenAPI document and Swagger UI (public, CSP relaxed for the UI only).
   'GET /openapi.json': { public: true, controller: 'DocsController', handler: 'openapi' },
   'GET /docs': { public: true, handler: 'page' },

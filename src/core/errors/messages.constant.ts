@@ -29,5 +29,7 @@ export const Messages = {
   BODY_TIMEOUT: () => 'Request body not received in time',
   RATE_LIMITED: () => 'Too many requests, please retry later',
   STORAGE_UNAVAILABLE: () => 'Service temporarily unavailable, please retry',
+  LOGIN_PROTECTION_USERNAME: () => 'The username must be a string of 1 to 256 characters',
+  LOGIN_PROTECTION_IP: () => 'The address must be an IPv4 or IPv6 address',
   PIPELINE_ORDER: (stage: string) => `Security pipeline misconfigured: ${stage} ran before authentication`,
 } as const;
