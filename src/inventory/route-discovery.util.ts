@@ -167,20 +167,15 @@ function readArgs(cls: Type, methodName: string): string[] {
 }
 
 /**
- * The plain object type fields (no `@ResolveField`) the GraphQL layer protects with a property
- * `@Roles()` / `@Permissions()`: `method` `field`, `path` `Type.field`, like field resolvers. A
- * field that also has a resolver is listed once, as that resolver (`resolved` holds their paths).
+ * The object type fields the GraphQL layer protects with a property
+ * `@Roles()` / `@Permissions()`: `method` `field`, `path` `Type.field`, like field resolvers.
  *
  * @internal
  */
-export function discoverProtectedFields(
-  fields: readonly ProtectedObjectField[],
-  resolved: ReadonlySet<string>,
-): DiscoveredRoute[] {
+export function discoverProtectedFields(fields: readonly ProtectedObjectField[]): DiscoveredRoute[] {
   const routes: DiscoveredRoute[] = [];
   for (const field of fields) {
     const path = `${field.type}.${field.field}`;
-    if (resolved.has(path)) continue;
     const cls = field.cls as unknown as Type;
     routes.push({
       kind: 'graphql',

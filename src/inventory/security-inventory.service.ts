@@ -23,6 +23,12 @@ export interface InventoryRecord {
   facts: RouteFacts;
 }
 
+/** A field resolver's entry with the `@Roles()` / `@Permissions()` of its object type property too (both apply). */
+function mergeRules(entry: InventoryRoute, property: InventoryRoute): void {
+  entry.roles = [...new Set([...entry.roles, ...property.roles])];
+  entry.permissions = [...new Set([...entry.permissions, ...property.permissions])];
+}
+
 /**
  * The route security inventory: every route of the application and what protects it (public or
  * how it authenticates, roles, permissions, scopes, ownership, policies, rate limits, idempotency,
@@ -124,15 +130,23 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
     const seen = new Map<string, number>();
     const serving = servingConfig(this.appConfig, this.modules.applicationId);
     const graphql = discoverGraphqlRoutes(this.modules);
-    const resolved = new Set(graphql.filter((r) => r.method === 'field').map((r) => r.path));
+    const resolvers = new Set(graphql.filter((r) => r.method === 'field').map((r) => r.path));
+    // A protected property that also has a @ResolveField is listed once, as that resolver.
+    const properties = discoverProtectedFields(fields);
+    const onResolvers = properties.filter((p) => resolvers.has(p.path));
     const routes = [
       ...discoverHttpRoutes(this.modules, serving),
       ...graphql,
-      ...discoverProtectedFields(fields, resolved),
+      ...properties.filter((p) => !resolvers.has(p.path)),
     ];
     return routes.map((route) => {
       if (!sources.has(route.cls)) sources.set(route.cls, findControllerSource(route.cls));
       const record = readRouteProtections(this.reflector, this.options, route, sources.get(route.cls) ?? null);
+      if (route.method === 'field' && route.property === undefined) {
+        for (const property of onResolvers.filter((p) => p.path === route.path)) {
+          mergeRules(record.entry, readRouteProtections(this.reflector, this.options, property, null).entry);
+        }
+      }
       applyWarnings(record.entry, record.facts, this.options);
       // Two controllers may declare the same method and path (Nest serves the first): keep ids unique.
       const count = (seen.get(record.entry.id) ?? 0) + 1;

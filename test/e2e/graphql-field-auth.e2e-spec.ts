@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import {
   Permissions,
@@ -47,13 +47,24 @@ class Ledger {
   @Permissions('ledger:read')
   @Field(() => String, { nullable: true, name: 'total' })
   balance?: string;
+
+  /** Protected on the property and resolved by a @ResolveField with its own rule: both apply. */
+  @Roles('admin')
+  @Field(() => String, { nullable: true })
+  note?: string;
 }
 
-@Resolver()
+@Resolver(() => Ledger)
 class LedgerResolver {
   @Query(() => Ledger)
   ledger(): Ledger {
     return { id: 'l1', balance: '10' };
+  }
+
+  @Permissions('ledger:read')
+  @ResolveField('note', () => String, { nullable: true })
+  ledgerNote(): string {
+    return 'n';
   }
 }
 
@@ -128,7 +139,7 @@ describe.each(ADAPTERS)('GraphQL field authorization at boot (%s)', (adapter) =>
 });
 
 describe.each(ADAPTERS)('GraphQL protected object fields in the inventory (%s)', (adapter) => {
-  it('lists a plain protected property like a field resolver, with its rule, in the API and the file', async () => {
+  it('lists a protected property like a field resolver, with its rules, in the API and the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rampart-field-inventory-'));
     const file = join(dir, 'inventory.json');
     const options = {
@@ -152,8 +163,18 @@ describe.each(ADAPTERS)('GraphQL protected object fields in the inventory (%s)',
         warnings: [],
       };
       expect(listed.find((r) => r.path === 'Ledger.total')).toMatchObject(expected);
-      // Only the protected property is listed, not its unprotected sibling.
-      expect(listed.filter((r) => r.path.startsWith('Ledger.')).map((r) => r.id)).toEqual(['field Ledger.total']);
+      // Only protected properties are listed, not their unprotected siblings; a property with a
+      // field resolver is listed once, as the resolver, with both rules.
+      expect(listed.filter((r) => r.path.startsWith('Ledger.')).map((r) => r.id)).toEqual([
+        'field Ledger.note',
+        'field Ledger.total',
+      ]);
+      expect(listed.find((r) => r.id === 'field Ledger.note')).toMatchObject({
+        controller: 'LedgerResolver',
+        handler: 'ledgerNote',
+        roles: ['admin'],
+        permissions: ['ledger:read'],
+      });
       const written = JSON.parse(readFileSync(file, 'utf8')) as InventoryDocument;
       expect(written.routes.find((r) => r.id === 'field Ledger.total')).toMatchObject(expected);
     } finally {
