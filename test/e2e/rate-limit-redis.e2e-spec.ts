@@ -2,7 +2,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { Public, SecurityModule, type SecurityEvent, type SecurityModuleOptions } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
-import { createClusterClient, REDIS_TARGETS, redisUrl, uniquePrefix } from '../utils/redis';
+import { clusterStorageOptions, REDIS_TARGETS, redisUrl, uniquePrefix } from '../utils/redis';
 import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
 import { activeMs, timed as measured, timeoutBound } from '../fixtures/time-bound';
 
@@ -39,11 +39,12 @@ const targets = ADAPTERS.flatMap((adapter) => REDIS_TARGETS.map((target) => [ada
 describe.each(targets)('rate limiting on shared Redis (%s, %s)', (adapter, target) => {
   it('two instances sharing one Redis admit exactly `limit` requests per window between them', async () => {
     const keyPrefix = uniquePrefix(`rl-shared-${adapter}`);
-    const cluster = target === 'cluster' ? await createClusterClient() : undefined;
+    // On the cluster, through storage.cluster: each instance connects its own ioredis Cluster.
     const options: SecurityModuleOptions = {
-      storage: cluster
-        ? { type: 'redis', client: cluster, keyPrefix, commandTimeoutMs: 1_000 }
-        : { type: 'redis', url: redisUrl(), keyPrefix, commandTimeoutMs: 1_000 },
+      storage:
+        target === 'cluster'
+          ? { ...clusterStorageOptions(`rl-shared-${adapter}`), keyPrefix }
+          : { type: 'redis', url: redisUrl(), keyPrefix, commandTimeoutMs: 1_000 },
       auth: { enabled: false },
       events: { logger: false },
       rateLimit: { maxRequests: 25, windowSeconds: 60, escalation: { enabled: false } },
@@ -60,7 +61,6 @@ describe.each(targets)('rate limiting on shared Redis (%s, %s)', (adapter, targe
     } finally {
       await a.app.close();
       await b.app.close();
-      await cluster?.quit();
     }
   });
 });
