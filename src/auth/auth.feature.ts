@@ -3,6 +3,7 @@ import { ApiKeyService } from './api-key/api-key.service';
 import { resolveAuthOptions } from './auth.options';
 import { AuthenticationGuard } from './authentication.guard';
 import { JwtAuthenticator } from './jwt/jwt-authenticator.service';
+import { RevocationReplica } from './tokens/revocation-replica';
 import { TokenRevocationService } from './tokens/token-revocation.service';
 import { TokenService } from './tokens/token.service';
 
@@ -10,7 +11,7 @@ import { TokenService } from './tokens/token.service';
 export const authFeature = defineFeature({
   key: 'auth',
   resolve: resolveAuthOptions,
-  providers: [TokenRevocationService, JwtAuthenticator, ApiKeyService, TokenService],
+  providers: [RevocationReplica, TokenRevocationService, JwtAuthenticator, ApiKeyService, TokenService],
   exports: [TokenService, TokenRevocationService, ApiKeyService, JwtAuthenticator],
   enhancers: {
     // Always the real guard: with auth.enabled false it only marks the request as authenticated,
@@ -23,6 +24,7 @@ export const authFeature = defineFeature({
     const jwt = o.jwt.remoteJwks
       ? 'jwt (remote JWKS)'
       : `jwt (${o.jwt.keys.length} key${o.jwt.keys.length === 1 ? '' : 's'})`;
-    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}`;
+    const replica = o.revocation.outage === 'replica' ? ', revocation replica' : '';
+    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}${replica}`;
   },
 });
