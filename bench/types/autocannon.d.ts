@@ -11,6 +11,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     requests?: AutocannonRequest[];
+    /** Requests per second across all connections (soak). */
+    overallRate?: number;
   }
   interface AutocannonRequest {
     method?: string;

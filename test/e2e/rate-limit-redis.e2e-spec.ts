@@ -125,8 +125,14 @@ describe.each(ADAPTERS)('rate limiting when Redis goes away (%s)', (adapter) => 
     await redis.stop();
   });
 
-  const options = (failOpen: boolean): SecurityModuleOptions => ({
-    storage: { type: 'redis', url: redis.url, keyPrefix: uniquePrefix(`rl-outage-${adapter}`), commandTimeoutMs: 100 },
+  /**
+   * The command timeout decides only while Redis is paused (test 2); in the shared phases around
+   * the outage a healthy reply must never lose a race against it, which a busy machine (Redis
+   * itself not scheduled for a while) can make a 100 ms timeout do: the insurance limiter would
+   * then count per instance, and a fail-closed instance would answer 503.
+   */
+  const options = (failOpen: boolean, commandTimeoutMs: number): SecurityModuleOptions => ({
+    storage: { type: 'redis', url: redis.url, keyPrefix: uniquePrefix(`rl-outage-${adapter}`), commandTimeoutMs },
     trustProxy: ['loopback'],
     auth: { enabled: false },
     events: { logger: false, sinks: [(e) => events.push(e)] },
@@ -134,12 +140,15 @@ describe.each(ADAPTERS)('rate limiting when Redis goes away (%s)', (adapter) => 
   });
 
   it('keeps answering under the policy while Redis is down, and restores shared limits when it is back', async () => {
-    const open = await bootApp(adapter, appModule(options(true)));
+    // A stopped Redis refuses connections: calls fail at once, they never wait for the timeout,
+    // so it can be generous (asserted below: nobody waited for it).
+    const timeoutMs = 2_000;
+    const open = await bootApp(adapter, appModule(options(true, timeoutMs)));
     const twin = await bootApp(
       adapter,
-      appModule({ ...options(true), storage: open.app.get('SECURITY:OPTIONS').storage }),
+      appModule({ ...options(true, timeoutMs), storage: open.app.get('SECURITY:OPTIONS').storage }),
     );
-    const closed = await bootApp(adapter, appModule(options(false)));
+    const closed = await bootApp(adapter, appModule(options(false, timeoutMs)));
     apps.push(open.app, twin.app, closed.app);
 
     expect((await timed(`${open.url}/rl/ping`, '192.0.2.1')).status).toBe(200);
@@ -150,7 +159,7 @@ describe.each(ADAPTERS)('rate limiting when Redis goes away (%s)', (adapter) => 
     const during = [];
     for (let i = 0; i < 6; i++) during.push(await timed(`${open.url}/rl/ping`, '192.0.2.2'));
     expect(during.map((r) => r.status)).toEqual([200, 200, 200, 200, 429, 429]);
-    expect(Math.max(...during.map((r) => r.ms))).toBeLessThanOrEqual(timeoutBound(100));
+    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(timeoutMs);
     // failClosed: 503, fast, with the project's error shape.
     const refused = await fetch(`${closed.url}/rl/ping`, { headers: { 'X-Forwarded-For': '192.0.2.2' } });
     expect(refused.status).toBe(503);
@@ -175,8 +184,10 @@ describe.each(ADAPTERS)('rate limiting when Redis goes away (%s)', (adapter) => 
   });
 
   it('answers within the command timeout when Redis stops answering (CLIENT PAUSE), under both policies', async () => {
-    const open = await bootApp(adapter, appModule(options(true)));
-    const closed = await bootApp(adapter, appModule(options(false)));
+    // The pause holds Redis for far longer than the test: every request waits the timeout once.
+    const timeoutMs = 500;
+    const open = await bootApp(adapter, appModule(options(true, timeoutMs)));
+    const closed = await bootApp(adapter, appModule(options(false, timeoutMs)));
     apps.push(open.app, closed.app);
     expect((await timed(`${open.url}/rl/ping`, '192.0.2.10')).status).toBe(200);
     expect((await timed(`${closed.url}/rl/ping`, '192.0.2.10')).status).toBe(200);
@@ -193,8 +204,8 @@ describe.each(ADAPTERS)('rate limiting when Redis goes away (%s)', (adapter) => 
       // failOpen: the insurance limiter decides (limit 4) without waiting on Redis; failClosed: 503.
       expect(during.map((r) => r.status)).toEqual([200, 200, 200, 200, 429, 429]);
       expect(refused.status).toBe(503);
-      // commandTimeoutMs is 100: nobody waited for the pause.
-      expect(Math.max(refused.ms, ...during.map((r) => r.ms))).toBeLessThanOrEqual(timeoutBound(100));
+      // Bounded by commandTimeoutMs: nobody waited for the pause.
+      expect(Math.max(refused.ms, ...during.map((r) => r.ms))).toBeLessThanOrEqual(timeoutBound(timeoutMs));
     } finally {
       await admin.call('CLIENT', 'UNPAUSE');
       admin.disconnect();
