@@ -6,12 +6,13 @@ import { StorageUnavailableError } from '../../storage/storage-unavailable.error
 import { createTestRedisStorage } from '../../../test/utils/redis';
 import { resolveAuthOptions, type AuthFeatureOptions } from '../auth.options';
 import { APPEND_REVOCATION, READ_REVOCATIONS, RevocationReplica } from './revocation-replica';
+import { TokenRevocationService } from './token-revocation.service';
 
 /** A storage that can be switched off, in front of the memory store (as a custom storage would be). */
 class SwitchableStorage {
   down = false;
   readonly kind = 'switchable';
-  constructor(private readonly inner = new MemorySecurityStorage()) {}
+  constructor(public inner = new MemorySecurityStorage()) {}
   private guard(): void {
     if (this.down) throw new StorageUnavailableError('down');
   }
@@ -85,6 +86,29 @@ describe('RevocationReplica', () => {
     expect(replica.lookup(['{auth:u}:jti:99'], outage)).toEqual(['1']);
     await replica.record('{auth:u}:jti:dropped', '1', 60_000);
     expect(() => replica.lookup(['{auth:u}:jti:dropped'], outage)).toThrow(outage);
+  });
+});
+
+describe('TokenRevocationService with the replica', () => {
+  it('refuses a token revoked before the storage went down, or before it restarted empty; passes a valid one', async () => {
+    const storage = new SwitchableStorage();
+    const { replica } = replicaOn(storage);
+    const options = { auth: { jwt: { clockToleranceSec: 0 }, revocation: { outage: 'replica' } } };
+    const service = new TokenRevocationService(storage, options as AuthFeatureOptions, replica);
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const revoked = { sub: 'u1', jti: 'revoked', iat: exp - 900, exp };
+    const valid = { sub: 'u1', jti: 'valid', iat: exp - 900, exp };
+    await service.revokeJti('u1', 'revoked', exp);
+    await replica.sync();
+
+    storage.down = true;
+    expect(await service.isRevoked(revoked)).toBe(true);
+    expect(await service.isRevoked(valid)).toBe(false);
+
+    storage.down = false;
+    storage.inner = new MemorySecurityStorage(); // restarted empty
+    expect(await service.isRevoked(revoked)).toBe(true);
+    expect(await service.isRevoked(valid)).toBe(false);
   });
 });
 

@@ -149,6 +149,11 @@ export class RevocationReplica implements OnModuleInit, OnModuleDestroy {
       });
     }
     this.outage.checks += 1;
+    return this.known(keys);
+  }
+
+  /** The values of `keys` the replica holds (null where it holds none, or an expired one). */
+  known(keys: readonly string[]): (string | null)[] {
     const now = Date.now();
     return keys.map((key) => {
       const entry = this.entries.get(key);

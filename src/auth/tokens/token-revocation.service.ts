@@ -61,8 +61,9 @@ export class TokenRevocationService {
   /**
    * Whether the token is revoked: its jti, its subject (issued before a revocation) or its
    * session. Synchronous on the memory store (a promise costs more than the lookup there);
-   * a promise on any other store. With the replica, a check the storage cannot answer is answered
-   * by the replica when it can stand in; otherwise the storage error propagates (fail closed).
+   * a promise on any other store. With the replica, a token either the storage or the replica
+   * knows to be revoked is revoked, and a check the storage cannot answer is answered by the
+   * replica when it can stand in; otherwise the storage error propagates (fail closed).
    */
   isRevoked(claims: JwtClaims, keys: readonly string[] = this.keysFor(claims)): boolean | Promise<boolean> {
     if (this.memory) return revokedBy(claims, this.memory.getManySync(keys));
@@ -71,7 +72,8 @@ export class TokenRevocationService {
     return this.storage.getMany(keys).then(
       (values) => {
         replica.storageAnswered();
-        return revokedBy(claims, values);
+        // Revocations only add up: one an empty (restarted) storage forgot still holds here.
+        return revokedBy(claims, values) || revokedBy(claims, replica.known(keys));
       },
       (error: unknown) => revokedBy(claims, replica.lookup(keys, error)),
     );
