@@ -231,7 +231,8 @@ async function main(): Promise<void> {
       rmSync(file);
       reports.push(
         `### ${stack} / ${adapter} / ${id}: ${Math.round(sample.rps)} req/s under --cpu-prof ` +
-          `(p50 ${sample.p50} ms, p99 ${sample.p99} ms, first response ${check.status}, ${sample.non2xx} non-2xx)\n\n` +
+          `(p50 ${sample.p50} ms, p99 ${sample.p99} ms, first response ${check.status}, ${sample.non2xx} non-2xx` +
+          `${sample.mismatches ? `, ${sample.mismatches} GraphQL errors` : ''})\n\n` +
           `profile: ${target}\n\n${analyse(profile, window, sample.requests)}`,
       );
     }

@@ -130,9 +130,9 @@ async function sanityCheck(cell: Cell, app: AppStatus, tokens: readonly string[]
   const shape = requestShape(scenario, app.headers ?? {}, tokens);
   try {
     const ok = await probe(url, shape);
-    if (ok.status < 200 || ok.status >= 300) {
+    if (ok.status < 200 || ok.status >= 300 || ok.graphqlErrors) {
       cell.state = 'error';
-      cell.reason = `expected 2xx, got ${ok.status}: ${ok.body}`;
+      cell.reason = `expected 2xx${scenario.graphql ? ' without errors' : ''}, got ${ok.status}: ${ok.body}`;
       return;
     }
     const negative = scenario.negative;

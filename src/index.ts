@@ -103,7 +103,13 @@ export { JwtAuthenticator } from './auth/jwt/jwt-authenticator.service';
 export { JwtVerificationError, type JwtFailureReason } from './auth/jwt/jwt-error';
 export { JWT_ALGORITHMS, type JwtAlgorithm } from './auth/jwt/jwt-crypto.util';
 export { JwtVerifier, type JwtClaims, type TokenKind } from './auth/jwt/jwt-verifier';
-export { TokenService, type TokenPair, type TokenSubject, type TokenCallContext } from './auth/tokens/token.service';
+export {
+  TokenService,
+  type TokenPair,
+  type TokenSubject,
+  type TokenCallContext,
+  type SessionOptions,
+} from './auth/tokens/token.service';
 export { TokenRevocationService } from './auth/tokens/token-revocation.service';
 export {
   ApiKeyService,
@@ -124,6 +130,11 @@ export type {
   RemoteJwksOptions,
   ApiKeyOptions,
 } from './auth/auth.options';
+// Step-up MFA: TOTP enrolment and verification, @RequireMfa()
+export { RequireMfa, REQUIRE_MFA_KEY, type RequireMfaOptions } from './auth/mfa/require-mfa.decorator';
+export { MfaGuard } from './auth/mfa/mfa.guard';
+export { TotpService, type TotpEnrollment, type TotpVerification, type TotpCallContext } from './auth/mfa/totp.service';
+export type { MfaOptions, TotpOptions, TotpAlgorithm } from './auth/mfa/mfa.options';
 
 // HTTP edge: security headers, HTTPS enforcement, CORS
 export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './headers/headers.options';

@@ -103,7 +103,7 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
  *    limits, malformed URL.
  * 2. Guards: rate limit (IP/route) → request signature / webhook → authentication (JWT, API key)
  *    → rate limit (principal tiers) → authorization (roles, permissions, scopes) → ownership and
- *    policies. Authorization and ownership refuse to run when authentication has not run before
+ *    policies → step-up MFA (`@RequireMfa()`). Authorization and ownership refuse to run when authentication has not run before
  *    them (fail closed), so a re-ordering can never open a route.
  *    Then two guards that never refuse: per-route header overrides and deprecation headers (410
  *    after the sunset).
@@ -157,6 +157,8 @@ export function createSecurityProviders(): Provider[] {
     ...stage(rateLimitFeature, 'loginInterceptor'),
     ...stage(authorizationFeature, 'rolesGuard'),
     ...stage(authorizationFeature, 'ownershipGuard'),
+    // Step-up MFA after authorization: a caller who may not do this gets 403, not a step-up prompt.
+    ...stage(authFeature, 'mfaGuard'),
     // Never refuse (except a retired route's 410); guards rather than interceptors because all
     // they do happens before the handler.
     ...stage(headersFeature, 'routeGuard'),

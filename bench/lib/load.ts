@@ -13,6 +13,8 @@ export interface LoadSample {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** GraphQL scenarios: 2xx responses whose body carries `errors` (not counted in `rps`). */
+  mismatches?: number;
   durationSec: number;
   /** Count per status code, when some responses were not 2xx. */
   statusCodes?: Record<string, number>;
@@ -41,6 +43,13 @@ export interface RequestShape {
   bearerTokens?: readonly string[];
   /** A header that gets a fresh value on every request. */
   uniqueHeader?: string;
+  /** A GraphQL operation: a response with `errors` does not count as a success. */
+  graphql?: boolean;
+}
+
+/** Whether a GraphQL response body reports errors (most GraphQL refusals answer 200). */
+export function hasGraphqlErrors(body: string): boolean {
+  return /"errors"\s*:/.test(body);
 }
 
 let uniqueSeq = 0;
@@ -73,6 +82,7 @@ export function requestShape(
     body: scenario.body ? JSON.stringify(scenario.body) : undefined,
   };
   if (scenario.uniqueHeader) shape.uniqueHeader = scenario.uniqueHeader;
+  if (scenario.graphql) shape.graphql = true;
   if (scenario.credential === 'jwt') {
     if (tokens.length === 1) headers.authorization = `Bearer ${tokens[0]}`;
     else shape.bearerTokens = tokens;
@@ -94,8 +104,10 @@ async function fire(url: string, shape: RequestShape, connections: number, durat
     requests: perRequest
       ? [{ setupRequest: (request) => ({ ...request, headers: headersFor(shape, next++) }) }]
       : undefined,
+    verifyBody: shape.graphql ? (body) => !hasGraphqlErrors(body) : undefined,
   });
-  const ok = result['2xx'];
+  const mismatches = result.mismatches ?? 0;
+  const ok = result['2xx'] - mismatches;
   const statusCodes =
     result.non2xx > 0 && result.statusCodeStats
       ? Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, stat]) => [code, stat.count]))
@@ -109,6 +121,7 @@ async function fire(url: string, shape: RequestShape, connections: number, durat
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    ...(shape.graphql ? { mismatches } : {}),
     durationSec: result.duration,
   };
 }
@@ -157,7 +170,7 @@ export async function probe(
   shape: RequestShape,
   override: { headers?: Record<string, string>; body?: Record<string, unknown> } = {},
   withCredential = true,
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; body: string; graphqlErrors: boolean }> {
   const headers: Record<string, string> = { ...shape.headers, ...override.headers };
   if (shape.uniqueHeader && override.headers?.[shape.uniqueHeader] === undefined) {
     headers[shape.uniqueHeader] = uniqueValue();
@@ -170,5 +183,10 @@ export async function probe(
   }
   const body = override.body ? JSON.stringify(override.body) : shape.body;
   const response = await fetch(url, { method: shape.method, headers, body, signal: AbortSignal.timeout(10_000) });
-  return { status: response.status, body: (await response.text()).slice(0, 300) };
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text.slice(0, 300),
+    graphqlErrors: shape.graphql === true && hasGraphqlErrors(text),
+  };
 }

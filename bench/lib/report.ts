@@ -78,7 +78,7 @@ function stateLabel(cell: Cell | undefined): string {
 }
 
 function failures(cell: Cell): string {
-  const bad = cell.samples.reduce((n, s) => n + s.non2xx + s.errors + s.timeouts, 0);
+  const bad = cell.samples.reduce((n, s) => n + s.non2xx + (s.mismatches ?? 0) + s.errors + s.timeouts, 0);
   return bad > 0 ? ` ⚠${bad}` : '';
 }
 
@@ -178,7 +178,7 @@ export function notes(cells: readonly Cell[]): string {
     const statuses = cell.samples.map(
       (s) =>
         `${s.non2xx} non-2xx${s.statusCodes ? ` (${JSON.stringify(s.statusCodes)})` : ''}, ` +
-        `${s.errors} errors, ${s.timeouts} timeouts`,
+        `${s.errors} errors, ${s.timeouts} timeouts${s.mismatches ? `, ${s.mismatches} GraphQL errors` : ''}`,
     );
     lines.push(`- ⚠ ${cell.stack} / ${cell.adapter} / ${cell.scenario}: ${statuses.join('; ')}`);
   }

@@ -1,3 +1,10 @@
+/** The GraphQL scenario's query: three levels, a list of 20 with two field resolvers per item. */
+export const GRAPHQL_QUERY =
+  'query Documents { documents(first: 20) { id title owner { id username documents(first: 5) { id } } } }';
+
+/** Deeper than both GraphQL Armor's (6) and rampart's (10) default depth limits: both refuse it. */
+export const GRAPHQL_TOO_DEEP = `query Deep { documents(first: 1) { ${'owner { documents(first: 1) { '.repeat(6)}id${' } }'.repeat(6)} } }`;
+
 /** The three stacks compared on every route. */
 export const STACKS = ['bare', 'rampart', 'usual'] as const;
 export type StackName = (typeof STACKS)[number];
@@ -19,6 +26,7 @@ export const SCENARIO_IDS = [
   'api-key-get',
   'full-memory',
   'full-redis',
+  'graphql-query',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
@@ -45,6 +53,11 @@ export interface ScenarioDef {
   redis: boolean;
   /** Target ratio rampart/bare on Fastify (issue 8). */
   target?: number;
+  /**
+   * A GraphQL operation: a 200 whose body has `errors` is a failure (in the sanity check and in
+   * the measured load), as a GraphQL server answers most refusals with a 200.
+   */
+  graphql?: boolean;
   /**
    * A request the protected stacks must refuse, with the status they must answer: proves the
    * feature is really enforced before it is measured. Bare is exempt.
@@ -163,6 +176,19 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     redis: true,
     target: 0.45,
     negative: { status: 401 },
+  },
+  {
+    // bare = the same GraphQL server unprotected, usual = GraphQL Armor (server/graphql-stack.ts).
+    id: 'graphql-query',
+    title: 'GraphQL query, 3 levels (usual = GraphQL Armor)',
+    method: 'POST',
+    path: '/graphql',
+    credential: 'jwt',
+    redis: false,
+    graphql: true,
+    target: 0.8,
+    body: { query: GRAPHQL_QUERY },
+    negative: { body: { query: GRAPHQL_TOO_DEEP }, status: 400 },
   },
 ];
 

@@ -11,6 +11,7 @@ import {
   STACKS,
   type StackName,
 } from '../lib/scenarios';
+import { buildGraphql } from './graphql-stack';
 import { buildRampart, eventSinkBytes } from './rampart-stack';
 import { buildBare, type BuildContext, type StackBuild } from './stack';
 import { buildUsual } from './usual-stack';
@@ -33,6 +34,7 @@ function env<T extends string>(name: string, allowed: readonly T[]): T {
 function build(stack: StackName, scenarioId: string, ctx: BuildContext): StackBuild {
   const scenario = scenarioById(scenarioId);
   if (scenario.redis && !ctx.redisUrl) return { status: 'not-applicable', reason: 'no Redis server for this run' };
+  if (scenario.graphql) return buildGraphql(stack, scenario, ctx);
   switch (stack) {
     case 'bare':
       return buildBare(scenario);

@@ -97,6 +97,8 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
         },
         route: { method: [Roles('user')] },
       };
+    case 'graphql-query':
+      throw new Error('GraphQL scenarios are served by graphql-stack.ts');
     default: {
       const never: never = scenario.id;
       throw new Error(`unknown scenario ${String(never)}`);

@@ -61,6 +61,8 @@ export function controllerFor(scenario: ScenarioDef, decorators: RouteDecorators
     case 'full-memory':
     case 'full-redis':
       return itemsController(decorators);
+    case 'graphql-query':
+      throw new Error('GraphQL scenarios are served by graphql-stack.ts');
     default: {
       const never: never = scenario.id;
       throw new Error(`unknown scenario ${String(never)}`);

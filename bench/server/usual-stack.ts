@@ -219,6 +219,8 @@ function partsFor(scenario: ScenarioDef): UsualParts | string {
       return { helmet: true, throttle: 'memory', jwt: true, roles: true, route: { method: [UsualRoles(['user'])] } };
     case 'full-redis':
       return { helmet: true, throttle: 'redis', jwt: true, roles: true, route: { method: [UsualRoles(['user'])] } };
+    case 'graphql-query':
+      return 'served by graphql-stack.ts';
     default: {
       const never: never = scenario.id;
       return `unknown scenario ${String(never)}`;

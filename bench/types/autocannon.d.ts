@@ -11,6 +11,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     requests?: AutocannonRequest[];
+    /** A response for which this returns false counts as a mismatch (it still counts as 2xx). */
+    verifyBody?: (body: string) => boolean;
     /** Requests per second across all connections (soak). */
     overallRate?: number;
   }
@@ -41,6 +43,7 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
     non2xx: number;
+    mismatches?: number;
     '2xx': number;
     '4xx': number;
     '5xx': number;

@@ -3,6 +3,9 @@ import { ApiKeyService } from './api-key/api-key.service';
 import { resolveAuthOptions } from './auth.options';
 import { AuthenticationGuard } from './authentication.guard';
 import { JwtAuthenticator } from './jwt/jwt-authenticator.service';
+import { MfaGuard } from './mfa/mfa.guard';
+import { REQUIRE_MFA_KEY } from './mfa/require-mfa.decorator';
+import { TotpService } from './mfa/totp.service';
 import { RevocationReplica } from './tokens/revocation-replica';
 import { TokenRevocationService } from './tokens/token-revocation.service';
 import { TokenService } from './tokens/token.service';
@@ -11,12 +14,14 @@ import { TokenService } from './tokens/token.service';
 export const authFeature = defineFeature({
   key: 'auth',
   resolve: resolveAuthOptions,
-  providers: [RevocationReplica, TokenRevocationService, JwtAuthenticator, ApiKeyService, TokenService],
-  exports: [TokenService, TokenRevocationService, ApiKeyService, JwtAuthenticator],
+  providers: [RevocationReplica, TokenRevocationService, JwtAuthenticator, ApiKeyService, TokenService, TotpService],
+  exports: [TokenService, TokenRevocationService, ApiKeyService, JwtAuthenticator, TotpService],
   enhancers: {
     // Always the real guard: with auth.enabled false it only marks the request as authenticated,
     // so the authorization stages behind it still see that authentication ran.
     guard: { kind: 'guard', type: AuthenticationGuard, when: () => true },
+    // Only when some route carries @RequireMfa(); fails closed even with authentication off.
+    mfaGuard: { kind: 'guard', type: MfaGuard, when: (_o, routesUse) => routesUse(REQUIRE_MFA_KEY) },
   },
   enabled: (o) => o.enabled,
   summary: (o) => {

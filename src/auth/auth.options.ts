@@ -15,6 +15,7 @@ import {
   type ResolvedJwtKey,
 } from './jwt/jwt-crypto.util';
 import type { ApiKeyStore } from './api-key/api-key-store.interface';
+import { resolveMfaOptions, type MfaOptions, type ResolvedMfaOptions } from './mfa/mfa.options';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
@@ -251,6 +252,8 @@ export interface AuthOptions {
   jwt?: JwtOptions;
   /** API keys. */
   apiKeys?: ApiKeyOptions;
+  /** Step-up multi-factor authentication (`@RequireMfa()`, `TotpService`). */
+  mfa?: MfaOptions;
   /** What the per-request revocation check does while the storage is down. */
   revocation?: RevocationOptions;
 }
@@ -338,6 +341,7 @@ export interface ResolvedAuthOptions {
   jwt: ResolvedJwtOptions;
   apiKeys: ResolvedApiKeyOptions;
   revocation: Required<RevocationOptions>;
+  mfa: ResolvedMfaOptions;
 }
 
 const JWT_KEYS = optionKeys<JwtOptions>()([
@@ -383,7 +387,7 @@ const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
   'mintMaxLoginAgeSec',
   'revokeWithSession',
 ]);
-const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'revocation']);
+const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'mfa', 'revocation']);
 const REVOCATION_KEYS = optionKeys<RevocationOptions>()(['outage', 'maxEntries', 'pollIntervalMs']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PREFIX_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
@@ -716,8 +720,9 @@ export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = '
       `Set auth.apiKeys.pepper to ${MIN_SECRET_BYTES}+ random bytes`,
     );
   }
+  const mfa = resolveMfaOptions(raw.mfa, join(path, 'mfa'));
   const revocation = resolveRevocation(raw.revocation, join(path, 'revocation'));
-  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, revocation };
+  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, mfa, revocation };
 }
 
 function resolveRevocation(value: unknown, path: string): Required<RevocationOptions> {

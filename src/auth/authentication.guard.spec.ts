@@ -11,6 +11,7 @@ import { SecurityStorage } from '../storage/security-storage.interface';
 import { StorageUnavailableError } from '../storage/storage-unavailable.error';
 import { Auth } from './auth.decorator';
 import { AuthenticationGuard } from './authentication.guard';
+import { JwtAuthenticator } from './jwt/jwt-authenticator.service';
 import { Public } from './public.decorator';
 import { Scopes } from './scopes.decorator';
 import { TokenService } from './tokens/token.service';
@@ -81,6 +82,47 @@ describe('AuthenticationGuard', () => {
     await expect(activate(guard, ctx)).resolves.toBe(true);
     expect(getSecurityState(req).authenticated).toBe(true);
     expect(getSecurityState(req).principal).toBeUndefined();
+    await ref.close();
+  });
+
+  it('verifies a credential once per GraphQL request, never for another request or another credential', async () => {
+    const { ref, guard, tokens } = await setup();
+    const alice = (await tokens.issue({ id: 'alice', scopes: ['a'] })).accessToken;
+    const bob = (await tokens.issue({ id: 'bob', scopes: [] })).accessToken;
+    const verify = jest.spyOn(ref.get(JwtAuthenticator), 'principalFor');
+    /** A field resolver of the request `req` (root when `nested` is false). */
+    const field = (req: Record<string, unknown>, handler: keyof Handlers, nested: boolean) => {
+      const info = { path: nested ? { key: 'f', prev: { key: 'p' } } : { key: 'f' } };
+      const host = new ExecutionContextHost(
+        [{}, {}, { req, res: { setHeader: () => undefined } }, info],
+        Handlers,
+        Handlers.prototype[handler] as (...args: unknown[]) => unknown,
+      );
+      host.setType('graphql');
+      return host;
+    };
+    const request = (token: string) => ({
+      headers: { authorization: `Bearer ${token}` },
+      url: '/graphql',
+      method: 'POST',
+    });
+
+    const first = request(alice);
+    for (const nested of [false, true, true])
+      await expect(activate(guard, field(first, 'scoped', nested))).resolves.toBe(true);
+    expect(verify).toHaveBeenCalledTimes(1);
+    expect(getSecurityState(first).principal?.id).toBe('alice');
+
+    // Another request with the same token is verified again (revocation included).
+    await activate(guard, field(request(alice), 'scoped', false));
+    expect(verify).toHaveBeenCalledTimes(2);
+
+    // Another credential on the same request object is never answered from the first one's result,
+    // and each field still checks its own route's scopes.
+    first.headers.authorization = `Bearer ${bob}`;
+    await expect(activate(guard, field(first, 'scoped', true))).rejects.toMatchObject({ status: 403 });
+    expect(verify).toHaveBeenCalledTimes(3);
+    expect(getSecurityState(first).principal?.id).toBe('bob');
     await ref.close();
   });
 

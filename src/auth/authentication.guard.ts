@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { getRequest, getResponse, headerValue, type HttpRequestLike } from '../core/context/get-request';
 import { isPublicRoute } from '../core/context/is-public';
 import type { Principal } from '../core/context/principal.interface';
-import { getSecurityState } from '../core/context/request-state';
+import { getSecurityState, type SecurityRequestState } from '../core/context/request-state';
 import { setResponseHeader } from '../core/context/response.util';
 import {
   RoutePlanCache,
@@ -37,6 +37,13 @@ interface Authenticator {
   extract(req: HttpRequestLike): string | undefined;
   /** Throws or rejects when the credential is refused; synchronous where nothing has to wait. */
   authenticate(value: string): Principal | Promise<Principal>;
+}
+
+/** A credential this request already proved, and whom it proved. */
+interface Verified {
+  method: AuthMethod;
+  value: string;
+  principal: Principal;
 }
 
 /** What the guard needs to know about a route, computed once per (controller, handler). @internal */
@@ -134,6 +141,13 @@ export class AuthenticationGuard implements CanActivate {
   private readonly byMethod: Record<AuthMethod, Authenticator>;
   private readonly routes: RoutePlanSlot<RouteAuth>;
   private readonly queryNames: Set<string>;
+  /**
+   * GraphQL runs this guard once per field resolver of one request (`fieldResolverEnhancers`):
+   * the principal a credential proved is kept for the rest of that request only (keyed by the
+   * request's state), for the very same method and credential string. Nothing is shared between
+   * requests; revocation was checked when the request first verified it.
+   */
+  private readonly verifiedInRequest = new WeakMap<SecurityRequestState, Verified>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -194,15 +208,19 @@ export class AuthenticationGuard implements CanActivate {
       // The first credential the route accepts decides: no fallback to another method.
       if (!authenticator.configured)
         return this.refuse(ctx, req, route, authenticator, `${authenticator.method}_not_configured`);
+      const earlier = this.verifiedInRequest.get(state);
+      if (earlier?.method === authenticator.method && earlier.value === value) {
+        return this.accept(ctx, req, route, earlier.principal);
+      }
       let principal: Principal | Promise<Principal>;
       try {
         principal = authenticator.authenticate(value);
       } catch (error) {
         return this.refuse(ctx, req, route, authenticator, error);
       }
-      if (!(principal instanceof Promise)) return this.accept(ctx, req, route, principal);
+      if (!(principal instanceof Promise)) return this.acceptNew(ctx, req, route, authenticator, value, principal);
       return principal.then(
-        (p) => this.accept(ctx, req, route, p),
+        (p) => this.acceptNew(ctx, req, route, authenticator, value, p),
         (error: unknown) => this.refuse(ctx, req, route, authenticator, error),
       );
     }
@@ -212,6 +230,21 @@ export class AuthenticationGuard implements CanActivate {
       code: SecurityErrorCode.AUTHENTICATION_REQUIRED,
       message: Messages.AUTHENTICATION_REQUIRED(),
     });
+  }
+
+  /** {@link accept} for a credential verified just now; GraphQL keeps it for the request's other fields. */
+  private acceptNew(
+    ctx: ExecutionContext,
+    req: HttpRequestLike,
+    route: RouteAuth,
+    authenticator: Authenticator,
+    value: string,
+    principal: Principal,
+  ): boolean {
+    if (ctx.getType<string>() === 'graphql') {
+      this.verifiedInRequest.set(getSecurityState(req), { method: authenticator.method, value, principal });
+    }
+    return this.accept(ctx, req, route, principal);
   }
 
   private accept(ctx: ExecutionContext, req: HttpRequestLike, route: RouteAuth, principal: Principal): boolean {

@@ -7,10 +7,15 @@ import { CorsEdge } from './cors.edge';
 
 function edge(options: CorsOptions) {
   const emitted: SecurityEventInput[] = [];
-  const events = { emit: (e: SecurityEventInput) => emitted.push(e) } as unknown as SecurityEvents;
+  const refused: Array<[string, number]> = [];
+  const events = {
+    emit: (e: SecurityEventInput) => emitted.push(e),
+    metrics: { edgeRefusal: (code: string, status: number) => refused.push([code, status]) },
+  } as unknown as SecurityEvents;
   return {
     edge: new CorsEdge(resolveCorsOptions(options, { profile: 'production', isTrustedProxy: () => false }), events),
     emitted,
+    refused,
   };
 }
 
@@ -59,7 +64,7 @@ describe('CorsEdge', () => {
   });
 
   it('refuses a disallowed preflight with 403 and reports the origin, truncated', () => {
-    const { edge: e, emitted } = edge(policy);
+    const { edge: e, emitted, refused } = edge(policy);
     const origin = `https://${'a'.repeat(300)}.evil.com`;
     const { req, res } = exchange('OPTIONS', { origin, 'access-control-request-method': 'GET' });
     expect(e.handle(req, res)).toBe(true);
@@ -67,6 +72,7 @@ describe('CorsEdge', () => {
     expect(res.getHeader('access-control-allow-origin')).toBeUndefined();
     expect(emitted[0]).toMatchObject({ type: 'CORS_REJECTED', reason: 'origin_not_allowed' });
     expect((emitted[0].details?.origin as string).length).toBe(200);
+    expect(refused).toEqual([['CORS_ORIGIN_DENIED', 403]]);
   });
 
   it('sends "*" and no credentials for a public policy', () => {

@@ -79,6 +79,7 @@ export class CorsEdge implements EdgeHandler {
   }
 
   private forbid(req: EdgeRequest, res: EdgeResponse): boolean {
+    this.events.metrics.edgeRefusal(SecurityErrorCode.CORS_ORIGIN_DENIED, 403, res);
     const id = getSecurityState(req).requestId;
     const body = id ? `${FORBIDDEN_BODY.slice(0, -1)},"requestId":${JSON.stringify(id)}}` : FORBIDDEN_BODY;
     res.statusCode = 403;

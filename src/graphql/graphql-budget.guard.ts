@@ -66,7 +66,8 @@ export class GraphqlBudgetGuard implements CanActivate {
     this.policyHeader = `"graphql-cost";q=${this.budget.points};w=${this.budget.windowSec}`;
   }
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  /** Synchronous where nothing is charged (field resolvers below the root): Nest awaits a promise per call. */
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     if (ctx.getType<string>() !== 'graphql' || isNestedGraphqlField(ctx)) return true;
     const gqlContext = ctx.getArgByIndex<Record<symbol, OperationCost | undefined> | undefined>(2);
     if (!gqlContext) return true;
@@ -74,9 +75,10 @@ export class GraphqlBudgetGuard implements CanActivate {
     const operation = (gqlContext[GRAPHQL_COST] ??= { cost: 1 });
     const req = getRequest(ctx);
     operation.charge ??= this.charge(req, getResponse(ctx), operation.cost, operationType(ctx));
-    const state = await operation.charge;
-    operation.state = state;
-    return true;
+    return operation.charge.then((state) => {
+      operation.state = state;
+      return true;
+    });
   }
 
   /** The budget key of a request: the principal, else the client IP. Override to group callers differently. */

@@ -1,5 +1,5 @@
 import { buildSchema, parse, type GraphQLSchema } from 'graphql';
-import { CostCalculator, selectOperation } from './graphql-cost.util';
+import { CostCalculator, OperationCostCache, selectOperation } from './graphql-cost.util';
 
 const schema: GraphQLSchema = buildSchema(`
   type Query { user(id: ID!): User, users(first: Int, limit: Int): [User!]!, tags: [String] }
@@ -60,5 +60,39 @@ describe('CostCalculator', () => {
     const document = parse('query A { user(id: 1) { id } } query B { users { id } }');
     expect(selectOperation(document, 'B')?.name?.value).toBe('B');
     expect(selectOperation(document, undefined)).toBeUndefined();
+  });
+});
+
+describe('OperationCostCache', () => {
+  const operationOf = (document: ReturnType<typeof parse>, name?: string) => {
+    const operation = selectOperation(document, name);
+    if (!operation) throw new Error('no operation');
+    return operation;
+  };
+
+  it('measures a variable-free operation once per document and operation, with the same result', () => {
+    const cache = new OperationCostCache(model);
+    const document = parse('query A { users(first: 3) { id } } query B { users { name } }');
+    const a = operationOf(document, 'A');
+    const spy = jest.spyOn(CostCalculator.prototype, 'operation');
+    try {
+      expect(cache.cost(schema, document, a, {})).toBe(4);
+      expect(cache.cost(schema, document, a, {})).toBe(4);
+      expect(cache.cost(schema, document, operationOf(document, 'B'), {})).toBe(1 + 20 * 10);
+      expect(spy).toHaveBeenCalledTimes(2);
+      // Another document with the same text is another entry (identity, never text).
+      expect(cache.cost(schema, parse('query A { users(first: 3) { id } }'), a, {})).toBe(4);
+      expect(spy).toHaveBeenCalledTimes(3);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('measures an operation with variables on every call, with its own variables', () => {
+    const cache = new OperationCostCache(model);
+    const document = parse('query($n: Int) { users(first: $n) { id } }');
+    const operation = operationOf(document);
+    expect(cache.cost(schema, document, operation, { n: 50 })).toBe(51);
+    expect(cache.cost(schema, document, operation, { n: 2 })).toBe(3);
   });
 });

@@ -35,14 +35,56 @@ export function selectOperation(
 
 function namedType(type: GraphQLType): { named: GraphQLNamedType; list: boolean } {
   let current = type as GraphQLType & { ofType?: GraphQLType };
-  while (current.ofType) current = current.ofType as GraphQLType & { ofType?: GraphQLType };
-  // A wrapping type prints as `[T!]!`: a list wherever a bracket appears.
-  return { named: current as GraphQLNamedType, list: String(type).includes('[') };
+  let list = false;
+  // Only the wrapping types (list, non-null) have `ofType`; a list is one whose tag says so.
+  while (current.ofType) {
+    list ||= (current as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] === 'GraphQLList';
+    current = current.ofType as GraphQLType & { ofType?: GraphQLType };
+  }
+  return { named: current as GraphQLNamedType, list };
 }
 
 function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
   const withFields = type as { getFields?: () => Record<string, GraphQLField<unknown, unknown>> } | undefined;
   return typeof withFields?.getFields === 'function' ? withFields.getFields() : undefined;
+}
+
+/**
+ * The cost of each operation, computed once per parsed document when the operation declares no
+ * variables (its cost then depends on the schema and the document alone). Apollo and Mercurius
+ * hand the same `DocumentNode` to every request of a document they cached, so a hot query is
+ * measured once. Keyed by object identity (schema, document), never by text: an entry is dropped
+ * with its document. Operations with variables are measured on every request.
+ *
+ * @internal
+ */
+export class OperationCostCache {
+  private readonly bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();
+
+  constructor(private readonly model: CostModel) {}
+
+  /** The cost of `operation`, a definition of `document` (at most `maxCost + 1`). */
+  cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Readonly<Record<string, unknown>>,
+  ): number {
+    if (operation.variableDefinitions?.length) {
+      return new CostCalculator(schema, document, variables, this.model).operation(operation);
+    }
+    let documents = this.bySchema.get(schema);
+    if (!documents) this.bySchema.set(schema, (documents = new WeakMap()));
+    let operations = documents.get(document);
+    if (!operations) documents.set(document, (operations = new Map()));
+    const name = operation.name?.value ?? '';
+    let cost = operations.get(name);
+    if (cost === undefined) {
+      cost = new CostCalculator(schema, document, {}, this.model).operation(operation);
+      operations.set(name, cost);
+    }
+    return cost;
+  }
 }
 
 /**

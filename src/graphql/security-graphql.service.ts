@@ -5,7 +5,7 @@ import { defaultCodeForStatus } from '../core/errors/error-codes';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import type { BudgetState, OperationCost } from './graphql-budget.guard';
-import { CostCalculator, selectOperation } from './graphql-cost.util';
+import { OperationCostCache, selectOperation } from './graphql-cost.util';
 import { statusOf, toClientError, type ClientGraphqlError } from './graphql-errors.util';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
 import { GRAPHQL_COST, GraphqlErrorCode } from './graphql.constants';
@@ -74,7 +74,12 @@ function kindOf(driver: Type): GraphqlServerKind {
 @Injectable()
 export class SecurityGraphQL {
   private readonly logger = new Logger('SecurityGraphQL');
-  constructor(@Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions }) {}
+  /** Costs of the variable-free operations of the documents the server cached. */
+  private readonly costs: OperationCostCache;
+
+  constructor(@Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions }) {
+    this.costs = new OperationCostCache(options.graphql);
+  }
 
   /** Built when a server is configured: apps without GraphQL never load the optional peer. */
   private rules(): ValidationRule[] {
@@ -266,7 +271,7 @@ export class SecurityGraphQL {
     const g = this.options.graphql;
     const operation = selectOperation(document, operationName);
     if (!operation) return;
-    const cost = new CostCalculator(schema, document, variables ?? {}, g).operation(operation);
+    const cost = this.costs.cost(schema, document, operation, variables ?? {});
     if (cost > g.maxCost) {
       throw this.error(GraphqlErrorCode.COST_LIMIT, `Query is too expensive (maximum cost ${g.maxCost})`, {
         // Counting stops just past the limit: `cost` is a lower bound.

@@ -49,6 +49,7 @@ export class HttpsEnforcementEdge implements EdgeHandler {
     // This step runs before the header preset: a refusal or redirect must not be cached or sniffed.
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-content-type-options', 'nosniff');
+    this.events.metrics.edgeRefusal(SecurityErrorCode.HTTPS_REQUIRED, redirect ? 308 : 403, res);
     if (redirect) {
       res.statusCode = 308;
       res.setHeader('location', `https://${host}${req.url ?? '/'}`);

@@ -35,8 +35,13 @@ describe('SecurityHeadersEdge', () => {
 describe('HttpsEnforcementEdge', () => {
   function make(https: HeadersOptions['https'], trustProxy: string[]) {
     const emitted: SecurityEventInput[] = [];
-    const events = { emit: (e: SecurityEventInput) => emitted.push(e) } as unknown as SecurityEvents;
-    return { edge: new HttpsEnforcementEdge(resolveHeadersOptions({ https }, ctx).https, trustProxy, events), emitted };
+    const refused: Array<[string, number]> = [];
+    const events = {
+      emit: (e: SecurityEventInput) => emitted.push(e),
+      metrics: { edgeRefusal: (code: string, status: number) => refused.push([code, status]) },
+    } as unknown as SecurityEvents;
+    const edge = new HttpsEnforcementEdge(resolveHeadersOptions({ https }, ctx).https, trustProxy, events);
+    return { edge, emitted, refused };
   }
 
   it.each([
@@ -52,18 +57,20 @@ describe('HttpsEnforcementEdge', () => {
   });
 
   it('refuses instead of redirecting to a malformed Host', () => {
-    const { edge, emitted } = make({ mode: 'redirect' }, ['loopback']);
+    const { edge, emitted, refused } = make({ mode: 'redirect' }, ['loopback']);
     const { req, res } = exchange({ 'x-forwarded-proto': 'http', host: 'evil.com/@x' });
     expect(edge.handle(req, res)).toBe(true);
     expect(res.statusCode).toBe(403);
     expect(emitted[0]).toMatchObject({ type: 'HTTPS_REQUIRED', reason: 'plain_http_refused' });
+    expect(refused).toEqual([['HTTPS_REQUIRED', 403]]);
   });
 
   it('redirects to the same host and URL', () => {
-    const { edge } = make({ mode: 'redirect' }, ['loopback']);
+    const { edge, refused } = make({ mode: 'redirect' }, ['loopback']);
     const { req, res } = exchange({ 'x-forwarded-proto': 'http', host: 'api.example.com' }, '127.0.0.1', '/a?b=1');
     expect(edge.handle(req, res)).toBe(true);
     expect(res.statusCode).toBe(308);
+    expect(refused).toEqual([['HTTPS_REQUIRED', 308]]);
     expect(res.getHeader('location')).toBe('https://api.example.com/a?b=1');
     expect(res.getHeader('cache-control')).toBe('no-store');
   });

@@ -81,6 +81,8 @@ export class EdgeRateLimitEdge implements EdgeHandler {
       headers['X-RateLimit-Remaining'] = decision.legacyRemaining;
       headers['X-RateLimit-Reset'] = decision.legacyReset;
     }
-    return writeEdgeError(req, res, RATE_LIMITED, this.problemJson, headers, { retryAfter: decision.retryAfter });
+    return writeEdgeError(req, res, RATE_LIMITED, this.problemJson, this.events.metrics, headers, {
+      retryAfter: decision.retryAfter,
+    });
   }
 }

@@ -186,7 +186,7 @@ export class PayloadLimitEdge implements EdgeHandler {
       details: { bodyTimeoutMs: this.bodyTimeoutMs },
     });
     if (res.headersSent !== true) {
-      writeEdgeError(req, res, BODY_TIMEOUT, this.problemJson);
+      writeEdgeError(req, res, BODY_TIMEOUT, this.problemJson, this.events.metrics);
       // `Connection: close` ends the response; the unread body must not keep the socket open.
       setImmediate(() => req.socket?.destroy?.());
     } else {
@@ -223,6 +223,6 @@ export class PayloadLimitEdge implements EdgeHandler {
             maxPayloadBytes: this.maxBytes,
           },
     });
-    return writeEdgeError(req, res, refusal, this.problemJson);
+    return writeEdgeError(req, res, refusal, this.problemJson, this.events.metrics);
   }
 }

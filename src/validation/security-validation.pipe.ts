@@ -5,7 +5,7 @@ import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
 import { attachEvent, takeEvent } from '../core/events/pending-event.util';
 import { SecurityEvents } from '../core/events/security-events.service';
-import { SecurityEventType } from '../core/events/security-event.interface';
+import { SecurityEventType, type SecurityEventInput } from '../core/events/security-event.interface';
 import type { ResolvedValidationOptions, ValidationIssue } from './validation.options';
 import type { ValidationFeatureOptions } from './validation.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
@@ -279,13 +279,15 @@ export class SecurityValidationPipe implements PipeTransform {
 
   /** A DTO whose nested objects would go unchecked: refuse (fail closed) instead of letting them through. */
   private misconfigured(metatype: Ctor, metadata: ArgumentMetadata): never {
-    this.events.emit({
+    const error = securityException(500, SecurityErrorCode.INTERNAL_ERROR, Messages.INTERNAL_ERROR());
+    // Like a validation failure, the event rides on the exception to get the request context.
+    this.report(error, {
       type: SecurityEventType.INTERNAL_ERROR,
       outcome: 'failure',
       reason: 'dto_misconfigured',
       details: { source: metadata.type, target: metatype.name },
     });
-    throw securityException(500, SecurityErrorCode.INTERNAL_ERROR, Messages.INTERNAL_ERROR());
+    throw error;
   }
 
   private flatten(errors: readonly ValidationError[], prefix: string, issues: ValidationIssue[]): void {
@@ -343,17 +345,25 @@ export class SecurityValidationPipe implements PipeTransform {
       : securityException(this.config.errorStatus, SecurityErrorCode.VALIDATION_FAILED, 'Validation failed', {
           errors: issues,
         });
-    if (event) {
-      if (typeof error === 'object' && error !== null) {
-        attachEvent(error, event);
-        // Safety net: an app filter that catches the error before ours must not lose the event.
-        setImmediate(() => {
-          const left = takeEvent(error);
-          if (left) this.events.emit(left);
-        });
-      } else this.events.emit(event);
-    }
+    if (event) this.report(error, event);
     throw error;
+  }
+
+  /**
+   * Attaches `event` to `error`: SecurityModule's exception filter emits it with the request's id,
+   * IP, route template, method, principal and user agent (a pipe never sees the request).
+   */
+  private report(error: unknown, event: SecurityEventInput): void {
+    if (typeof error !== 'object' || error === null) {
+      this.events.emit(event);
+      return;
+    }
+    attachEvent(error, event);
+    // Safety net: an app filter that catches the error before ours must not lose the event.
+    setImmediate(() => {
+      const left = takeEvent(error);
+      if (left) this.events.emit(left);
+    });
   }
 }
 

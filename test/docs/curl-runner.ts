@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,10 @@ export const DOC_BASE = 'http://127.0.0.1:3000';
 export interface CurlStep {
   line: number;
   command: string;
-  /** `TOKEN=$(curl … | node -pe '….accessToken')`: the variable and the JSON property it takes. */
+  /**
+   * `TOKEN=$(curl … | node -pe '….accessToken')`: the variable and the JSON property it takes; or
+   * `CODE=$(node -pe '…')` (`property` empty): a value computed locally, e.g. a TOTP code.
+   */
   assign?: { name: string; property: string };
   /**
    * From the `# → 401 CODE …` comment (same line or the next): the status, any error codes named,
@@ -30,6 +33,9 @@ export interface StepResult {
 }
 
 const ASSIGN = /^([A-Z_][A-Z0-9_]*)=\$\((curl .*)\)\s*$/;
+const LOCAL_ASSIGN = /^([A-Z_][A-Z0-9_]*)=\$\(node -pe '[^']*'\)\s*$/;
+/** Where `node -pe` finds the packages the docs' local commands require (the reader's app has them too). */
+const NODE_PATH = join(__dirname, '..', '..', 'node_modules');
 const EXPECT = /#\s*→\s*(\d{3})(.*)$/;
 const CODE = /\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g;
 const HEADER = /\b([A-Z][A-Za-z]*(?:-[A-Z][A-Za-z]*)*): ([^\s,)]+)/g;
@@ -48,6 +54,16 @@ export function curlSteps(block: DocBlock): CurlStep[] {
   const steps: CurlStep[] = [];
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i].trim();
+    const local = LOCAL_ASSIGN.exec(text);
+    if (local) {
+      steps.push({
+        line: block.line + 1 + i,
+        command: text,
+        assign: { name: local[1], property: '' },
+        showsHeaders: false,
+      });
+      continue;
+    }
     const assign = ASSIGN.exec(text);
     if (assign) {
       const property = /\.(\w+)'\s*$/.exec(assign[2])?.[1];
@@ -92,7 +108,7 @@ export async function runWithCurl(steps: CurlStep[], base: string): Promise<Step
         script.push(`echo "@@${i} $(${run})"`);
       }
     });
-    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
+    const env = { ...process.env, NODE_PATH, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
     const { stdout: out } = await run('bash', ['-c', script.join('\n')], { env, encoding: 'utf8', timeout: 60_000 });
     const statuses = new Map([...out.matchAll(/^@@(\d+) (\d{3})$/gm)].map((m) => [Number(m[1]), Number(m[2])]));
     return steps.flatMap((step, i) =>
@@ -165,6 +181,13 @@ export async function runWithFetch(steps: CurlStep[], base: string): Promise<Ste
   const results: StepResult[] = [];
   for (const step of steps) {
     const command = step.command.split(DOC_BASE).join(base);
+    if (step.assign?.property === '') {
+      vars[step.assign.name] = execFileSync('bash', ['-c', `${command}\nprintf %s "$${step.assign.name}"`], {
+        env: { ...process.env, NODE_PATH },
+        encoding: 'utf8',
+      });
+      continue;
+    }
     const curl = step.assign ? /\$\((curl .*?)\s*\|/.exec(command)![1] : command;
     const { url, init } = parseCurl(curl, vars);
     const res = await fetch(url, init);

@@ -37,6 +37,8 @@ const EXPECTED: Record<string, Expected> = {
   },
   'POST /auth/logout': { public: false, authentication: ['jwt'], bodyDto: 'LogoutDto' },
   'POST /auth/api-keys': { public: false, authentication: ['jwt'], bodyDto: 'CreateApiKeyDto' },
+  'POST /auth/mfa/enroll': { public: false, authentication: ['jwt'], bodyDto: null },
+  'POST /auth/mfa/verify': { public: false, authentication: ['jwt'], bodyDto: 'MfaCodeDto' },
   'GET /auth/me': { public: false, authentication: USER, bodyDto: null },
   'POST /payments': { public: false, authentication: USER, idempotent: true, bodyDto: 'CreatePaymentDto' },
   'POST /documents': {

@@ -4,6 +4,8 @@ import { inMemoryMeter } from '../fixtures/in-memory-meter';
 import { TokenService, type SecurityEvent } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { observabilityApp } from '../fixtures/observability-app';
+import { gql } from '../fixtures/graphql/graphql-client';
+import { graphqlFixture } from '../fixtures/graphql/graphql-fixture.module';
 import { redisUrl, uniquePrefix } from '../utils/redis';
 
 /** The data points of a metric as [attributes, value] (sums) or [attributes, count] (histograms). */
@@ -92,5 +94,90 @@ describe.each(ADAPTERS)('metrics through the OpenTelemetry API (%s)', (adapter) 
       expect(count).toBeGreaterThan(0);
     }
     expect(metrics.get('rampart.storage.duration')?.descriptor.unit).toBe('s');
+  });
+});
+
+describe.each(ADAPTERS)('refusals at the HTTP edge are counted too (%s)', (adapter) => {
+  let app: INestApplication;
+  let url: string;
+  const meter = inMemoryMeter();
+
+  beforeAll(async () => {
+    ({ app, url } = await bootApp(
+      adapter,
+      observabilityApp([], {
+        rateLimit: { edge: { limit: 6, windowSeconds: 60 } },
+        cors: { origins: ['https://app.example.com'] },
+        validation: { maxPayloadBytes: 64 },
+        metrics: { meterProvider: meter.provider },
+      }) as never,
+    ));
+  });
+  afterAll(async () => {
+    await app.close();
+    await meter.shutdown();
+  });
+
+  it('labels each with its code, its status and the route template when known, never the raw path', async () => {
+    // 413 before the body is read, on a known route and on an unknown one
+    const big = JSON.stringify({ title: 'x'.repeat(100) });
+    const post = (path: string) =>
+      fetch(`${url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: big });
+    expect((await post('/obs/notes')).status).toBe(413);
+    expect((await post('/nowhere/n-123')).status).toBe(413);
+    // a path that does not percent-decode
+    expect((await fetch(`${url}/obs/documents/%ff`)).status).toBe(400);
+    // a CORS preflight from an origin the policy does not list
+    const preflight = await fetch(`${url}/obs/documents/d-7`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'DELETE' },
+    });
+    expect(preflight.status).toBe(403);
+    // the edge IP limit (6): 4 requests so far, 2 more reach the route, the next ones are refused
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/obs/documents/d-8`, { method: 'DELETE' })).status);
+    expect(statuses).toEqual([401, 401, 429, 429, 429]);
+
+    const refused = points((await meter.collect()).get('rampart.requests.refused'));
+    // Fastify routes before its onRequest hook, so the edge knows the template; Express routes after it.
+    const template = (route: string) => (adapter === 'fastify' ? route : 'unmatched');
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        [{ code: 'PAYLOAD_TOO_LARGE', status: 413, route: template('/obs/notes') }, adapter === 'fastify' ? 1 : 2],
+        [{ code: 'BAD_REQUEST', status: 400, route: 'unmatched' }, 1],
+        [{ code: 'CORS_ORIGIN_DENIED', status: 403, route: 'unmatched' }, 1],
+        [{ code: 'RATE_LIMITED', status: 429, route: template('/obs/documents/:id') }, 3],
+      ]),
+    );
+    if (adapter === 'fastify') {
+      expect(refused).toEqual(
+        expect.arrayContaining([[{ code: 'PAYLOAD_TOO_LARGE', status: 413, route: 'unmatched' }, 1]]),
+      );
+    }
+    const labels = JSON.stringify(refused);
+    expect(labels).not.toMatch(/nowhere|n-123|d-7|d-8|%ff/);
+    expect(points((await meter.collect()).get('rampart.rate_limit.refused'))).toEqual([[{ policy: 'edge' }, 3]]);
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL cost spent (%s)', (adapter) => {
+  it('counts the cost the budget admitted, by operation type, and not the refused operation', async () => {
+    const meter = inMemoryMeter();
+    const { app, url } = await bootApp(
+      adapter,
+      graphqlFixture(adapter, {
+        graphql: { budget: { points: 1000, windowSec: 60 }, maxCost: 1000 },
+        metrics: { meterProvider: meter.provider },
+      }),
+    );
+    try {
+      // `heavy` costs 400: two fit in the budget of 1000, the third is refused.
+      for (let i = 0; i < 3; i++) await gql(url, '{ heavy }');
+      const metrics = await meter.collect();
+      expect(points(metrics.get('rampart.graphql.cost'))).toEqual([[{ operation: 'query' }, 800]]);
+    } finally {
+      await app.close();
+      await meter.shutdown();
+    }
   });
 });

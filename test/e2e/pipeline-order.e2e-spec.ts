@@ -59,6 +59,8 @@ describe.each(ADAPTERS)('the security pipeline order (%s)', (adapter) => {
         'PrincipalRateLimitGuard',
         'RolesGuard',
         'OwnershipGuard',
+        // step-up MFA: after authorization (the sample has @RequireMfa() routes)
+        'MfaGuard',
         'SecurityHeadersGuard',
         'DeprecationGuard',
       ]);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
-import type { SecurityEvent } from 'nestjs-rampart';
+import { missingEventFields, type SecurityEvent } from 'nestjs-rampart';
 import { RevocationReplica } from '../../src/auth/tokens/revocation-replica';
 import { faultApp, faultClient } from '../fixtures/fault-app';
 import { eventually } from '../fixtures/load';
@@ -67,6 +67,7 @@ describe.each(ADAPTERS)('revocation replica during a Redis outage (%s)', (adapte
     expect(active).toHaveLength(1);
     expect(active[0]).toMatchObject({ outcome: 'info', reason: 'storage_unavailable' });
     expect(active[0].details).toMatchObject({ entries: expect.any(Number), stalenessMs: expect.any(Number) });
+    expect(missingEventFields(active[0])).toEqual([]);
 
     proxy.restore();
     await eventually('instance A reads Redis again', async () => {
@@ -76,6 +77,7 @@ describe.each(ADAPTERS)('revocation replica during a Redis outage (%s)', (adapte
     const released = events.find((e) => e.type === 'REVOCATION_REPLICA_RELEASED');
     expect(released?.details).toMatchObject({ checks: expect.any(Number), durationMs: expect.any(Number) });
     expect(Number(released?.details?.checks)).toBeGreaterThanOrEqual(2);
+    expect(missingEventFields(released!)).toEqual([]);
     expect((await a.api.me(revoked.accessToken)).status).toBe(401);
     expect((await a.api.me(live.accessToken)).status).toBe(200);
     expect((await a.api.login('bob')).status).toBe(201);

@@ -9,6 +9,8 @@ import type { ScanReport } from '../../src/cli/scan/scan-report';
 import { SecurityInventory } from 'nestjs-rampart';
 import { AppModule } from '../../sample-app/src/app.module';
 import { setupApiDocs } from '../../sample-app/src/docs/docs.module';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { sampleLoginWithMfa } from '../fixtures/sample-login';
 import { ADAPTERS, bootApp } from '../utils/app';
 
 /**
@@ -44,6 +46,19 @@ const MUST_PASS: Array<[string, string | undefined]> = [
 ];
 
 /**
+ * The fixture config with the admin identity logged in and stepped up (TOTP) beforehand: the
+ * sample's /admin routes need a step-up, which a login request alone cannot give the scanner.
+ */
+async function withSteppedUpAdmin(url: string, config: string, dir: string): Promise<string> {
+  const parsed = parseYaml(readFileSync(config, 'utf8')) as { identities: Record<string, unknown> };
+  const token = await sampleLoginWithMfa(url, 'admin');
+  parsed.identities.admin = { role: 'admin', headers: { Authorization: `Bearer ${token}` } };
+  const file = join(dir, 'scan.yaml');
+  writeFileSync(file, stringifyYaml(parsed));
+  return file;
+}
+
+/**
  * Runs `rampart scan` on the app at `url` with `source` (the route list: `--openapi ...`, and
  * `--inventory ...`), the fixture config `config`, and reports written to `dir`.
  */
@@ -54,7 +69,8 @@ async function scanSample(
   dir: string,
 ): Promise<{ code: number; report: ScanReport }> {
   const err: string[] = [];
-  const args = ['scan', '--target', url, ...source, '--config', join(FIXTURE, config), '--repo-root', REPO];
+  const configFile = await withSteppedUpAdmin(url, join(FIXTURE, config), dir);
+  const args = ['scan', '--target', url, ...source, '--config', configFile, '--repo-root', REPO];
   const reports = ['--json', join(dir, 'report.json'), '--sarif', join(dir, 'report.sarif')];
   const code = await runRampart([...args, ...reports], {
     out: () => undefined,

@@ -24,6 +24,9 @@ export function sampleAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpt
       mintMaxLoginAgeSec: 300,
       revokeWithSession: true,
     },
+    // Step-up: @RequireMfa() routes want a TOTP code from the last 15 minutes (the default);
+    // 5 wrong codes per user lock verification for 15 minutes.
+    mfa: { maxAgeSec: 900, totp: { issuer: 'Rampart Sample', maxAttempts: 5, attemptWindowSec: 900 } },
   };
 }
 

@@ -8,6 +8,7 @@ import {
   PaginationPipe,
   Permissions,
   Policy,
+  RequireMfa,
   Serialize,
   UploadValidationPipe,
   type Pagination,
@@ -101,8 +102,10 @@ export class DocumentsController {
     return this.documents.attach(doc.id, { filename: input.filename, mimetype: input.mimetype, size: buffer.length });
   }
 
+  /** Deleting needs a TOTP step-up from the last 5 minutes (`POST /auth/mfa/verify`). */
   @Permissions('documents:delete')
   @Owns('document', { param: 'id' })
+  @RequireMfa({ maxAgeSec: 300 })
   @Audit('document.delete')
   @Delete(':id')
   @HttpCode(204)

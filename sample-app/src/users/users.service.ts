@@ -24,6 +24,17 @@ const SEED: Array<Pick<User, 'id' | 'username' | 'roles' | 'department'>> = [
   { id: 'u-admin', username: 'admin', roles: ['admin'], department: 'it' },
 ];
 
+/**
+ * DEMO ONLY: the TOTP secrets (base32) of the accounts enrolled from the start, so the docs and the
+ * tests can compute their codes (`TotpService` tests them; any authenticator app shows them). A
+ * real app stores secrets encrypted, apart from the user record, and never returns them.
+ */
+export const SAMPLE_TOTP_SECRETS: Readonly<Record<string, string>> = {
+  'u-alice': 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+  'u-carol': 'KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU',
+  'u-admin': 'MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK',
+};
+
 function hash(password: string, salt = randomBytes(16)): string {
   return `${salt.toString('hex')}:${scryptSync(password, salt, 32).toString('hex')}`;
 }
@@ -33,6 +44,10 @@ export class UsersService {
   private readonly users = new Map<string, User>(
     SEED.map((u) => [u.username, { ...u, passwordHash: hash(`${u.username}-pass`) }]),
   );
+  /** userId → TOTP secret (kept apart from the records `/admin/users` returns); `bob` enrols himself. */
+  private readonly totpSecrets = new Map<string, string>(Object.entries(SAMPLE_TOTP_SECRETS));
+  /** userId → a secret handed out by enrolment, active once a first code confirms it. */
+  private readonly pendingTotpSecrets = new Map<string, string>();
   /** Compared against when the username is unknown, so timing does not reveal which usernames exist. */
   private readonly dummyHash = hash(randomBytes(12).toString('hex'));
 
@@ -48,6 +63,28 @@ export class UsersService {
   findById(id: string): User | undefined {
     for (const user of this.users.values()) if (user.id === id) return user;
     return undefined;
+  }
+
+  /** The user's confirmed TOTP secret, or the pending one (`pending: true`) until a first code confirms it. */
+  totpSecretOf(userId: string): { secret: string; pending: boolean } | undefined {
+    const active = this.totpSecrets.get(userId);
+    if (active) return { secret: active, pending: false };
+    const pending = this.pendingTotpSecrets.get(userId);
+    return pending ? { secret: pending, pending: true } : undefined;
+  }
+
+  /** Keeps a new secret until a first code confirms it; refused (false) once a secret is confirmed. */
+  startTotpEnrolment(userId: string, secret: string): boolean {
+    if (this.totpSecrets.has(userId)) return false;
+    this.pendingTotpSecrets.set(userId, secret);
+    return true;
+  }
+
+  confirmTotpEnrolment(userId: string): void {
+    const pending = this.pendingTotpSecrets.get(userId);
+    if (!pending) return;
+    this.totpSecrets.set(userId, pending);
+    this.pendingTotpSecrets.delete(userId);
   }
 
   /** Full records (the response filter strips `passwordHash` even so). */

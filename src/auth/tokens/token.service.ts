@@ -44,6 +44,12 @@ export interface TokenPair {
   refreshExpiresIn: number;
 }
 
+/** How a session was authenticated: RFC 8176 `amr` values such as `pwd`, `otp`, `mfa`. @publicApi */
+export interface SessionOptions {
+  /** Authentication methods of the login, written to the access tokens' `amr` claim. */
+  amr?: readonly string[];
+}
+
 /** Where a call came from, to attach request id / ip to security events. @publicApi */
 export interface TokenCallContext {
   request?: unknown;
@@ -63,11 +69,36 @@ interface FamilyRecord {
   absExp: number;
   /** When the user logged in (s): the access tokens' `auth_time`, kept across rotations. */
   authTime?: number;
+  /** How the session was authenticated (RFC 8176), the access tokens' `amr`; a step-up adds to it. */
+  amr?: string[];
   subject: TokenSubject;
 }
 
-const RESERVED = new Set(['sub', 'iss', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'scope', 'token_use', 'auth_time']);
+const RESERVED = new Set([
+  'sub',
+  'iss',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'sid',
+  'scope',
+  'token_use',
+  'auth_time',
+  'amr',
+]);
 const MAX_ROTATION_ATTEMPTS = 4;
+
+const AMR_VALUE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** RFC 8176 style method names (`pwd`, `otp`, `hwk`...), at most 8. */
+function checkAmr(values: readonly string[]): string[] {
+  if (!Array.isArray(values) || values.length > 8 || !values.every((v) => typeof v === 'string' && AMR_VALUE.test(v))) {
+    throw new TypeError('TokenService: amr values must be up to 8 lowercase method names such as "pwd" or "otp"');
+  }
+  return [...new Set(values)];
+}
 
 function newId(): string {
   return randomBytes(16).toString('base64url');
@@ -104,16 +135,24 @@ export class TokenService {
   /**
    * Starts a session (a login): a new refresh family and its first token pair. Access tokens carry
    * `auth_time`, the time of this login, unchanged by refreshes (for recent-login checks such as
-   * `ApiKeyService.createFor()`).
+   * `ApiKeyService.createFor()`), and `amr` when `session.amr` names how the user logged in
+   * (e.g. `['pwd']`).
    */
-  async issue(subject: TokenSubject, context: TokenCallContext = {}): Promise<TokenPair> {
+  async issue(subject: TokenSubject, context: TokenCallContext = {}, session: SessionOptions = {}): Promise<TokenPair> {
     this.checkSubject(subject);
     // Before anything is stored or announced: without a key that can sign, no session may start.
     this.signingKey();
     const now = Math.floor(Date.now() / 1000);
     const sid = newId();
     const jti = newId();
-    const family: FamilyRecord = { current: jti, absExp: now + this.jwt.refreshFamilyTtlSec, authTime: now, subject };
+    const amr = session.amr ? checkAmr(session.amr) : undefined;
+    const family: FamilyRecord = {
+      current: jti,
+      absExp: now + this.jwt.refreshFamilyTtlSec,
+      authTime: now,
+      ...(amr ? { amr } : {}),
+      subject,
+    };
     await this.guardStorage(() =>
       this.storage.set(
         revocationKeys.family(subject.id, sid),
@@ -164,6 +203,64 @@ export class TokenService {
       // Lost a race: re-read and decide again on the state the winner left.
     }
     throw this.refused('rotation_contention', context, claims.sub);
+  }
+
+  /**
+   * Records a second factor the user just passed (a TOTP code checked by `TotpService.verify()`,
+   * a WebAuthn assertion...) in their session and returns a new token pair: its access tokens
+   * carry `amr` with the session's methods plus `factors` and `mfa`, and `auth_time` = now, and so
+   * do the ones later refreshes issue. `@RequireMfa()` routes accept them until `auth_time` is
+   * older than their `maxAgeSec`; a step-up is also a recent login for `ApiKeyService.createFor()`.
+   *
+   * The session's refresh token is rotated: the one held before the step-up no longer works, and
+   * presenting it ends the session (reuse detection), so tokens stolen before the step-up never
+   * inherit it. Call this only after the factor was verified.
+   * @throws {ForbiddenException} FORBIDDEN when the principal has no session of this service (an API
+   *   key, or a token from another issuer)
+   * @throws {UnauthorizedException} INVALID_TOKEN when the session has ended
+   * @throws {ServiceUnavailableException} STORAGE_UNAVAILABLE when the store does not answer
+   */
+  async stepUp(
+    principal: Principal,
+    factors: readonly string[] = ['otp'],
+    context: TokenCallContext = {},
+  ): Promise<TokenPair> {
+    const sid = principal.claims.sid;
+    if (principal.type !== 'user' || typeof sid !== 'string') {
+      throw securityException(403, SecurityErrorCode.FORBIDDEN, 'Step-up needs a login session issued by this service');
+    }
+    const added = checkAmr(factors);
+    const key = revocationKeys.family(principal.id, sid);
+    for (let attempt = 0; attempt < MAX_ROTATION_ATTEMPTS; attempt++) {
+      const stored = await this.guardStorage(() => this.storage.get(key));
+      if (stored === null) throw this.refused('step_up_family_unknown', context, principal.id);
+      const family = JSON.parse(stored) as FamilyRecord;
+      const nowMs = Date.now();
+      const now = Math.floor(nowMs / 1000);
+      const ttlMs = family.absExp * 1000 - nowMs;
+      if (ttlMs <= 0) throw this.refused('step_up_family_expired', context, principal.id);
+      const next: FamilyRecord = {
+        ...family,
+        // No grace retry for the refresh token held before the step-up: it must not get a stepped-up pair.
+        previous: family.current,
+        current: newId(),
+        rotatedAt: nowMs,
+        graceUsed: true,
+        authTime: now,
+        amr: [...new Set([...(family.amr ?? []), ...added, 'mfa'])],
+      };
+      if (await this.guardStorage(() => this.storage.compareAndSet(key, stored, JSON.stringify(next), ttlMs))) {
+        this.events.emit({
+          type: SecurityEventType.TOKEN_ISSUED,
+          outcome: 'success',
+          request: context.request,
+          principalId: principal.id,
+          details: { sid, stepUp: true, amr: next.amr },
+        });
+        return this.pair(family.subject, sid, next.current, next, now);
+      }
+    }
+    throw this.refused('step_up_contention', context, principal.id);
   }
 
   /**
@@ -280,7 +377,7 @@ export class TokenService {
     subject: TokenSubject,
     sid: string,
     refreshJti: string,
-    family: Pick<FamilyRecord, 'absExp' | 'authTime'>,
+    family: Pick<FamilyRecord, 'absExp' | 'authTime' | 'amr'>,
     now: number,
   ): Promise<TokenPair> {
     const key = this.signingKey();
@@ -304,6 +401,7 @@ export class TokenService {
       exp: accessExp,
       jti: newId(),
       auth_time: authTime,
+      ...(family.amr ? { amr: family.amr } : {}),
     };
     if (subject.roles) this.setPath(access, this.jwt.rolesClaim, [...subject.roles]);
     if (subject.tier !== undefined) this.setPath(access, this.jwt.tierClaim, subject.tier);

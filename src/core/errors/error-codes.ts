@@ -17,6 +17,16 @@ export const SecurityErrorCode = {
   API_KEY_IN_QUERY: 'API_KEY_IN_QUERY',
   AMBIGUOUS_CREDENTIALS: 'AMBIGUOUS_CREDENTIALS',
   RECENT_LOGIN_REQUIRED: 'RECENT_LOGIN_REQUIRED',
+  /** The route needs a recent multi-factor step-up (`@RequireMfa()`, 401 with a `WWW-Authenticate` challenge). */
+  MFA_REQUIRED: 'MFA_REQUIRED',
+  /** A one-time code is not the configured number of digits (400). */
+  MFA_MALFORMED_CODE: 'MFA_MALFORMED_CODE',
+  /** A one-time code is wrong or expired (401). */
+  MFA_INVALID_CODE: 'MFA_INVALID_CODE',
+  /** A one-time code (or an earlier one) was accepted already (401). */
+  MFA_CODE_REPLAYED: 'MFA_CODE_REPLAYED',
+  /** Too many one-time code attempts for this user (429). */
+  MFA_TOO_MANY_ATTEMPTS: 'MFA_TOO_MANY_ATTEMPTS',
   INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
   FORBIDDEN: 'FORBIDDEN',
   PERMISSION_DENIED: 'PERMISSION_DENIED',

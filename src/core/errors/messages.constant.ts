@@ -11,6 +11,11 @@ export const Messages = {
   INVALID_API_KEY: () => 'Invalid or expired API key',
   RECENT_LOGIN_REQUIRED: (maxAgeSec: number) =>
     `Log in again to do this: it needs a login from the last ${maxAgeSec >= 120 ? `${Math.floor(maxAgeSec / 60)} minutes` : `${maxAgeSec} seconds`}`,
+  MFA_REQUIRED: () => 'Confirm with a second factor to do this',
+  MFA_MALFORMED_CODE: (digits: number) => `The code must be ${digits} digits`,
+  MFA_INVALID_CODE: () => 'Invalid or expired code',
+  MFA_CODE_REPLAYED: () => 'This code was used already: wait for the next one',
+  MFA_TOO_MANY_ATTEMPTS: () => 'Too many codes tried, please retry later',
   AMBIGUOUS_CREDENTIALS: () =>
     'Send exactly one credential: this request carries several (repeated Authorization or API-key headers, or a bearer token and an API key)',
   FORBIDDEN: () => 'You do not have permission to perform this action',

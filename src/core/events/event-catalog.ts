@@ -64,6 +64,9 @@ export const SECURITY_EVENT_CATALOG = {
     fields: [],
     details: ['usernameHash', 'distinctIps', 'windowSeconds'],
   },
+  MFA_REQUIRED: { outcomes: ['blocked'], fields: [...REQUEST, 'reason'], details: ['maxAgeSec'] },
+  MFA_VERIFIED: { outcomes: ['success'], fields: ['principalId'], details: ['method'] },
+  MFA_FAILED: { outcomes: ['failure'], fields: ['principalId', 'reason'], details: ['method'] },
 } as const satisfies Record<SecurityEventType, SecurityEventSpec>;
 
 /**

@@ -44,6 +44,12 @@ export const SecurityEventType = {
   PASSWORD_SPRAYING_SUSPECTED: 'PASSWORD_SPRAYING_SUSPECTED',
   /** One username failed to log in from many different IPs within the window (credential stuffing). */
   CREDENTIAL_STUFFING_SUSPECTED: 'CREDENTIAL_STUFFING_SUSPECTED',
+  /** A route refused a token without a recent multi-factor step-up (`@RequireMfa()`). `details.maxAgeSec`. */
+  MFA_REQUIRED: 'MFA_REQUIRED',
+  /** A one-time code was accepted (a step-up). `details.method`, never the code. */
+  MFA_VERIFIED: 'MFA_VERIFIED',
+  /** A one-time code was refused: `reason` malformed, invalid, replayed or too_many_attempts. Never the code. */
+  MFA_FAILED: 'MFA_FAILED',
 } as const;
 
 /** @publicApi */

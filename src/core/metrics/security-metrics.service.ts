@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { HttpRequestLike } from '../context/get-request';
+import type { EdgeResponse } from '../pipeline/edge-handler.interface';
 import type { ResolvedCoreOptions } from '../options/core.options';
 import { SECURITY_OPTIONS } from '../security.constants';
 import { loadOtelApi, type OtelCounter, type OtelHistogram, type OtelMeter } from './load-otel';
@@ -9,7 +10,11 @@ export const SECURITY_METER_NAME = 'nestjs-rampart';
 
 /** What a route is labelled with: its template, never the raw path (ids would explode the series). @internal */
 export function routeLabel(req: HttpRequestLike | undefined): string {
-  const route = req?.route?.path ?? req?.routeOptions?.url;
+  return templateLabel(req?.route?.path ?? req?.routeOptions?.url);
+}
+
+/** A route template as a label, or `unmatched` when none is known (no route, or a catch-all). */
+function templateLabel(route: unknown): string {
   return typeof route === 'string' && route !== '' && route !== '*' ? route : 'unmatched';
 }
 
@@ -55,6 +60,16 @@ export class SecurityMetrics {
   /** A refused request (4xx/5xx answered with a `code`), by code and route template. */
   refusal(code: string, status: number, req: HttpRequestLike | undefined): void {
     this.instruments?.refusals.add(1, { code, status, route: routeLabel(req) });
+  }
+
+  /**
+   * A request refused at the HTTP edge (edge IP limit, payload limits, malformed URL, CORS
+   * preflight, plain HTTP), by code: labelled with the route template when routing has already
+   * happened (Fastify routes before its `onRequest` hook), `unmatched` otherwise (Express runs the
+   * edge before routing). Called on refusals only, never on admitted requests.
+   */
+  edgeRefusal(code: string, status: number, res: EdgeResponse): void {
+    if (this.instruments) this.instruments.refusals.add(1, { code, status, route: templateLabel(res.route) });
   }
 
   /** A 429, once per violated policy. */

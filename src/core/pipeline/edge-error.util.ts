@@ -1,5 +1,6 @@
 import { getSecurityState } from '../context/request-state';
 import type { SecurityErrorCode } from '../errors/error-codes';
+import type { SecurityMetrics } from '../metrics/security-metrics.service';
 import type { EdgeRequest, EdgeResponse } from './edge-handler.interface';
 
 /** A refusal answered by an edge step, before any route, body parser or filter runs. @internal */
@@ -12,8 +13,9 @@ export interface EdgeRefusal {
 
 /**
  * Answers `refusal` on the raw response with the exception filter's body shape (Nest's shape plus
- * `code` and `requestId`, or RFC 9457 problem+json). When the request announced a body, the
- * connection is closed: that body stays unread, and must not be parsed or waited for.
+ * `code` and `requestId`, or RFC 9457 problem+json), and counts it in `rampart.requests.refused`
+ * (the exception filter counts the others). When the request announced a body, the connection is
+ * closed: that body stays unread, and must not be parsed or waited for.
  *
  * @internal
  */
@@ -22,9 +24,11 @@ export function writeEdgeError(
   res: EdgeResponse,
   refusal: EdgeRefusal,
   problemJson: boolean,
+  metrics: SecurityMetrics,
   extraHeaders?: Record<string, string | number>,
   extraBody?: Record<string, unknown>,
 ): true {
+  metrics.edgeRefusal(refusal.code, refusal.status, res);
   const requestId = getSecurityState(req).requestId;
   const body = problemJson
     ? {

@@ -37,6 +37,11 @@ export interface EdgeResponse {
   end(chunk?: string): unknown;
   /** Whether the status line and headers are gone (Node `ServerResponse.headersSent`). */
   readonly headersSent?: boolean;
+  /**
+   * The route template of the request, when the adapter has routed it before the edge (Fastify);
+   * read only when a refusal is counted (metrics label).
+   */
+  readonly route?: string;
 }
 
 /**

@@ -8,6 +8,8 @@ import { securityEdgeMiddleware, type EdgeMiddleware } from './security-edge.mid
 
 interface FastifyReplyLike {
   raw: EdgeResponse & { writeHead?: unknown; headersSent?: boolean };
+  /** The Fastify request; `routeOptions.url` is the matched route's template (routing precedes `onRequest`). */
+  request?: { routeOptions?: { url?: string } };
   header(name: string, value: unknown): unknown;
   getHeader(name: string): unknown;
   getHeaders(): Record<string, unknown>;
@@ -57,6 +59,10 @@ class FastifyEdgeResponse implements EdgeResponse {
 
   get headersSent(): boolean {
     return this.reply.raw.headersSent === true;
+  }
+
+  get route(): string | undefined {
+    return this.reply.request?.routeOptions?.url;
   }
 
   end(chunk?: string): void {

@@ -33,7 +33,7 @@ export class RequestTargetEdge implements EdgeHandler {
       reason: 'malformed_url',
       request: req,
     });
-    return writeEdgeError(req, res, MALFORMED_URL, this.problemJson);
+    return writeEdgeError(req, res, MALFORMED_URL, this.problemJson, this.events.metrics);
   }
 }
 

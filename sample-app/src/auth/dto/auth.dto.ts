@@ -11,6 +11,13 @@ export class LoginDto {
   password!: string;
 }
 
+/** `POST /auth/mfa/verify` body: the 6 digits are checked by `TotpService` (400 MFA_MALFORMED_CODE). */
+export class MfaCodeDto {
+  @IsString()
+  @Length(1, 16)
+  code!: string;
+}
+
 /** `POST /auth/refresh` body. */
 export class RefreshDto {
   @IsString()
