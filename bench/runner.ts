@@ -8,6 +8,7 @@ import { BENCH_DIR } from './lib/paths';
 import { type LoadSettings, measure, probe, requestShape } from './lib/load';
 import { type BenchRedis, type BenchServer, pin, PINNING, startRedis, startServer } from './lib/processes';
 import { type Cell, cpuTable, macroTable, notes, summarise } from './lib/report';
+import { p99Table } from './lib/latency-report';
 import {
   ADAPTERS,
   type AdapterName,
@@ -284,6 +285,10 @@ async function main(): Promise<void> {
         'Measured from /proc during the same runs. Much less sensitive than req/s to other load on the machine; ' +
         'it does not include Redis server CPU.\n\n' +
         cpuTable(cells, options.adapters, options.scenarios),
+    );
+    sections.push(
+      `## p99 latency at ${options.load.connections} connections against bare (median of per-run ratios)\n\n` +
+        p99Table(cells, options.adapters, options.scenarios),
     );
     const calls = Object.entries(redisCalls)
       .filter(([name]) => name !== 'info')

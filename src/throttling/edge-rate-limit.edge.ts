@@ -55,8 +55,9 @@ export class EdgeRateLimitEdge implements EdgeHandler {
   }
 
   private conclude(req: EdgeRequest, res: EdgeResponse, reply: readonly number[], key: string): boolean {
+    // An admitted request carries no header of this step: nothing of the reply needs reading.
+    if (reply[0] === 1) return false;
     const decision = readDecision(this.set, reply);
-    if (decision.admitted) return false;
     this.events.emit({
       type: SecurityEventType.RATE_LIMITED,
       outcome: 'blocked',

@@ -81,6 +81,24 @@ describe('JwtVerifier', () => {
     await expect(verifier().verify(token, 'access', NOW)).rejects.toMatchObject({ reason: 'malformed' });
   });
 
+  it('refuses a header that names a member twice, or that is not a JSON object', async () => {
+    const signed = (header: string, payload: string) => {
+      const input = `${Buffer.from(header).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+    };
+    const payload = JSON.stringify({ sub: 'u', exp: NOW + 60 });
+    for (const header of ['{"alg":"HS256","alg":"HS256"}', '["HS256"]', 'null', '{"alg":"HS256"']) {
+      await expect(verifier().verify(signed(header, payload), 'access', NOW)).rejects.toMatchObject({
+        reason: 'malformed',
+      });
+    }
+    for (const body of ['{"sub":"u",', '[1]', '{"sub":"u","exp":1']) {
+      await expect(verifier().verify(signed('{"alg":"HS256"}', body), 'access', NOW)).rejects.toMatchObject({
+        reason: 'malformed',
+      });
+    }
+  });
+
   it('caches no longer than exp (+ tolerance) or iat + maxAge', () => {
     expect(verifier().validUntilMs({ sub: 'u', exp: NOW })).toBe((NOW + 30) * 1000);
     expect(verifier({ maxAgeSec: 10 }).validUntilMs({ sub: 'u', exp: NOW + 999, iat: NOW })).toBe((NOW + 40) * 1000);

@@ -58,7 +58,9 @@ export function hasDuplicateMembers(json: string): boolean {
         let next = end + 1;
         while (json[next] === ' ' || json[next] === '\n' || json[next] === '\r' || json[next] === '\t') next++;
         if (json[next] === ':') {
-          const name = JSON.parse(json.slice(i, end + 1)) as string;
+          // Only an escaped name needs JSON's unescaping to compare it (`"s\u0075b"` is `sub`).
+          const raw = json.slice(i + 1, end);
+          const name = raw.indexOf('\\') === -1 ? raw : (JSON.parse(`"${raw}"`) as string);
           if (names.has(name)) return true;
           names.add(name);
         }
@@ -72,9 +74,14 @@ export function hasDuplicateMembers(json: string): boolean {
 
 /** Refuses a segment whose JSON repeats a member (jose, like JSON.parse, keeps the last one). */
 function assertNoDuplicates(segment: string): void {
-  if (hasDuplicateMembers(Buffer.from(segment, 'base64url').toString('utf8'))) {
-    throw new JwtVerificationError('malformed', 'duplicate member');
+  let duplicated: boolean;
+  try {
+    duplicated = hasDuplicateMembers(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    // A member name that is not a JSON string: not JSON at all.
+    throw new JwtVerificationError('malformed');
   }
+  if (duplicated) throw new JwtVerificationError('malformed', 'duplicate member');
 }
 
 /** What a jose error means, in the library's reasons (clients only ever see the generic message). */
@@ -158,7 +165,7 @@ export class JwtVerifier {
 
   /** Verifies signature and claims; resolves the claims or rejects with {@link JwtVerificationError}. */
   async verify(token: string, kind: TokenKind = 'access', nowSec = Math.floor(Date.now() / 1000)): Promise<JwtClaims> {
-    const { header } = this.decode(token);
+    const header = this.decodeHeader(token);
     const alg = this.checkHeader(header, kind);
     const key = this.localKey(header.kid, alg) ?? (await this.remoteKey(header.kid));
     if (key.alg !== alg) throw new JwtVerificationError('alg_not_allowed', `${alg} presented for a ${key.alg} key`);
@@ -186,6 +193,29 @@ export class JwtVerifier {
     assertNoDuplicates(header);
     assertNoDuplicates(payload);
     return decoded;
+  }
+
+  /**
+   * What `verify` needs before the signature: the header, decoded once, and both segments checked
+   * for repeated members. Unlike {@link decode} the payload is not parsed here: `jwtVerify` parses
+   * it (and refuses one that is not a JSON object), so a token not in the cache is decoded once.
+   */
+  private decodeHeader(token: string): Record<string, unknown> {
+    if (token.length > MAX_TOKEN_LENGTH || !SHAPE.test(token)) throw new JwtVerificationError('malformed');
+    const [segment, payload] = token.split('.', 2);
+    const json = Buffer.from(segment, 'base64url').toString('utf8');
+    let header: unknown;
+    try {
+      header = JSON.parse(json);
+    } catch {
+      throw new JwtVerificationError('malformed');
+    }
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+      throw new JwtVerificationError('malformed');
+    }
+    if (hasDuplicateMembers(json)) throw new JwtVerificationError('malformed', 'duplicate member');
+    assertNoDuplicates(payload);
+    return header as Record<string, unknown>;
   }
 
   private joseKey(key: ResolvedJwtKey): Promise<webcrypto.CryptoKey | KeyObject> {

@@ -210,38 +210,50 @@ export class RedisSecurityStorage implements SecurityStorage {
    * held up (GC, a CPU-bound request, a busy machine) is read in libuv's poll phase, which runs
    * before immediates, so it wins; only a Redis that really did not answer in time fails.
    */
-  private async exec<T>(command: () => Promise<T>, operation: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    let immediate: NodeJS.Immediate | undefined;
+  private exec<T>(command: () => Promise<T>, operation: string): Promise<T> {
     const started = this.roundTrip ? performance.now() : 0;
-    let ok = false;
-    try {
-      const pending = command();
-      // Settles after a timeout too (late reply, closed connection): never an unhandled rejection.
-      pending.catch(() => undefined);
-      const result = await Promise.race([
-        pending,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            immediate = setImmediate(() => reject(new Error(`timed out after ${this.timeoutMs} ms`)));
-          }, this.timeoutMs);
-        }),
-      ]);
-      this.healthy = true;
-      ok = true;
-      return result;
-    } catch (error) {
-      if (error instanceof StorageUnavailableError) throw error;
-      const message = String((error as Error)?.message ?? error);
-      // A script error is a programming error, not an outage: surface it as such.
-      // NOSCRIPT only asks for the script's source (run() sends it): not an outage either.
-      if (/ERR .*script|WRONGTYPE|^NOSCRIPT/i.test(message)) throw error;
-      this.healthy = false;
-      throw new StorageUnavailableError(`Redis command failed: ${message}`, error);
-    } finally {
-      if (timer) clearTimeout(timer);
-      if (immediate) clearImmediate(immediate);
-      if (this.roundTrip) this.roundTrip(operation, (performance.now() - started) / 1000, ok);
-    }
+    // One promise and one timer per command (no async function, no Promise.race): this runs for
+    // every EVALSHA of every request.
+    return new Promise<T>((resolve, reject) => {
+      let immediate: NodeJS.Immediate | undefined;
+      let settled = false;
+      const timer = setTimeout(() => {
+        immediate = setImmediate(() => settle(false, new Error(`timed out after ${this.timeoutMs} ms`)));
+      }, this.timeoutMs);
+      const settle = (ok: boolean, outcome: unknown): void => {
+        // A late reply or a rejection after the deadline lands here too: ignored, never unhandled.
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (immediate) clearImmediate(immediate);
+        if (this.roundTrip) this.roundTrip(operation, (performance.now() - started) / 1000, ok);
+        if (ok) {
+          this.healthy = true;
+          resolve(outcome as T);
+        } else reject(this.failure(outcome));
+      };
+      let pending: Promise<T>;
+      try {
+        pending = command();
+      } catch (error) {
+        settle(false, error);
+        return;
+      }
+      pending.then(
+        (reply) => settle(true, reply),
+        (error: unknown) => settle(false, error),
+      );
+    });
+  }
+
+  /** What a failed command rejects with: script errors as they are, anything else an outage. */
+  private failure(error: unknown): unknown {
+    if (error instanceof StorageUnavailableError) return error;
+    const message = String((error as Error)?.message ?? error);
+    // A script error is a programming error, not an outage: surface it as such.
+    // NOSCRIPT only asks for the script's source (run() sends it): not an outage either.
+    if (/ERR .*script|WRONGTYPE|^NOSCRIPT/i.test(message)) return error;
+    this.healthy = false;
+    return new StorageUnavailableError(`Redis command failed: ${message}`, error);
   }
 }
