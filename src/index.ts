@@ -135,6 +135,8 @@ export { RequireMfa, REQUIRE_MFA_KEY, type RequireMfaOptions } from './auth/mfa/
 export { MfaGuard } from './auth/mfa/mfa.guard';
 export { TotpService, type TotpEnrollment, type TotpVerification, type TotpCallContext } from './auth/mfa/totp.service';
 export type { MfaOptions, TotpOptions, TotpAlgorithm } from './auth/mfa/mfa.options';
+export { SessionCookies, type CookieSession, type SessionCookieContext } from './auth/session/session-cookies.service';
+export type { SessionCookieOptions } from './auth/session/session-cookies.options';
 
 // HTTP edge: security headers, HTTPS enforcement, CORS
 export type { HeadersOptions, HstsOptions, HttpsEnforcementOptions } from './headers/headers.options';

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
 import { AuthController } from './auth/auth.controller';
+import { SessionController } from './auth/session.controller';
 import { sampleAuthOptions } from './auth/auth.options';
 import { HealthController } from './health/health.controller';
 import { sampleRateLimitOptions } from './rate-limit/rate-limit.options';
@@ -67,6 +68,7 @@ const security = SecurityModule.forRootAsync({ useFactory: () => withSecurityCon
     PartnerController,
     WebhooksController,
     AuthController,
+    SessionController,
     PaymentsController,
     DocumentsController,
     AdminController,

@@ -9,13 +9,24 @@ import { TotpService } from './mfa/totp.service';
 import { RevocationReplica } from './tokens/revocation-replica';
 import { TokenRevocationService } from './tokens/token-revocation.service';
 import { TokenService } from './tokens/token.service';
+import { CsrfProtection } from './session/csrf-protection.service';
+import { SessionCookies } from './session/session-cookies.service';
 
 /** Authentication: JWT, refresh tokens, API keys. @internal */
 export const authFeature = defineFeature({
   key: 'auth',
   resolve: resolveAuthOptions,
-  providers: [RevocationReplica, TokenRevocationService, JwtAuthenticator, ApiKeyService, TokenService, TotpService],
-  exports: [TokenService, TokenRevocationService, ApiKeyService, JwtAuthenticator, TotpService],
+  providers: [
+    RevocationReplica,
+    TokenRevocationService,
+    JwtAuthenticator,
+    ApiKeyService,
+    TokenService,
+    TotpService,
+    CsrfProtection,
+    SessionCookies,
+  ],
+  exports: [TokenService, TokenRevocationService, ApiKeyService, JwtAuthenticator, TotpService, SessionCookies],
   enhancers: {
     // Always the real guard: with auth.enabled false it only marks the request as authenticated,
     // so the authorization stages behind it still see that authentication ran.
@@ -30,6 +41,7 @@ export const authFeature = defineFeature({
       ? 'jwt (remote JWKS)'
       : `jwt (${o.jwt.keys.length} key${o.jwt.keys.length === 1 ? '' : 's'})`;
     const replica = o.revocation.outage === 'replica' ? ', revocation replica' : '';
-    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}${replica}`;
+    const session = o.session ? ', cookie sessions with CSRF tokens' : '';
+    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}${session}${replica}`;
   },
 });

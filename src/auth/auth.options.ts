@@ -16,6 +16,11 @@ import {
 } from './jwt/jwt-crypto.util';
 import type { ApiKeyStore } from './api-key/api-key-store.interface';
 import { resolveMfaOptions, type MfaOptions, type ResolvedMfaOptions } from './mfa/mfa.options';
+import {
+  resolveSessionCookies,
+  type ResolvedSessionCookieOptions,
+  type SessionCookieOptions,
+} from './session/session-cookies.options';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import type { ResolveContext, FeatureOptions } from '../core/options/core.options';
 import {
@@ -254,6 +259,12 @@ export interface AuthOptions {
   apiKeys?: ApiKeyOptions;
   /** Step-up multi-factor authentication (`@RequireMfa()`, `TotpService`). */
   mfa?: MfaOptions;
+  /**
+   * Cookie sessions for browsers (`SessionCookies`): token cookies and a signed double-submit
+   * CSRF token required on cookie-authenticated writes. Off when unset.
+   * @default undefined
+   */
+  session?: SessionCookieOptions;
   /** What the per-request revocation check does while the storage is down. */
   revocation?: RevocationOptions;
 }
@@ -342,6 +353,7 @@ export interface ResolvedAuthOptions {
   apiKeys: ResolvedApiKeyOptions;
   revocation: Required<RevocationOptions>;
   mfa: ResolvedMfaOptions;
+  session?: ResolvedSessionCookieOptions;
 }
 
 const JWT_KEYS = optionKeys<JwtOptions>()([
@@ -387,7 +399,15 @@ const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
   'mintMaxLoginAgeSec',
   'revokeWithSession',
 ]);
-const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'mfa', 'revocation']);
+const AUTH_KEYS = optionKeys<AuthOptions>()([
+  'enabled',
+  'defaultMethods',
+  'jwt',
+  'apiKeys',
+  'mfa',
+  'session',
+  'revocation',
+]);
 const REVOCATION_KEYS = optionKeys<RevocationOptions>()(['outage', 'maxEntries', 'pollIntervalMs']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PREFIX_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
@@ -720,9 +740,21 @@ export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = '
       `Set auth.apiKeys.pepper to ${MIN_SECRET_BYTES}+ random bytes`,
     );
   }
+  const session = resolveSessionCookies(raw.session, ctx, join(path, 'session'));
+  if (session) {
+    // The guard reads the access token from the session's cookie (and then requires CSRF tokens).
+    if (jwt.cookie !== undefined && jwt.cookie !== session.accessCookie) {
+      throw SecurityConfigError.create(
+        join(path, 'jwt.cookie'),
+        `names another cookie ("${jwt.cookie}") than auth.session.accessCookie ("${session.accessCookie}")`,
+        'Remove auth.jwt.cookie: with auth.session the access cookie is auth.session.accessCookie',
+      );
+    }
+    jwt.cookie = session.accessCookie;
+  }
   const mfa = resolveMfaOptions(raw.mfa, join(path, 'mfa'));
   const revocation = resolveRevocation(raw.revocation, join(path, 'revocation'));
-  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, mfa, revocation };
+  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, mfa, session, revocation };
 }
 
 function resolveRevocation(value: unknown, path: string): Required<RevocationOptions> {

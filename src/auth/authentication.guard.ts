@@ -25,6 +25,9 @@ import { ApiKeyService, ApiKeyVerificationError } from './api-key/api-key.servic
 import { AUTH_METHODS_KEY, SCOPES_KEY } from './auth.constants';
 import { JwtAuthenticator } from './jwt/jwt-authenticator.service';
 import { JwtVerificationError } from './jwt/jwt-error';
+import { readCookie } from './session/cookie.util';
+import { CsrfProtection } from './session/csrf-protection.service';
+import { CsrfTokenError } from './session/csrf-token.error';
 
 /** One authentication method: where its credential comes from and how it is checked. @internal */
 interface Authenticator {
@@ -36,7 +39,7 @@ interface Authenticator {
   readonly message: string;
   extract(req: HttpRequestLike): string | undefined;
   /** Throws or rejects when the credential is refused; synchronous where nothing has to wait. */
-  authenticate(value: string): Principal | Promise<Principal>;
+  authenticate(value: string, req: HttpRequestLike): Principal | Promise<Principal>;
 }
 
 /** A credential this request already proved, and whom it proved. */
@@ -80,16 +83,6 @@ function headerCount(raw: readonly string[], lowerName: string): number {
   return count;
 }
 
-function readCookie(req: HttpRequestLike, name: string): string | undefined {
-  const header = headerValue(req, 'cookie');
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return decodeCookie(part.slice(eq + 1).trim());
-  }
-  return undefined;
-}
-
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
@@ -105,15 +98,6 @@ function isCrossSiteWrite(req: HttpRequestLike): boolean {
   return headerValue(req, 'sec-fetch-site') === 'cross-site' || headerValue(req, 'origin') === 'null';
 }
 
-/** A malformed percent-encoding (`%E0%A4%A`) is a bad credential, never a 500 on every route. */
-function decodeCookie(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value) || undefined;
-  } catch {
-    return value || undefined;
-  }
-}
-
 /**
  * The authentication stage of the pipeline. Runs for every route: a `@Public()` route gets a
  * principal when valid credentials are present and ignores absent or invalid ones; any other
@@ -122,12 +106,14 @@ function decodeCookie(value: string): string | undefined {
  * `@Scopes()`.
  *
  * Credentials are read from `Authorization: Bearer` (JWT; a cookie only when `auth.jwt.cookie` is
- * set, and never on a cross-site POST/PUT/PATCH/DELETE: CSRF), `Authorization: ApiKey` or the
- * API-key header. Query strings are never read, and an API
+ * set, and never on a cross-site POST/PUT/PATCH/DELETE: CSRF; with `auth.session`, a
+ * POST/PUT/PATCH/DELETE authenticated by the cookie also needs the session's CSRF token in the CSRF
+ * header), `Authorization: ApiKey` or the API-key header. Query strings are never read, and an API
  * key found in one is refused with 400 `API_KEY_IN_QUERY`.
  *
  * @throws {UnauthorizedException} AUTHENTICATION_REQUIRED / INVALID_TOKEN / INVALID_API_KEY
- * @throws {ForbiddenException} INSUFFICIENT_SCOPE
+ * @throws {ForbiddenException} INSUFFICIENT_SCOPE; CSRF_TOKEN_MISSING / CSRF_TOKEN_INVALID for a
+ *   cookie-authenticated write without the session's CSRF token
  * @throws {BadRequestException} API_KEY_IN_QUERY, or AMBIGUOUS_CREDENTIALS for two credentials in one
  *   request (repeated `Authorization` or API-key headers, a bearer token and an API key)
  * @throws {ServiceUnavailableException} STORAGE_UNAVAILABLE when revocation or keys cannot be checked
@@ -156,6 +142,7 @@ export class AuthenticationGuard implements CanActivate {
     jwt: JwtAuthenticator,
     apiKeys: ApiKeyService,
     routePlans: RoutePlanCache,
+    private readonly csrf: CsrfProtection,
   ) {
     this.auth = options.auth;
     this.successSampleRate = options.events.enabled ? options.events.authSuccessSampleRate : 0;
@@ -171,7 +158,7 @@ export class AuthenticationGuard implements CanActivate {
         code: SecurityErrorCode.INVALID_TOKEN,
         message: Messages.INVALID_TOKEN(),
         extract: (req) => bearerOrScheme(req, 'bearer') ?? (cookie ? this.cookieToken(req, cookie) : undefined),
-        authenticate: (token) => jwt.principalFor(token),
+        authenticate: (token, req) => this.withCsrfCheck(req, jwt.principalFor(token)),
       },
       'api-key': {
         method: 'api-key',
@@ -214,7 +201,7 @@ export class AuthenticationGuard implements CanActivate {
       }
       let principal: Principal | Promise<Principal>;
       try {
-        principal = authenticator.authenticate(value);
+        principal = authenticator.authenticate(value, req);
       } catch (error) {
         return this.refuse(ctx, req, route, authenticator, error);
       }
@@ -283,6 +270,7 @@ export class AuthenticationGuard implements CanActivate {
     used: Authenticator,
     error: unknown,
   ): never {
+    if (error instanceof CsrfTokenError) throw this.csrf.reject(req, error);
     if (error instanceof StorageUnavailableError) {
       this.events.emit({
         type: SecurityEventType.STORAGE_UNAVAILABLE,
@@ -332,6 +320,20 @@ export class AuthenticationGuard implements CanActivate {
       );
     }
     throw securityException(403, SecurityErrorCode.INSUFFICIENT_SCOPE, 'Insufficient scope');
+  }
+
+  /**
+   * With cookie sessions (`auth.session`), a write authenticated by the access cookie must carry
+   * the session's CSRF token; one sent with a bearer token needs none (a browser never adds an
+   * Authorization header on its own). Costs nothing on reads and without `auth.session`.
+   */
+  private withCsrfCheck(
+    req: HttpRequestLike,
+    principal: Principal | Promise<Principal>,
+  ): Principal | Promise<Principal> {
+    if (!this.csrf.session || !this.csrf.isUnsafe(req) || bearerOrScheme(req, 'bearer') !== undefined) return principal;
+    const check = (p: Principal): Principal => (this.csrf.check(req, p.claims.sid), p);
+    return principal instanceof Promise ? principal.then(check) : check(principal);
   }
 
   /** The token cookie, unless the request is a cross-site write (then it is no credential at all). */

@@ -19,6 +19,7 @@ const secret = () => randomBytes(48).toString('base64url');
 const ENV: Record<string, string> = {
   JWT_SECRET: secret(),
   API_KEY_PEPPER: secret(),
+  SESSION_CSRF_SECRET: secret(),
   SIGNING_KEY_OLD: secret(),
   SIGNING_KEY_NEW: secret(),
   WH_SECRET: `whsec_${randomBytes(24).toString('base64')}`,

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { parse } from 'graphql';
 import * as ts from 'typescript';
 import { blockPath, docFiles, readBlocks, ROOT, type DocBlock } from './doc-blocks';
 
@@ -7,7 +8,7 @@ import { blockPath, docFiles, readBlocks, ROOT, type DocBlock } from './doc-bloc
  * over all blocks as virtual files (each page's blocks in one folder, so `./app.module` resolves
  * to the page's block named `// app.module.ts`), `nestjs-rampart` mapped to src/index.ts.
  */
-const LANGS = new Set(['ts', 'typescript', 'bash', 'json', 'yaml', 'text', 'http']);
+const LANGS = new Set(['ts', 'typescript', 'graphql', 'bash', 'json', 'yaml', 'text', 'http']);
 const VIRTUAL = join(ROOT, '.docs-check');
 
 function compilerOptions(): ts.CompilerOptions {
@@ -40,6 +41,20 @@ describe('documentation code blocks', () => {
   it('tags every fence with a language the tests know', () => {
     const untagged = blocks.filter((b) => !LANGS.has(b.lang)).map((b) => `${b.file}:${b.line} \`\`\`${b.lang}`);
     expect(untagged).toEqual([]);
+  });
+
+  it('parses every GraphQL block', () => {
+    const broken = blocks
+      .filter((b) => b.lang === 'graphql')
+      .flatMap((b) => {
+        try {
+          parse(b.code);
+          return [];
+        } catch (error) {
+          return [`${b.file}:${b.line} ${(error as Error).message}`];
+        }
+      });
+    expect(broken).toEqual([]);
   });
 
   it('finds the TypeScript blocks of README.md and docs/', () => {

@@ -40,6 +40,21 @@ const EXPECTED: Record<string, Expected> = {
   'POST /auth/mfa/enroll': { public: false, authentication: ['jwt'], bodyDto: null },
   'POST /auth/mfa/verify': { public: false, authentication: ['jwt'], bodyDto: 'MfaCodeDto' },
   'GET /auth/me': { public: false, authentication: USER, bodyDto: null },
+  'POST /auth/session': {
+    public: true,
+    bodyDto: 'LoginDto',
+    rateLimits: expect.arrayContaining([{ policy: 'login', limit: 500, windowSec: 300, by: 'ip+username' }]),
+  },
+  'POST /auth/session/refresh': {
+    public: true,
+    bodyDto: null,
+    rateLimits: expect.arrayContaining([{ policy: 'refresh', limit: 30, windowSec: 60, by: 'ip' }]),
+  },
+  'POST /auth/session/logout': {
+    public: true,
+    bodyDto: null,
+    rateLimits: expect.arrayContaining([{ policy: 'logout', limit: 30, windowSec: 60, by: 'ip' }]),
+  },
   'POST /payments': { public: false, authentication: USER, idempotent: true, bodyDto: 'CreatePaymentDto' },
   'POST /documents': {
     authentication: USER,
@@ -124,8 +139,10 @@ describe.each(ADAPTERS)('route inventory of the sample app (%s)', (adapter) => {
         headers: { 'content-type': 'application/json' },
         body: route.method === 'GET' ? undefined : '{}',
       });
-      // Signed and webhook routes are public but refuse an unsigned request with 401 too.
-      const expected401 = !route.public || route.signed || route.webhook !== null;
+      // Signed and webhook routes are public but refuse an unsigned request with 401 too, and so
+      // does the cookie-session refresh without its refresh cookie.
+      const expected401 =
+        !route.public || route.signed || route.webhook !== null || route.id === 'POST /auth/session/refresh';
       expect([route.id, res.status === 401]).toEqual([route.id, expected401]);
     }
   });

@@ -367,6 +367,14 @@ const CATALOG_CASES: Record<string, CatalogCase> = {
       ).toBe(403),
     match: { path: '/obs/me', details: expect.objectContaining({ origin: 'https://evil.example' }) },
   },
+  CSRF_REJECTED: {
+    // The access token in the session cookie, a write without the CSRF header.
+    trigger: async (h) => {
+      const cookie = `__Host-rampart_access=${(await h.pair('frank')).accessToken}`;
+      expect(await h.call('POST', '/cat/api-keys', { headers: { Cookie: cookie } })).toBe(403);
+    },
+    match: { reason: 'csrf_header_missing', route: '/cat/api-keys' },
+  },
   HTTPS_REQUIRED: {
     // The catalog app enforces HTTPS outside /obs and /cat.
     trigger: async (h) => expect(await h.call('GET', '/plain/page')).toBe(403),

@@ -4,8 +4,8 @@ import type { AuthOptions } from 'nestjs-rampart';
 
 /**
  * The sample app's authentication: HS256 tokens signed with `JWT_SECRET`, API keys hashed with
- * `API_KEY_PEPPER`. Either one unset gets a random value per start (tokens and keys then do not
- * survive a restart), with a warning.
+ * `API_KEY_PEPPER`, CSRF tokens of cookie sessions signed with `SESSION_CSRF_SECRET`. Any one unset
+ * gets a random value per start (tokens and keys then do not survive a restart), with a warning.
  */
 export function sampleAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOptions {
   return {
@@ -27,6 +27,12 @@ export function sampleAuthOptions(env: NodeJS.ProcessEnv = process.env): AuthOpt
     // Step-up: @RequireMfa() routes want a TOTP code from the last 15 minutes (the default);
     // 5 wrong codes per user lock verification for 15 minutes.
     mfa: { maxAgeSec: 900, totp: { issuer: 'Rampart Sample', maxAttempts: 5, attemptWindowSec: 900 } },
+    // Browser sessions (SessionController): token cookies + CSRF tokens. The cookies are Secure;
+    // browsers accept those from http://localhost too, so this works in development.
+    session: {
+      csrfSecret: env.SESSION_CSRF_SECRET ?? randomSecret('SESSION_CSRF_SECRET', env),
+      refreshPath: '/auth/session',
+    },
   };
 }
 

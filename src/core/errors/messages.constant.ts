@@ -19,6 +19,8 @@ export const Messages = {
   AMBIGUOUS_CREDENTIALS: () =>
     'Send exactly one credential: this request carries several (repeated Authorization or API-key headers, or a bearer token and an API key)',
   FORBIDDEN: () => 'You do not have permission to perform this action',
+  CSRF_TOKEN_MISSING: (header: string) => `Missing CSRF token: send the session's CSRF token in the ${header} header`,
+  CSRF_TOKEN_INVALID: () => 'Invalid CSRF token',
   NOT_FOUND: () => 'Resource not found',
   MALFORMED_BODY: () => 'Malformed request body',
   MALFORMED_URL: () => 'Malformed request URL',

@@ -38,6 +38,7 @@ export const SECURITY_EVENT_CATALOG = {
   SIGNATURE_INVALID: { outcomes: ['failure'], fields: [...REQUEST, 'reason'], details: [] },
   WEBHOOK_REJECTED: { outcomes: ['failure'], fields: [...REQUEST, 'reason'], details: [] },
   CORS_REJECTED: { outcomes: ['blocked'], fields: [...REQUEST, 'reason'], details: ['origin'] },
+  CSRF_REJECTED: { outcomes: ['blocked'], fields: [...REQUEST, 'reason'], details: [] },
   HTTPS_REQUIRED: { outcomes: ['blocked'], fields: [...REQUEST], details: [] },
   IDEMPOTENCY_CONFLICT: { outcomes: ['blocked', 'info'], fields: [...REQUEST, 'reason'], details: [] },
   DEPRECATED_ROUTE_CALLED: { outcomes: ['info', 'blocked'], fields: [...REQUEST, 'reason'], details: ['sunset'] },

@@ -50,6 +50,8 @@ export const SecurityEventType = {
   MFA_VERIFIED: 'MFA_VERIFIED',
   /** A one-time code was refused: `reason` malformed, invalid, replayed or too_many_attempts. Never the code. */
   MFA_FAILED: 'MFA_FAILED',
+  /** A cookie-authenticated write without a valid CSRF token (`reason` says which check failed; never the token). */
+  CSRF_REJECTED: 'CSRF_REJECTED',
 } as const;
 
 /** @publicApi */
