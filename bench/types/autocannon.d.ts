@@ -13,6 +13,8 @@ declare module 'autocannon' {
     requests?: AutocannonRequest[];
     /** A response for which this returns false counts as a mismatch (it still counts as 2xx). */
     verifyBody?: (body: string) => boolean;
+    /** Requests per second across all connections (soak). */
+    overallRate?: number;
   }
   interface AutocannonRequest {
     method?: string;

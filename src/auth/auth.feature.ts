@@ -6,6 +6,7 @@ import { JwtAuthenticator } from './jwt/jwt-authenticator.service';
 import { MfaGuard } from './mfa/mfa.guard';
 import { REQUIRE_MFA_KEY } from './mfa/require-mfa.decorator';
 import { TotpService } from './mfa/totp.service';
+import { RevocationReplica } from './tokens/revocation-replica';
 import { TokenRevocationService } from './tokens/token-revocation.service';
 import { TokenService } from './tokens/token.service';
 import { CsrfProtection } from './session/csrf-protection.service';
@@ -16,6 +17,7 @@ export const authFeature = defineFeature({
   key: 'auth',
   resolve: resolveAuthOptions,
   providers: [
+    RevocationReplica,
     TokenRevocationService,
     JwtAuthenticator,
     ApiKeyService,
@@ -38,7 +40,8 @@ export const authFeature = defineFeature({
     const jwt = o.jwt.remoteJwks
       ? 'jwt (remote JWKS)'
       : `jwt (${o.jwt.keys.length} key${o.jwt.keys.length === 1 ? '' : 's'})`;
+    const replica = o.revocation.outage === 'replica' ? ', revocation replica' : '';
     const session = o.session ? ', cookie sessions with CSRF tokens' : '';
-    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}${session}`;
+    return `authentication ${o.defaultMethods.map((m) => (m === 'jwt' ? jwt : m)).join(', ')}${session}${replica}`;
   },
 });

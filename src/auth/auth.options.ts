@@ -265,6 +265,36 @@ export interface AuthOptions {
    * @default undefined
    */
   session?: SessionCookieOptions;
+  /** What the per-request revocation check does while the storage is down. */
+  revocation?: RevocationOptions;
+}
+
+/**
+ * The revocation check during a storage outage.
+ *
+ * @publicApi
+ */
+export interface RevocationOptions {
+  /**
+   * `'fail-closed'`: every authenticated request answers 503 while the storage does not answer.
+   * `'replica'`: each instance keeps a local replica of revocations (read from a log in the
+   * storage every `pollIntervalMs`) and checks tokens against it during an outage, so revoked
+   * tokens stay refused and valid ones pass; a revocation made on another instance less than
+   * `pollIntervalMs` before the outage may be missed (see docs/storage.md).
+   * @default 'fail-closed'
+   */
+  outage?: 'fail-closed' | 'replica';
+  /**
+   * Revocations the replica holds (each until the tokens it revokes expire). Beyond it, new ones
+   * are dropped and the replica stops standing in until they expire (requests fail closed).
+   * @default 100000
+   */
+  maxEntries?: number;
+  /**
+   * How often each instance reads new revocations: the replica's staleness bound.
+   * @default 1000
+   */
+  pollIntervalMs?: number;
 }
 
 /** @internal */
@@ -321,6 +351,7 @@ export interface ResolvedAuthOptions {
   defaultMethods: AuthMethod[];
   jwt: ResolvedJwtOptions;
   apiKeys: ResolvedApiKeyOptions;
+  revocation: Required<RevocationOptions>;
   mfa: ResolvedMfaOptions;
   session?: ResolvedSessionCookieOptions;
 }
@@ -368,7 +399,16 @@ const API_KEY_KEYS = optionKeys<ApiKeyOptions>()([
   'mintMaxLoginAgeSec',
   'revokeWithSession',
 ]);
-const AUTH_KEYS = optionKeys<AuthOptions>()(['enabled', 'defaultMethods', 'jwt', 'apiKeys', 'mfa', 'session']);
+const AUTH_KEYS = optionKeys<AuthOptions>()([
+  'enabled',
+  'defaultMethods',
+  'jwt',
+  'apiKeys',
+  'mfa',
+  'session',
+  'revocation',
+]);
+const REVOCATION_KEYS = optionKeys<RevocationOptions>()(['outage', 'maxEntries', 'pollIntervalMs']);
 const KID_PATTERN = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 const PREFIX_PATTERN = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const DAY = 86_400;
@@ -713,7 +753,22 @@ export function resolveAuthOptions(value: unknown, ctx: ResolveContext, path = '
     jwt.cookie = session.accessCookie;
   }
   const mfa = resolveMfaOptions(raw.mfa, join(path, 'mfa'));
-  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, mfa, session };
+  const revocation = resolveRevocation(raw.revocation, join(path, 'revocation'));
+  return { enabled: readBoolean(raw, 'enabled', path, true), defaultMethods, jwt, apiKeys, mfa, session, revocation };
+}
+
+function resolveRevocation(value: unknown, path: string): Required<RevocationOptions> {
+  const raw = readStrictSection(value, REVOCATION_KEYS, path);
+  return {
+    outage: readEnum(raw, 'outage', path, ['fail-closed', 'replica'], 'fail-closed'),
+    maxEntries: readNumber(raw, 'maxEntries', path, 100_000, { min: 100, integer: true }),
+    pollIntervalMs: readNumber(raw, 'pollIntervalMs', path, 1_000, {
+      min: 100,
+      max: 60_000,
+      unit: 'ms',
+      integer: true,
+    }),
+  };
 }
 
 /** The injected options authentication's services read. @internal */

@@ -24,6 +24,57 @@ describe('resolveStorageOptions', () => {
     expect(() => resolveStorageOptions(value)).toThrow(message);
   });
 
+  it('reads a Redis Cluster given by its seed nodes', () => {
+    const nodes = [
+      { host: '10.0.0.1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+    ];
+    const options = { redisOptions: { password: 'x' } };
+    expect(resolveStorageOptions({ type: 'redis', cluster: { nodes, options } })).toEqual({
+      type: 'redis',
+      url: undefined,
+      client: undefined,
+      cluster: { nodes, options },
+      keyPrefix: 'rampart:',
+      commandTimeoutMs: 75,
+    });
+  });
+
+  it.each([
+    [
+      { type: 'redis', url: 'redis://x', cluster: { nodes: [{ host: 'a', port: 1 }] } },
+      /sets url and cluster: only one says where Redis is\. Keep storage\.url for one server, storage\.cluster/,
+    ],
+    [
+      { type: 'redis', cluster: { nodes: [] } },
+      /storage\.cluster\.nodes must be a non-empty array of \{ host, port \}, got an empty array/,
+    ],
+    [{ type: 'redis', cluster: {} }, /storage\.cluster\.nodes must be a non-empty array/],
+    [
+      { type: 'redis', cluster: { nodes: [{ host: '', port: 7000 }] } },
+      /storage\.cluster\.nodes\[0\]\.host must be a non-empty string/,
+    ],
+    [
+      { type: 'redis', cluster: { nodes: [{ host: 'a', port: 70000 }] } },
+      /storage\.cluster\.nodes\[0\]\.port must be an integer port/,
+    ],
+    [
+      { type: 'redis', cluster: { nodes: [{ host: 'a', prot: 1 }] } },
+      /Did you mean "storage\.cluster\.nodes\[0\]\.port"\?/,
+    ],
+    [
+      { type: 'redis', cluster: { nodes: [{ host: 'a', port: 1 }], option: {} } },
+      /Did you mean "storage\.cluster\.options"\?/,
+    ],
+    [
+      { type: 'redis', cluster: { nodes: [{ host: 'a', port: 1 }], options: { scaleReads: 'slave' } } },
+      /storage\.cluster\.options\.scaleReads must be "master"/,
+    ],
+    [{ type: 'redis' }, /has neither url, cluster nor client/],
+  ])('refuses the Redis Cluster option %j', (value, message) => {
+    expect(() => resolveStorageOptions(value)).toThrow(message);
+  });
+
   it('reads a null-prototype section like a plain one', () => {
     const value = Object.assign(Object.create(null) as Record<string, unknown>, { type: 'memory', maxEntries: 200 });
     expect(resolveStorageOptions(value)).toEqual({ type: 'memory', maxEntries: 200 });
@@ -42,6 +93,13 @@ describe('describeStorage', () => {
     [{ type: 'redis', url: 'rediss://db.internal' }, 'redis rediss://db.internal:6379'],
     [{ type: 'redis', client: { evalsha() {}, eval() {}, get() {}, on() {} } }, 'redis (client given)'],
     [{ type: 'memory', maxEntries: 500 }, 'memory (max 500 entries)'],
+    [
+      {
+        type: 'redis',
+        cluster: { nodes: [{ host: '10.0.0.1', port: 7000 }], options: { redisOptions: { password: 'pw' } } },
+      },
+      'redis cluster (seeds 10.0.0.1:7000)',
+    ],
   ])('describes %j without credentials', (value, expected) => {
     const text = describeStorage(resolveStorageOptions(value));
     expect(text).toBe(expected);

@@ -11,6 +11,7 @@ import {
 } from '../core/options/validate.util';
 import type { SecurityStorage } from './security-storage.interface';
 import type { MemoryStoragePartitions } from './memory/memory.storage';
+import { resolveClusterOptions, type RedisClusterOptions } from './redis/redis-cluster.factory';
 
 /** The embedded store for one instance. @publicApi */
 export interface MemoryStorageOptions {
@@ -42,6 +43,12 @@ export interface RedisStorageOptions {
    * and `on`); never closed by SecurityModule.
    */
   client?: unknown;
+  /**
+   * A Redis Cluster SecurityModule connects to itself (seed `nodes`, optional ioredis
+   * `ClusterOptions` merged over its defaults) and closes on shutdown. Exclusive with `url` and
+   * `client`.
+   */
+  cluster?: RedisClusterOptions;
   /**
    * Prefix of every key (outside the `{…}` hash tag, so it may not contain `{` or `}`).
    * @default 'rampart:'
@@ -77,6 +84,7 @@ export interface ResolvedRedisStorageOptions {
   type: 'redis';
   url?: string;
   client?: unknown;
+  cluster?: RedisClusterOptions;
   keyPrefix: string;
   commandTimeoutMs: number;
 }
@@ -87,7 +95,14 @@ export const DEFAULT_MEMORY_MAX_ENTRIES = 100_000;
 export const DEFAULT_KEY_PREFIX = 'rampart:';
 const MEMORY_KEYS = optionKeys<MemoryStorageOptions>()(['type', 'maxEntries', 'partitions']);
 const PARTITION_KEYS = optionKeys<MemoryStoragePartitions>()(['revocations', 'apiKeys', 'idempotency', 'nonces']);
-const REDIS_KEYS = optionKeys<RedisStorageOptions>()(['type', 'url', 'client', 'keyPrefix', 'commandTimeoutMs']);
+const REDIS_KEYS = optionKeys<RedisStorageOptions>()([
+  'type',
+  'url',
+  'client',
+  'cluster',
+  'keyPrefix',
+  'commandTimeoutMs',
+]);
 /** The ioredis methods RedisSecurityStorage calls on a client it is given. */
 const REDIS_CLIENT_METHODS = ['evalsha', 'eval', 'get', 'on'] as const;
 
@@ -110,13 +125,24 @@ export function resolveStorageOptions(value: unknown, _ctx?: unknown, path = 'st
   refuseUnknownKeys(raw, REDIS_KEYS, path);
   const url = readString(raw, 'url', path);
   if (raw.client !== undefined) checkRedisClient(raw.client, path);
-  if (!url && !raw.client) {
+  const given = [url && 'url', raw.client !== undefined && 'client', raw.cluster !== undefined && 'cluster'].filter(
+    (k): k is string => typeof k === 'string',
+  );
+  if (given.length > 1) {
     throw SecurityConfigError.create(
       path,
-      'is "redis" but has neither url nor client',
-      'Set storage.url (e.g. process.env.REDIS_URL) or pass an ioredis client as storage.client',
+      `sets ${given.join(' and ')}: only one says where Redis is`,
+      'Keep storage.url for one server, storage.cluster for a Redis Cluster SecurityModule connects to, or storage.client for your own ioredis client',
     );
   }
+  if (given.length === 0) {
+    throw SecurityConfigError.create(
+      path,
+      'is "redis" but has neither url, cluster nor client',
+      'Set storage.url (e.g. process.env.REDIS_URL), storage.cluster: { nodes: [{ host, port }] }, or pass an ioredis client as storage.client',
+    );
+  }
+  const cluster = raw.cluster === undefined ? undefined : resolveClusterOptions(raw.cluster, `${path}.cluster`);
   if (url && !/^rediss?:\/\//.test(url)) {
     throw SecurityConfigError.create(
       `${path}.url`,
@@ -128,6 +154,7 @@ export function resolveStorageOptions(value: unknown, _ctx?: unknown, path = 'st
     type,
     url,
     client: raw.client,
+    ...(cluster ? { cluster } : {}),
     keyPrefix: readKeyPrefix(raw, path),
     commandTimeoutMs: readNumber(raw, 'commandTimeoutMs', path, 75, { min: 1, max: 10_000, unit: 'ms' }),
   };
@@ -195,6 +222,10 @@ export function storageKind(options: ResolvedStorageOptions): 'memory' | 'redis'
 export function describeStorage(options: ResolvedStorageOptions): string {
   if (!('type' in options)) return `custom (${options.constructor?.name ?? 'object'})`;
   if (options.type === 'memory') return `memory (max ${options.maxEntries} entries)`;
+  if (options.cluster) {
+    const nodes = options.cluster.nodes.map((n) => `${n.host}:${n.port}`);
+    return `redis cluster (seeds ${nodes.join(', ')})`;
+  }
   if (!options.url) return 'redis (client given)';
   try {
     const { protocol, hostname, port } = new URL(options.url);

@@ -457,7 +457,12 @@ function matches(event: SecurityEvent, expected: Record<string, unknown>): boole
 }
 
 /** Types no e2e can trigger, each with the reason (keep it empty unless there is one). */
-const UNTRIGGERABLE: Record<string, string> = {};
+const UNTRIGGERABLE: Record<string, string> = {
+  REVOCATION_REPLICA_ACTIVE:
+    "needs auth.revocation.outage: 'replica' (this app fails closed, which other cases assert); emitted and checked against the catalog in test/e2e/revocation-replica.e2e-spec.ts",
+  REVOCATION_REPLICA_RELEASED:
+    "needs auth.revocation.outage: 'replica'; emitted and checked against the catalog in test/e2e/revocation-replica.e2e-spec.ts",
+};
 
 describe('the event catalog e2e covers every type', () => {
   it('has a case (or a stated reason) for each type of SECURITY_EVENT_CATALOG, and none for unknown types', () => {

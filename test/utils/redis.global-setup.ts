@@ -9,7 +9,8 @@ import { spawnRedis } from '../fixtures/redis-server';
  * private `redis-server` on a free loopback port (persistence off) and publishes its URL to the
  * test workers as `REDIS_URL`. Redis Cluster: uses `REDIS_CLUSTER_URL` (any node of a cluster the
  * tests may use) when set, otherwise starts 3 masters + 3 replicas on free loopback ports and
- * publishes its seed node the same way, as `REDIS_CLUSTER_URL`.
+ * publishes its seed node the same way, as `REDIS_CLUSTER_URL`, and every node as
+ * `REDIS_CLUSTER_NODES` (`host:port,…`, the `storage.cluster.nodes` of the cluster suites).
  */
 export default async function globalSetup(): Promise<void> {
   const state: { url?: string; pid?: number; clusterUrl?: string; clusterPids?: number[] } = {};
@@ -23,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
   if (!process.env.REDIS_CLUSTER_URL) {
     const cluster = await spawnRedisCluster();
     process.env.REDIS_CLUSTER_URL = cluster.url;
+    process.env.REDIS_CLUSTER_NODES = cluster.startupNodes.map((n) => `${n.host}:${n.port}`).join(',');
     Object.assign(state, { clusterUrl: cluster.url, clusterPids: cluster.nodes.map((n) => n.pid) });
     (globalThis as { __RAMPART_REDIS_CLUSTER__?: typeof cluster }).__RAMPART_REDIS_CLUSTER__ = cluster;
   }

@@ -16,6 +16,36 @@ export function redisClusterUrl(): string {
   return url;
 }
 
+/**
+ * Every node of the run's Redis Cluster (`REDIS_CLUSTER_NODES`, `host:port,…`, published by the
+ * global setup), or its seed node alone when only `REDIS_CLUSTER_URL` is set.
+ */
+export function redisClusterNodes(): Array<{ host: string; port: number }> {
+  const list = process.env.REDIS_CLUSTER_NODES;
+  if (!list) return [seedOf(redisClusterUrl())];
+  return list.split(',').map((node) => {
+    const at = node.lastIndexOf(':');
+    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) };
+  });
+}
+
+/**
+ * The `storage` option for the run's Redis Cluster, through `storage.cluster` (SecurityModule
+ * creates and closes the ioredis `Cluster` itself), with a key prefix of its own.
+ */
+export function clusterStorageOptions(
+  suite: string,
+  commandTimeoutMs = 1_000,
+  nodes = redisClusterNodes(),
+): {
+  type: 'redis';
+  cluster: { nodes: Array<{ host: string; port: number }> };
+  keyPrefix: string;
+  commandTimeoutMs: number;
+} {
+  return { type: 'redis', cluster: { nodes }, keyPrefix: uniquePrefix(suite), commandTimeoutMs };
+}
+
 /** The Redis deployments the Redis e2e suites run on. */
 export const REDIS_TARGETS = ['standalone', 'cluster'] as const;
 export type RedisTarget = (typeof REDIS_TARGETS)[number];
@@ -61,34 +91,21 @@ function seedOf(url: string): { host: string; port: number } {
   return { host: parsed.hostname, port: Number(parsed.port || 6379) };
 }
 
-/** A RedisSecurityStorage on a Cluster client it closes itself (test convenience). */
-class ClusterTestStorage extends RedisSecurityStorage {
-  constructor(
-    private readonly cluster: Cluster,
-    keyPrefix: string,
-    commandTimeoutMs: number,
-  ) {
-    super({ client: cluster, keyPrefix, commandTimeoutMs });
-  }
-  override async close(): Promise<void> {
-    await super.close();
-    await this.cluster.quit().catch(() => this.cluster.disconnect());
-  }
-}
-
 /**
  * A connected Redis storage on the run's Redis (or, with `target: 'cluster'`, on its Redis Cluster
- * through an ioredis `Cluster` client passed as `client`) with its own prefix. Close it in afterAll.
+ * through the `cluster` option, the storage creating its own ioredis `Cluster`) with its own
+ * prefix. Close it in afterAll.
  */
 export async function createTestRedisStorage(
   suite: string,
   commandTimeoutMs = 1_000,
   target: RedisTarget = 'standalone',
 ): Promise<RedisSecurityStorage> {
-  if (target === 'cluster') {
-    return new ClusterTestStorage(await createClusterClient(commandTimeoutMs), uniquePrefix(suite), commandTimeoutMs);
-  }
-  const storage = new RedisSecurityStorage({ url: redisUrl(), keyPrefix: uniquePrefix(suite), commandTimeoutMs });
+  const { type: _type, ...options } =
+    target === 'cluster'
+      ? clusterStorageOptions(suite, commandTimeoutMs)
+      : { type: 'redis' as const, url: redisUrl(), keyPrefix: uniquePrefix(suite), commandTimeoutMs };
+  const storage = new RedisSecurityStorage(options);
   await storage.connect();
   return storage;
 }

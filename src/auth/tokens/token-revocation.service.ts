@@ -1,9 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage, storageKey } from '../../storage/security-storage.interface';
 import type { JwtClaims } from '../jwt/jwt-verifier';
+import { RevocationReplica } from './revocation-replica';
 
 const FEATURE = 'auth';
 
@@ -33,12 +34,16 @@ export const revocationKeys = {
 export class TokenRevocationService {
   /** The storage when it is the in-process memory store: then the check needs no promise. */
   private readonly memory?: MemorySecurityStorage;
+  /** The local replica that answers during an outage (`auth.revocation.outage: 'replica'`). */
+  private readonly replica?: RevocationReplica;
 
   constructor(
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
     @Inject(SECURITY_OPTIONS) private readonly options: AuthFeatureOptions,
+    @Optional() replica?: RevocationReplica,
   ) {
     if (storage instanceof MemorySecurityStorage) this.memory = storage;
+    if (replica?.enabled) this.replica = replica;
   }
 
   /**
@@ -56,27 +61,44 @@ export class TokenRevocationService {
   /**
    * Whether the token is revoked: its jti, its subject (issued before a revocation) or its
    * session. Synchronous on the memory store (a promise costs more than the lookup there);
-   * a promise on any other store.
+   * a promise on any other store. With the replica, a token either the storage or the replica
+   * knows to be revoked is revoked, and a check the storage cannot answer is answered by the
+   * replica when it can stand in; otherwise the storage error propagates (fail closed).
    */
   isRevoked(claims: JwtClaims, keys: readonly string[] = this.keysFor(claims)): boolean | Promise<boolean> {
     if (this.memory) return revokedBy(claims, this.memory.getManySync(keys));
-    return this.storage.getMany(keys).then((values) => revokedBy(claims, values));
+    const replica = this.replica;
+    if (!replica) return this.storage.getMany(keys).then((values) => revokedBy(claims, values));
+    return this.storage.getMany(keys).then(
+      (values) => {
+        replica.storageAnswered();
+        // Revocations only add up: one an empty (restarted) storage forgot still holds here.
+        return revokedBy(claims, values) || revokedBy(claims, replica.known(keys));
+      },
+      (error: unknown) => revokedBy(claims, replica.lookup(keys, error)),
+    );
   }
 
   /** Revokes one token until its `exp` (plus clock tolerance). */
   async revokeJti(sub: string, jti: string, expSec: number | undefined): Promise<void> {
-    await this.storage.set(revocationKeys.jti(sub, jti), '1', this.ttlUntil(expSec));
+    await this.write(revocationKeys.jti(sub, jti), '1', this.ttlUntil(expSec));
   }
 
   /** Revokes every token of `sub` issued up to now (refresh families included). */
   async revokeSubject(sub: string): Promise<void> {
-    await this.storage.set(revocationKeys.before(sub), String(Date.now()), this.longestLifetimeMs());
+    await this.write(revocationKeys.before(sub), String(Date.now()), this.longestLifetimeMs());
   }
 
   /** Revokes a session: its refresh family and every access token carrying its `sid`. */
   async revokeSession(sub: string, sid: string): Promise<void> {
-    await this.storage.set(revocationKeys.session(sub, sid), '1', this.longestLifetimeMs());
+    await this.write(revocationKeys.session(sub, sid), '1', this.longestLifetimeMs());
     await this.storage.delete(revocationKeys.family(sub, sid));
+  }
+
+  /** Writes one revocation, and appends it to the replicas' log when they are on. */
+  private async write(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.storage.set(key, value, ttlMs);
+    if (this.replica) await this.replica.record(key, value, ttlMs);
   }
 
   private ttlUntil(expSec: number | undefined): number {

@@ -44,6 +44,8 @@ export const SECURITY_EVENT_CATALOG = {
   DEPRECATED_ROUTE_CALLED: { outcomes: ['info', 'blocked'], fields: [...REQUEST, 'reason'], details: ['sunset'] },
   STORAGE_UNAVAILABLE: { outcomes: ['failure'], fields: ['reason'], details: [] },
   STORAGE_RECOVERED: { outcomes: ['info'], fields: ['reason'], details: [] },
+  REVOCATION_REPLICA_ACTIVE: { outcomes: ['info'], fields: ['reason'], details: ['entries', 'stalenessMs'] },
+  REVOCATION_REPLICA_RELEASED: { outcomes: ['info'], fields: ['reason'], details: ['checks', 'durationMs'] },
   INTERNAL_ERROR: { outcomes: ['failure'], fields: ['reason'], details: [] },
   OWNERSHIP_OVERRIDE: { outcomes: ['info'], fields: [...REQUEST, 'principalId', 'reason'], details: ['role'] },
   LOGIN_FAILED: { outcomes: ['failure'], fields: [...REQUEST, 'reason'], details: ['usernameHash'] },

@@ -25,6 +25,10 @@ export const SecurityEventType = {
   DEPRECATED_ROUTE_CALLED: 'DEPRECATED_ROUTE_CALLED',
   STORAGE_UNAVAILABLE: 'STORAGE_UNAVAILABLE',
   STORAGE_RECOVERED: 'STORAGE_RECOVERED',
+  /** The storage is down and token revocations are checked against this instance's replica (`auth.revocation.outage: 'replica'`). */
+  REVOCATION_REPLICA_ACTIVE: 'REVOCATION_REPLICA_ACTIVE',
+  /** The storage answers revocation checks again: `details.checks` were answered by the replica. */
+  REVOCATION_REPLICA_RELEASED: 'REVOCATION_REPLICA_RELEASED',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** An override role (e.g. admin) passed an ownership check on someone else's resource. */
   OWNERSHIP_OVERRIDE: 'OWNERSHIP_OVERRIDE',

@@ -4,6 +4,7 @@ import type { RedisClientLike } from './redis-client.interface';
 interface IoRedisModule {
   default?: new (url: string, options: object) => RedisClientLike;
   Redis?: new (url: string, options: object) => RedisClientLike;
+  Cluster?: new (nodes: object[], options: object) => RedisClientLike;
 }
 
 /**
@@ -12,6 +13,20 @@ interface IoRedisModule {
  * @internal
  */
 export function loadIoRedis(): new (url: string, options: object) => RedisClientLike {
+  const mod = requireIoRedis();
+  const ctor = mod.Redis ?? mod.default;
+  if (!ctor) throw SecurityConfigError.create('storage', 'could not load ioredis', 'Install ioredis 5 or 6');
+  return ctor;
+}
+
+/** ioredis's `Cluster` class, loaded lazily like {@link loadIoRedis}. @internal */
+export function loadIoRedisCluster(): new (nodes: object[], options: object) => RedisClientLike {
+  const ctor = requireIoRedis().Cluster;
+  if (!ctor) throw SecurityConfigError.create('storage.cluster', 'could not load ioredis', 'Install ioredis 5 or 6');
+  return ctor;
+}
+
+function requireIoRedis(): IoRedisModule {
   let mod: IoRedisModule;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -23,7 +38,5 @@ export function loadIoRedis(): new (url: string, options: object) => RedisClient
       'Run `npm install ioredis`, or use storage: { type: "memory" }',
     );
   }
-  const ctor = mod.Redis ?? mod.default;
-  if (!ctor) throw SecurityConfigError.create('storage', 'could not load ioredis', 'Install ioredis 5 or 6');
-  return ctor;
+  return mod;
 }

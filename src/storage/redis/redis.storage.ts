@@ -4,6 +4,7 @@ import { StorageUnavailableError } from '../storage-unavailable.error';
 import { checkIncrementArgs, COMPARE_AND_SET, INCREMENT } from './core-scripts';
 import { loadIoRedis } from './load-ioredis';
 import type { RedisClientLike } from './redis-client.interface';
+import { createRedisClusterClient, type RedisClusterOptions } from './redis-cluster.factory';
 import { DEFAULT_KEY_PREFIX } from '../storage.options';
 
 /** Options of {@link RedisSecurityStorage}. @publicApi */
@@ -12,6 +13,8 @@ export interface RedisSecurityStorageOptions {
   url?: string;
   /** An existing ioredis `Redis` or `Cluster` client; never closed by the storage. */
   client?: unknown;
+  /** A Redis Cluster to connect to: the storage creates the ioredis `Cluster` and closes it. */
+  cluster?: RedisClusterOptions;
   /** @default 'rampart:' */
   keyPrefix?: string;
   /** @default 75 */
@@ -44,6 +47,9 @@ export class RedisSecurityStorage implements SecurityStorage {
     if (options.client) {
       this.client = options.client as RedisClientLike;
       this.ownsClient = false;
+    } else if (options.cluster) {
+      this.client = createRedisClusterClient(options.cluster);
+      this.ownsClient = true;
     } else if (options.url) {
       const Redis = loadIoRedis();
       this.client = new Redis(options.url, {
@@ -56,7 +62,7 @@ export class RedisSecurityStorage implements SecurityStorage {
       });
       this.ownsClient = true;
     } else {
-      throw new TypeError('RedisSecurityStorage needs a url or a client');
+      throw new TypeError('RedisSecurityStorage needs a url, a cluster or a client');
     }
     // An 'error' listener keeps ioredis from crashing the process on connection errors.
     this.client.on('error', () => {

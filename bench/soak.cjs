@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+/*
+ * `node bench/soak.cjs [--minutes 5] [--rate 3500] [--adapter fastify|express] [--no-build]`: the
+ * soak test (bench/soak.ts; not part of `npm test`). Builds the library (dist/) and the benchmarks
+ * (bench/dist/) like bench/run.cjs, then runs it. Progress goes to stderr, the figures (JSON) to
+ * stdout.
+ */
+const { spawnSync } = require('node:child_process');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..');
+const args = process.argv.slice(2);
+if (!args.includes('--no-build')) {
+  const tsc = require.resolve('typescript/bin/tsc');
+  for (const project of ['tsconfig.build.json', join('bench', 'tsconfig.json')]) {
+    const built = spawnSync(process.execPath, [tsc, '-p', project], { cwd: root, stdio: 'inherit' });
+    if (built.status !== 0) process.stderr.write(`[soak] WARNING: ${project} has type errors (emitted anyway)\n`);
+  }
+}
+const soak = join(__dirname, 'dist', 'bench', 'soak.js');
+const result = spawnSync(process.execPath, [soak, ...args.filter((a) => a !== '--no-build')], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(result.status ?? 1);
