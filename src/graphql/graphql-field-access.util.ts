@@ -1,5 +1,5 @@
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
-import type { FieldAccessCheck, FieldAccessPolicy } from '../core/context/field-access.interface';
+import type { FieldAccessCheck, FieldAccessPolicy, ProtectedObjectField } from '../core/context/field-access.interface';
 import { SecurityConfigError } from '../core/errors/security-config.error';
 import { loadGraphql } from './load-graphql.util';
 
@@ -43,11 +43,16 @@ function requestOf(context: unknown): object {
  * resolver of each protected field (the default property read, or a `@ResolveField`) runs only
  * after the check passes; otherwise the field is `null` with the check's error. Fields without a
  * rule are left untouched, so they cost nothing per request. A protected field must be nullable:
- * a refusal on a non-null field would null its whole parent, so that is refused at boot.
+ * a refusal on a non-null field would null its whole parent, so that is refused at boot. Each
+ * protected field (per class property) is appended to `found`, for the route inventory.
  *
  * @internal
  */
-export function protectObjectFields(schema: GraphQLSchema, policy: FieldAccessPolicy): GraphQLSchema {
+export function protectObjectFields(
+  schema: GraphQLSchema,
+  policy: FieldAccessPolicy,
+  found: ProtectedObjectField[] = [],
+): GraphQLSchema {
   const { defaultFieldResolver, isNonNullType, isObjectType } = loadGraphql();
   const classes = objectTypeClasses();
   for (const type of Object.values(schema.getTypeMap())) {
@@ -59,7 +64,9 @@ export function protectObjectFields(schema: GraphQLSchema, policy: FieldAccessPo
       for (const meta of metas) {
         const property = meta.properties?.find((p) => p.schemaName === field.name)?.name ?? field.name;
         const check = policy.fieldCheck(meta.target, property);
-        if (check) checks.push(check);
+        if (!check) continue;
+        checks.push(check);
+        found.push({ type: type.name, field: field.name, cls: meta.target, property });
       }
       if (checks.length === 0) continue;
       if (isNonNullType(field.type)) {

@@ -1,4 +1,5 @@
 import { defineFeature } from '../core/feature/security-feature.interface';
+import { PROTECTED_FIELD_CATALOG } from '../core/internal.constants';
 import { GraphqlBudgetGuard } from './graphql-budget.guard';
 import { resolveGraphqlOptions } from './graphql.options';
 import { SecurityGraphQL } from './security-graphql.service';
@@ -10,7 +11,11 @@ const RESOLVER_TYPE_KEY = 'graphql:resolver_type';
 export const graphqlFeature = defineFeature({
   key: 'graphql',
   resolve: resolveGraphqlOptions,
-  providers: [SecurityGraphQL],
+  providers: [
+    SecurityGraphQL,
+    // The protected object type fields of the built schema, for the route inventory.
+    { provide: PROTECTED_FIELD_CATALOG, useExisting: SecurityGraphQL },
+  ],
   exports: [SecurityGraphQL],
   enhancers: {
     budgetGuard: {

@@ -3,7 +3,11 @@ import { type DynamicModule, Inject, Injectable, Logger, Optional, type Type } f
 import type { DocumentNode, GraphQLSchema, ValidationRule } from 'graphql';
 import { defaultCodeForStatus } from '../core/errors/error-codes';
 import { SecurityConfigError } from '../core/errors/security-config.error';
-import type { FieldAccessPolicy } from '../core/context/field-access.interface';
+import type {
+  FieldAccessPolicy,
+  ProtectedFieldCatalog,
+  ProtectedObjectField,
+} from '../core/context/field-access.interface';
 import { FIELD_ACCESS_POLICY } from '../core/internal.constants';
 import { SECURITY_OPTIONS } from '../core/security.constants';
 import type { BudgetState, OperationCost } from './graphql-budget.guard';
@@ -75,10 +79,12 @@ function kindOf(driver: Type): GraphqlServerKind {
  * @publicApi
  */
 @Injectable()
-export class SecurityGraphQL {
+export class SecurityGraphQL implements ProtectedFieldCatalog {
   private readonly logger = new Logger('SecurityGraphQL');
   /** Costs of the variable-free operations of the documents the server cached. */
   private readonly costs: OperationCostCache;
+  /** Filled when the schema is built (`transformSchema`). */
+  private protectedObjectFields: readonly ProtectedObjectField[] | undefined;
 
   constructor(
     @Inject(SECURITY_OPTIONS) private readonly options: { graphql: ResolvedGraphqlOptions },
@@ -211,6 +217,16 @@ export class SecurityGraphQL {
     return shown;
   }
 
+  /**
+   * The object type fields the served schema protects with a property `@Roles()` /
+   * `@Permissions()` (what the route inventory lists), or `undefined` before the schema is built.
+   *
+   * @internal
+   */
+  protectedFields(): readonly ProtectedObjectField[] | undefined {
+    return this.fieldAccess ? this.protectedObjectFields : [];
+  }
+
   /** Field resolvers get the global guards (field-level `@Roles`); the root ones always did. */
   private enhancers(given: unknown): string[] {
     const list = asArray(given).filter((e): e is string => typeof e === 'string');
@@ -223,7 +239,11 @@ export class SecurityGraphQL {
       typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
     return async (schema) => {
       const transformed = user ? await user(schema) : schema;
-      return this.fieldAccess ? protectObjectFields(transformed, this.fieldAccess) : transformed;
+      if (!this.fieldAccess) return transformed;
+      const found: ProtectedObjectField[] = [];
+      const protectedSchema = protectObjectFields(transformed, this.fieldAccess, found);
+      this.protectedObjectFields = found;
+      return protectedSchema;
     };
   }
 

@@ -1,6 +1,7 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, type ModulesContainer } from '@nestjs/core';
+import type { ProtectedObjectField } from '../core/context/field-access.interface';
 import { modulePathOf, servedPaths, type ServingConfig } from './served-paths.util';
 
 /** Nest's `RouteParamtypes.BODY` and `RAW_BODY` (not exported from the package root; stable since Nest 4). */
@@ -34,6 +35,11 @@ export interface DiscoveredRoute {
   bodyParams: BodyParam[];
   /** GraphQL: the names of the field's arguments (`@Args('id')`); `[]` for HTTP routes. */
   args: string[];
+  /**
+   * A plain `@ObjectType()` property protected by its own `@Roles()` / `@Permissions()`: `cls` is
+   * the object type class, `handler` too, and the rules are read from this property only.
+   */
+  property?: string;
 }
 
 /**
@@ -158,4 +164,30 @@ function readArgs(cls: Type, methodName: string): string[] {
     if (Number(key.split(':')[0]) === GRAPHQL_ARGS_PARAM && typeof param.data === 'string') names.push(param.data);
   }
   return names;
+}
+
+/**
+ * The object type fields the GraphQL layer protects with a property
+ * `@Roles()` / `@Permissions()`: `method` `field`, `path` `Type.field`, like field resolvers.
+ *
+ * @internal
+ */
+export function discoverProtectedFields(fields: readonly ProtectedObjectField[]): DiscoveredRoute[] {
+  const routes: DiscoveredRoute[] = [];
+  for (const field of fields) {
+    const path = `${field.type}.${field.field}`;
+    const cls = field.cls as unknown as Type;
+    routes.push({
+      kind: 'graphql',
+      cls,
+      handler: cls,
+      handlerName: field.property,
+      method: 'field',
+      path,
+      bodyParams: [],
+      args: [],
+      property: field.property,
+    });
+  }
+  return routes;
 }

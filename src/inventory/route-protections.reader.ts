@@ -72,16 +72,20 @@ class RouteMetadata {
     readonly reflector: Reflector,
     private readonly route: DiscoveredRoute,
   ) {
-    this.targets = [route.handler, route.cls] as unknown as Targets;
+    // An object type property: only its own metadata applies (see FieldAuthorizationService).
+    this.targets = (route.property === undefined ? [route.handler, route.cls] : []) as unknown as Targets;
   }
 
-  /** The handler's value, else the controller's. */
+  /** The handler's value, else the controller's (a protected property: the property's own). */
   override<T>(key: string): T | undefined {
+    const { property, cls } = this.route;
+    if (property !== undefined) return Reflect.getMetadata(key, cls.prototype as object, property) as T | undefined;
     return this.reflector.getAllAndOverride<T | undefined>(key, this.targets);
   }
 
   /** The controller's list, then the handler's (`@Owns()`, `@Policy()`, `@AcceptRisk()`). */
   list<T>(key: string): T[] {
+    if (this.route.property !== undefined) return [];
     return [
       ...((Reflect.getMetadata(key, this.route.cls) as T[] | undefined) ?? []),
       ...((Reflect.getMetadata(key, this.route.handler) as T[] | undefined) ?? []),

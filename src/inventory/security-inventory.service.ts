@@ -6,12 +6,14 @@ import { SecurityConfigError } from '../core/errors/security-config.error';
 import { deepFreeze } from '../core/options/validate.util';
 import type { ResolvedSecurityOptions } from '../security.options';
 import { SECURITY_OPTIONS } from '../core/security.constants';
+import type { ProtectedFieldCatalog, ProtectedObjectField } from '../core/context/field-access.interface';
+import { PROTECTED_FIELD_CATALOG } from '../core/internal.constants';
 import { findControllerSource } from './controller-source.util';
 import { INVENTORY_FORMAT, INVENTORY_VERSION } from './inventory.constants';
 import type { InventoryDocument, InventoryRoute } from './inventory.interface';
 import { formatInventoryTable, limitKey } from './inventory-table.util';
 import { applyWarnings } from './inventory-warnings';
-import { discoverGraphqlRoutes, discoverHttpRoutes } from './route-discovery.util';
+import { discoverGraphqlRoutes, discoverHttpRoutes, discoverProtectedFields } from './route-discovery.util';
 import { readRouteProtections, type RouteFacts } from './route-protections.reader';
 import { servingConfig } from './served-paths.util';
 
@@ -19,6 +21,12 @@ import { servingConfig } from './served-paths.util';
 export interface InventoryRecord {
   entry: InventoryRoute;
   facts: RouteFacts;
+}
+
+/** A field resolver's entry with the `@Roles()` / `@Permissions()` of its object type property too (both apply). */
+function mergeRules(entry: InventoryRoute, property: InventoryRoute): void {
+  entry.roles = [...new Set([...entry.roles, ...property.roles])];
+  entry.permissions = [...new Set([...entry.permissions, ...property.permissions])];
 }
 
 /**
@@ -50,6 +58,7 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
     private readonly reflector: Reflector,
     private readonly modules: ModulesContainer,
     @Optional() private readonly appConfig?: ApplicationConfig,
+    @Optional() @Inject(PROTECTED_FIELD_CATALOG) private readonly fieldCatalog?: ProtectedFieldCatalog,
   ) {}
 
   onModuleInit(): void {
@@ -69,9 +78,12 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
   }
 
   onApplicationBootstrap(): void {
-    const { enabled, printTable } = this.options.inventory;
+    const { enabled, printTable, file } = this.options.inventory;
     if (!enabled) return;
+    // Written again once the GraphQL schema (built after onModuleInit) adds its protected fields.
+    const incomplete = this.built === undefined;
     const routes = this.routes();
+    if (file && incomplete) this.writeFile(file);
     if (printTable) {
       const table = formatInventoryTable(routes, this.moduleLimits());
       this.logger.log(`Routes (${routes.length}):\n${table.join('\n')}`);
@@ -95,8 +107,12 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
 
   /** Routes with the facts behind them, for the OpenAPI enrichment. @internal */
   records(): readonly InventoryRecord[] {
-    this.built ??= this.build();
-    return this.built;
+    if (this.built) return this.built;
+    const fields = this.fieldCatalog?.protectedFields();
+    const records = this.build(fields ?? []);
+    // Before the GraphQL schema is built its protected fields are unknown: build again later.
+    if (fields !== undefined || !this.fieldCatalog) this.built = records;
+    return records;
   }
 
   /** The module-wide rate limits (policies and tiers), as the table abbreviates them. */
@@ -109,14 +125,28 @@ export class SecurityInventory implements OnModuleInit, OnApplicationBootstrap {
     );
   }
 
-  private build(): readonly InventoryRecord[] {
+  private build(fields: readonly ProtectedObjectField[]): readonly InventoryRecord[] {
     const sources = new Map<unknown, string | null>();
     const seen = new Map<string, number>();
     const serving = servingConfig(this.appConfig, this.modules.applicationId);
-    const routes = [...discoverHttpRoutes(this.modules, serving), ...discoverGraphqlRoutes(this.modules)];
+    const graphql = discoverGraphqlRoutes(this.modules);
+    const resolvers = new Set(graphql.filter((r) => r.method === 'field').map((r) => r.path));
+    // A protected property that also has a @ResolveField is listed once, as that resolver.
+    const properties = discoverProtectedFields(fields);
+    const onResolvers = properties.filter((p) => resolvers.has(p.path));
+    const routes = [
+      ...discoverHttpRoutes(this.modules, serving),
+      ...graphql,
+      ...properties.filter((p) => !resolvers.has(p.path)),
+    ];
     return routes.map((route) => {
       if (!sources.has(route.cls)) sources.set(route.cls, findControllerSource(route.cls));
       const record = readRouteProtections(this.reflector, this.options, route, sources.get(route.cls) ?? null);
+      if (route.method === 'field' && route.property === undefined) {
+        for (const property of onResolvers.filter((p) => p.path === route.path)) {
+          mergeRules(record.entry, readRouteProtections(this.reflector, this.options, property, null).entry);
+        }
+      }
       applyWarnings(record.entry, record.facts, this.options);
       // Two controllers may declare the same method and path (Nest serves the first): keep ids unique.
       const count = (seen.get(record.entry.id) ?? 0) + 1;

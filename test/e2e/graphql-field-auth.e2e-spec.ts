@@ -1,8 +1,20 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Field, GraphQLModule, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Field, GraphQLModule, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
-import { Public, Roles, SecurityGraphQL, SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
+import {
+  Permissions,
+  Public,
+  Roles,
+  SecurityGraphQL,
+  SecurityInventory,
+  SecurityModule,
+  type InventoryDocument,
+  type SecurityModuleOptions,
+} from 'nestjs-rampart';
 import { codes, gql } from '../fixtures/graphql/graphql-client';
 import { ADAPTERS, bootApp, type AdapterName } from '../utils/app';
 
@@ -25,6 +37,35 @@ class Badge {
   @Roles('admin')
   @Field(() => String, { nullable: true })
   serial?: string;
+}
+
+@ObjectType()
+class Ledger {
+  @Field()
+  id!: string;
+
+  @Permissions('ledger:read')
+  @Field(() => String, { nullable: true, name: 'total' })
+  balance?: string;
+
+  /** Protected on the property and resolved by a @ResolveField with its own rule: both apply. */
+  @Roles('admin')
+  @Field(() => String, { nullable: true })
+  note?: string;
+}
+
+@Resolver(() => Ledger)
+class LedgerResolver {
+  @Query(() => Ledger)
+  ledger(): Ledger {
+    return { id: 'l1', balance: '10' };
+  }
+
+  @Permissions('ledger:read')
+  @ResolveField('note', () => String, { nullable: true })
+  ledgerNote(): string {
+    return 'n';
+  }
 }
 
 @Resolver()
@@ -93,6 +134,52 @@ describe.each(ADAPTERS)('GraphQL field authorization at boot (%s)', (adapter) =>
       } finally {
         await booted.close();
       }
+    }
+  });
+});
+
+describe.each(ADAPTERS)('GraphQL protected object fields in the inventory (%s)', (adapter) => {
+  it('lists a protected property like a field resolver, with its rules, in the API and the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rampart-field-inventory-'));
+    const file = join(dir, 'inventory.json');
+    const options = {
+      authorization: { roles: { admin: { permissions: ['ledger:read'] } } },
+      inventory: { file },
+    };
+    const { app: booted } = await bootApp(adapter, app(adapter, LedgerResolver, options));
+    try {
+      const listed = booted.get(SecurityInventory).routes();
+      const expected = {
+        id: 'field Ledger.total',
+        kind: 'graphql',
+        method: 'field',
+        path: 'Ledger.total',
+        controller: 'Ledger',
+        handler: 'balance',
+        public: false,
+        authentication: ['jwt'],
+        roles: [],
+        permissions: ['ledger:read'],
+        warnings: [],
+      };
+      expect(listed.find((r) => r.path === 'Ledger.total')).toMatchObject(expected);
+      // Only protected properties are listed, not their unprotected siblings; a property with a
+      // field resolver is listed once, as the resolver, with both rules.
+      expect(listed.filter((r) => r.path.startsWith('Ledger.')).map((r) => r.id)).toEqual([
+        'field Ledger.note',
+        'field Ledger.total',
+      ]);
+      expect(listed.find((r) => r.id === 'field Ledger.note')).toMatchObject({
+        controller: 'LedgerResolver',
+        handler: 'ledgerNote',
+        roles: ['admin'],
+        permissions: ['ledger:read'],
+      });
+      const written = JSON.parse(readFileSync(file, 'utf8')) as InventoryDocument;
+      expect(written.routes.find((r) => r.id === 'field Ledger.total')).toMatchObject(expected);
+    } finally {
+      await booted.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

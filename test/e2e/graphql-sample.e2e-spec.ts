@@ -225,13 +225,27 @@ describe.each(ADAPTERS)('GraphQL sample app (%s)', (adapter) => {
         ownership: { resource: 'document', param: 'id' },
       });
       expect(byId.get('query users')).toMatchObject({ roles: ['admin'], handler: 'allUsers' });
+      // Plain @ObjectType() properties with their own @Roles(), listed like field resolvers.
+      expect(byId.get('field Document.revision')).toMatchObject({
+        method: 'field',
+        path: 'Document.revision',
+        controller: 'DocumentModel',
+        handler: 'revision',
+        public: false,
+        authentication: ['jwt', 'api-key'],
+        roles: ['editor', 'admin'],
+        permissions: [],
+      });
+      expect(byId.get('field User.email')).toMatchObject({ roles: ['admin'], handler: 'email', public: false });
       expect(byId.get('mutation createDocument')?.rateLimits).toEqual(
         expect.arrayContaining([expect.objectContaining({ policy: 'create-document', limit: 30 })]),
       );
       expect([...byId.keys()].sort()).toEqual(
         [
           'field Document.owner',
+          'field Document.revision',
           'field User.documents',
+          'field User.email',
           'mutation createDocument',
           'mutation deleteDocument',
           'query document',

@@ -20,3 +20,25 @@ export interface FieldAccessPolicy {
    */
   fieldCheck(type: abstract new (...args: never[]) => unknown, property: string): FieldAccessCheck | undefined;
 }
+
+/** One object type field protected by `@Roles()` / `@Permissions()` on its class property. @internal */
+export interface ProtectedObjectField {
+  /** The GraphQL type name (`Document`). */
+  type: string;
+  /** The schema field name (`revision`). */
+  field: string;
+  /** The `@ObjectType()` class and the property that carries the rule. */
+  cls: abstract new (...args: never[]) => unknown;
+  property: string;
+}
+
+/**
+ * The seam between the GraphQL layer and the inventory: the object type fields the served schema
+ * protects with a property `@Roles()` / `@Permissions()`, known once the schema is built.
+ *
+ * @internal
+ */
+export interface ProtectedFieldCatalog {
+  /** The protected fields of the schema, or `undefined` before it is built. */
+  protectedFields(): readonly ProtectedObjectField[] | undefined;
+}
