@@ -67,7 +67,7 @@ describe('resolveSecurityOptions', () => {
       { profile: 'prod' },
       /profile must be one of "development", "staging", "production", got "prod"\. Did you mean "production"\?/,
     ],
-    [{ storage: { type: 'redis' } }, /storage is "redis" but has neither url nor client\. Set storage\.url/],
+    [{ storage: { type: 'redis' } }, /storage is "redis" but has neither url, cluster nor client\. Set storage\.url/],
     [{ storage: { type: 'redis', url: 'http://x' } }, /storage\.url must start with redis:\/\//],
     [{ storage: { type: 'mongo' } }, /storage\.type must be one of "memory", "redis"/],
     [{ storage: { type: 'memory', maxEntries: 5 } }, /storage\.maxEntries must be at least 100/],
