@@ -107,7 +107,7 @@ function isCrossSiteWrite(req: HttpRequestLike): boolean {
  *
  * Credentials are read from `Authorization: Bearer` (JWT; a cookie only when `auth.jwt.cookie` is
  * set, and never on a cross-site POST/PUT/PATCH/DELETE: CSRF; with `auth.session`, a
- * POST/PUT/PATCH/DELETE authenticated by the cookie also needs the session's CSRF token in the CSRF
+ * write (any method but GET, HEAD, OPTIONS, TRACE) authenticated by the cookie also needs the session's CSRF token in the CSRF
  * header), `Authorization: ApiKey` or the API-key header. Query strings are never read, and an API
  * key found in one is refused with 400 `API_KEY_IN_QUERY`.
  *

@@ -12,7 +12,8 @@ import { CsrfTokenError } from './csrf-token.error';
 import { sameToken, signCsrfToken, verifyCsrfToken } from './csrf-token.util';
 import type { ResolvedSessionCookieOptions } from './session-cookies.options';
 
-const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** RFC 9110's safe methods; every other method (custom ones included) needs the CSRF token. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /**
  * Signs and checks the session-bound CSRF tokens of cookie sessions (`auth.session`). The token
@@ -33,9 +34,9 @@ export class CsrfProtection {
     this.session = options.auth.session;
   }
 
-  /** Whether `req` is a state-changing method (POST, PUT, PATCH, DELETE). */
+  /** Whether `req` may change state: any method but GET, HEAD, OPTIONS and TRACE (fails closed on unknown methods). */
   isUnsafe(req: HttpRequestLike): boolean {
-    return UNSAFE_METHODS.has((req.method ?? 'GET').toUpperCase());
+    return !SAFE_METHODS.has((req.method ?? 'GET').toUpperCase());
   }
 
   /** A new token for session `sid`. */

@@ -28,7 +28,7 @@ export const SecurityErrorCode = {
   /** Too many one-time code attempts for this user (429). */
   MFA_TOO_MANY_ATTEMPTS: 'MFA_TOO_MANY_ATTEMPTS',
   INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
-  /** A cookie-authenticated POST/PUT/PATCH/DELETE without the CSRF header (403). */
+  /** A cookie-authenticated write (any method but GET/HEAD/OPTIONS/TRACE) without the CSRF header (403). */
   CSRF_TOKEN_MISSING: 'CSRF_TOKEN_MISSING',
   /** A CSRF header that does not match the CSRF cookie or the session (403). */
   CSRF_TOKEN_INVALID: 'CSRF_TOKEN_INVALID',
