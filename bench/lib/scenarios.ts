@@ -67,7 +67,15 @@ export interface ScenarioDef {
 
 /** The scenarios of issue 8, in the order they are printed. */
 export const SCENARIOS: readonly ScenarioDef[] = [
-  { id: 'public-get', title: 'public GET', method: 'GET', path: '/public', credential: 'none', redis: false },
+  {
+    id: 'public-get',
+    title: 'public GET',
+    method: 'GET',
+    path: '/public',
+    credential: 'none',
+    redis: false,
+    target: 0.85,
+  },
   {
     id: 'jwt-get',
     title: 'JWT GET',
@@ -86,6 +94,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     credential: 'jwt',
     tokens: 20_000,
     redis: false,
+    target: 0.6,
     negative: { status: 401 },
   },
   {
@@ -95,7 +104,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     path: '/documents/d1',
     credential: 'jwt',
     redis: false,
-    target: 0.75,
+    target: 0.8,
     negative: { status: 401 },
   },
   {
@@ -105,7 +114,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     path: '/items/42',
     credential: 'none',
     redis: true,
-    target: 0.7,
+    target: 0.75,
   },
   {
     id: 'validated-post',
@@ -125,6 +134,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     path: '/payments',
     credential: 'none',
     redis: false,
+    target: 0.7,
     headers: { 'idempotency-key': 'bench-idempotency-key-0001' },
     body: { amount: 1250, currency: 'EUR' },
     // Same key, different payload: a real idempotency layer answers 422.
@@ -143,6 +153,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     path: '/payments',
     credential: 'none',
     redis: false,
+    target: 0.55,
     uniqueHeader: 'idempotency-key',
     body: { amount: 1250, currency: 'EUR' },
     // A malformed key (a space is not a visible ASCII character): a real idempotency layer answers 400.
@@ -155,6 +166,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     path: '/items/42',
     credential: 'api-key',
     redis: false,
+    target: 0.8,
     negative: { headers: { 'x-api-key': 'bench_wrong_key' }, status: 401 },
   },
   {
@@ -164,7 +176,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     path: '/items/42',
     credential: 'jwt',
     redis: false,
-    target: 0.6,
+    target: 0.65,
     negative: { status: 401 },
   },
   {
@@ -174,7 +186,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     path: '/items/42',
     credential: 'jwt',
     redis: true,
-    target: 0.45,
+    target: 0.5,
     negative: { status: 401 },
   },
   {

@@ -73,8 +73,18 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
     case 'validated-post':
       return { options: { ...base, validation: {} }, route: {} };
     case 'idempotent-replay':
-    case 'idempotent-first':
-      return { options: { ...base, idempotency: {} }, route: { method: [Idempotent()] } };
+    case 'idempotent-first': {
+      // A new key per request keeps one record per key for `ttlSeconds`: the default idempotency
+      // partition (20,000 records) is full after a few seconds of load and then fails closed
+      // (503), so the benchmark gives the memory store room for every key of the run.
+      const room: SecurityModuleOptions['storage'] = scenario.redis
+        ? storage
+        : { type: 'memory', maxEntries: 2_000_000, partitions: { idempotency: 1_000_000 } };
+      return {
+        options: { ...onlyFeatures({ storage: room }), idempotency: {} },
+        route: { method: [Idempotent()] },
+      };
+    }
     case 'api-key-get':
       return {
         options: { ...base, auth: { apiKeys: { pepper: API_KEY_PEPPER }, defaultMethods: ['api-key'] } },
