@@ -37,6 +37,7 @@ import { type IdempotencyLease, IdempotencyStore, type StoredResponse } from './
 interface RouteConfig {
   required: boolean;
   ttlMs: number;
+  leaseMs: number;
 }
 
 /** A request that holds the lease and runs the handler. */
@@ -102,7 +103,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ) {
     this.config = options.idempotency;
     this.store = new IdempotencyStore(storage);
-    this.defaults = { required: this.config.required, ttlMs: this.config.ttlMs };
+    this.defaults = { required: this.config.required, ttlMs: this.config.ttlMs, leaseMs: this.config.leaseMs };
     this.routes = routePlans.slot((cls, handler) => this.decorated(cls, handler));
   }
 
@@ -125,7 +126,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const storeKey = this.store.key(
       idempotencyRecordId(scope, call.field === undefined ? key : `${key}\n${call.field}`),
     );
-    return defer(() => this.store.acquire(storeKey, fingerprint, this.config.leaseMs)).pipe(
+    return defer(() => this.store.acquire(storeKey, fingerprint, route.leaseMs)).pipe(
       catchError(() => throwError(() => this.refusal('storage', req, res))),
       switchMap((outcome) => {
         if (outcome.fingerprint !== fingerprint) return throwError(() => this.refusal('mismatch', req));
@@ -189,12 +190,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return {
       required: meta.required ?? this.config.required,
       ttlMs: meta.ttlSeconds !== undefined ? meta.ttlSeconds * 1000 : this.config.ttlMs,
+      leaseMs: meta.leaseMs ?? this.config.leaseMs,
     };
   }
 
   /** Runs the handler under the lease, renewing it, then stores or releases the outcome. */
   private execute(next: CallHandler, run: Execution): Observable<unknown> {
-    const timer = setInterval(() => void this.renew(run), Math.max(50, Math.floor(this.config.leaseMs / 3)));
+    const timer = setInterval(() => void this.renew(run), Math.max(50, Math.floor(run.route.leaseMs / 3)));
     timer.unref();
     return next.handle().pipe(
       last(null, undefined as unknown),
@@ -212,7 +214,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async renew(run: Execution): Promise<void> {
     if (run.lost) return;
     try {
-      if (!(await this.store.renew(run.lease, this.config.leaseMs))) {
+      if (!(await this.store.renew(run.lease, run.route.leaseMs))) {
         run.lost = true;
         this.emit('lease_lost', run.req);
       }

@@ -102,6 +102,12 @@ export interface IdempotentRouteOptions {
   required?: boolean;
   /** Overrides `idempotency.ttlSeconds` for this route. */
   ttlSeconds?: number;
+  /**
+   * Overrides `idempotency.leaseMs` for this route: a handler that may run longer than the
+   * module's lease (plus pauses of the process) needs a longer one, or a retry reaching another
+   * instance after the lease expired runs it again.
+   */
+  leaseMs?: number;
 }
 
 /** @internal */

@@ -61,8 +61,10 @@ class PayDto {
 @UseGuards(TestAuthGuard)
 @Controller('idem')
 class IdemController {
+  // The suite's lease is 300 ms (to test renewal and crash recovery on `slow`); the exactly-once
+  // tests on `pay` need a lease no pause of this busy test process can outlast.
   @Post('pay')
-  @Idempotent()
+  @Idempotent({ leaseMs: 60_000 })
   @Header('Location', '/idem/pay/latest')
   pay(@Body() dto: PayDto) {
     runs.pay += 1;
