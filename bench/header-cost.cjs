@@ -18,7 +18,9 @@ const { parseArgs } = require('node:util');
 
 const root = join(__dirname, '..');
 const Fastify = require(require.resolve('fastify', { paths: [root] }));
-const { resolveHeadersOptions, DENY_ALL_PERMISSIONS_POLICY } = require(join(root, 'dist', 'headers', 'headers.options.js'));
+const { resolveHeadersOptions, DENY_ALL_PERMISSIONS_POLICY } = require(
+  join(root, 'dist', 'headers', 'headers.options.js'),
+);
 
 const { values } = parseArgs({ options: { trials: { type: 'string' }, requests: { type: 'string' } } });
 const TRIALS = Number(values.trials ?? 15);
