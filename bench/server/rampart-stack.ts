@@ -120,8 +120,12 @@ function planFor(scenario: ScenarioDef, ctx: BuildContext): RampartPlan {
  * `SecurityModule.forRoot(options)`. For cost experiments only, `BENCH_RAMPART_DROP_INTERCEPTORS=1`
  * removes the module's global interceptors (right for scenarios whose interceptor features are all
  * disabled, where they are no-ops): it shows what those no-ops cost per request.
+ * `BENCH_RAMPART_NO_HEADERS=1` turns the security header preset off (`headers.enabled: false`):
+ * what the preset's headers cost to set, validate and send.
  */
 function securityModule(options: SecurityModuleOptions): DynamicModule {
+  if (process.env.BENCH_RAMPART_NO_HEADERS === '1')
+    options = { ...options, headers: { ...options.headers, enabled: false } };
   const module: DynamicModule = SecurityModule.forRoot(options);
   if (process.env.BENCH_RAMPART_DROP_INTERCEPTORS !== '1') return module;
   const isInterceptor = (p: unknown): boolean =>

@@ -93,7 +93,7 @@ export interface HeadersOptions {
    */
   referrerPolicy?: string | false;
   /**
-   * @default a deny-all list (`accelerometer=(), camera=(), geolocation=(), …`)
+   * @default a deny-all list (`accelerometer=(),autoplay=(),camera=(),…`)
    */
   permissionsPolicy?: string | false;
   /**
@@ -137,7 +137,13 @@ export interface ResolvedHeadersOptions {
   https: { mode: 'off' | 'reject' | 'redirect'; exemptPaths: readonly string[] };
 }
 
-/** Deny-all Permissions-Policy for APIs (features a JSON API never needs). @internal */
+/**
+ * Deny-all Permissions-Policy for APIs (features a JSON API never needs). The header is a
+ * structured-field dictionary (RFC 8941), whose members may be separated by a bare comma: the
+ * optional space after each one would be 22 more bytes on every response.
+ *
+ * @internal
+ */
 export const DENY_ALL_PERMISSIONS_POLICY = [
   'accelerometer',
   'autoplay',
@@ -164,7 +170,7 @@ export const DENY_ALL_PERMISSIONS_POLICY = [
   'xr-spatial-tracking',
 ]
   .map((feature) => `${feature}=()`)
-  .join(', ');
+  .join(',');
 
 const KEYS = optionKeys<HeadersOptions>()([
   'enabled',

@@ -35,11 +35,14 @@ export function getResponseHeader(res: unknown, name: string): unknown {
   return (res as ExpressLikeResponse).getHeader?.(name);
 }
 
-/** Removes a response header (Express, Fastify or raw). @internal */
+/**
+ * Removes a response header (Express, Fastify or raw). Fastify's `reply.removeHeader` also removes
+ * it from the raw response while the head is unsent, so the raw one is not called a second time.
+ *
+ * @internal
+ */
 export function removeResponseHeader(res: unknown, name: string): void {
   if (!res) return;
-  if (isFastifyReply(res)) {
-    res.removeHeader(name);
-    res.raw.removeHeader?.(name);
-  } else (res as ExpressLikeResponse).removeHeader?.(name);
+  if (isFastifyReply(res)) res.removeHeader(name);
+  else (res as ExpressLikeResponse).removeHeader?.(name);
 }
