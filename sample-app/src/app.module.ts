@@ -28,12 +28,18 @@ import { UsersResolver } from './graphql/users.resolver';
 
 /**
  * The sample app's security configuration. Everything comes from the environment:
- * `JWT_SECRET` (a random one per start when unset), `REDIS_URL` (memory stores when unset).
+ * `JWT_SECRET` (a random one per start when unset), `REDIS_URL` (memory stores when unset),
+ * `REDIS_COMMAND_TIMEOUT_MS` (the library's 75 ms when unset).
  */
 export function sampleSecurityOptions(env: NodeJS.ProcessEnv = process.env): SecurityModuleOptions {
   return {
     storage: env.REDIS_URL
-      ? { type: 'redis', url: env.REDIS_URL, keyPrefix: env.REDIS_PREFIX ?? 'rampart-sample:' }
+      ? {
+          type: 'redis',
+          url: env.REDIS_URL,
+          keyPrefix: env.REDIS_PREFIX ?? 'rampart-sample:',
+          ...(env.REDIS_COMMAND_TIMEOUT_MS ? { commandTimeoutMs: Number(env.REDIS_COMMAND_TIMEOUT_MS) } : {}),
+        }
       : { type: 'memory' },
     trustProxy: ['loopback'],
     auth: sampleAuthOptions(env),
