@@ -95,8 +95,9 @@ describeWithChromium('CORS in Chromium against the sample app', (chromiumPath) =
     it.each([false, true])('the allowed origin reads the response (preflighted: %s)', async (preflighted) => {
       const result = await callFrom(allowed.origin, preflighted);
       expect(result).toMatchObject({ ok: true, status: 200 });
-      // The script read the body: the health report of the sample's /health.
-      expect(JSON.parse(result.body ?? 'null')).toMatchObject({ status: 'ok' });
+      // The script read the body: the health report of the sample's /health ("degraded" when the
+      // storage answers slower than 100 ms, as it may on a busy machine).
+      expect(JSON.parse(result.body ?? 'null')).toMatchObject({ status: expect.stringMatching(/^(ok|degraded)$/) });
       // X-Request-ID is in the exposed headers, so the script can read it.
       expect(result.requestId).toEqual(preflighted ? 'from-browser-1' : expect.any(String));
     });
