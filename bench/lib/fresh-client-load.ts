@@ -157,14 +157,15 @@ export class FreshClientLoad {
     const now = performance.now();
     let owed = window.due(now) - window.sent;
     while (owed > 0 && this.idle.length > 0) {
-      const connection = this.idle[this.idle.length - 1];
+      // Oldest idle first, so every connection stays in use (a server closes idle keep-alive ones).
+      const connection = this.idle[0];
       connection.inFlight.push(now);
       connection.socket.write(`${this.head}${this.target.clientAddress(this.nextClient++)}\r\n\r\n`, 'latin1');
       window.sent++;
       owed--;
       if (connection.inFlight.length >= this.options.pipelining) {
         connection.idle = false;
-        this.idle.pop();
+        this.idle.shift();
       }
     }
   }
@@ -193,12 +194,15 @@ export class FreshClientLoad {
     });
   }
 
-  /** A connection that closed is opened again (its requests in flight count as errors). */
+  /**
+   * A connection that closed is opened again. Requests it had in flight count as errors; an idle
+   * one closed by the server (keep-alive timeout) is not one.
+   */
   private async replace(connection: Connection): Promise<void> {
     this.idle = this.idle.filter((c) => c !== connection);
     const index = this.connections.indexOf(connection);
     if (index < 0) return;
-    this.window.errors += Math.max(1, connection.inFlight.length);
+    this.window.errors += connection.inFlight.length;
     this.connections[index] = await this.connect();
   }
 
