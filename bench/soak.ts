@@ -5,7 +5,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Roles, SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
 import { processCpuUs, processRunQueueWaitUs } from './lib/cpu';
 import { benchToken, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET } from './lib/fixtures';
-import { FreshClientLoad } from './lib/fresh-client-load';
+import { FreshClientLoad, type FreshClientWindow } from './lib/fresh-client-load';
 
 /*
  * Soak: the full pipeline (headers, edge IP limit, rate limit, JWT, roles, events to a sink) on
@@ -26,25 +26,14 @@ interface Sample {
   heapUsedMiB: number;
 }
 
-interface MinuteResult {
+/** One minute: what the load generator saw, and the server's CPU. */
+interface MinuteResult extends FreshClientWindow {
   minute: number;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
   /** Server CPU (user + system) per answered request, µs; its share of one core. */
   serverCpuUsPerRequest?: number;
   serverCores?: number;
   /** Share of the minute the server's main thread was runnable but waited for a core (other load). */
   serverRunQueueWait?: number;
-  /** Load generator CPU per request sent, µs. */
-  driverCpuUsPerRequest: number;
-  /** Requests the rate asked for that could not be written: every connection was waiting for an answer. */
-  behind: number;
 }
 
 function arg(name: string, fallback: string): string {
@@ -164,22 +153,13 @@ async function drive(): Promise<void> {
       serverCpuBefore === undefined || serverCpuAfter === undefined ? undefined : serverCpuAfter - serverCpuBefore;
     const last: MinuteResult = {
       minute,
-      requests: window.requests,
-      rps: window.rps,
-      p50: window.p50,
-      p99: window.p99,
-      max: window.max,
-      non2xx: window.non2xx,
-      errors: window.errors,
-      timeouts: window.timeouts,
+      ...window,
       serverCpuUsPerRequest: serverUs === undefined ? undefined : Math.round(serverUs / Math.max(1, window.requests)),
       serverCores: serverUs === undefined ? undefined : Math.round((serverUs / 1e6 / window.durationSec) * 100) / 100,
       serverRunQueueWait:
         serverWaitBefore === undefined || serverWaitAfter === undefined
           ? undefined
           : Math.round(((serverWaitAfter - serverWaitBefore) / 1e6 / window.durationSec) * 100) / 100,
-      driverCpuUsPerRequest: window.driverCpuUsPerRequest,
-      behind: window.behind,
     };
     results.push(last);
     process.stderr.write(
