@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /*
- * `node bench/soak.cjs [--minutes 5] [--rate 3500] [--adapter fastify|express] [--no-build]`: the
- * soak test (bench/soak.ts; not part of `npm test`). Builds the library (dist/) and the benchmarks
+ * `node bench/soak.cjs [--minutes 5] [--rate 3500] [--connections 200] [--pipelining 1]
+ * [--adapter fastify|express] [--no-build]`: the soak test (bench/soak.ts; not part of `npm test`). Builds the library (dist/) and the benchmarks
  * (bench/dist/) like bench/run.cjs, then runs it. Progress goes to stderr, the figures (JSON) to
  * stdout.
  */

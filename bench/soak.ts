@@ -2,16 +2,19 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { Controller, Get, type INestApplication, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import autocannon from 'autocannon';
 import { Roles, SecurityModule, type SecurityModuleOptions } from 'nestjs-rampart';
+import { processCpuUs, processRunQueueWaitUs } from './lib/cpu';
 import { benchToken, JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET } from './lib/fixtures';
+import { FreshClientLoad, type FreshClientWindow } from './lib/fresh-client-load';
 
 /*
  * Soak: the full pipeline (headers, edge IP limit, rate limit, JWT, roles, events to a sink) on
  * the memory store, under a sustained request rate where every request comes from a new client IP
  * (`X-Forwarded-For` from loopback, which `trustProxy: ['loopback']` believes), so the stores see
  * one distinct client key per request. Records the server's RSS over time and p99 latency per
- * minute. Run with `node bench/soak.cjs [--minutes 5] [--rate 3500] [--adapter fastify|express]`.
+ * minute, and the CPU each process spent per request (server and load generator), which says which
+ * of the two limits the rate. Run with
+ * `node bench/soak.cjs [--minutes 5] [--rate 3500] [--connections 200] [--pipelining 1] [--adapter fastify|express]`.
  */
 
 /** Limits set where they never trip: the soak measures memory and latency, not refusals. */
@@ -23,16 +26,14 @@ interface Sample {
   heapUsedMiB: number;
 }
 
-interface MinuteResult {
+/** One minute: what the load generator saw, and the server's CPU. */
+interface MinuteResult extends FreshClientWindow {
   minute: number;
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  max: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
+  /** Server CPU (user + system) per answered request, µs; its share of one core. */
+  serverCpuUsPerRequest?: number;
+  serverCores?: number;
+  /** Share of the minute the server's main thread was runnable but waited for a core (other load). */
+  serverRunQueueWait?: number;
 }
 
 function arg(name: string, fallback: string): string {
@@ -110,6 +111,8 @@ async function drive(): Promise<void> {
   const minutes = Number(arg('minutes', '5'));
   const rate = Number(arg('rate', '3500'));
   const adapter = arg('adapter', 'fastify');
+  const connections = Number(arg('connections', '200'));
+  const pipelining = Number(arg('pipelining', '1'));
   const child = fork(__filename, ['--serve', '--adapter', adapter], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { type: string; port: number }) => (m.type === 'ready' ? resolve(m.port) : reject(m)));
@@ -129,47 +132,53 @@ async function drive(): Promise<void> {
   await sample();
   const sampler = setInterval(() => void sample(), 10_000);
 
-  let clients = 0;
+  const load = new FreshClientLoad(
+    {
+      port,
+      path: '/items/42',
+      headers: { authorization: `Bearer ${token}` },
+      clientAddress: clientIp,
+    },
+    { connections, rate, pipelining },
+  );
+  await load.open();
   const results: MinuteResult[] = [];
   for (let minute = 1; minute <= minutes; minute++) {
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}/items/42`,
-      connections: 50,
-      duration: 60,
-      overallRate: rate,
-      headers: { authorization: `Bearer ${token}` },
-      requests: [
-        {
-          setupRequest: (req) => ({ ...req, headers: { ...req.headers, 'x-forwarded-for': clientIp(clients++) } }),
-        },
-      ],
-    });
-    results.push({
+    const serverCpuBefore = processCpuUs(child.pid);
+    const serverWaitBefore = processRunQueueWaitUs(child.pid);
+    const window = await load.measure(60);
+    const serverCpuAfter = processCpuUs(child.pid);
+    const serverWaitAfter = processRunQueueWaitUs(child.pid);
+    const serverUs =
+      serverCpuBefore === undefined || serverCpuAfter === undefined ? undefined : serverCpuAfter - serverCpuBefore;
+    const last: MinuteResult = {
       minute,
-      requests: result.requests.total,
-      rps: Math.round(result.requests.average),
-      p50: result.latency.p50,
-      p99: result.latency.p99,
-      max: result.latency.max,
-      non2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-    });
-    const last = results[results.length - 1];
+      ...window,
+      serverCpuUsPerRequest: serverUs === undefined ? undefined : Math.round(serverUs / Math.max(1, window.requests)),
+      serverCores: serverUs === undefined ? undefined : Math.round((serverUs / 1e6 / window.durationSec) * 100) / 100,
+      serverRunQueueWait:
+        serverWaitBefore === undefined || serverWaitAfter === undefined
+          ? undefined
+          : Math.round(((serverWaitAfter - serverWaitBefore) / 1e6 / window.durationSec) * 100) / 100,
+    };
+    results.push(last);
     process.stderr.write(
       `[soak] minute ${minute}: ${last.requests} requests (${last.rps}/s), p50 ${last.p50} ms, p99 ${last.p99} ms, ` +
-        `non-2xx ${last.non2xx}, errors ${last.errors}; ${clients} distinct clients so far; ` +
-        `RSS ${samples[samples.length - 1]?.rssMiB} MiB\n`,
+        `non-2xx ${last.non2xx}, errors ${last.errors}, timeouts ${last.timeouts}; ${load.clients} distinct clients so far; ` +
+        `RSS ${samples[samples.length - 1]?.rssMiB} MiB; CPU µs/request: server ${last.serverCpuUsPerRequest ?? '?'} ` +
+        `(${last.serverCores ?? '?'} core, waited for a core ${last.serverRunQueueWait ?? '?'} of the time), ` +
+        `load generator ${last.driverCpuUsPerRequest}; ${last.behind} requests behind the rate\n`,
     );
   }
+  load.close();
   clearInterval(sampler);
   await sample();
   child.send('stop');
 
   const out = {
-    command: `node bench/soak.cjs --minutes ${minutes} --rate ${rate} --adapter ${adapter}`,
+    command: `node bench/soak.cjs --minutes ${minutes} --rate ${rate} --connections ${connections} --pipelining ${pipelining} --adapter ${adapter}`,
     node: process.version,
-    distinctClients: clients,
+    distinctClients: load.clients,
     minutes: results,
     rss: samples,
   };

@@ -30,3 +30,18 @@ export function processCpuUs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * Time the main thread of `pid` has spent runnable but waiting for a core, µs (Linux
+ * `/proc/<pid>/schedstat`, which needs schedstats in the kernel). A large share of wall time says
+ * other load on the machine, not the process's own cost, limited it. Undefined elsewhere.
+ */
+export function processRunQueueWaitUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const waitNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(waitNs) ? waitNs / 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

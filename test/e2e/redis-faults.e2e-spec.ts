@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
 import type { SecurityEvent } from 'nestjs-rampart';
 import { faultApp, faultClient, type FaultAppRuns } from '../fixtures/fault-app';
 import { eventually, runLoad, sleep, statusesByName, type LoadResult } from '../fixtures/load';
-import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
+import { outageHarness } from '../fixtures/outage-harness';
 import { startFaultProxy, type FaultProxy } from '../fixtures/tcp-proxy';
 import { timeoutBound } from '../fixtures/time-bound';
-import { ADAPTERS, bootApp } from '../utils/app';
+import { ADAPTERS } from '../utils/app';
 import { uniquePrefix } from '../utils/redis';
 
 /**
@@ -52,22 +51,25 @@ function expectDocumented(results: LoadResult[], allowed: Record<string, number[
 }
 
 describe.each(ADAPTERS)('Redis faults (%s)', (adapter) => {
-  let redis: SpawnedRedis;
-  let proxy: FaultProxy | undefined;
-  let app: INestApplication | undefined;
+  const outage = outageHarness(adapter);
   const events: SecurityEvent[] = [];
   const runs: FaultAppRuns = { pay: 0 };
 
   async function boot(url: string) {
-    const booted = await bootApp(
-      adapter,
+    const booted = await outage.boot(
       faultApp(
         { type: 'redis', url, keyPrefix: uniquePrefix(`faults-${adapter}`), commandTimeoutMs: COMMAND_TIMEOUT_MS },
         { events, runs },
       ),
     );
-    app = booted.app;
     return faultClient(booted.url);
+  }
+
+  /** A TCP proxy in front of this test's Redis (closed after the test). */
+  async function proxied(): Promise<FaultProxy> {
+    const proxy = await startFaultProxy(outage.redis.port);
+    outage.onCleanup(() => proxy.close());
+    return proxy;
   }
 
   /** Bounded mixed load over every storage-backed feature. */
@@ -101,27 +103,19 @@ describe.each(ADAPTERS)('Redis faults (%s)', (adapter) => {
     expect((await client.ping()).status).toBe(200);
   }
 
-  beforeEach(async () => {
-    redis = await spawnRedis();
+  beforeEach(() => {
     events.length = 0;
-  });
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-    await proxy?.close();
-    proxy = undefined;
-    await redis.stop();
   });
 
   it('Redis killed mid-load: documented statuses within the timeout bound, recovery without a restart', async () => {
-    const client = await boot(redis.url);
+    const client = await boot(outage.redis.url);
     const { accessToken } = await client.tokens('alice');
     const traffic = load(client, accessToken);
     await sleep(300);
-    await redis.kill();
+    await outage.kill();
     const killedAt = traffic.results.length;
     await sleep(1_000);
-    redis = await spawnRedis(redis.port);
+    await outage.restart();
     await sleep(300);
     const results = await traffic.stop();
     expectDocumented(results, OUTAGE_STATUSES);
@@ -136,7 +130,7 @@ describe.each(ADAPTERS)('Redis faults (%s)', (adapter) => {
   });
 
   it('Redis restarted empty: revocations, blocks, sessions and idempotency records are lost', async () => {
-    const client = await boot(redis.url);
+    const client = await boot(outage.redis.url);
     const revoked = await client.tokens('bob');
     expect((await client.logout(revoked.accessToken)).status).toBe(201);
     expect((await client.me(revoked.accessToken)).status).toBe(401);
@@ -148,8 +142,7 @@ describe.each(ADAPTERS)('Redis faults (%s)', (adapter) => {
     for (let i = 0; i < 3; i++) expect((await client.limited('192.0.2.50')).status).toBe(200);
     expect((await client.limited('192.0.2.50')).status).toBe(429);
 
-    await redis.kill();
-    redis = await spawnRedis(redis.port); // same address, no data: persistence is off
+    await outage.restartEmpty(); // same address, no data: persistence is off
     await recovered(client, live.accessToken);
 
     // What an empty Redis forgets (docs/storage.md): the revoked token is accepted again until it
@@ -166,7 +159,7 @@ describe.each(ADAPTERS)('Redis faults (%s)', (adapter) => {
   });
 
   it('a slow Redis (latency below the timeout) is only slower; beyond it, requests end within the bound', async () => {
-    proxy = await startFaultProxy(redis.port);
+    const proxy = await proxied();
     const client = await boot(proxy.url);
     const { accessToken } = await client.tokens('dave');
 
@@ -189,7 +182,7 @@ describe.each(ADAPTERS)('Redis faults (%s)', (adapter) => {
   }, 90_000);
 
   it('a stalled Redis (connection open, no bytes) is bounded by the command timeout, and recovers', async () => {
-    proxy = await startFaultProxy(redis.port);
+    const proxy = await proxied();
     const client = await boot(proxy.url);
     const { accessToken } = await client.tokens('erin');
     const traffic = load(client, accessToken);
@@ -207,7 +200,7 @@ describe.each(ADAPTERS)('Redis faults (%s)', (adapter) => {
   }, 90_000);
 
   it('the network to Redis dropped and restored: fast 503s while down, recovery without a restart', async () => {
-    proxy = await startFaultProxy(redis.port);
+    const proxy = await proxied();
     const client = await boot(proxy.url);
     const { accessToken } = await client.tokens('frank');
     const revoked = await client.tokens('frank-revoked');
