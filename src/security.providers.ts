@@ -105,11 +105,13 @@ function edge<K extends keyof ResolvedSecurityOptions & string, G extends string
  *    → rate limit (principal tiers) → authorization (roles, permissions, scopes) → ownership and
  *    policies → step-up MFA (`@RequireMfa()`). Authorization and ownership refuse to run when authentication has not run before
  *    them (fail closed), so a re-ordering can never open a route.
- *    Then two guards that never refuse: per-route header overrides and deprecation headers (410
- *    after the sunset).
- * 3. Interceptors (outermost first): login limiter → webhook replay → idempotency → audit →
- *    response filtering. Interceptors that act only on decorated routes are attached only when a route
- *    carries their decorator.
+ *    Then guards that never refuse: per-route header overrides, deprecation headers (410 after
+ *    the sunset) and the route's response filter (recorded here, applied to the handler's result
+ *    where it is serialized: Fastify's `reply.send()`, Express's `res.json()`).
+ * 3. Interceptors (outermost first): login limiter → webhook replay → idempotency (stores the
+ *    filtered body) → audit → response filtering (only with `@Sse()` / `@Render()` routes).
+ *    Interceptors that act only on decorated routes are attached only when a route carries
+ *    their decorator.
  * 4. Pipe: validation (whitelist + forbidNonWhitelisted).
  * 5. Filter: one error shape for everything.
  *
@@ -167,6 +169,9 @@ export function createSecurityProviders(): Provider[] {
       type: DeprecationGuard,
       when: (_none, routesUse) => routesUse(DEPRECATED_KEY),
     }),
+    // Never refuses, last: records the route's response filter once every guard admitted the
+    // request; it is applied where the handler's result is serialized (no interceptor chain).
+    ...stage(responseFilteringFeature, 'guard'),
     // ---- interceptors, outermost first ----
     ...stage(signingFeature, 'webhookInterceptor'),
     ...stage(idempotencyFeature, 'interceptor'),
@@ -176,6 +181,7 @@ export function createSecurityProviders(): Provider[] {
       type: AuditInterceptor,
       when: (_none, routesUse) => routesUse(AUDIT_KEY),
     }),
+    // Only when a route uses @Sse() or @Render() (results not serialized as JSON).
     ...stage(responseFilteringFeature, 'interceptor'),
     // ---- pipes ----
     ...stage(validationFeature, 'pipe'),

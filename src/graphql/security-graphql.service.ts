@@ -14,6 +14,7 @@ import type { BudgetState, OperationCost } from './graphql-budget.guard';
 import { OperationCostCache, selectOperation } from './graphql-cost.util';
 import { statusOf, toClientError, type ClientGraphqlError } from './graphql-errors.util';
 import { protectObjectFields } from './graphql-field-access.util';
+import { filterRootResults } from './graphql-response-filter.util';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
 import { GRAPHQL_COST, GraphqlErrorCode } from './graphql.constants';
 import type { ResolvedGraphqlOptions } from './graphql.options';
@@ -132,7 +133,7 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
   /** Apollo Server options (`@nestjs/apollo`, Express or Fastify) with the security layer. */
   apollo<T extends object>(config: T): T {
     const g = this.options.graphql;
-    if (!g.enabled) return config;
+    if (!g.enabled) return this.filteringOnly(config);
     const user = config as Config;
     const userFormat = user.formatError as ((formatted: unknown, error: unknown) => unknown) | undefined;
     return {
@@ -160,7 +161,7 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
   /** Mercurius options (`@nestjs/mercurius`, Fastify) with the security layer. */
   mercurius<T extends object>(config: T): T {
     const g = this.options.graphql;
-    if (!g.enabled) return config;
+    if (!g.enabled) return this.filteringOnly(config);
     const user = config as Config;
     const graphqlOptions = (user.graphql ?? {}) as { parseOptions?: object; validateOptions?: object };
     const hooks = (user.hooks ?? {}) as Record<string, unknown>;
@@ -233,12 +234,27 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
     return list.includes('guards') ? list : [...list, 'guards'];
   }
 
-  /** Your `transformSchema`, then `@Roles()` / `@Permissions()` on object type properties applied. */
+  /** With the GraphQL layer off: only response filtering (a feature of its own) is applied. */
+  private filteringOnly<T extends object>(config: T): T {
+    const given = (config as Config).transformSchema;
+    const user =
+      typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
+    return {
+      ...config,
+      transformSchema: async (schema: GraphQLSchema) => filterRootResults(user ? await user(schema) : schema),
+    };
+  }
+
+  /**
+   * Your `transformSchema`, then response filtering on query and mutation results, then
+   * `@Roles()` / `@Permissions()` on object type properties applied.
+   */
   private transformSchema(given: unknown): (schema: GraphQLSchema) => Promise<GraphQLSchema> {
     const user =
       typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
     return async (schema) => {
-      const transformed = user ? await user(schema) : schema;
+      // What query and mutation resolvers return goes through the route's response filter.
+      const transformed = filterRootResults(user ? await user(schema) : schema);
       if (!this.fieldAccess) return transformed;
       const found: ProtectedObjectField[] = [];
       const protectedSchema = protectObjectFields(transformed, this.fieldAccess, found);

@@ -13,6 +13,7 @@ import { defer, from, type Observable, of, throwError } from 'rxjs';
 import { catchError, last, mergeMap, switchMap } from 'rxjs/operators';
 import { getRequest, getResponse, type HttpRequestLike } from '../core/context/get-request';
 import { getSecurityState, rawRequest } from '../core/context/request-state';
+import { takeGraphqlFilter, takeResponseFilter } from '../core/context/pending-response-filter.util';
 import {
   RoutePlanCache,
   type RouteClass,
@@ -47,6 +48,8 @@ interface Execution {
   res: unknown;
   req: HttpRequestLike;
   lost: boolean;
+  /** GraphQL: the root field's resolve info (its response filter is recorded under it). */
+  info?: object;
 }
 
 /** One call to make idempotent: an HTTP request, or one root mutation field of a GraphQL request. */
@@ -59,6 +62,8 @@ interface IdempotentCall {
   payload: unknown;
   /** Set for GraphQL: the field's response key, so each mutation field of a request has its own record. */
   field?: string;
+  /** Set for GraphQL: the field's resolve info. */
+  info?: object;
 }
 
 /** What the interceptor reads of a GraphQL field's resolve info. */
@@ -77,7 +82,8 @@ const NOT_CONFIGURED = null;
  * with a given `Idempotency-Key` runs the handler under a fenced, renewed lease; its response
  * (status, body, selected headers) is stored and replayed to retries with
  * `Idempotent-Replayed: true`. Keys are scoped per principal (anonymous callers per IP, or
- * refused). It runs outside the response-filtering interceptor, so the filtered body is stored.
+ * refused). The route's response filter is applied before storing: the stored (and replayed) body
+ * is the filtered one, filtered once.
  *
  * @throws {BadRequestException} `IDEMPOTENCY_KEY_MISSING` / `IDEMPOTENCY_KEY_INVALID`.
  * @throws {UnprocessableEntityException} `IDEMPOTENCY_KEY_MISMATCH`: same key, different request.
@@ -133,9 +139,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (outcome.kind === 'in_flight') return throwError(() => this.refusal('in_flight', req, res));
         if (outcome.kind === 'completed') {
           this.events.metrics.idempotency('replay');
+          // Stored filtered: the route's response filter must not run on it again.
+          this.takeFilter(call);
           return this.replay(outcome.response, res, call.field === undefined);
         }
-        return this.execute(next, { lease: outcome.lease, route, res, req, lost: false });
+        return this.execute(next, { lease: outcome.lease, route, res, req, lost: false, info: call.info });
       }),
     );
   }
@@ -164,7 +172,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!route) return undefined;
     const field = String(info.path?.key ?? info.fieldName);
     const target = `graphql:${info.parentType?.name ?? 'Mutation'}.${info.fieldName}`;
-    return { req: getRequest(ctx), route, method: 'POST', target, payload: ctx.getArgByIndex(1), field };
+    return { req: getRequest(ctx), route, method: 'POST', target, payload: ctx.getArgByIndex(1), field, info };
   }
 
   /**
@@ -223,15 +231,24 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }
   }
 
-  private async onSuccess(run: Execution, value: unknown): Promise<unknown> {
-    if (value instanceof StreamableFile || Buffer.isBuffer(value) || isStream(value)) {
+  private async onSuccess(run: Execution, handled: unknown): Promise<unknown> {
+    if (handled instanceof StreamableFile || Buffer.isBuffer(handled) || isStream(handled)) {
       await this.settle(run, undefined);
-      return value;
+      return handled;
     }
+    // The route's response filter (recorded by the filtering guard) applies here, once: what is
+    // stored, returned and replayed is the filtered body. A filter that fails throws its 500.
+    const filter = this.takeFilter(run);
+    const value = filter ? filter.apply(handled, run.req) : handled;
     const status = statusOf(run.res);
     const stored: StoredResponse = { status, headers: this.headersOf(run.res), kind: 'body', payload: value ?? null };
     await this.settle(run, status >= 500 && !this.config.storeServerErrors ? undefined : stored);
     return value;
+  }
+
+  /** The pending response filter of this call, removed from the request (it applies once). */
+  private takeFilter(call: { req: HttpRequestLike; info?: object }) {
+    return call.info ? takeGraphqlFilter(call.req, call.info) : takeResponseFilter(call.req);
   }
 
   private async onError(run: Execution, error: unknown): Promise<void> {

@@ -5,11 +5,21 @@ import {
   Get,
   type INestApplication,
   Module,
+  NotFoundException,
   Post,
   StreamableFile,
+  UseInterceptors,
 } from '@nestjs/common';
-import { Expose, Type } from 'class-transformer';
-import { AllowSensitiveFields, Public, SecurityModule, Serialize, type SecurityEvent } from 'nestjs-rampart';
+import { Expose, Transform, Type } from 'class-transformer';
+import {
+  AllowSensitiveFields,
+  Idempotent,
+  Public,
+  ResponseFilterInterceptor,
+  SecurityModule,
+  Serialize,
+  type SecurityEvent,
+} from 'nestjs-rampart';
 import { AuthenticationGuard } from '../../src/auth/authentication.guard';
 import { getSecurityState } from '../../src/core/context/request-state';
 import { ADAPTERS, bootApp } from '../utils/app';
@@ -55,6 +65,14 @@ class UserResponse {
   @Expose() @Type(() => ProfileResponse) profile!: ProfileResponse;
 }
 
+/** Not idempotent on purpose: a body filtered twice would read `alice!!`. */
+class TaggedResponse {
+  @Expose() id!: string;
+  @Expose() @Transform(({ value }) => `${String(value)}!`, { toPlainOnly: true }) username!: string;
+}
+
+let orders = 0;
+
 @Public()
 @Controller('f')
 class FilteringController {
@@ -99,6 +117,33 @@ class FilteringController {
   @Get('text')
   text() {
     return 'password=hunter2';
+  }
+
+  @Idempotent()
+  @Serialize(TaggedResponse)
+  @Post('orders')
+  order() {
+    orders++;
+    return { id: 'o1', username: 'alice', password: 'p' };
+  }
+
+  @Idempotent()
+  @Post('orders/raw')
+  orderRaw() {
+    return { id: 'o2', token: 't', nested: { secret: 's', ok: 1 } };
+  }
+
+  @Serialize(UserResponse)
+  @Get('users/missing')
+  missing() {
+    throw new NotFoundException('No such user');
+  }
+
+  @Serialize(TaggedResponse)
+  @UseInterceptors(ResponseFilterInterceptor)
+  @Get('opt-in')
+  optIn() {
+    return { id: 'u1', username: 'alice', password: 'p' };
   }
 
   @Get('deep')
@@ -195,6 +240,40 @@ describe.each(ADAPTERS)('response filtering (%s)', (adapter) => {
   it('leaves files and plain-text responses untouched', async () => {
     expect((await get('/f/file')).text).toBe('{"password":"in a file"}');
     expect((await get('/f/text')).text).toBe('password=hunter2');
+  });
+
+  it('filters what the handler returns once, also through a DTO that is not idempotent', async () => {
+    expect(JSON.parse((await get('/f/opt-in')).text)).toEqual({ id: 'u1', username: 'alice!' });
+  });
+
+  it('stores the filtered body of an idempotent route and replays it as stored, not filtered again', async () => {
+    const key = `k-${adapter}-${Date.now()}`;
+    const post = () => fetch(`${url}/f/orders`, { method: 'POST', headers: { 'idempotency-key': key } });
+    const before = orders;
+    const first = await post();
+    expect(first.status).toBe(201);
+    expect(await first.json()).toEqual({ id: 'o1', username: 'alice!' });
+    const replay = await post();
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.json()).toEqual({ id: 'o1', username: 'alice!' });
+    expect(orders).toBe(before + 1);
+  });
+
+  it('replays the stripped body of an idempotent route without a DTO', async () => {
+    const key = `raw-${adapter}-${Date.now()}`;
+    const post = () => fetch(`${url}/f/orders/raw`, { method: 'POST', headers: { 'idempotency-key': key } });
+    const first = await post();
+    expect(await first.json()).toEqual({ id: 'o2', nested: { ok: 1 } });
+    const replay = await post();
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.json()).toEqual({ id: 'o2', nested: { ok: 1 } });
+  });
+
+  it('never filters an error body, even on a route with a DTO', async () => {
+    const { status, text } = await get('/f/users/missing');
+    expect(status).toBe(404);
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 404, message: 'No such user', code: 'NOT_FOUND' });
   });
 
   it('refuses a response too deep to filter with a generic 500 rather than sending it', async () => {

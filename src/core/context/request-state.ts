@@ -1,4 +1,5 @@
 import type { Principal } from './principal.interface';
+import type { ResponseBodyFilter } from './pending-response-filter.util';
 
 /** Per-request security state, kept on the underlying Node request under a private symbol. @internal */
 export interface SecurityRequestState {
@@ -20,6 +21,13 @@ export interface SecurityRequestState {
    * guards once per field, and its nonce or event id must be recorded (and checked) only once.
    */
   signatureCheck?: Promise<boolean>;
+  /**
+   * The route's response filter, recorded once every guard admitted the request and applied once
+   * to what the handler returns (see `pending-response-filter.util.ts`).
+   */
+  responseFilter?: ResponseBodyFilter;
+  /** The same for the root fields of a GraphQL request, by the field's resolve info. */
+  graphqlFilters?: WeakMap<object, ResponseBodyFilter>;
 }
 
 const STATE = Symbol.for('nestjs-rampart:state');

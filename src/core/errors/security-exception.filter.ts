@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { getSecurityState } from '../context/request-state';
+import { takeResponseFilter } from '../context/pending-response-filter.util';
 import { requestPath, type HttpRequestLike } from '../context/get-request';
 import { setResponseHeader } from '../context/response.util';
 import { takeEvent } from '../events/pending-event.util';
@@ -49,6 +50,8 @@ export class SecurityExceptionFilter implements ExceptionFilter {
     }
     const http = host.switchToHttp();
     const req = http.getRequest<HttpRequestLike>();
+    // An error body is not the handler's result: the route's response filter never applies to it.
+    takeResponseFilter(req);
     // An event a pipe attached to its error (pipes never see the request): emitted with its context.
     if (pending) this.events.emit({ ...pending, request: req });
     const res = http.getResponse<unknown>();
