@@ -23,6 +23,8 @@ const RATE_LIMITED: EdgeRefusal = {
  * failure policy as the guards (the sliding-window script, key `{rl:<ip>}:e:edge`). Admitted
  * requests carry no header of its own (the route's guards announce theirs); a refusal is a 429
  * with `Retry-After`, the `RateLimit` headers of the `"edge"` policy and the library's body.
+ * On a shared store, a request known to reach the IP guard hands its key to the guard, which
+ * decides it first in its own script ({@link EdgeLimitHandoff}): one round trip instead of two.
  *
  * @internal
  */
