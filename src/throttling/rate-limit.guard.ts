@@ -1,4 +1,4 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getRequest, getResponse, type HttpRequestLike } from '../core/context/get-request';
 import { setResponseHeader } from '../core/context/response.util';
@@ -50,7 +50,11 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     events: SecurityEvents,
     private readonly reflector: Reflector,
     routePlans: RoutePlanCache,
-    private readonly handoff: EdgeLimitHandoff,
+    /**
+     * Takes the edge IP limit's decision where the edge handed it over. Without it (a subclass
+     * built by hand), the edge never hands over: it learns a route only from a guard that takes.
+     */
+    @Optional() private readonly handoff?: EdgeLimitHandoff,
   ) {
     super(options.rateLimit, limiter, events);
     this.plans = routePlans.slot((cls, handler) => this.compile(cls, handler));
@@ -63,9 +67,9 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     const nested = isNestedGraphqlField(ctx);
     const set = nested ? this.fieldPlans.of(ctx) : this.plans.of(ctx);
     const req = getRequest(ctx);
-    if (!set || this.isAllowlisted(req)) return this.edgeOnly(ctx, req, this.handoff.take(req));
+    if (!set || this.isAllowlisted(req)) return this.edgeOnly(ctx, req, this.handoff?.take(req));
     const keyPrefix = `{rl:${this.getTracker(req, ctx)}}:`;
-    const edgeKey = this.handoff.take(req);
+    const edgeKey = this.handoff?.take(req);
     if (edgeKey === undefined) return this.evaluate(ctx, req, set, keyPrefix, 'ip', nested);
     // The edge handed its decision over: decide it first, in the same script when it shares the
     // tracker (one hash tag); a `getTracker` override groups callers differently, so two calls.
@@ -82,7 +86,7 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     edgeKey: string | undefined,
   ): boolean | Promise<boolean> {
     if (edgeKey === undefined) return true;
-    const reply = this.handoff.decide(edgeKey, req);
+    const reply = (this.handoff as EdgeLimitHandoff).decide(edgeKey, req);
     if (reply instanceof Promise) return reply.then((r) => this.concludeEdge(ctx, req, r, edgeKey));
     return this.concludeEdge(ctx, req, reply, edgeKey);
   }
@@ -95,7 +99,8 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     edgeKey: string,
     nested: boolean,
   ): boolean | Promise<boolean> {
-    const edge = this.handoff.set as PolicySet;
+    const handoff = this.handoff as EdgeLimitHandoff;
+    const edge = handoff.set as PolicySet;
     const keys = new Array<string>(set.suffixes.length + 1);
     keys[0] = edgeKey;
     for (let i = 0; i < set.suffixes.length; i++) keys[i + 1] = keyPrefix + set.suffixes[i];
@@ -110,7 +115,7 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
 
   /** The edge policy's part of a reply: the edge's 429 (its headers, its body) on refusal. */
   private concludeEdge(ctx: ExecutionContext, req: HttpRequestLike, reply: readonly number[], edgeKey: string): true {
-    const refused = this.handoff.refusal(req, reply, edgeKey);
+    const refused = (this.handoff as EdgeLimitHandoff).refusal(req, reply, edgeKey);
     if (refused === undefined) return true;
     const res = getResponse(ctx);
     if (res) for (const name of Object.keys(refused.headers)) setResponseHeader(res, name, refused.headers[name]);
