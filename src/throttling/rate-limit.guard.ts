@@ -30,8 +30,10 @@ function then<T>(first: true | Promise<true> | boolean | Promise<boolean>, next:
  * Per-IP rate limiting, BEFORE authentication (so token checks and login cannot be flooded):
  * the module policies (shared by all routes), route overrides from `@RateLimit()` or
  * @nestjs/throttler's `@Throttle()`, skips from `@SkipRateLimit()` / `@SkipThrottle()`, and the
- * IP allowlist. All policies of a request are decided in one storage call. Sets `RateLimit` and
- * `RateLimit-Policy` (and/or `X-RateLimit-*`) on every limited response and `Retry-After` on 429.
+ * IP allowlist. All policies of a request are decided in one storage call, together with the edge
+ * IP limit when the edge handed that decision over (a shared store on Fastify: the edge policy is
+ * decided first and refuses with its own headers). Sets `RateLimit` and `RateLimit-Policy`
+ * (and/or `X-RateLimit-*`) on every limited response and `Retry-After` on 429.
  *
  * @throws {HttpException} 429 `RATE_LIMITED` when a policy is exceeded.
  * @throws {ServiceUnavailableException} 503 `STORAGE_UNAVAILABLE` when the store fails and `failOpen` is false.
