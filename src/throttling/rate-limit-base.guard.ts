@@ -69,7 +69,8 @@ export abstract class RateLimitBaseGuard {
     return this.conclude(ctx, req, set, reply, tracker, append, keyPrefix);
   }
 
-  private conclude(
+  /** Reads `reply` (this set's SLIDING_WINDOW reply), sets the headers and throws on rejection. */
+  protected conclude(
     ctx: ExecutionContext,
     req: HttpRequestLike,
     set: PolicySet,

@@ -1,6 +1,6 @@
-import { Controller, Get, Module, type DynamicModule } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post, type DynamicModule } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { Public, SecurityModule, type SecurityEvent, type SecurityStorage } from 'nestjs-rampart';
+import { Public, SecurityModule, SkipRateLimit, type SecurityEvent, type SecurityStorage } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { createTestRedisStorage } from '../utils/redis';
 
@@ -13,6 +13,49 @@ class EdgeController {
   @Get()
   ok() {
     return { ok: true };
+  }
+
+  @SkipRateLimit()
+  @Get('skip')
+  skip() {
+    return { ok: true };
+  }
+
+  @Post()
+  post(@Body() body: unknown) {
+    return { body };
+  }
+}
+
+interface StopRequest {
+  headers: Record<string, unknown>;
+}
+interface StopResponse {
+  statusCode: number;
+  end(): void;
+}
+
+/**
+ * Answers before any guard runs when the request asks for it (`X-Stop`), as an app's own code
+ * may: on Express a middleware (after the edge, which runs first), on Fastify a `preHandler` hook.
+ */
+function stopBeforeGuards(app: INestApplication): void {
+  const instance = app.getHttpAdapter().getInstance() as {
+    addHook?(
+      name: 'preHandler',
+      hook: (req: StopRequest, reply: { code(n: number): { send(): void } }, done: () => void) => void,
+    ): void;
+  };
+  if (instance.addHook) {
+    instance.addHook('preHandler', (req, reply, done) =>
+      req.headers['x-stop'] === undefined ? done() : reply.code(204).send(),
+    );
+  } else {
+    app.use((req: StopRequest, res: StopResponse, next: () => void) => {
+      if (req.headers['x-stop'] === undefined) return next();
+      res.statusCode = 204;
+      res.end();
+    });
   }
 }
 
@@ -45,7 +88,7 @@ describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adap
 
     beforeEach(async () => {
       if (kind === 'redis') storage = await createTestRedisStorage(`edge-rl-${adapter}`);
-      ({ app, url } = await bootApp(adapter, appModule(storage, events) as never));
+      ({ app, url } = await bootApp(adapter, appModule(storage, events) as never, undefined, stopBeforeGuards));
     });
     afterEach(async () => {
       await app.close();
@@ -85,6 +128,35 @@ describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adap
         expect(res.status).toBe(204);
       }
       await expectEdge429(await fetch(`${url}/edge-rl`, { method: 'OPTIONS', headers: PREFLIGHT }));
+    });
+
+    // On a shared store (Fastify), the edge hands its decision to the IP guard once the guard has
+    // run on a route: each of these must still count every request, and refuse with the edge's 429.
+    it('a flood of a guarded route gets the edge 429 (its headers, not the route policy)', async () => {
+      for (let i = 0; i < EDGE_LIMIT; i++) expect((await fetch(`${url}/edge-rl`)).status).toBe(200);
+      await expectEdge429(await fetch(`${url}/edge-rl`));
+      await expectEdge429(await fetch(`${url}/nope`));
+      expect(events.filter((e) => e.type === 'RATE_LIMITED')).toHaveLength(1);
+    });
+
+    it('a flood of a @SkipRateLimit() route gets 429', async () => {
+      for (let i = 0; i < EDGE_LIMIT; i++) expect((await fetch(`${url}/edge-rl/skip`)).status).toBe(200);
+      await expectEdge429(await fetch(`${url}/edge-rl/skip`));
+    });
+
+    it('requests the app answers before any guard count', async () => {
+      expect((await fetch(`${url}/edge-rl`)).status).toBe(200);
+      for (let i = 1; i < EDGE_LIMIT; i++) {
+        expect((await fetch(`${url}/edge-rl`, { headers: { 'x-stop': '1' } })).status).toBe(204);
+      }
+      await expectEdge429(await fetch(`${url}/edge-rl`));
+    });
+
+    it('a flood of bodies the parser refuses gets 429', async () => {
+      const bad = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' };
+      expect((await fetch(`${url}/edge-rl`, { ...bad, body: '{}' })).status).toBe(201);
+      for (let i = 1; i < EDGE_LIMIT; i++) expect((await fetch(`${url}/edge-rl`, bad)).status).toBe(400);
+      await expectEdge429(await fetch(`${url}/edge-rl`, bad));
     });
   },
 );

@@ -73,6 +73,40 @@ describe.each(targets)('rate limiting on shared Redis (%s, %s)', (adapter, targe
   }, 120_000);
 });
 
+describe.each(targets)('the edge IP limit on shared Redis (%s, %s)', (adapter, target) => {
+  it('two instances admit exactly the edge limit between them, decided in the guard script or not', async () => {
+    const keyPrefix = uniquePrefix(`rl-edge-${adapter}`);
+    const commandTimeoutMs = 5_000;
+    const options: SecurityModuleOptions = {
+      storage:
+        target === 'cluster'
+          ? { ...clusterStorageOptions(`rl-edge-${adapter}`, commandTimeoutMs), keyPrefix }
+          : { type: 'redis', url: redisUrl(), keyPrefix, commandTimeoutMs },
+      auth: { enabled: false },
+      events: { logger: false },
+      rateLimit: { maxRequests: 10_000, windowSeconds: 3_600, edge: { limit: 25, windowSeconds: 3_600 } },
+    };
+    const a = await bootApp(adapter, appModule(options));
+    const b = await bootApp(adapter, appModule(options));
+    try {
+      const windowMs = 3_600_000;
+      const left = windowMs - (Date.now() % windowMs);
+      if (left < 60_000) await sleep(left + 100);
+      // One request each first: the route is then known to reach the IP guard (Fastify hands over).
+      const first = [await timed(`${a.url}/rl/ping`), await timed(`${b.url}/rl/ping`)];
+      const results = await Promise.all(
+        Array.from({ length: 118 }, (_, i) => timed(`${i % 2 ? a.url : b.url}/rl/${i % 3 ? 'ping' : 'nope'}`)),
+      );
+      const statuses = [...first, ...results].map((r) => r.status);
+      expect(statuses.filter((s) => s !== 429)).toHaveLength(25);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(95);
+    } finally {
+      await a.app.close();
+      await b.app.close();
+    }
+  }, 120_000);
+});
+
 describe.each(ADAPTERS)('Redis round trips (%s)', (adapter) => {
   it('costs one script call per request however many policies apply', async () => {
     const redis = await spawnRedis();
@@ -111,6 +145,43 @@ describe.each(ADAPTERS)('Redis round trips (%s)', (adapter) => {
       // Redis also counts the commands a script runs: exactly one GET and one SET per policy, all
       // inside the one EVALSHA (any separate command from the app would add to these).
       expect([calls('get'), calls('set')]).toEqual([30, 30]);
+    } finally {
+      admin.disconnect();
+      await app.close();
+      await redis.stop();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('Redis round trips with the edge IP limit (%s)', (adapter) => {
+  it('decides the edge key in the IP guard script on Fastify (one call), separately on Express (two)', async () => {
+    const redis = await spawnRedis();
+    const { app, url } = await bootApp(
+      adapter,
+      appModule({
+        storage: { type: 'redis', url: redis.url, keyPrefix: 'rte:', commandTimeoutMs: 1_000 },
+        auth: { enabled: false },
+        events: { logger: false },
+        rateLimit: { maxRequests: 1_000, edge: { limit: 1_000, windowSeconds: 60 } },
+      }),
+    );
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    try {
+      // The first request of a route is decided at the edge (the guard has not run on it yet).
+      await timed(`${url}/rl/ping`);
+      await admin.config('RESETSTAT');
+      for (let i = 0; i < 10; i++) {
+        const res = await fetch(`${url}/rl/ping`);
+        expect(res.headers.get('ratelimit-policy')).toBe('"default";q=1000;w=60');
+      }
+      const stats = await admin.info('commandstats');
+      const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      expect(calls('evalsha')).toBe(adapter === 'fastify' ? 10 : 20);
+      // Both keys are counted either way: one GET and one SET each per request.
+      expect([calls('get'), calls('set')]).toEqual([20, 20]);
+      const keys = await admin.keys('rte:*');
+      expect(keys.sort()).toEqual(['rte:{rl:127.0.0.1}:e:edge', 'rte:{rl:127.0.0.1}:p:default']);
     } finally {
       admin.disconnect();
       await app.close();
