@@ -159,6 +159,17 @@ describe('JwtVerifier', () => {
     }
   });
 
+  it('refuses an HMAC-signed header that jose would refuse: a stray base64url character, bytes not UTF-8', async () => {
+    const payload = Buffer.from(JSON.stringify({ sub: 'u', exp: NOW + 60 })).toString('base64url');
+    const header = Buffer.from('{"alg":"HS256"}').toString('base64url');
+    const notUtf8 = Buffer.concat([Buffer.from('{"alg":"HS256","x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    for (const segment of [`${header}A`, notUtf8.toString('base64url')]) {
+      await expect(verifier().verify(signed(`${segment}.${payload}`), 'access', NOW)).rejects.toMatchObject({
+        reason: 'malformed',
+      });
+    }
+  });
+
   it('caches no longer than exp (+ tolerance) or iat + maxAge', () => {
     expect(verifier().validUntilMs({ sub: 'u', exp: NOW })).toBe((NOW + 30) * 1000);
     expect(verifier({ maxAgeSec: 10 }).validUntilMs({ sub: 'u', exp: NOW + 999, iat: NOW })).toBe((NOW + 40) * 1000);

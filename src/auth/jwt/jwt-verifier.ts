@@ -1,5 +1,6 @@
 import type { ResolvedJwtOptions } from '../auth.options';
 import type { AuthFeatureOptions } from '../auth.options';
+import { isUtf8 } from 'node:buffer';
 import { createHmac, timingSafeEqual, type KeyObject, type webcrypto } from 'node:crypto';
 import {
   decodeJwt,
@@ -275,7 +276,11 @@ export class JwtVerifier {
   private decodeHeader(token: string): Record<string, unknown> {
     if (token.length > MAX_TOKEN_LENGTH || !SHAPE.test(token)) throw new JwtVerificationError('malformed');
     const [segment, payload] = token.split('.', 2);
-    const json = Buffer.from(segment, 'base64url').toString('utf8');
+    // As strict as jose's own header parsing (which an HMAC token no longer reaches): a segment
+    // with a stray character (length 1 mod 4) or bytes that are not UTF-8 is malformed, not mended.
+    const bytes = Buffer.from(segment, 'base64url');
+    if (segment.length % 4 === 1 || !isUtf8(bytes)) throw new JwtVerificationError('malformed');
+    const json = bytes.toString('utf8');
     let header: unknown;
     try {
       header = JSON.parse(json);
