@@ -5,6 +5,7 @@ import type { Principal } from '../../core/context/principal.interface';
 import type { ApiKeyOptions } from '../auth.options';
 import { SecurityModule } from '../../security.module';
 import { TokenRevocationService } from '../tokens/token-revocation.service';
+import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
 import { checksum } from './api-key.format';
@@ -173,6 +174,24 @@ describe('ApiKeyService', () => {
     const storage = ref.get<SecurityStorage>(SecurityStorage);
     const record = (await new StorageApiKeyStore(storage).findById(info.id)) as ApiKeyRecord;
     expect(Object.isFrozen(record) && Object.isFrozen(record.scopes)).toBe(true);
+    await ref.close();
+  });
+
+  it('reads a configured StorageApiKeyStore subclass through its own findById (it may refuse a record)', async () => {
+    class SuspendingStore extends StorageApiKeyStore {
+      readonly suspended = new Set<string>();
+      override async findById(id: string): Promise<ApiKeyRecord | null> {
+        const record = await super.findById(id);
+        return record && !this.suspended.has(record.ownerId) ? record : null;
+      }
+    }
+    const store = new SuspendingStore(new MemorySecurityStorage());
+    const { ref, keys } = await boot(store);
+    const { key } = await keys.create({ ownerId: 'o' });
+    await expect(keys.principalFor(key)).resolves.toMatchObject({ id: 'o' });
+    store.suspended.add('o');
+    await expect(keys.verify(key)).rejects.toEqual(new ApiKeyVerificationError('unknown_key'));
+    await expect(async () => keys.principalFor(key)).rejects.toEqual(new ApiKeyVerificationError('unknown_key'));
     await ref.close();
   });
 

@@ -89,6 +89,12 @@ interface VerifiedRecord {
 export class ApiKeyService {
   private readonly config: ResolvedApiKeyOptions;
   private readonly store: ApiKeyStore;
+  /**
+   * The store this service built itself (no `auth.apiKeys.store`), whose `lookup` may skip the
+   * promise. A configured store, a `StorageApiKeyStore` subclass included, is read through its
+   * own `findById`, which it may have overridden.
+   */
+  private readonly ownStore?: StorageApiKeyStore;
   private readonly lastTouched = new Map<string, number>();
   /**
    * Per frozen record object: its decoded hash and principal. The default store hands out the same
@@ -104,7 +110,8 @@ export class ApiKeyService {
     private readonly revocation: TokenRevocationService,
   ) {
     this.config = options.auth.apiKeys;
-    this.store = this.config.store ?? new StorageApiKeyStore(storage);
+    this.ownStore = this.config.store ? undefined : new StorageApiKeyStore(storage);
+    this.store = this.config.store ?? (this.ownStore as StorageApiKeyStore);
   }
 
   /** Whether API keys are configured (`auth.apiKeys.pepper`). */
@@ -291,13 +298,12 @@ export class ApiKeyService {
   private check(key: string): ApiKeyRecord | Promise<ApiKeyRecord> {
     const parsed = parseApiKey(key, this.config.prefixes);
     if (!parsed) throw new ApiKeyVerificationError('malformed');
-    const store = this.store;
-    if (store instanceof StorageApiKeyStore) {
-      const found = store.lookup(parsed.id);
+    if (this.ownStore) {
+      const found = this.ownStore.lookup(parsed.id);
       if (!(found instanceof Promise)) return this.accept(key, parsed.prefix, found);
       return found.then((record) => this.accept(key, parsed.prefix, record));
     }
-    return Promise.resolve(store.findById(parsed.id)).then((record) => this.accept(key, parsed.prefix, record));
+    return Promise.resolve(this.store.findById(parsed.id)).then((record) => this.accept(key, parsed.prefix, record));
   }
 
   private accept(key: string, prefix: string, record: ApiKeyRecord | null): ApiKeyRecord | Promise<ApiKeyRecord> {
