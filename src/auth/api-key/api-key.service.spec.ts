@@ -1,11 +1,14 @@
+import crypto from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
 import type { Principal } from '../../core/context/principal.interface';
 import type { ApiKeyOptions } from '../auth.options';
 import { SecurityModule } from '../../security.module';
 import { TokenRevocationService } from '../tokens/token-revocation.service';
+import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import { SecurityStorage } from '../../storage/security-storage.interface';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
+import { checksum } from './api-key.format';
 import { ApiKeyService, ApiKeyVerificationError } from './api-key.service';
 import { StorageApiKeyStore } from './storage-api-key.store';
 
@@ -106,7 +109,56 @@ describe('ApiKeyService', () => {
 
     // A revocation writes a new stored text: read afresh, and refused.
     await keys.revoke(first.credentialId as string);
-    await expect(keys.principalFor(key)).rejects.toEqual(new ApiKeyVerificationError('revoked'));
+    await expect(async () => keys.principalFor(key)).rejects.toEqual(new ApiKeyVerificationError('revoked'));
+    await ref.close();
+  });
+
+  it('on the memory storage, answers without a promise, and refuses synchronously', async () => {
+    const { ref, keys } = await boot();
+    const { key } = await keys.create({ ownerId: 'o' });
+    const principal = keys.principalFor(key);
+    expect(principal).not.toBeInstanceOf(Promise);
+    expect(principal).toMatchObject({ type: 'api-key', id: 'o' });
+    const wrong = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`;
+    expect(() => keys.principalFor(wrong)).toThrow(new ApiKeyVerificationError('malformed'));
+    await ref.close();
+  });
+
+  it('skips the HMAC only for the very key that matched the unchanged record; any other key pays it and fails', async () => {
+    const { ref, keys } = await boot();
+    const { key, info } = await keys.create({ ownerId: 'o' });
+    const hmac = jest.spyOn(crypto, 'createHmac');
+    await keys.principalFor(key); // the first use writes last-used: a new record object next time
+    await keys.principalFor(key);
+    hmac.mockClear();
+    await keys.principalFor(key);
+    await keys.principalFor(key);
+    expect(hmac).not.toHaveBeenCalled();
+
+    // Same id and prefix, another secret with a valid checksum: the HMAC runs, and refuses it.
+    const head = `rk_test_${info.id}${'x'.repeat(32)}`;
+    const forged = `${head}_${checksum(head)}`;
+    await expect(async () => keys.principalFor(forged)).rejects.toEqual(new ApiKeyVerificationError('hash_mismatch'));
+    expect(hmac).toHaveBeenCalledTimes(1);
+    await keys.principalFor(key);
+    expect(hmac).toHaveBeenCalledTimes(1);
+
+    // A revocation is a new record: verified afresh (HMAC) and refused.
+    await keys.revoke(info.id);
+    await expect(async () => keys.principalFor(key)).rejects.toEqual(new ApiKeyVerificationError('revoked'));
+    expect(hmac).toHaveBeenCalledTimes(2);
+    hmac.mockRestore();
+    await ref.close();
+  });
+
+  it('refuses a key that expired after it was verified', async () => {
+    const { ref, keys } = await boot();
+    const { key } = await keys.create({ ownerId: 'o', expiresInSec: 60 });
+    await keys.principalFor(key);
+    await keys.principalFor(key);
+    const now = jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 61_000);
+    await expect(async () => keys.principalFor(key)).rejects.toEqual(new ApiKeyVerificationError('expired'));
+    now.mockRestore();
     await ref.close();
   });
 
@@ -122,6 +174,24 @@ describe('ApiKeyService', () => {
     const storage = ref.get<SecurityStorage>(SecurityStorage);
     const record = (await new StorageApiKeyStore(storage).findById(info.id)) as ApiKeyRecord;
     expect(Object.isFrozen(record) && Object.isFrozen(record.scopes)).toBe(true);
+    await ref.close();
+  });
+
+  it('reads a configured StorageApiKeyStore subclass through its own findById (it may refuse a record)', async () => {
+    class SuspendingStore extends StorageApiKeyStore {
+      readonly suspended = new Set<string>();
+      override async findById(id: string): Promise<ApiKeyRecord | null> {
+        const record = await super.findById(id);
+        return record && !this.suspended.has(record.ownerId) ? record : null;
+      }
+    }
+    const store = new SuspendingStore(new MemorySecurityStorage());
+    const { ref, keys } = await boot(store);
+    const { key } = await keys.create({ ownerId: 'o' });
+    await expect(keys.principalFor(key)).resolves.toMatchObject({ id: 'o' });
+    store.suspended.add('o');
+    await expect(keys.verify(key)).rejects.toEqual(new ApiKeyVerificationError('unknown_key'));
+    await expect(async () => keys.principalFor(key)).rejects.toEqual(new ApiKeyVerificationError('unknown_key'));
     await ref.close();
   });
 

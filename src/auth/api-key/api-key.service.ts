@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash as digestOf, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../../core/context/principal.interface';
 import { SecurityErrorCode } from '../../core/errors/error-codes';
@@ -70,6 +70,11 @@ const UPDATE_ATTEMPTS = 5;
 interface VerifiedRecord {
   hash: Buffer;
   principal?: Principal;
+  /**
+   * SHA-256 of the one key whose HMAC matched `hash`, once a request presented it: the same key on
+   * the same (unchanged, frozen) record skips the HMAC and compares this digest instead.
+   */
+  keyDigest?: Buffer;
 }
 
 /**
@@ -84,6 +89,12 @@ interface VerifiedRecord {
 export class ApiKeyService {
   private readonly config: ResolvedApiKeyOptions;
   private readonly store: ApiKeyStore;
+  /**
+   * The store this service built itself (no `auth.apiKeys.store`), whose `lookup` may skip the
+   * promise. A configured store, a `StorageApiKeyStore` subclass included, is read through its
+   * own `findById`, which it may have overridden.
+   */
+  private readonly ownStore?: StorageApiKeyStore;
   private readonly lastTouched = new Map<string, number>();
   /**
    * Per frozen record object: its decoded hash and principal. The default store hands out the same
@@ -99,7 +110,8 @@ export class ApiKeyService {
     private readonly revocation: TokenRevocationService,
   ) {
     this.config = options.auth.apiKeys;
-    this.store = this.config.store ?? new StorageApiKeyStore(storage);
+    this.ownStore = this.config.store ? undefined : new StorageApiKeyStore(storage);
+    this.store = this.config.store ?? (this.ownStore as StorageApiKeyStore);
   }
 
   /** Whether API keys are configured (`auth.apiKeys.pepper`). */
@@ -238,12 +250,17 @@ export class ApiKeyService {
 
   /**
    * {@link verify} then {@link toPrincipal}, for the authentication guard: the principal is built
-   * once per stored record, not per request.
+   * once per stored record, not per request. Synchronous (no promise) on the default store over the
+   * memory storage; a promise otherwise. Throws, or rejects with, the same errors.
    *
    * @internal
    */
-  async principalFor(key: string): Promise<Principal> {
-    const record = await this.check(key);
+  principalFor(key: string): Principal | Promise<Principal> {
+    const record = this.check(key);
+    return record instanceof Promise ? record.then((r) => this.principalOf(r)) : this.principalOf(record);
+  }
+
+  private principalOf(record: ApiKeyRecord): Principal {
     const memo = this.memo(record);
     return (memo.principal ??= this.toPrincipal(record));
   }
@@ -272,17 +289,26 @@ export class ApiKeyService {
     throw new Error(`API key ${id} changed ${UPDATE_ATTEMPTS} times while being updated; try again`);
   }
 
-  /** The record of a presented key: shape, id, prefix, hash (constant time), revocation, expiry. */
-  private async check(key: string): Promise<ApiKeyRecord> {
+  /**
+   * The record of a presented key: shape, id, prefix, hash (constant time), revocation, expiry,
+   * test keys, the minting session. The record is read from the store on every call, so a
+   * revocation, a rotation or a new expiry counts from the next request. Synchronous where the
+   * store and the revocation check are (the default store on the memory storage).
+   */
+  private check(key: string): ApiKeyRecord | Promise<ApiKeyRecord> {
     const parsed = parseApiKey(key, this.config.prefixes);
     if (!parsed) throw new ApiKeyVerificationError('malformed');
-    const record = await this.store.findById(parsed.id);
-    if (!record || record.prefix !== parsed.prefix) throw new ApiKeyVerificationError('unknown_key');
-    const expected = this.memo(record).hash;
-    const actual = this.mac(key);
-    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-      throw new ApiKeyVerificationError('hash_mismatch');
+    if (this.ownStore) {
+      const found = this.ownStore.lookup(parsed.id);
+      if (!(found instanceof Promise)) return this.accept(key, parsed.prefix, found);
+      return found.then((record) => this.accept(key, parsed.prefix, record));
     }
+    return Promise.resolve(this.store.findById(parsed.id)).then((record) => this.accept(key, parsed.prefix, record));
+  }
+
+  private accept(key: string, prefix: string, record: ApiKeyRecord | null): ApiKeyRecord | Promise<ApiKeyRecord> {
+    if (!record || record.prefix !== prefix) throw new ApiKeyVerificationError('unknown_key');
+    this.assertKeyMatches(record, key);
     const now = Date.now();
     if (record.revokedAt !== undefined && record.revokedAt <= now) throw new ApiKeyVerificationError('revoked');
     if (record.expiresAt !== undefined && record.expiresAt <= now) throw new ApiKeyVerificationError('expired');
@@ -290,7 +316,40 @@ export class ApiKeyService {
     if (this.config.refusedPrefixes.includes(record.prefix)) {
       throw new ApiKeyVerificationError('test_key_in_production');
     }
-    if (record.minted && this.config.revokeWithSession) await this.checkSession(record);
+    if (!record.minted || !this.config.revokeWithSession) return this.used(record, now);
+    const revoked = this.sessionRevoked(record);
+    return typeof revoked === 'boolean'
+      ? this.usedUnless(revoked, record, now)
+      : revoked.then((r) => this.usedUnless(r, record, now));
+  }
+
+  /**
+   * Compares the key's HMAC with the stored one, in constant time. Once a key has matched a
+   * frozen record (the default store's, shared while the stored text is unchanged), that record
+   * remembers the key's SHA-256: the same key then costs a SHA-256 and a constant-time compare
+   * instead of the HMAC (about half the cost). Any change to the record (revocation, rotation,
+   * last-used write) is a new object, verified afresh; the SHA-256 of a 190-bit secret is no
+   * shortcut to the key, and the pepper still guards what is stored.
+   */
+  private assertKeyMatches(record: ApiKeyRecord, key: string): void {
+    const memo = this.memo(record);
+    const known = memo.keyDigest;
+    const digest = digestOf('sha256', key, 'buffer');
+    if (known !== undefined && timingSafeEqual(known, digest)) return;
+    const expected = memo.hash;
+    const actual = this.mac(key);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
+      throw new ApiKeyVerificationError('hash_mismatch');
+    }
+    memo.keyDigest = digest;
+  }
+
+  private usedUnless(revoked: boolean, record: ApiKeyRecord, now: number): ApiKeyRecord {
+    if (revoked) throw new ApiKeyVerificationError('session_revoked');
+    return this.used(record, now);
+  }
+
+  private used(record: ApiKeyRecord, now: number): ApiKeyRecord {
     this.touch(record.id, now);
     return record;
   }
@@ -298,14 +357,15 @@ export class ApiKeyService {
   /**
    * A key minted from a login is refused once its owner (or its session) is revoked: the same
    * revocation records as the session's tokens, with the key's creation time as their `iat`.
+   * Synchronous on the memory storage, like the tokens' own check.
    */
-  private async checkSession(record: ApiKeyRecord): Promise<void> {
+  private sessionRevoked(record: ApiKeyRecord): boolean | Promise<boolean> {
     const claims = {
       sub: record.ownerId,
       iat: record.createdAt / 1000,
       ...(record.sessionId ? { sid: record.sessionId } : {}),
     };
-    if (await this.revocation.isRevoked(claims)) throw new ApiKeyVerificationError('session_revoked');
+    return this.revocation.isRevoked(claims);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { MemorySecurityStorage } from '../../storage/memory/memory.storage';
 import type { SecurityStorage } from '../../storage/security-storage.interface';
 import { storageKey } from '../../storage/security-storage.interface';
 import type { ApiKeyRecord, ApiKeyStore } from './api-key-store.interface';
@@ -36,16 +37,37 @@ function frozen(record: ApiKeyRecord): ApiKeyRecord {
  * The stored text is read on every lookup; it is parsed again only when it changed (a revocation
  * or rotation writes a new text). Records are returned frozen, arrays included: they are shared.
  * Parsing the record was 4.6 µs of an API-key request (`npm run bench -- --profile api-key-get`).
+ * On the memory storage a lookup needs no promise ({@link lookup}).
  *
  * @publicApi
  */
 export class StorageApiKeyStore implements ApiKeyStore {
   private readonly parsed = new Map<string, ParsedRecord>();
+  /** The storage when it is the in-process memory store: then a lookup is synchronous. */
+  private readonly memory?: MemorySecurityStorage;
 
-  constructor(private readonly storage: SecurityStorage) {}
+  constructor(private readonly storage: SecurityStorage) {
+    if (storage instanceof MemorySecurityStorage) this.memory = storage;
+  }
 
   async findById(id: string): Promise<ApiKeyRecord | null> {
-    const [raw, lastUsed] = await this.storage.getMany([storageKey('apikey', id), storageKey('apikey', id, 'used')]);
+    return this.lookup(id);
+  }
+
+  /**
+   * {@link findById} for the authentication hot path: the record itself on the memory storage (a
+   * promise costs more than the lookup there), a promise on any other storage.
+   *
+   * @internal
+   */
+  lookup(id: string): ApiKeyRecord | null | Promise<ApiKeyRecord | null> {
+    const keys = [storageKey('apikey', id), storageKey('apikey', id, 'used')];
+    if (this.memory) return this.record(id, this.memory.getManySync(keys));
+    return this.storage.getMany(keys).then((values) => this.record(id, values));
+  }
+
+  /** The frozen record of the stored text, parsed again only when the text changed. */
+  private record(id: string, [raw, lastUsed]: readonly (string | null)[]): ApiKeyRecord | null {
     if (raw === null) {
       this.parsed.delete(id);
       return null;

@@ -75,7 +75,8 @@ export class JwtAuthenticator implements OnModuleInit {
 
   /**
    * {@link authenticate} for the guard's hot path: synchronous (no promise) when the token is in
-   * the verified-token cache and revocations live in the memory store; a promise otherwise.
+   * the verified-token cache or signed with a local HMAC key, and revocations live in the memory
+   * store; a promise otherwise.
    * Throws, or rejects with, the same errors.
    *
    * @internal
@@ -84,11 +85,15 @@ export class JwtAuthenticator implements OnModuleInit {
     const nowMs = Date.now();
     const cached = this.cache.get(token, nowMs);
     if (cached) return this.unlessRevoked(token, cached);
-    return this.verifier.verify(token, 'access', Math.floor(nowMs / 1000)).then((claims) => {
-      const entry = { claims, principal: this.toPrincipal(claims), revocationKeys: this.revocation.keysFor(claims) };
-      this.cache.set(token, entry, this.verifier.validUntilMs(claims));
-      return this.unlessRevoked(token, entry);
-    });
+    const claims = this.verifier.verifyNow(token, 'access', Math.floor(nowMs / 1000));
+    return claims instanceof Promise ? claims.then((c) => this.admit(token, c)) : this.admit(token, claims);
+  }
+
+  /** Caches a token verified just now, then checks its revocation. */
+  private admit(token: string, claims: JwtClaims): Principal | Promise<Principal> {
+    const entry = { claims, principal: this.toPrincipal(claims), revocationKeys: this.revocation.keysFor(claims) };
+    this.cache.set(token, entry, this.verifier.validUntilMs(claims));
+    return this.unlessRevoked(token, entry);
   }
 
   private unlessRevoked(token: string, entry: CachedToken): Principal | Promise<Principal> {

@@ -7,8 +7,10 @@ const ctx = { profile: 'development' as const, isTrustedProxy: () => false };
 const NOW = 1_900_000_000;
 const b64 = (v: object) => Buffer.from(JSON.stringify(v)).toString('base64url');
 function hs(payload: object, header: object = { alg: 'HS256' }, secret: Buffer = SECRET): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  return signed(`${b64(header)}.${b64(payload)}`, secret);
+}
+function signed(input: string, secret: Buffer = SECRET, digest = 'sha256'): string {
+  return `${input}.${createHmac(digest, secret).update(input).digest('base64url')}`;
 }
 const verifier = (jwt: JwtOptions = {}) =>
   new JwtVerifier(resolveAuthOptions({ jwt: { secret: SECRET, ...jwt } }, ctx).jwt);
@@ -24,7 +26,33 @@ describe('JwtVerifier', () => {
     ['maxAge without iat', hs({ sub: 'u', exp: NOW + 60 }), { maxAgeSec: 600 }, 'missing_claim'],
     ['required typ absent', hs({ sub: 'u', exp: NOW + 60 }), { tokenType: 'at+jwt' }, 'wrong_type'],
     ['non-numeric exp', hs({ sub: 'u', exp: 'tomorrow' }), {}, 'malformed'],
-    ['array payload', `${b64({ alg: 'HS256' })}.${Buffer.from('[1]').toString('base64url')}.x`, {}, 'malformed'],
+    ['array payload', signed(`${b64({ alg: 'HS256' })}.${Buffer.from('[1]').toString('base64url')}`), {}, 'malformed'],
+    [
+      'payload not JSON',
+      signed(`${b64({ alg: 'HS256' })}.${Buffer.from('{"sub":').toString('base64url')}`),
+      {},
+      'malformed',
+    ],
+    [
+      'payload not UTF-8',
+      signed(`${b64({ alg: 'HS256' })}.${Buffer.from([0x7b, 0xff, 0x7d]).toString('base64url')}`),
+      {},
+      'malformed',
+    ],
+    ['signature not base64url', `${b64({ alg: 'HS256' })}.${b64({ sub: 'u', exp: NOW + 60 })}.x`, {}, 'bad_signature'],
+    ['another secret', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256' }, randomBytes(32)), {}, 'bad_signature'],
+    ['expired', hs({ sub: 'u', exp: NOW - 3600 }), {}, 'expired'],
+    ['not yet valid', hs({ sub: 'u', exp: NOW + 60, nbf: NOW + 600 }), {}, 'not_yet_valid'],
+    ['wrong issuer', hs({ sub: 'u', exp: NOW + 60, iss: 'evil' }), { issuer: 'good' }, 'issuer_mismatch'],
+    ['no issuer when one is set', hs({ sub: 'u', exp: NOW + 60 }), { issuer: 'good' }, 'missing_claim'],
+    ['no exp', hs({ sub: 'u' }), {}, 'missing_claim'],
+    [
+      'HS384 header for an HS256 key',
+      signed(`${b64({ alg: 'HS384' })}.${b64({ sub: 'u', exp: NOW + 60 })}`, SECRET, 'sha384'),
+      {},
+      'alg_not_allowed',
+    ],
+    ['crit header', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', crit: ['exp'] }), {}, 'unknown_crit'],
     ['b64 header', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', b64: false }), {}, 'unknown_crit'],
     ['x5c header', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', x5c: ['MII'] }), {}, 'embedded_key'],
     ['numeric kid', hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', kid: 7 }), {}, 'invalid_kid'],
@@ -37,6 +65,38 @@ describe('JwtVerifier', () => {
     ],
   ])('refuses %s', async (_name, token, options, reason) => {
     await expect(verifier(options).verify(token, 'access', NOW)).rejects.toMatchObject({ reason });
+  });
+
+  it('compares an HMAC signature as canonical base64url text: the same bytes spelled otherwise are refused', async () => {
+    const token = hs({ sub: 'u', exp: NOW + 60 });
+    const last = token.lastIndexOf('.');
+    const signature = token.slice(last + 1);
+    // 32 bytes are 43 characters, whose last one carries 4 bits of padding: flip one of them.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const lastChar = alphabet.indexOf(signature[42]);
+    const sameBytes = `${signature.slice(0, 42)}${alphabet[lastChar ^ 1]}`;
+    expect(Buffer.from(sameBytes, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    await expect(verifier().verify(`${token.slice(0, last)}.${sameBytes}`, 'access', NOW)).rejects.toMatchObject({
+      reason: 'bad_signature',
+    });
+    await expect(verifier().verify(`${token}A`, 'access', NOW)).rejects.toMatchObject({ reason: 'bad_signature' });
+  });
+
+  it('verifies an HMAC token without a promise, and HS384 / HS512 keys with their own digest', () => {
+    const claims = verifier().verifyNow(hs({ sub: 'u', exp: NOW + 60 }), 'access', NOW);
+    expect(claims).toEqual({ sub: 'u', exp: NOW + 60 });
+    for (const [alg, digest] of [
+      ['HS384', 'sha384'],
+      ['HS512', 'sha512'],
+    ] as const) {
+      const secret = randomBytes(64);
+      const v = new JwtVerifier(resolveAuthOptions({ jwt: { keys: [{ alg, secret }] } }, ctx).jwt);
+      const token = signed(`${b64({ alg })}.${b64({ sub: 'u', exp: NOW + 60 })}`, secret, digest);
+      expect(v.verifyNow(token, 'access', NOW)).toEqual({ sub: 'u', exp: NOW + 60 });
+      expect(() =>
+        v.verifyNow(signed(`${b64({ alg })}.${b64({ sub: 'u', exp: NOW + 60 })}`, secret, 'sha256'), 'access', NOW),
+      ).toThrow(expect.objectContaining({ reason: 'bad_signature' }));
+    }
   });
 
   it('accepts tokens without exp only when dangerously allowed; refresh tokens always need exp', async () => {
@@ -94,6 +154,17 @@ describe('JwtVerifier', () => {
     }
     for (const body of ['{"sub":"u",', '[1]', '{"sub":"u","exp":1']) {
       await expect(verifier().verify(signed('{"alg":"HS256"}', body), 'access', NOW)).rejects.toMatchObject({
+        reason: 'malformed',
+      });
+    }
+  });
+
+  it('refuses an HMAC-signed header that jose would refuse: a stray base64url character, bytes not UTF-8', async () => {
+    const payload = Buffer.from(JSON.stringify({ sub: 'u', exp: NOW + 60 })).toString('base64url');
+    const header = Buffer.from('{"alg":"HS256"}').toString('base64url');
+    const notUtf8 = Buffer.concat([Buffer.from('{"alg":"HS256","x":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+    for (const segment of [`${header}A`, notUtf8.toString('base64url')]) {
+      await expect(verifier().verify(signed(`${segment}.${payload}`), 'access', NOW)).rejects.toMatchObject({
         reason: 'malformed',
       });
     }

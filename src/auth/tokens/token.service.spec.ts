@@ -97,7 +97,7 @@ describe('TokenService', () => {
   it('verifies a hot token once, but checks revocation on every request in one storage read (memory: no promise)', async () => {
     const ref = await boot({ jwt: { secret: randomBytes(32) } });
     const pair = await ref.get(TokenService).issue({ id: 'u' });
-    const verify = jest.spyOn(JwtVerifier.prototype, 'verify');
+    const verify = jest.spyOn(JwtVerifier.prototype, 'verifyNow');
     const getManySync = jest.spyOn(ref.get<MemorySecurityStorage>(SecurityStorage), 'getManySync');
     const authenticator = ref.get(JwtAuthenticator);
     await authenticator.authenticate(pair.accessToken);
