@@ -126,6 +126,48 @@ describe('AuthenticationGuard', () => {
     await ref.close();
   });
 
+  it('answers a GraphQL route that admitted the request again, but never another route or changed credentials', async () => {
+    const { ref, guard, tokens } = await setup();
+    const alice = (await tokens.issue({ id: 'alice', scopes: ['a'] })).accessToken;
+    const bob = (await tokens.issue({ id: 'bob', scopes: [] })).accessToken;
+    const field = (req: Record<string, unknown>, handler: keyof Handlers) => {
+      const host = new ExecutionContextHost(
+        [{}, {}, { req, res: { setHeader: () => undefined } }, { path: { key: 'f', prev: { key: 'p' } } }],
+        Handlers,
+        Handlers.prototype[handler] as (...args: unknown[]) => unknown,
+      );
+      host.setType('graphql');
+      return host;
+    };
+    const req: { headers: Record<string, string>; url: string; method: string } = {
+      headers: {},
+      url: '/graphql',
+      method: 'POST',
+    };
+
+    // A public route admits the anonymous request, every time; a route without @Public still refuses it.
+    for (let i = 0; i < 3; i++) expect(guard.canActivate(field(req, 'open'))).toBe(true);
+    for (let i = 0; i < 2; i++) {
+      expect(() => guard.canActivate(field(req, 'scoped'))).toThrow(expect.objectContaining({ status: 401 }));
+    }
+    expect(getSecurityState(req).principal).toBeUndefined();
+
+    // Signed in (the same request object, another header): each route decides again, on its own rules.
+    req.headers.authorization = `Bearer ${alice}`;
+    for (const handler of ['open', 'open', 'scoped', 'scoped'] as const) {
+      await expect(activate(guard, field(req, handler))).resolves.toBe(true);
+    }
+    expect(getSecurityState(req).principal?.id).toBe('alice');
+    await expect(activate(guard, field(req, 'keyOnly'))).rejects.toMatchObject({ status: 401 });
+
+    // Another principal: the route that admitted alice checks bob's scopes; without a credential, 401.
+    req.headers.authorization = `Bearer ${bob}`;
+    await expect(activate(guard, field(req, 'scoped'))).rejects.toMatchObject({ status: 403 });
+    delete req.headers.authorization;
+    await expect(activate(guard, field(req, 'scoped'))).rejects.toMatchObject({ status: 401 });
+    await ref.close();
+  });
+
   it('throws (never returns false) with the RFC 6750 challenge', async () => {
     const { ref, guard } = await setup();
     const { ctx, res } = context('scoped', { authorization: 'Bearer nope' });

@@ -49,6 +49,26 @@ interface Verified {
   principal: Principal;
 }
 
+/**
+ * What one GraphQL request has established so far, for the guard's later calls on the same
+ * request: Nest runs the guard once per field resolver (`fieldResolverEnhancers`), 41 times for a
+ * list of 20 items with two `@ResolveField`s each. It belongs to that request only (kept by the
+ * request's state) and to the credential headers it was built from: another value in any of them
+ * starts over.
+ */
+interface RequestAuth {
+  readonly authorization: unknown;
+  readonly apiKey: unknown;
+  readonly cookie: unknown;
+  /** The credential this request proved, and whom it proved. */
+  verified?: Verified;
+  /**
+   * The routes that admitted this request, and the principal they admitted (`null`: none, a
+   * public route). Keyed by the route's plan, so by controller class and handler.
+   */
+  readonly admitted: Map<RouteAuth, Principal | null>;
+}
+
 /** What the guard needs to know about a route, computed once per (controller, handler). @internal */
 interface RouteAuth {
   isPublic: boolean;
@@ -128,12 +148,19 @@ export class AuthenticationGuard implements CanActivate {
   private readonly routes: RoutePlanSlot<RouteAuth>;
   private readonly queryNames: Set<string>;
   /**
-   * GraphQL runs this guard once per field resolver of one request (`fieldResolverEnhancers`):
-   * the principal a credential proved is kept for the rest of that request only (keyed by the
-   * request's state), for the very same method and credential string. Nothing is shared between
-   * requests; revocation was checked when the request first verified it.
+   * GraphQL runs this guard once per field resolver of one request (`fieldResolverEnhancers`).
+   * For the rest of that request only (keyed by the request's state), and as long as its
+   * credential headers stay the same:
+   * - the principal a credential proved is reused for the very same method and credential string
+   *   (revocation was checked when the request first verified it);
+   * - a route (class + handler) that admitted the request admits it again without a second look,
+   *   while the request's principal is still the one it admitted. Every other route runs the
+   *   whole check (its own `@Public`, `@Auth` methods and `@Scopes`).
+   * Nothing is shared between requests.
    */
-  private readonly verifiedInRequest = new WeakMap<SecurityRequestState, Verified>();
+  private readonly inRequest = new WeakMap<SecurityRequestState, RequestAuth>();
+  private readonly keyHeader: string | undefined;
+  private readonly cookieConfigured: boolean;
 
   constructor(
     private readonly reflector: Reflector,
@@ -150,6 +177,8 @@ export class AuthenticationGuard implements CanActivate {
     this.queryNames = new Set(this.auth.apiKeys.queryParamNames.map((n) => n.toLowerCase()));
     const cookie = this.auth.jwt.cookie;
     const keyHeader = this.auth.apiKeys.header;
+    this.keyHeader = apiKeys.enabled ? keyHeader : undefined;
+    this.cookieConfigured = Boolean(cookie);
     this.byMethod = {
       jwt: {
         method: 'jwt',
@@ -187,6 +216,8 @@ export class AuthenticationGuard implements CanActivate {
     const state = getSecurityState(req);
     if (!this.auth.enabled) return (state.authenticated = true);
     const route = this.routes.of(ctx);
+    const memo = ctx.getType<string>() === 'graphql' ? this.requestAuth(state, req) : undefined;
+    if (memo !== undefined && this.admittedBefore(memo, route, state, req)) return true;
     this.refuseAmbiguousCredentials(req);
     if (route.acceptsApiKey) this.refuseKeyInQuery(req);
     for (const authenticator of route.authenticators) {
@@ -194,29 +225,73 @@ export class AuthenticationGuard implements CanActivate {
       if (value === undefined) continue;
       // The first credential the route accepts decides: no fallback to another method.
       if (!authenticator.configured)
-        return this.refuse(ctx, req, route, authenticator, `${authenticator.method}_not_configured`);
-      const earlier = this.verifiedInRequest.get(state);
+        return this.refuse(ctx, req, route, authenticator, `${authenticator.method}_not_configured`, memo);
+      const earlier = memo?.verified;
       if (earlier?.method === authenticator.method && earlier.value === value) {
-        return this.accept(ctx, req, route, earlier.principal);
+        return this.accept(ctx, req, route, earlier.principal, memo);
       }
       let principal: Principal | Promise<Principal>;
       try {
         principal = authenticator.authenticate(value, req);
       } catch (error) {
-        return this.refuse(ctx, req, route, authenticator, error);
+        return this.refuse(ctx, req, route, authenticator, error, memo);
       }
-      if (!(principal instanceof Promise)) return this.acceptNew(ctx, req, route, authenticator, value, principal);
+      if (!(principal instanceof Promise))
+        return this.acceptNew(ctx, req, route, authenticator, value, principal, memo);
       return principal.then(
-        (p) => this.acceptNew(ctx, req, route, authenticator, value, p),
-        (error: unknown) => this.refuse(ctx, req, route, authenticator, error),
+        (p) => this.acceptNew(ctx, req, route, authenticator, value, p, memo),
+        (error: unknown) => this.refuse(ctx, req, route, authenticator, error, memo),
       );
     }
-    if (route.isPublic) return (state.authenticated = true);
+    if (route.isPublic) return this.admitted(state, route, memo);
     this.emitFailure(req, 'missing_credentials');
     this.throwUnauthorized(ctx, route.authenticators.map((a) => a.challenge[0]).join(', '), {
       code: SecurityErrorCode.AUTHENTICATION_REQUIRED,
       message: Messages.AUTHENTICATION_REQUIRED(),
     });
+  }
+
+  /** The request's GraphQL memo, started over when it has none or its credential headers changed. */
+  private requestAuth(state: SecurityRequestState, req: HttpRequestLike): RequestAuth {
+    const headers = req.headers;
+    const authorization = headers.authorization;
+    const apiKey = this.keyHeader === undefined ? undefined : headers[this.keyHeader];
+    const cookie = this.cookieConfigured ? headers.cookie : undefined;
+    let memo = this.inRequest.get(state);
+    if (
+      memo === undefined ||
+      memo.authorization !== authorization ||
+      memo.apiKey !== apiKey ||
+      memo.cookie !== cookie
+    ) {
+      memo = { authorization, apiKey, cookie, admitted: new Map() };
+      this.inRequest.set(state, memo);
+    }
+    return memo;
+  }
+
+  /**
+   * Whether this route already admitted this request, as the principal the request still has.
+   * Everything the route's check reads (its plan, the credential headers, the principal they
+   * proved) is the same, so the answer is too: it is only not computed again.
+   */
+  private admittedBefore(
+    memo: RequestAuth,
+    route: RouteAuth,
+    state: SecurityRequestState,
+    req: HttpRequestLike,
+  ): boolean {
+    const as = memo.admitted.get(route);
+    if (as === undefined || as !== (state.principal ?? null) || !state.authenticated) return false;
+    if (as !== null) req.user = as;
+    return true;
+  }
+
+  /** Marks the request authenticated (with or without a principal) and remembers the route for GraphQL. */
+  private admitted(state: SecurityRequestState, route: RouteAuth, memo: RequestAuth | undefined): true {
+    state.authenticated = true;
+    memo?.admitted.set(route, state.principal ?? null);
+    return true;
   }
 
   /** {@link accept} for a credential verified just now; GraphQL keeps it for the request's other fields. */
@@ -227,18 +302,23 @@ export class AuthenticationGuard implements CanActivate {
     authenticator: Authenticator,
     value: string,
     principal: Principal,
+    memo: RequestAuth | undefined,
   ): boolean {
-    if (ctx.getType<string>() === 'graphql') {
-      this.verifiedInRequest.set(getSecurityState(req), { method: authenticator.method, value, principal });
-    }
-    return this.accept(ctx, req, route, principal);
+    if (memo !== undefined) memo.verified = { method: authenticator.method, value, principal };
+    return this.accept(ctx, req, route, principal, memo);
   }
 
-  private accept(ctx: ExecutionContext, req: HttpRequestLike, route: RouteAuth, principal: Principal): boolean {
+  private accept(
+    ctx: ExecutionContext,
+    req: HttpRequestLike,
+    route: RouteAuth,
+    principal: Principal,
+    memo: RequestAuth | undefined,
+  ): boolean {
     const state = getSecurityState(req);
     state.authenticated = true;
     state.principal = principal;
-    (req as { user?: unknown }).user = principal;
+    req.user = principal;
     if (route.scopes.length > 0) this.checkScopes(ctx, req, route, principal);
     if (this.successSampleRate !== 0 && Math.random() < this.successSampleRate) {
       this.events.emit({
@@ -248,6 +328,7 @@ export class AuthenticationGuard implements CanActivate {
         details: { method: principal.type, sampleRate: this.successSampleRate },
       });
     }
+    memo?.admitted.set(route, principal);
     return true;
   }
 
@@ -258,9 +339,10 @@ export class AuthenticationGuard implements CanActivate {
     route: RouteAuth,
     used: Authenticator,
     error: unknown,
+    memo: RequestAuth | undefined,
   ): boolean {
     if (!route.isPublic) this.fail(ctx, req, route, used, error);
-    return (getSecurityState(req).authenticated = true);
+    return this.admitted(getSecurityState(req), route, memo);
   }
 
   private fail(

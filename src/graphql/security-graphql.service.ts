@@ -180,29 +180,44 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
       csrfPrevention: user.csrfPrevention ?? true,
       ...(g.production ? { graphiql: false, ide: false } : {}),
       errorFormatter: (execution: { data?: unknown; errors?: readonly unknown[] }) => this.mercuriusErrors(execution),
-      hooks: {
-        ...hooks,
-        preParsing: [
-          ...asArray(hooks.preParsing),
-          (_schema: GraphQLSchema, source: string) => this.checkTrusted(source),
-        ],
-        preExecution: [
-          ...asArray(hooks.preExecution),
-          (
-            schema: GraphQLSchema,
-            document: DocumentNode,
-            context: ContextObject,
-            variables?: Record<string, unknown>,
-          ) => this.measure(schema, document, undefined, variables, context),
-        ],
-        onResolution: [
-          ...asArray(hooks.onResolution),
-          (execution: { extensions?: Record<string, unknown> }, context: ContextObject) => {
-            const state = (context[GRAPHQL_COST] as OperationCost | undefined)?.state;
-            if (state) execution.extensions = { ...execution.extensions, rateLimit: state };
-          },
-        ],
-      },
+      hooks: this.mercuriusHooks(hooks),
+    };
+  }
+
+  /**
+   * Your Mercurius hooks with the layer's. Mercurius runs each hook kind through an async runner
+   * per request once any hook of that kind exists, so a hook with nothing to do is not added: the
+   * trusted-document check only with `trustedDocuments`, the `rateLimit` extension only with a
+   * budget.
+   */
+  private mercuriusHooks(hooks: Record<string, unknown>): Record<string, unknown> {
+    const g = this.options.graphql;
+    return {
+      ...hooks,
+      ...(g.trustedDocuments
+        ? {
+            preParsing: [
+              ...asArray(hooks.preParsing),
+              (_schema: GraphQLSchema, source: string) => this.checkTrusted(source),
+            ],
+          }
+        : {}),
+      preExecution: [
+        ...asArray(hooks.preExecution),
+        (schema: GraphQLSchema, document: DocumentNode, context: ContextObject, variables?: Record<string, unknown>) =>
+          this.measure(schema, document, undefined, variables, context),
+      ],
+      ...(g.budget
+        ? {
+            onResolution: [
+              ...asArray(hooks.onResolution),
+              (execution: { extensions?: Record<string, unknown> }, context: ContextObject) => {
+                const state = (context[GRAPHQL_COST] as OperationCost | undefined)?.state;
+                if (state) execution.extensions = { ...execution.extensions, rateLimit: state };
+              },
+            ],
+          }
+        : {}),
     };
   }
 
@@ -303,14 +318,8 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
           this.checkTrusted(rc.source);
           this.measure(rc.schema, rc.document, rc.operationName, rc.request.variables, rc.contextValue);
         },
-        willSendResponse: async (rc: {
-          contextValue: ContextObject;
-          response: { body: { kind: string; singleResult?: { extensions?: Record<string, unknown> } } };
-        }) => {
-          const state: BudgetState | undefined = (rc.contextValue[GRAPHQL_COST] as OperationCost | undefined)?.state;
-          const single = rc.response.body.kind === 'single' ? rc.response.body.singleResult : undefined;
-          if (state && single) single.extensions = { ...single.extensions, rateLimit: state };
-        },
+        // The `rateLimit` extension: only a budget sets it.
+        ...(this.options.graphql.budget ? { willSendResponse: addRateLimitExtension } : {}),
       }),
     };
   }
@@ -380,6 +389,16 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
     const statusCode = executed || errors.length === 0 ? 200 : (requestStatus ?? statusOf(errors[0]));
     return { statusCode, response: { data, errors } };
   }
+}
+
+/** Apollo's `willSendResponse`: the budget after the charge, as `extensions.rateLimit`. */
+async function addRateLimitExtension(rc: {
+  contextValue: ContextObject;
+  response: { body: { kind: string; singleResult?: { extensions?: Record<string, unknown> } } };
+}): Promise<void> {
+  const state: BudgetState | undefined = (rc.contextValue[GRAPHQL_COST] as OperationCost | undefined)?.state;
+  const single = rc.response.body.kind === 'single' ? rc.response.body.singleResult : undefined;
+  if (state && single) single.extensions = { ...single.extensions, rateLimit: state };
 }
 
 const BATCH_REFUSED = Symbol.for('nestjs-rampart:graphql-batch-refused');

@@ -45,6 +45,27 @@ describe.each(ADAPTERS)('GraphQL decorators and limits (%s)', (adapter) => {
     expect((await gql(url, '{ secret }', { token: user })).body.data).toEqual({ secret: 'signed-in' });
   });
 
+  it('field resolvers of a public query: authenticated by default, each on its own rules, every item', async () => {
+    const query = '{ publicItems { id label team } }';
+    const before = store.calls.get('label') ?? 0;
+    const anonymous = await gql(url, query);
+    const items = (anonymous.body.data as { publicItems: { id: string }[] }).publicItems;
+    expect(items.length).toBeGreaterThan(1);
+    expect(anonymous.body.data).toEqual({ publicItems: items.map(({ id }) => ({ id, label: null, team: null })) });
+    expect(codes(anonymous)).toEqual(items.flatMap(() => ['AUTHENTICATION_REQUIRED', 'AUTHENTICATION_REQUIRED']));
+    expect(store.calls.get('label') ?? 0).toBe(before);
+
+    // A signed-in caller gets every label; the scoped field is refused on every item, not only the first.
+    const signedIn = await gql(url, query, { token: user });
+    expect(signedIn.body.data).toEqual({
+      publicItems: items.map(({ id }) => ({ id, label: `label of ${id}`, team: null })),
+    });
+    expect(codes(signedIn)).toEqual(items.map(() => 'INSUFFICIENT_SCOPE'));
+    const withScope = await gql(url, query, { token: admin });
+    expect(withScope.body.errors).toBeUndefined();
+    expect(store.calls.get('label')).toBe(before + 2 * items.length);
+  });
+
   it('@Scopes on a query, a mutation and a field resolver', async () => {
     expect((await gql(url, '{ scoped }', { token: user })).body.data).toEqual({ scoped: 'scoped' });
     expect(codes(await gql(url, '{ scoped }', { token: teamRed }))).toEqual(['INSUFFICIENT_SCOPE']);
