@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster } from 'ioredis';
+import { refreshSlotsPeriodically } from '../../src/storage/redis/redis-cluster.factory';
 import { RedisSecurityStorage } from '../../src/storage/redis/redis.storage';
 
 /** The URL of the run's Redis (spawned by the global setup, or `REDIS_URL`). */
@@ -74,7 +75,9 @@ export async function createClusterClient(
     // ioredis 5 refreshes its slot map on MOVED, not when a master's connection just dies or
     // times out: without a periodic refresh it never learns a replica was promoted (commands to
     // the dead master time out forever). One second bounds how long a failover stays unseen.
-    slotsRefreshInterval: 1_000,
+    // Not ioredis's `slotsRefreshInterval`: closed during one of its refreshes, it re-arms its
+    // timer forever and Jest never exits; refreshSlotsPeriodically stops at 'end'.
+    slotsRefreshInterval: 0,
     redisOptions: {
       commandTimeout: commandTimeoutMs,
       maxRetriesPerRequest: 0,
@@ -82,6 +85,7 @@ export async function createClusterClient(
     },
   });
   cluster.on('error', () => undefined); // reported through the storage's own health
+  refreshSlotsPeriodically(cluster, 1_000);
   await cluster.connect();
   return cluster;
 }

@@ -23,4 +23,6 @@ export interface RedisClientLike {
   config?(subcommand: 'GET', name: string): Promise<unknown>;
   /** A Cluster's node clients (ioredis `Cluster#nodes(role)`). */
   nodes?(role: 'master'): RedisClientLike[];
+  /** Reloads a Cluster's slot map (ioredis `Cluster#refreshSlotsCache`). */
+  refreshSlotsCache?(callback?: (error?: Error | null) => void): void;
 }

@@ -30,26 +30,32 @@ export interface RedisClusterOptions {
 /** @internal */
 export const CLUSTER_KEYS = ['nodes', 'options'] as const;
 
+/** How often the slot map of a cluster SecurityModule creates is refreshed, by default. @internal */
+export const SLOTS_REFRESH_INTERVAL_MS = 1_000;
+
 /**
  * The `ClusterOptions` SecurityModule gives ioredis. No offline queue and no retries, so an
- * outage fails fast (every command is also bounded by `commandTimeoutMs`, by the storage); a slot
- * map refreshed every second, because ioredis refreshes it on MOVED but not when a master just
- * stops answering, so without it a promoted replica would go unseen; reads from masters only;
- * a ready check, so commands start once the cluster reports `cluster_state:ok`.
+ * outage fails fast (every command is also bounded by `commandTimeoutMs`, by the storage); reads
+ * from masters only; a ready check, so commands start once the cluster reports `cluster_state:ok`.
+ *
+ * ioredis's own periodic slot refresh is turned off (`slotsRefreshInterval: 0`): when the client
+ * is closed while one of its refreshes is in flight, the refresh's callback re-arms the timer
+ * after `quit()` cleared it, and it then runs forever and keeps the process alive.
+ * {@link refreshSlotsPeriodically} does it instead, at the user's `slotsRefreshInterval` if given.
  *
  * @internal
  */
 export function clusterClientOptions(user: Record<string, unknown> = {}): Record<string, unknown> {
-  const { redisOptions, ...rest } = user;
+  const { redisOptions, slotsRefreshInterval: _refreshedByUs, ...rest } = user;
   return {
     enableOfflineQueue: false,
     enableReadyCheck: true,
     lazyConnect: true,
     scaleReads: 'master',
-    slotsRefreshInterval: 1_000,
     slotsRefreshTimeout: 1_000,
     clusterRetryStrategy: (times: number) => Math.min(100 * times, 1_000),
     ...rest,
+    slotsRefreshInterval: 0,
     redisOptions: {
       maxRetriesPerRequest: 0,
       connectTimeout: 2_000,
@@ -59,13 +65,55 @@ export function clusterClientOptions(user: Record<string, unknown> = {}): Record
   };
 }
 
-/** Creates the ioredis `Cluster` for `storage.cluster` (not connected: `lazyConnect`). @internal */
-export function createRedisClusterClient(cluster: RedisClusterOptions): RedisClientLike {
+/**
+ * Refreshes a Cluster client's slot map every `intervalMs` while it is ready: ioredis refreshes
+ * it on MOVED but not when a master just stops answering, so without this a promoted replica
+ * would go unseen. Unlike ioredis's `slotsRefreshInterval`, it never re-arms once stopped or once
+ * the client has ended (a refresh in flight at close time included), and its timer is unref'd,
+ * so it can never keep the process alive. Returns the function that stops it.
+ *
+ * @internal
+ */
+export function refreshSlotsPeriodically(
+  client: Pick<RedisClientLike, 'status' | 'on' | 'refreshSlotsCache'>,
+  intervalMs: number,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+  const next = (): void => {
+    if (stopped || client.status === 'end') return;
+    timer = setTimeout(() => {
+      if (client.status === 'ready' && client.refreshSlotsCache) client.refreshSlotsCache(next);
+      else next();
+    }, intervalMs);
+    timer.unref();
+  };
+  client.on('end', stop);
+  next();
+  return stop;
+}
+
+/**
+ * Creates the ioredis `Cluster` for `storage.cluster` (not connected: `lazyConnect`) and starts
+ * its slot refresh; the caller stops it with `stopRefresh` when it closes the client. @internal
+ */
+export function createRedisClusterClient(cluster: RedisClusterOptions): {
+  client: RedisClientLike;
+  stopRefresh: () => void;
+} {
   const Cluster = loadIoRedisCluster();
-  return new Cluster(
+  const client: RedisClientLike = new Cluster(
     cluster.nodes.map(({ host, port }) => ({ host, port })),
     clusterClientOptions(cluster.options),
   );
+  const interval = cluster.options?.slotsRefreshInterval;
+  const intervalMs = typeof interval === 'number' ? interval : SLOTS_REFRESH_INTERVAL_MS;
+  const stopRefresh = intervalMs > 0 ? refreshSlotsPeriodically(client, intervalMs) : () => undefined;
+  return { client, stopRefresh };
 }
 
 /** Validates `storage.cluster` at boot. @internal */

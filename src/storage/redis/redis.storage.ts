@@ -38,6 +38,8 @@ export class RedisSecurityStorage implements SecurityStorage {
   private readonly timeoutMs: number;
   private readonly shas = new Map<string, string>();
   private healthy = true;
+  /** Stops the periodic slot refresh of a cluster client this storage created. */
+  private readonly stopRefresh: () => void = () => undefined;
   /** Told the duration of every command (metrics), when set. */
   private roundTrip?: (operation: string, seconds: number, ok: boolean) => void;
 
@@ -48,7 +50,7 @@ export class RedisSecurityStorage implements SecurityStorage {
       this.client = options.client as RedisClientLike;
       this.ownsClient = false;
     } else if (options.cluster) {
-      this.client = createRedisClusterClient(options.cluster);
+      ({ client: this.client, stopRefresh: this.stopRefresh } = createRedisClusterClient(options.cluster));
       this.ownsClient = true;
     } else if (options.url) {
       const Redis = loadIoRedis();
@@ -181,6 +183,7 @@ export class RedisSecurityStorage implements SecurityStorage {
 
   async close(): Promise<void> {
     if (!this.ownsClient) return;
+    this.stopRefresh();
     if (this.client.status !== 'ready') {
       // quit() would wait for a connection that may never come back.
       this.client.disconnect();
