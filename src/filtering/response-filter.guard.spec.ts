@@ -78,7 +78,7 @@ describe('ResponseFilterGuard', () => {
     expect(takeResponseFilter(req)).toBeUndefined();
   });
 
-  it('records the filter of a GraphQL root field under its resolve info, not of the fields below', () => {
+  it('records the filter of each GraphQL resolver call (root field and field resolver) under its resolve info', () => {
     const req = { headers: {} };
     const root = { path: { key: 'item', prev: undefined } };
     const below = { path: { key: 'owner', prev: root.path } };
@@ -88,8 +88,13 @@ describe('ResponseFilterGuard', () => {
       host.setType('graphql');
       expect(guard.canActivate(host)).toBe(true);
     }
-    expect(takeGraphqlFilter(req, below)).toBeUndefined();
-    expect(takeGraphqlFilter(req, root)?.apply(BODY, req)).toEqual({ id: '1', nested: { ok: true } });
-    expect(takeGraphqlFilter(req, root)).toBeUndefined();
+    for (const info of [root, below]) {
+      const filter = takeGraphqlFilter(req, info);
+      expect(filter?.apply(BODY, req)).toEqual({ id: '1', nested: { ok: true } });
+      expect(filter?.denies('password')).toBe(true);
+      expect(filter?.denies('name')).toBe(false);
+      // Applied once: taken, it is gone.
+      expect(takeGraphqlFilter(req, info)).toBeUndefined();
+    }
   });
 });

@@ -12,16 +12,12 @@ import { SECURITY_OPTIONS } from '../core/security.constants';
 import type { ResponseFilteringFeatureOptions } from './response-filtering.options';
 import { ResponseFilterCompiler } from './route-response-filter.util';
 
-/** What the guard reads of a GraphQL field's resolve info. */
-interface ResolveInfoLike {
-  path?: { prev?: unknown };
-}
-
 /**
  * Response filtering without Nest's interceptor chain: records the route's filter (its
  * `@Serialize()` DTO, the sensitive-field denylist, its `@AllowSensitiveFields()`) on the request,
  * and the filter is applied once to what the handler returns, where it is serialized (Fastify's
- * `reply.send()`, Express's `res.json()`), or to what a GraphQL query or mutation resolver returns.
+ * `reply.send()`, Express's `res.json()`), or to what a GraphQL resolver (query, mutation or
+ * `@ResolveField`) returns.
  * The idempotency interceptor applies it before storing a response. Error bodies are never
  * filtered.
  *
@@ -59,10 +55,10 @@ export class ResponseFilterGuard implements CanActivate, OnModuleInit {
       const filter = this.plans.of(ctx);
       if (filter) armResponseFilter(ctx.getArgByIndex<object>(0), getResponse(ctx), filter);
     } else if (type === 'graphql') {
-      // Query and mutation resolvers (root fields): what they return, as the schema's root
-      // resolvers hand it to graphql-js (see SecurityGraphQL).
-      const info = ctx.getArgByIndex<ResolveInfoLike | undefined>(3);
-      if (!info || info.path?.prev !== undefined) return true;
+      // Queries, mutations and field resolvers: what they return, as the schema's resolvers hand
+      // it to graphql-js (see SecurityGraphQL).
+      const info = ctx.getArgByIndex<object | undefined>(3);
+      if (!info) return true;
       const filter = this.plans.of(ctx);
       if (filter) armGraphqlFilter(getRequest(ctx), info, filter);
     }

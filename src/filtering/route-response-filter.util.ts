@@ -82,7 +82,10 @@ export class ResponseFilterCompiler {
     }
     const plan: FilterPlan = { stripper: stripper.inert ? undefined : stripper, serialize };
     if (!plan.stripper && !plan.serialize) return null;
-    return { apply: (body, request) => this.filter(body, plan, request) };
+    return {
+      apply: (body, request) => this.filter(body, plan, request),
+      denies: (fieldName) => plan.stripper?.isDenied(fieldName) ?? false,
+    };
   }
 
   private filter(body: unknown, plan: FilterPlan, request: object): unknown {

@@ -14,7 +14,7 @@ import type { BudgetState, OperationCost } from './graphql-budget.guard';
 import { OperationCostCache, selectOperation } from './graphql-cost.util';
 import { statusOf, toClientError, type ClientGraphqlError } from './graphql-errors.util';
 import { protectObjectFields } from './graphql-field-access.util';
-import { filterRootResults } from './graphql-response-filter.util';
+import { filterResolverResults } from './graphql-response-filter.util';
 import { createGraphqlValidationRules } from './graphql-limits.rules';
 import { GRAPHQL_COST, GraphqlErrorCode } from './graphql.constants';
 import type { ResolvedGraphqlOptions } from './graphql.options';
@@ -256,7 +256,7 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
       typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
     return {
       ...config,
-      transformSchema: async (schema: GraphQLSchema) => filterRootResults(user ? await user(schema) : schema),
+      transformSchema: async (schema: GraphQLSchema) => filterResolverResults(user ? await user(schema) : schema),
     };
   }
 
@@ -268,8 +268,8 @@ export class SecurityGraphQL implements ProtectedFieldCatalog {
     const user =
       typeof given === 'function' ? (given as (s: GraphQLSchema) => GraphQLSchema | Promise<GraphQLSchema>) : undefined;
     return async (schema) => {
-      // What query and mutation resolvers return goes through the route's response filter.
-      const transformed = filterRootResults(user ? await user(schema) : schema);
+      // What query, mutation and field resolvers return goes through the route's response filter.
+      const transformed = filterResolverResults(user ? await user(schema) : schema);
       if (!this.fieldAccess) return transformed;
       const found: ProtectedObjectField[] = [];
       const protectedSchema = protectObjectFields(transformed, this.fieldAccess, found);

@@ -15,7 +15,7 @@ class Vault {
   id!: string;
 }
 
-const calls = { secret: 0 };
+const calls = { contents: 0 };
 
 @Resolver(() => Vault)
 class VaultResolver {
@@ -31,12 +31,12 @@ class VaultResolver {
   }
 
   /** Audited per call: the resource id is read from the `id` argument. */
-  @Audit('vault.secret.read')
+  @Audit('vault.contents.read')
   @ResolveField(() => String, { nullable: true })
-  secret(@Parent() vault: Vault, @Args('id', { type: () => ID, nullable: true }) id?: string): string {
-    calls.secret += 1;
+  contents(@Parent() vault: Vault, @Args('id', { type: () => ID, nullable: true }) id?: string): string {
+    calls.contents += 1;
     if (id === 'boom') throw new Error('vault jammed');
-    return `secret of ${vault.id}`;
+    return `contents of ${vault.id}`;
   }
 }
 
@@ -81,17 +81,17 @@ describe.each(ADAPTERS)('@Audit on a GraphQL field resolver (%s)', (adapter) => 
 
   it('emits one AUDIT event per call of the field, success or failure, with the argument as resource id', async () => {
     events.length = 0;
-    const res = await gql(url, '{ vaults { id secret(id: "k1") } }', { token });
+    const res = await gql(url, '{ vaults { id contents(id: "k1") } }', { token });
     expect(res.body.data).toEqual({
       vaults: [
-        { id: 'v1', secret: 'secret of v1' },
-        { id: 'v2', secret: 'secret of v2' },
+        { id: 'v1', contents: 'contents of v1' },
+        { id: 'v2', contents: 'contents of v2' },
       ],
     });
-    const failed = await gql(url, '{ vaults { id secret(id: "boom") } }', { token });
+    const failed = await gql(url, '{ vaults { id contents(id: "boom") } }', { token });
     expect(codes(failed)).toEqual(['INTERNAL_ERROR', 'INTERNAL_ERROR']);
-    const success = { action: 'vault.secret.read', resource: 'vault', resourceId: 'k1', status: 200 };
-    const failure = { action: 'vault.secret.read', resource: 'vault', resourceId: 'boom', status: 500 };
+    const success = { action: 'vault.contents.read', resource: 'vault', resourceId: 'k1', status: 200 };
+    const failure = { action: 'vault.contents.read', resource: 'vault', resourceId: 'boom', status: 500 };
     expect(audits()).toEqual([
       ['success', 'u1', success],
       ['success', 'u1', success],
@@ -102,11 +102,11 @@ describe.each(ADAPTERS)('@Audit on a GraphQL field resolver (%s)', (adapter) => 
 
   it('emits nothing for a field the guards refused (the resolver never ran)', async () => {
     events.length = 0;
-    const before = calls.secret;
-    const res = await gql(url, '{ openVault { id secret(id: "k2") } }');
-    expect(res.body.data).toEqual({ openVault: { id: 'v9', secret: null } });
+    const before = calls.contents;
+    const res = await gql(url, '{ openVault { id contents(id: "k2") } }');
+    expect(res.body.data).toEqual({ openVault: { id: 'v9', contents: null } });
     expect(codes(res)).toEqual(['AUTHENTICATION_REQUIRED']);
-    expect(calls.secret).toBe(before);
+    expect(calls.contents).toBe(before);
     expect(audits()).toEqual([]);
   });
 });

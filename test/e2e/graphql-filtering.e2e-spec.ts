@@ -1,6 +1,6 @@
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { Field, GraphQLModule, Mutation, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Field, GraphQLModule, Mutation, ObjectType, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { Expose, Transform } from 'class-transformer';
 import { AllowSensitiveFields, Idempotent, Public, SecurityGraphQL, SecurityModule, Serialize } from 'nestjs-rampart';
@@ -66,6 +66,37 @@ class FilteringResolver {
   }
 }
 
+@ObjectType()
+class Keeper {
+  @Field()
+  name!: string;
+  @Field(() => String, { nullable: true })
+  password?: string;
+}
+
+/** Field resolvers on `Session`: their results are filtered with their own rules. */
+@Public()
+@Resolver(() => Session)
+class SessionFieldsResolver {
+  @ResolveField(() => Keeper)
+  keeper(): Keeper {
+    return { name: 'kim', password: 'p' };
+  }
+
+  /** Named like a secret: reads null, whatever it returns. */
+  @ResolveField(() => String, { nullable: true })
+  apiKey(): string {
+    return 'ak_live_leaked';
+  }
+
+  /** Named like a secret, and allowed by its own resolver. */
+  @AllowSensitiveFields('secret')
+  @ResolveField(() => String, { nullable: true })
+  secret(): string {
+    return 'shown';
+  }
+}
+
 @Module({})
 class GraphqlFilteringModule {}
 
@@ -79,7 +110,11 @@ function app(adapter: AdapterName): DynamicModule {
       : GraphQLModule.forRootAsync<ApolloDriverConfig>(
           SecurityGraphQL.forRoot(security, { driver: ApolloDriver, autoSchemaFile: true }),
         );
-  return { module: GraphqlFilteringModule, imports: [security, graphql], providers: [FilteringResolver] };
+  return {
+    module: GraphqlFilteringModule,
+    imports: [security, graphql],
+    providers: [FilteringResolver, SessionFieldsResolver],
+  };
 }
 
 describe.each(ADAPTERS)('GraphQL response filtering (%s)', (adapter) => {
@@ -98,6 +133,15 @@ describe.each(ADAPTERS)('GraphQL response filtering (%s)', (adapter) => {
     });
     const both = await gql(url, '{ a: session { refreshToken } b: session { accessToken } }');
     expect(both.body.data).toEqual({ a: { refreshToken: null }, b: { accessToken: 'a' } });
+  });
+
+  it('filters what a @ResolveField returns, and nulls a field resolver named like a secret', async () => {
+    const res = await gql(url, '{ session { accessToken keeper { name password } apiKey secret } }');
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({
+      session: { accessToken: 'a', keeper: { name: 'kim', password: null }, apiKey: null, secret: 'shown' },
+    });
+    expect(JSON.stringify(res.body)).not.toContain('ak_live_leaked');
   });
 
   it('returns only the fields the resolver DTO exposes, filtered once', async () => {

@@ -13,6 +13,8 @@ export interface ResponseBodyFilter {
    * (after emitting its event) when the body cannot be filtered.
    */
   apply(body: unknown, request: object): unknown;
+  /** Whether a field (a GraphQL field resolved by this route) with this name is denylisted. */
+  denies(fieldName: string): boolean;
 }
 
 /*
@@ -103,13 +105,13 @@ export function takeResponseFilter(request: object): ResponseBodyFilter | undefi
   return filter;
 }
 
-/** Records `filter` for one root field of a GraphQL request (`info` is its resolve info). @internal */
+/** Records `filter` for one field resolver call of a GraphQL request (`info` is its resolve info). @internal */
 export function armGraphqlFilter(request: object, info: object, filter: ResponseBodyFilter): void {
   const state = getSecurityState(request);
   (state.graphqlFilters ??= new WeakMap()).set(info, filter);
 }
 
-/** The pending filter of a GraphQL root field, removed (it applies once). @internal */
+/** The pending filter of a GraphQL field resolver call, removed (it applies once). @internal */
 export function takeGraphqlFilter(request: object, info: object): ResponseBodyFilter | undefined {
   const filters = getSecurityState(rawRequest(request)).graphqlFilters;
   const filter = filters?.get(info);
