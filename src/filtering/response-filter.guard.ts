@@ -1,16 +1,7 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ModulesContainer, Reflector } from '@nestjs/core';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { getRequest, getResponse } from '../core/context/get-request';
-import {
-  armGraphqlFilter,
-  armResponseFilter,
-  type ResponseBodyFilter,
-} from '../core/context/pending-response-filter.util';
-import { RoutePlanCache, type RoutePlanSlot } from '../core/context/route-plan.cache';
-import { SecurityEvents } from '../core/events/security-events.service';
-import { SECURITY_OPTIONS } from '../core/security.constants';
-import type { ResponseFilteringFeatureOptions } from './response-filtering.options';
-import { ResponseFilterCompiler } from './route-response-filter.util';
+import { armGraphqlFilter, armResponseFilter } from '../core/context/pending-response-filter.util';
+import { RouteResponseFilters } from './route-response-filters.util';
 
 /**
  * Response filtering without Nest's interceptor chain: records the route's filter (its
@@ -28,27 +19,7 @@ import { ResponseFilterCompiler } from './route-response-filter.util';
  * @internal
  */
 @Injectable()
-export class ResponseFilterGuard implements CanActivate, OnModuleInit {
-  private readonly compiler: ResponseFilterCompiler;
-  private readonly plans: RoutePlanSlot<ResponseBodyFilter | null>;
-
-  constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResponseFilteringFeatureOptions,
-    reflector: Reflector,
-    events: SecurityEvents,
-    private readonly modules: ModulesContainer,
-    routePlans: RoutePlanCache,
-  ) {
-    this.compiler = new ResponseFilterCompiler(options, reflector, events);
-    this.plans = routePlans.slot((cls, handler) => this.compiler.compile(cls, handler));
-  }
-
-  /** Loads class-transformer at boot when a controller uses `@Serialize()`, and warms the plans. */
-  onModuleInit(): void {
-    if (!this.options.responseFiltering.enabled) return;
-    ResponseFilterCompiler.forEachRoute(this.modules, (cls, handler) => this.plans.get(cls, handler));
-  }
-
+export class ResponseFilterGuard extends RouteResponseFilters implements CanActivate {
   canActivate(ctx: ExecutionContext): true {
     const type = ctx.getType<string>();
     if (type === 'http') {

@@ -1,24 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  type CallHandler,
-  type ExecutionContext,
-  type NestInterceptor,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { ModulesContainer, Reflector } from '@nestjs/core';
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
 import { getRequest } from '../core/context/get-request';
-import {
-  takeGraphqlFilter,
-  takeResponseFilter,
-  type ResponseBodyFilter,
-} from '../core/context/pending-response-filter.util';
-import { RoutePlanCache, type RoutePlanSlot } from '../core/context/route-plan.cache';
-import { SecurityEvents } from '../core/events/security-events.service';
-import { SECURITY_OPTIONS } from '../core/security.constants';
-import type { ResponseFilteringFeatureOptions } from './response-filtering.options';
-import { ResponseFilterCompiler } from './route-response-filter.util';
+import { takeGraphqlFilter, takeResponseFilter } from '../core/context/pending-response-filter.util';
+import { RouteResponseFilters } from './route-response-filters.util';
 
 /**
  * Response filtering as an interceptor, for the routes that need it in Nest's interceptor chain:
@@ -38,27 +22,7 @@ import { ResponseFilterCompiler } from './route-response-filter.util';
  * @publicApi
  */
 @Injectable()
-export class ResponseFilterInterceptor implements NestInterceptor, OnModuleInit {
-  private readonly compiler: ResponseFilterCompiler;
-  private readonly plans: RoutePlanSlot<ResponseBodyFilter | null>;
-
-  constructor(
-    @Inject(SECURITY_OPTIONS) private readonly options: ResponseFilteringFeatureOptions,
-    reflector: Reflector,
-    events: SecurityEvents,
-    private readonly modules: ModulesContainer,
-    routePlans: RoutePlanCache,
-  ) {
-    this.compiler = new ResponseFilterCompiler(options, reflector, events);
-    this.plans = routePlans.slot((cls, handler) => this.compiler.compile(cls, handler));
-  }
-
-  /** Loads class-transformer at boot when a controller uses `@Serialize()`, and warms the plans. */
-  onModuleInit(): void {
-    if (!this.options.responseFiltering.enabled) return;
-    ResponseFilterCompiler.forEachRoute(this.modules, (cls, handler) => this.plans.get(cls, handler));
-  }
-
+export class ResponseFilterInterceptor extends RouteResponseFilters implements NestInterceptor {
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const type = ctx.getType<string>();
     if (type !== 'http' && type !== 'graphql') return next.handle();
