@@ -51,7 +51,9 @@ describeWithChromium('Swagger UI at /docs in Chromium', (chromiumPath) => {
         expect(await page.locator('.btn.authorize').count()).toBe(1);
         expect(await page.locator('.opblock .authorization__btn').count()).toBeGreaterThan(0);
         const file = join(mkdtempSync(join(tmpdir(), 'rampart-swagger-ui-')), `swagger-ui-${adapter}.png`);
-        await page.screenshot({ path: file, fullPage: true });
+        // The viewport, not the full page: Chromium failed a full-page capture of this long page
+        // ("Unable to capture screenshot") on a loaded machine; what renders is asserted above.
+        await page.screenshot({ path: file, fullPage: false });
         expect(statSync(file).size).toBeGreaterThan(10_000);
         process.stdout.write(`Swagger UI screenshot (${adapter}): ${file}\n`);
         expect(problems).toEqual([]);
