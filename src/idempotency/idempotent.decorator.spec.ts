@@ -17,16 +17,16 @@ describe('@Idempotent()', () => {
   });
 
   it.each([
-    [{ leaseMs: 50 }, /leaseMs must be a whole number from 100 to 600000/],
-    [{ leaseMs: 1.5 }, /leaseMs must be a whole number/],
-    [{ leaseMs: '30000' }, /leaseMs must be a whole number/],
-    [{ ttlSeconds: 0 }, /ttlSeconds must be a whole number from 1/],
+    [{ leaseMs: 50 }, /@Idempotent\(\)\.leaseMs must be at least 100 ms, got 50/],
+    [{ leaseMs: 1.5 }, /@Idempotent\(\)\.leaseMs must be a whole number, got 1\.5/],
+    [{ leaseMs: '30000' }, /@Idempotent\(\)\.leaseMs must be a finite number, got a string/],
+    [{ ttlSeconds: 0 }, /@Idempotent\(\)\.ttlSeconds must be at least 1 s, got 0/],
     [
       { ttlSeconds: 1, leaseMs: 5_000 },
       /ttlSeconds \(1 s\) is shorter than the in-flight lease \(5000 ms\)\. Raise ttlSeconds or lower leaseMs/,
     ],
-    [{ required: 'yes' }, /required must be a boolean/],
-    [{ leaseMS: 30_000 }, /unknown option "leaseMS"\. Use required, ttlSeconds or leaseMs/],
+    [{ required: 'yes' }, /@Idempotent\(\)\.required must be true or false, got a string/],
+    [{ leaseMS: 30_000 }, /@Idempotent\(\)\.leaseMS is not a known option\. Did you mean "@Idempotent\(\)\.leaseMs"/],
   ])('refuses %j when the class is defined', (options, message) => {
     expect(() => Idempotent(options as never)).toThrow(SecurityConfigError);
     expect(() => Idempotent(options as never)).toThrow(message);

@@ -1,29 +1,24 @@
 import { SetMetadata } from '@nestjs/common';
 import { SecurityConfigError } from '../core/errors/security-config.error';
+import { optionKeys, readBoolean, readNumber, readStrictSection } from '../core/options/validate.util';
 import type { IdempotentRouteOptions } from './idempotency.options';
 import { IDEMPOTENT_KEY } from './idempotency.constants';
 
-const ROUTE_OPTION_KEYS: ReadonlySet<string> = new Set(['required', 'ttlSeconds', 'leaseMs']);
+const ROUTE_OPTION_KEYS = optionKeys<IdempotentRouteOptions>()(['required', 'ttlSeconds', 'leaseMs']);
 
-function wholeNumberIn(value: unknown, min: number, max: number): boolean {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
-}
-
-/** Refuses what the module's own option resolver would refuse, when the class is defined. */
+/** Refuses what the module's own option resolver would refuse, with its rules, when the class is defined. */
 function checkRouteOptions(options: IdempotentRouteOptions): void {
   const where = '@Idempotent()';
-  for (const key of Object.keys(options)) {
-    if (!ROUTE_OPTION_KEYS.has(key))
-      throw SecurityConfigError.create(where, `has an unknown option "${key}"`, 'Use required, ttlSeconds or leaseMs');
-  }
-  const { required, ttlSeconds, leaseMs } = options;
-  if (required !== undefined && typeof required !== 'boolean')
-    throw SecurityConfigError.create(where, 'required must be a boolean');
-  if (ttlSeconds !== undefined && !wholeNumberIn(ttlSeconds, 1, 30 * 86_400))
-    throw SecurityConfigError.create(where, 'ttlSeconds must be a whole number from 1 to 2592000 (30 days)');
-  if (leaseMs !== undefined && !wholeNumberIn(leaseMs, 100, 600_000))
-    throw SecurityConfigError.create(where, 'leaseMs must be a whole number from 100 to 600000 (10 minutes)');
-  if (ttlSeconds !== undefined && leaseMs !== undefined && ttlSeconds * 1000 < leaseMs)
+  const raw = readStrictSection(options, ROUTE_OPTION_KEYS, where);
+  readBoolean(raw, 'required', where, true);
+  const ttlSeconds = readNumber(raw, 'ttlSeconds', where, Infinity, {
+    min: 1,
+    max: 30 * 86_400,
+    integer: true,
+    unit: 's',
+  });
+  const leaseMs = readNumber(raw, 'leaseMs', where, 0, { min: 100, max: 600_000, integer: true, unit: 'ms' });
+  if (ttlSeconds * 1000 < leaseMs)
     throw SecurityConfigError.create(
       where,
       `ttlSeconds (${ttlSeconds} s) is shorter than the in-flight lease (${leaseMs} ms)`,
