@@ -1,4 +1,38 @@
+import { createHash, type Hash } from 'node:crypto';
+import fc from 'fast-check';
 import { idempotencyRecordId, parseIdempotencyKey, requestFingerprint } from './idempotency-key.util';
+
+/**
+ * The fingerprint as earlier versions computed it, one `update` per token: records stored by them
+ * (in a shared store during a rolling deploy) must keep matching the same request.
+ */
+function tokenByTokenFingerprint(method: string, url: string, body: unknown, scope: string): string {
+  const hash = createHash('sha256').update(method).update('\n').update(url).update('\n');
+  hash.update(`${scope.length}:`).update(scope);
+  const feed = (value: unknown, h: Hash): void => {
+    if (value === undefined) h.update('u');
+    else if (value === null || typeof value !== 'object') h.update(JSON.stringify(value) ?? 'u');
+    else if (Buffer.isBuffer(value)) h.update('b').update(value);
+    else if (Array.isArray(value)) {
+      h.update('[');
+      for (const item of value) {
+        feed(item, h);
+        h.update(',');
+      }
+      h.update(']');
+    } else {
+      h.update('{');
+      for (const key of Object.keys(value).sort()) {
+        h.update(`${JSON.stringify(key)}:`);
+        feed((value as Record<string, unknown>)[key], h);
+        h.update(',');
+      }
+      h.update('}');
+    }
+  };
+  feed(body, hash);
+  return hash.digest('base64url');
+}
 
 describe('parseIdempotencyKey', () => {
   it.each([
@@ -55,6 +89,20 @@ describe('requestFingerprint', () => {
     );
   });
 
+  it('hashes the same bytes as one update per token (fingerprints stored by earlier versions still match)', () => {
+    const body = fc.oneof(
+      fc.jsonValue(),
+      fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+      fc.dictionary(fc.string(), fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.uint8Array().map(Buffer.from))),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('POST', 'PATCH'), fc.string(), body, fc.string(), (method, url, value, scope) => {
+        expect(requestFingerprint(method, url, value, scope)).toBe(tokenByTokenFingerprint(method, url, value, scope));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('hashes raw bodies and empty bodies', () => {
     expect(requestFingerprint('POST', '/u', Buffer.from('abc'), 's')).not.toBe(
       requestFingerprint('POST', '/u', Buffer.from('abd'), 's'),
@@ -69,5 +117,10 @@ describe('idempotencyRecordId', () => {
     expect(id).not.toContain('key-1');
     expect(idempotencyRecordId('user:bob', 'key-1')).not.toBe(id);
     expect(idempotencyRecordId('user:alice\nkey', '1')).not.toBe(idempotencyRecordId('user:alice', 'key\n1'));
+  });
+
+  it('is the SHA-256 of the length-prefixed scope and the key, as earlier versions stored it', () => {
+    const earlier = createHash('sha256').update('10:').update('user:alice').update('key-1').digest('base64url');
+    expect(idempotencyRecordId('user:alice', 'key-1')).toBe(earlier);
   });
 });
