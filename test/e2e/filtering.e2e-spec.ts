@@ -72,6 +72,7 @@ class TaggedResponse {
 }
 
 let orders = 0;
+let deepOrders = 0;
 
 @Public()
 @Controller('f')
@@ -148,10 +149,22 @@ class FilteringController {
 
   @Get('deep')
   deep() {
-    let node: Record<string, unknown> = { password: 'x' };
-    for (let i = 0; i < 40; i++) node = { child: node };
-    return node;
+    return tooDeep();
   }
+
+  @Idempotent()
+  @Post('orders/deep')
+  orderDeep() {
+    deepOrders++;
+    return tooDeep();
+  }
+}
+
+/** Deeper than response filtering walks: refused with a 500. */
+function tooDeep(): Record<string, unknown> {
+  let node: Record<string, unknown> = { password: 'x' };
+  for (let i = 0; i < 40; i++) node = { child: node };
+  return node;
 }
 
 @Module({
@@ -282,5 +295,19 @@ describe.each(ADAPTERS)('response filtering (%s)', (adapter) => {
     expect(text).not.toContain('password');
     expect(JSON.parse(text)).toMatchObject({ code: 'INTERNAL_ERROR' });
     expect(events).toContainEqual(expect.objectContaining({ reason: 'response_filter_failed' }));
+  });
+
+  it('releases the key of an idempotent route whose response cannot be filtered (the retry runs again)', async () => {
+    const before = deepOrders;
+    const key = `deep-${adapter}`;
+    const post = () => fetch(`${url}/f/orders/deep`, { method: 'POST', headers: { 'idempotency-key': key } });
+    const first = await post();
+    expect(first.status).toBe(500);
+    expect(await first.text()).not.toContain('password');
+    // Not 409 IDEMPOTENCY_IN_FLIGHT: the failed attempt gave the key back, nothing was stored.
+    const retry = await post();
+    expect(retry.status).toBe(500);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(deepOrders - before).toBe(2);
   });
 });
