@@ -139,7 +139,8 @@ export interface JwtOptions {
   cookie?: string;
   /**
    * Verified tokens kept so hot tokens skip the signature check (revocation is still checked on
-   * every request; an entry never outlives its token). 0 disables the cache.
+   * every request; an entry never outlives its token). A token is kept from its second
+   * verification on, so tokens used once do not push out the ones in use. 0 disables the cache.
    * @default 10000
    */
   cacheSize?: number;

@@ -89,10 +89,10 @@ export class JwtAuthenticator implements OnModuleInit {
     return claims instanceof Promise ? claims.then((c) => this.admit(token, c)) : this.admit(token, claims);
   }
 
-  /** Caches a token verified just now, then checks its revocation. */
+  /** Offers a token verified just now to the cache (stored from its second verification), then checks its revocation. */
   private admit(token: string, claims: JwtClaims): Principal | Promise<Principal> {
     const entry = { claims, principal: this.toPrincipal(claims), revocationKeys: this.revocation.keysFor(claims) };
-    this.cache.set(token, entry, this.verifier.validUntilMs(claims));
+    this.cache.offer(token, entry, this.verifier.validUntilMs(claims));
     return this.unlessRevoked(token, entry);
   }
 

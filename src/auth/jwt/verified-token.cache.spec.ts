@@ -86,4 +86,51 @@ describe('VerifiedTokenCache', () => {
     cache.clear();
     expect(cache.size).toBe(0);
   });
+
+  describe('offer (the admission filter)', () => {
+    it('stores a token the second time it is offered, not the first', () => {
+      const cache = new VerifiedTokenCache<string>(10);
+      const t = token('eyJzdWIiOiJhbGljZSJ9');
+      expect(cache.offer(t, 'alice', 5_000)).toBe(false);
+      expect(cache.get(t, 0)).toBeUndefined();
+      expect(cache.offer(t, 'alice', 5_000)).toBe(true);
+      expect(cache.get(t, 0)).toBe('alice');
+    });
+
+    it('never stores tokens that are each offered once, however many (no churn of the stored ones)', () => {
+      const cache = new VerifiedTokenCache<number>(4);
+      const hot = token('hot', 'H'.repeat(43));
+      cache.offer(hot, 0, 5_000);
+      cache.offer(hot, 0, 5_000);
+      for (let i = 0; i < 1_000; i++) cache.offer(token(`p${i}`, `${i}`.padStart(43, 's')), i, 5_000);
+      expect(cache.size).toBe(1);
+      expect(cache.get(hot, 0)).toBe(0);
+    });
+
+    it('a stored entry is still the verified value of that exact token, with its expiry', () => {
+      const cache = new VerifiedTokenCache<string>(10);
+      const tail = 'z'.repeat(43);
+      const alice = token('eyJzdWIiOiJhbGljZSJ9', tail);
+      const bob = token('eyJzdWIiOiJib2IifQ', tail);
+      // Same last characters: the filter cannot tell them apart, the map can.
+      cache.offer(alice, 'alice', 2_000);
+      expect(cache.offer(bob, 'bob', 2_000)).toBe(true);
+      expect(cache.get(bob, 0)).toBe('bob');
+      expect(cache.get(alice, 0)).toBeUndefined();
+      expect(cache.get(bob, 2_000)).toBeUndefined();
+    });
+
+    it('stores nothing with maxEntries 0, and clear() forgets what the filter saw', () => {
+      const none = new VerifiedTokenCache<number>(0);
+      const t = token('p');
+      none.offer(t, 1, 5_000);
+      expect(none.offer(t, 1, 5_000)).toBe(false);
+      expect(none.size).toBe(0);
+
+      const cache = new VerifiedTokenCache<number>(10);
+      cache.offer(t, 1, 5_000);
+      cache.clear();
+      expect(cache.offer(t, 1, 5_000)).toBe(false);
+    });
+  });
 });

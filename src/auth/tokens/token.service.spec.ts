@@ -94,20 +94,21 @@ describe('TokenService', () => {
     await noKey.close();
   });
 
-  it('verifies a hot token once, but checks revocation on every request in one storage read (memory: no promise)', async () => {
+  it('verifies a hot token twice (cached from its second use), but checks revocation on every request in one storage read (memory: no promise)', async () => {
     const ref = await boot({ jwt: { secret: randomBytes(32) } });
     const pair = await ref.get(TokenService).issue({ id: 'u' });
     const verify = jest.spyOn(JwtVerifier.prototype, 'verifyNow');
     const getManySync = jest.spyOn(ref.get<MemorySecurityStorage>(SecurityStorage), 'getManySync');
     const authenticator = ref.get(JwtAuthenticator);
     await authenticator.authenticate(pair.accessToken);
+    await authenticator.authenticate(pair.accessToken);
     // Cached and on the memory store, the guard's path answers without a promise.
     const principal = authenticator.principalFor(pair.accessToken);
     expect(principal).not.toBeInstanceOf(Promise);
     expect(principal).toMatchObject({ id: 'u' });
     await authenticator.authenticate(pair.accessToken);
-    expect(verify).toHaveBeenCalledTimes(1);
-    expect(getManySync).toHaveBeenCalledTimes(3);
+    expect(verify).toHaveBeenCalledTimes(2);
+    expect(getManySync).toHaveBeenCalledTimes(4);
     expect(getManySync.mock.calls[0][0]).toHaveLength(3); // revoked-before, jti, session
     await ref.get(TokenService).revoke(pair.accessToken);
     expect(() => authenticator.principalFor(pair.accessToken)).toThrow(expect.objectContaining({ reason: 'revoked' }));
