@@ -15,6 +15,7 @@ import {
   type ResolvedJwtKey,
 } from './jwt/jwt-crypto.util';
 import type { ApiKeyStore } from './api-key/api-key-store.interface';
+import { normalizeTyp } from './jwt/jwt-verifier';
 import { resolveMfaOptions, type MfaOptions, type ResolvedMfaOptions } from './mfa/mfa.options';
 import {
   resolveSessionCookies,
@@ -636,7 +637,8 @@ function resolveJwt(value: unknown, ctx: ResolveContext, path: string): Resolved
     clockToleranceSec: readNumber(raw, 'clockToleranceSec', path, 30, { min: 0, max: 300, unit: 'seconds' }),
     maxAgeSec,
     requireExp: !readBoolean(raw, 'dangerouslyAllowTokensWithoutExp', path, false),
-    tokenType: readString(raw, 'tokenType', path)?.toLowerCase(),
+    // Compared with the token's `typ` the same way: case-insensitive, `application/` optional.
+    tokenType: normalizeTyp(readString(raw, 'tokenType', path)),
     rolesClaim: claimPath(raw, 'rolesClaim', path, 'roles'),
     tierClaim: claimPath(raw, 'tierClaim', path, 'tier'),
     cookie,

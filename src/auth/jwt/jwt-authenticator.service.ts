@@ -5,7 +5,7 @@ import type { AuthFeatureOptions } from '../auth.options';
 import { SECURITY_OPTIONS } from '../../core/security.constants';
 import { TokenRevocationService } from '../tokens/token-revocation.service';
 import { JwtVerificationError } from './jwt-error';
-import { JwtVerifier, type JwtClaims, type TokenKind } from './jwt-verifier';
+import { JwtVerifier, normalizeTyp, REFRESH_TYPE, type JwtClaims, type TokenKind } from './jwt-verifier';
 import { RemoteJwksSet } from './remote-jwks';
 import { VerifiedTokenCache } from './verified-token.cache';
 
@@ -120,7 +120,7 @@ export class JwtAuthenticator implements OnModuleInit {
   kindOf(token: string): TokenKind | undefined {
     try {
       const { header, claims } = this.verifier.decode(token);
-      return String(header.typ).toLowerCase() === 'rt+jwt' || claims.token_use === 'refresh' ? 'refresh' : 'access';
+      return normalizeTyp(header.typ) === REFRESH_TYPE || claims.token_use === 'refresh' ? 'refresh' : 'access';
     } catch {
       return undefined;
     }

@@ -24,8 +24,12 @@ export type JwtFailureReason =
   | 'revoked'
   | 'jwks_unavailable';
 
+/** Longest detail kept in the message: a detail may quote a token's header (`alg`, `typ`), which the caller chose. */
+const MAX_DETAIL = 64;
+
 /**
- * A JWT was refused. `reason` is for audit events, never for clients.
+ * A JWT was refused. `reason` is for audit events, never for clients. The message is the reason
+ * and a short detail (cut to 64 characters, control characters replaced), never the token.
  *
  * @publicApi
  */
@@ -34,7 +38,12 @@ export class JwtVerificationError extends Error {
     readonly reason: JwtFailureReason,
     detail?: string,
   ) {
-    super(detail ? `${reason}: ${detail}` : reason);
+    super(detail ? `${reason}: ${printable(detail)}` : reason);
     this.name = this.constructor.name;
   }
+}
+
+function printable(detail: string): string {
+  const clean = detail.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > MAX_DETAIL ? `${clean.slice(0, MAX_DETAIL)}…` : clean;
 }

@@ -45,7 +45,9 @@ const TOKENS: Array<[string, string]> = [
   ['empty signature', `${H()}.${P()}.`],
   ['header not UTF-8', token(enc(Buffer.from([0x7b, 0x22, 0x61, 0x6c, 0x67, 0x22, 0x3a, 0xff, 0x7d])), P())],
   ['header with a stray character', token(`${H()}A`, P())],
-  ['header with non-canonical trailing bits', token(flipLastBit(H()), P())],
+  // 16 bytes: 22 base64url characters, the last one carrying 4 spare bits (15-byte `{"alg":"HS256"}` has none).
+  ['header with spare bits', token(enc('{"alg":"HS256" }'), P())],
+  ['header with non-canonical trailing bits', token(flipLastBit(enc('{"alg":"HS256" }')), P())],
   ['payload with a stray character', token(H(), `${P()}A`)],
   ['payload with a BOM', token(H(), enc(`\ufeff${JSON.stringify({ sub: 'u', exp: NOW + 60 })}`))],
   ['payload null', token(H(), enc('null'))],
@@ -59,6 +61,7 @@ const TOKENS: Array<[string, string]> = [
   ['exp past the tolerance', token(H(), P({ exp: NOW - 31 }))],
   ['exp a string', token(H(), P({ exp: `${NOW + 60}` }))],
   ['exp 1e400', token(H(), enc('{"sub":"u","exp":1e400}'))],
+  ['nbf -1e400', token(H(), enc(`{"sub":"u","exp":${NOW + 60},"nbf":-1e400}`))],
   ['nbf within the tolerance', token(H(), P({ nbf: NOW + 29 }))],
   ['nbf beyond the tolerance', token(H(), P({ nbf: NOW + 31 }))],
   ['iat in the future', token(H(), P({ iat: NOW + 31 }))],

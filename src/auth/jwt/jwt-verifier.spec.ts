@@ -26,6 +26,20 @@ describe('JwtVerifier', () => {
     ['maxAge without iat', hs({ sub: 'u', exp: NOW + 60 }), { maxAgeSec: 600 }, 'missing_claim'],
     ['required typ absent', hs({ sub: 'u', exp: NOW + 60 }), { tokenType: 'at+jwt' }, 'wrong_type'],
     ['non-numeric exp', hs({ sub: 'u', exp: 'tomorrow' }), {}, 'malformed'],
+    [
+      'exp 1e400 (Infinity, never expires)',
+      signed(`${b64({ alg: 'HS256' })}.${Buffer.from('{"sub":"u","exp":1e400}').toString('base64url')}`),
+      {},
+      'malformed',
+    ],
+    [
+      'nbf -1e400',
+      signed(
+        `${b64({ alg: 'HS256' })}.${Buffer.from(`{"sub":"u","exp":${NOW + 60},"nbf":-1e400}`).toString('base64url')}`,
+      ),
+      {},
+      'malformed',
+    ],
     ['array payload', signed(`${b64({ alg: 'HS256' })}.${Buffer.from('[1]').toString('base64url')}`), {}, 'malformed'],
     [
       'payload not JSON',
@@ -112,6 +126,16 @@ describe('JwtVerifier', () => {
     await expect(verifier({ audience: 'a', tokenType: 'at+jwt' }).verify(token, 'access', NOW)).resolves.toBeDefined();
   });
 
+  it('compares tokenType like typ: a configured application/at+jwt accepts at+jwt and application/AT+JWT', async () => {
+    const strict = verifier({ tokenType: 'application/at+jwt' });
+    for (const typ of ['at+jwt', 'application/AT+JWT']) {
+      const token = hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', typ });
+      await expect(strict.verify(token, 'access', NOW)).resolves.toMatchObject({ sub: 'u' });
+    }
+    const other = hs({ sub: 'u', exp: NOW + 60 }, { alg: 'HS256', typ: 'JWT' });
+    await expect(strict.verify(other, 'access', NOW)).rejects.toMatchObject({ reason: 'wrong_type' });
+  });
+
   it('refuses an ES256 signature of the wrong length before calling crypto', async () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const v = new JwtVerifier(
@@ -173,5 +197,17 @@ describe('JwtVerifier', () => {
   it('caches no longer than exp (+ tolerance) or iat + maxAge', () => {
     expect(verifier().validUntilMs({ sub: 'u', exp: NOW })).toBe((NOW + 30) * 1000);
     expect(verifier({ maxAgeSec: 10 }).validUntilMs({ sub: 'u', exp: NOW + 999, iat: NOW })).toBe((NOW + 40) * 1000);
+  });
+});
+
+describe('JwtVerificationError', () => {
+  it('keeps a short, printable detail: a header value chosen by the caller is cut', async () => {
+    const token = hs({ sub: 'u', exp: NOW + 60 }, { alg: `HS256${'x'.repeat(5_000)}\n` });
+    const error = await verifier()
+      .verify(token, 'access', NOW)
+      .catch((e: Error) => e);
+    expect(error).toMatchObject({ reason: 'alg_not_allowed' });
+    expect((error as Error).message.length).toBeLessThan(100);
+    expect((error as Error).message).not.toContain('\n');
   });
 });

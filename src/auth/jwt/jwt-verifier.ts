@@ -124,7 +124,8 @@ function reasonOf(error: unknown, header: Record<string, unknown>): JwtVerificat
   return new JwtVerificationError('bad_signature', error instanceof Error ? error.name : undefined);
 }
 
-function normalizeTyp(typ: unknown): string | undefined {
+/** A `typ` (or `tokenType`) compared the way RFC 8725 §3.11 says: case-insensitive, `application/` optional. @internal */
+export function normalizeTyp(typ: unknown): string | undefined {
   if (typeof typ !== 'string') return undefined;
   const lower = typ.toLowerCase();
   return lower.startsWith('application/') ? lower.slice(12) : lower;
@@ -369,6 +370,11 @@ export class JwtVerifier {
     const iat = claims.iat;
     if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) {
       throw new JwtVerificationError('malformed', 'iat');
+    }
+    // jose takes any number; `1e400` is Infinity, a token that would never expire (or always be valid).
+    for (const name of ['exp', 'nbf'] as const) {
+      const value = claims[name];
+      if (value !== undefined && !Number.isFinite(value)) throw new JwtVerificationError('malformed', name);
     }
     if (iat !== undefined && iat - this.options.clockToleranceSec > now) {
       throw new JwtVerificationError('issued_in_future');

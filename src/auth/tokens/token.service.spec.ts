@@ -116,6 +116,17 @@ describe('TokenService', () => {
     await ref.close();
   });
 
+  it('tells a refresh token from an access token by typ, with or without application/', async () => {
+    const ref = await boot({ jwt: { secret: randomBytes(32) } });
+    const authenticator = ref.get(JwtAuthenticator);
+    const unsigned = (typ: string) =>
+      `${Buffer.from(JSON.stringify({ alg: 'HS256', typ })).toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.c2ln`;
+    expect(authenticator.kindOf(unsigned('rt+jwt'))).toBe('refresh');
+    expect(authenticator.kindOf(unsigned('application/RT+JWT'))).toBe('refresh');
+    expect(authenticator.kindOf(unsigned('at+jwt'))).toBe('access');
+    await ref.close();
+  });
+
   it('checks revocation on every request in one round trip on Redis', async () => {
     const storage = await createTestRedisStorage('token-service');
     const ref = await boot({ jwt: { secret: randomBytes(32) } }, storage);
