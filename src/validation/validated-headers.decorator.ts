@@ -3,6 +3,8 @@ import { getRequest } from '../core/context/get-request';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
 import { securityException } from '../core/errors/security-exception';
+import { attachEvent } from '../core/events/pending-event.util';
+import { SecurityEventType } from '../core/events/security-event.interface';
 import { HeaderInput } from './header-input.util';
 
 const HeadersParam = createParamDecorator(
@@ -28,7 +30,13 @@ class ValidatedHeadersCheckPipe implements PipeTransform {
         `SecurityModule: @ValidatedHeaders(${this.dto.name}) ran without the validation pipe, so its headers are not checked; import SecurityModule and keep validation.enabled true.`,
       );
     }
-    throw securityException(500, SecurityErrorCode.INTERNAL_ERROR, Messages.INTERNAL_ERROR());
+    // Reported like a misconfigured DTO: SecurityModule's exception filter emits it with the request.
+    throw attachEvent(securityException(500, SecurityErrorCode.INTERNAL_ERROR, Messages.INTERNAL_ERROR()), {
+      type: SecurityEventType.INTERNAL_ERROR,
+      outcome: 'failure',
+      reason: 'validation_disabled',
+      details: { source: 'headers', target: this.dto.name },
+    });
   }
 }
 

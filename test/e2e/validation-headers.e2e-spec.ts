@@ -207,5 +207,14 @@ describe.each(ADAPTERS)('@ValidatedHeaders without the validation pipe (%s)', (a
     const body = (await res.json()) as ErrorBody;
     expect(body.code).toBe('INTERNAL_ERROR');
     expect(JSON.stringify(body)).not.toContain('nope');
+    // Operators hear why, with the request's context.
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: 'INTERNAL_ERROR',
+        reason: 'validation_disabled',
+        route: '/h/reports',
+        details: { source: 'headers', target: 'ApiHeaders' },
+      }),
+    );
   });
 });
