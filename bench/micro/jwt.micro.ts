@@ -66,7 +66,27 @@ async function rampartVerifier(keys: AlgorithmKeys, token: string): Promise<Veri
   return () => authenticator.verify(token, 'access');
 }
 
+/**
+ * `JwtAuthenticator.authenticate` (verification and the revocation check on the memory store) as
+ * the JWT 20k-tokens scenario calls it: 20,000 distinct HS256 tokens in turn through the default
+ * verified-token cache (10,000 entries), so no token is ever a hit.
+ */
+async function rampartDistinctTokens(): Promise<Verify> {
+  const keys = keysFor('HS256');
+  const tokens = Array.from({ length: 20_000 }, (_, i) => signJwt(keys, userClaims({ jti: `bench-jti-${i}` })));
+  const app = await rampartContext({
+    events: { enabled: false },
+    logSummary: false,
+    auth: { jwt: { secret: keys.verifyPem, issuer: JWT_ISSUER, audience: JWT_AUDIENCE } },
+  });
+  const authenticator = app.get(JwtAuthenticator, { strict: false });
+  let next = 0;
+  return () => authenticator.authenticate(tokens[next++ % tokens.length]);
+}
+
 async function main(): Promise<void> {
+  const distinct = { suite: 'jwt', case: 'HS256, 20,000 distinct tokens (authenticate)', impl: 'nestjs-rampart' };
+  await guarded(distinct, async () => sequential(distinct, await rampartDistinctTokens()));
   for (const alg of JWT_ALGORITHMS) {
     const keys = keysFor(alg);
     const token = signJwt(keys, userClaims());
