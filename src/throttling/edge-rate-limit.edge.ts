@@ -25,6 +25,8 @@ const RATE_LIMITED: EdgeRefusal = {
  * failure policy as the guards (the sliding-window script, key `{rl:<ip>}:e:edge`). Admitted
  * requests carry no header of its own (the route's guards announce theirs); a refusal is a 429
  * with `Retry-After`, the `RateLimit` headers of the `"edge"` policy and the library's body.
+ * It decides every request itself, before anything of the application runs, on every adapter and
+ * store: the IP guard decides only the route's own policies.
  *
  * @internal
  */
