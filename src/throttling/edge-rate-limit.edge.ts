@@ -2,12 +2,14 @@ import { resolveClientIp } from '../core/context/client-ip';
 import { getSecurityState } from '../core/context/request-state';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
+import { SecurityEventType } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
-import type { ResolvedRateLimitOptions } from './rate-limit.options';
+import type { ResolvedRateLimitOptions, ResolvedRateLimitPolicy } from './rate-limit.options';
 import { writeEdgeError, type EdgeRefusal } from '../core/pipeline/edge-error.util';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
-import type { EdgeLimitHandoff } from './edge-limit-handoff.service';
+import { compilePolicySet, readDecision, type PolicySet } from './policy-set.util';
 import { ipv6Prefix } from './rate-limit-base.guard';
+import type { RateLimiterService } from './rate-limiter.service';
 
 const RATE_LIMITED: EdgeRefusal = {
   status: 429,
@@ -23,40 +25,67 @@ const RATE_LIMITED: EdgeRefusal = {
  * failure policy as the guards (the sliding-window script, key `{rl:<ip>}:e:edge`). Admitted
  * requests carry no header of its own (the route's guards announce theirs); a refusal is a 429
  * with `Retry-After`, the `RateLimit` headers of the `"edge"` policy and the library's body.
- * On a shared store, a request known to reach the IP guard hands its key to the guard, which
- * decides it first in its own script ({@link EdgeLimitHandoff}): one round trip instead of two.
+ * It decides every request itself, before anything of the application runs, on every adapter and
+ * store: the IP guard decides only the route's own policies.
  *
  * @internal
  */
 export class EdgeRateLimitEdge implements EdgeHandler {
-  private handoff?: EdgeLimitHandoff;
+  private readonly set: PolicySet;
+  private limiter?: RateLimiterService;
 
   constructor(
     private readonly options: ResolvedRateLimitOptions,
+    policy: ResolvedRateLimitPolicy,
     /** Resolved on first use: edge steps are built before the module's services are. */
-    private readonly resolveHandoff: () => EdgeLimitHandoff,
+    private readonly resolveLimiter: () => RateLimiterService,
     private readonly events: SecurityEvents,
     private readonly problemJson: boolean,
-  ) {}
+  ) {
+    this.set = compilePolicySet([{ policy, scope: 'e' }], options) as PolicySet;
+  }
 
   handle(req: EdgeRequest, res: EdgeResponse): boolean | Promise<boolean> {
     const address = getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
     if (this.options.isAllowlisted?.(address)) return false;
     const tracker = address.indexOf(':') === -1 ? address : ipv6Prefix(address, this.options.ipv6Groups);
-    const key = `{rl:${tracker}}:e:edge`;
-    this.handoff ??= this.resolveHandoff();
-    // Decided in the IP guard's own script (one round trip) where the request is known to reach it.
-    if (this.handoff.handOver(req, res, key)) return false;
-    const reply = this.handoff.decide(key, req);
-    if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r, key));
-    return this.conclude(req, res, reply, key);
+    const keys = [`{rl:${tracker}}:${this.set.suffixes[0]}`];
+    this.limiter ??= this.resolveLimiter();
+    const reply = this.limiter.decide(keys, this.set.args, this.set.params, req);
+    if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r, keys[0]));
+    return this.conclude(req, res, reply, keys[0]);
   }
 
   private conclude(req: EdgeRequest, res: EdgeResponse, reply: readonly number[], key: string): boolean {
-    const refused = (this.handoff as EdgeLimitHandoff).refusal(req, reply, key);
-    if (refused === undefined) return false;
-    return writeEdgeError(req, res, RATE_LIMITED, this.problemJson, this.events.metrics, refused.headers, {
-      retryAfter: refused.retryAfter,
+    // An admitted request carries no header of this step: nothing of the reply needs reading.
+    if (reply[0] === 1) return false;
+    const decision = readDecision(this.set, reply);
+    this.events.emit({
+      type: SecurityEventType.RATE_LIMITED,
+      outcome: 'blocked',
+      reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
+      request: req,
+      details: {
+        tracker: 'ip',
+        policies: decision.violated,
+        retryAfter: decision.retryAfter,
+        strikes: decision.strikes,
+      },
+      episode: key,
+      first: decision.firstRejection,
+    });
+    const headers: Record<string, string | number> = { 'Retry-After': decision.retryAfter };
+    if (this.options.headers.ietf) {
+      headers['RateLimit-Policy'] = this.set.policyHeader;
+      headers.RateLimit = decision.state;
+    }
+    if (this.options.headers.legacy) {
+      headers['X-RateLimit-Limit'] = decision.legacyLimit;
+      headers['X-RateLimit-Remaining'] = decision.legacyRemaining;
+      headers['X-RateLimit-Reset'] = decision.legacyReset;
+    }
+    return writeEdgeError(req, res, RATE_LIMITED, this.problemJson, this.events.metrics, headers, {
+      retryAfter: decision.retryAfter,
     });
   }
 }

@@ -26,8 +26,6 @@ export interface PolicySet {
   params: Float64Array;
   /** `"default";q=100;w=60, ...` */
   policyHeader: string;
-  /** ARGV of EDGE_THEN_WINDOW: the edge set's, then this set's per-key arguments (built on first use). */
-  afterEdge?: string[];
 }
 
 /** Compiles a policy set; `scope` is `p` (shared by all routes) or `r:<route>` (one route's own budget). @internal */

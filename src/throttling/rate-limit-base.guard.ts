@@ -69,8 +69,7 @@ export abstract class RateLimitBaseGuard {
     return this.conclude(ctx, req, set, reply, tracker, append, keyPrefix);
   }
 
-  /** Reads `reply` (this set's SLIDING_WINDOW reply), sets the headers and throws on rejection. */
-  protected conclude(
+  private conclude(
     ctx: ExecutionContext,
     req: HttpRequestLike,
     set: PolicySet,

@@ -7,7 +7,6 @@ import { RateLimitGuard } from './rate-limit.guard';
 import { LEGACY_RATE_LIMIT_HEADERS, resolveRateLimitOptions, type ResolvedRateLimitPolicy } from './rate-limit.options';
 import { RateLimiterService } from './rate-limiter.service';
 import { EdgeRateLimitEdge } from './edge-rate-limit.edge';
-import { EdgeLimitHandoff } from './edge-limit-handoff.service';
 
 const describePolicy = (p: ResolvedRateLimitPolicy): string => `${p.name} ${p.limit}/${p.windowMs / 1000}s`;
 
@@ -15,7 +14,7 @@ const describePolicy = (p: ResolvedRateLimitPolicy): string => `${p.name} ${p.li
 export const rateLimitFeature = defineFeature({
   key: 'rateLimit',
   resolve: resolveRateLimitOptions,
-  providers: [RateLimiterService, LoginProtection, EdgeLimitHandoff],
+  providers: [RateLimiterService, LoginProtection],
   exports: [RateLimiterService, LoginProtection],
   enhancers: {
     ipGuard: { kind: 'guard', type: RateLimitGuard, when: (o) => o.enabled },
@@ -33,7 +32,7 @@ export const rateLimitFeature = defineFeature({
   edges: {
     ipLimit: (o, core, events, get) =>
       o.enabled && o.edge
-        ? new EdgeRateLimitEdge(o, () => get(EdgeLimitHandoff), events, core.errors.format === 'problem+json')
+        ? new EdgeRateLimitEdge(o, o.edge, () => get(RateLimiterService), events, core.errors.format === 'problem+json')
         : undefined,
   },
   enabled: (o) => o.enabled,

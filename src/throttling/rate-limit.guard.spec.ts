@@ -11,7 +11,6 @@ import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { PrincipalRateLimitGuard } from './principal-rate-limit.guard';
 import { RateLimit, SkipRateLimit } from './rate-limit.decorator';
 import { RateLimitGuard } from './rate-limit.guard';
-import { EdgeLimitHandoff } from './edge-limit-handoff.service';
 import { RateLimiterService } from './rate-limiter.service';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 
@@ -63,12 +62,10 @@ function http(handler: Handler, ip: string, principal?: Principal) {
 function guards(options: SecurityModuleOptions) {
   const resolved = resolveSecurityOptions({ events: { logger: false }, ...options });
   const events = new SecurityEvents(resolved);
-  const storage = new MemorySecurityStorage();
-  const limiter = new RateLimiterService(storage, resolved, events);
+  const limiter = new RateLimiterService(new MemorySecurityStorage(), resolved, events);
   const reflector = new Reflector();
-  const handoff = new EdgeLimitHandoff(resolved, storage, limiter, events);
   return {
-    ip: new RateLimitGuard(resolved, limiter, events, reflector, new RoutePlanCache(), handoff),
+    ip: new RateLimitGuard(resolved, limiter, events, reflector, new RoutePlanCache()),
     principal: new PrincipalRateLimitGuard(resolved, limiter, events, reflector, new RoutePlanCache()),
     reflector,
   };

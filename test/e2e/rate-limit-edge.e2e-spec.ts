@@ -130,8 +130,8 @@ describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adap
       await expectEdge429(await fetch(`${url}/edge-rl`, { method: 'OPTIONS', headers: PREFLIGHT }));
     });
 
-    // On a shared store (Fastify), the edge hands its decision to the IP guard once the guard has
-    // run on a route: each of these must still count every request, and refuse with the edge's 429.
+    // The edge decides every request up front, whatever answers it later (the route's guards, the
+    // app's own code, a body parser): each of these counts, and the refusal is the edge's 429.
     it('a flood of a guarded route gets the edge 429 (its headers, not the route policy)', async () => {
       for (let i = 0; i < EDGE_LIMIT; i++) expect((await fetch(`${url}/edge-rl`)).status).toBe(200);
       await expectEdge429(await fetch(`${url}/edge-rl`));

@@ -1,9 +1,11 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { type CanActivate, Controller, Get, Injectable, Module, Post } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { Public, SecurityModule, type SecurityEvent, type SecurityModuleOptions } from 'nestjs-rampart';
+import { APP_GUARD } from '@nestjs/core';
+import { Public, SecurityModule, SkipRateLimit, type SecurityEvent, type SecurityModuleOptions } from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { clusterStorageOptions, REDIS_TARGETS, redisUrl, uniquePrefix } from '../utils/redis';
 import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
+import { graphqlFixture } from '../fixtures/graphql/graphql-fixture.module';
 import { activeMs, timed as measured, timeoutBound } from '../fixtures/time-bound';
 
 @Public()
@@ -74,7 +76,7 @@ describe.each(targets)('rate limiting on shared Redis (%s, %s)', (adapter, targe
 });
 
 describe.each(targets)('the edge IP limit on shared Redis (%s, %s)', (adapter, target) => {
-  it('two instances admit exactly the edge limit between them, decided in the guard script or not', async () => {
+  it('two instances admit exactly the edge limit between them, on known and unknown routes', async () => {
     const keyPrefix = uniquePrefix(`rl-edge-${adapter}`);
     const commandTimeoutMs = 5_000;
     const options: SecurityModuleOptions = {
@@ -92,12 +94,10 @@ describe.each(targets)('the edge IP limit on shared Redis (%s, %s)', (adapter, t
       const windowMs = 3_600_000;
       const left = windowMs - (Date.now() % windowMs);
       if (left < 60_000) await sleep(left + 100);
-      // One request each first: the route is then known to reach the IP guard (Fastify hands over).
-      const first = [await timed(`${a.url}/rl/ping`), await timed(`${b.url}/rl/ping`)];
       const results = await Promise.all(
-        Array.from({ length: 118 }, (_, i) => timed(`${i % 2 ? a.url : b.url}/rl/${i % 3 ? 'ping' : 'nope'}`)),
+        Array.from({ length: 120 }, (_, i) => timed(`${i % 2 ? a.url : b.url}/rl/${i % 3 ? 'ping' : 'nope'}`)),
       );
-      const statuses = [...first, ...results].map((r) => r.status);
+      const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s !== 429)).toHaveLength(25);
       expect(statuses.filter((s) => s === 429)).toHaveLength(95);
     } finally {
@@ -154,7 +154,7 @@ describe.each(ADAPTERS)('Redis round trips (%s)', (adapter) => {
 });
 
 describe.each(ADAPTERS)('Redis round trips with the edge IP limit (%s)', (adapter) => {
-  it('decides the edge key in the IP guard script on Fastify (one call), separately on Express (two)', async () => {
+  it('costs two script calls per guarded request: one at the edge, one in the IP guard', async () => {
     const redis = await spawnRedis();
     const { app, url } = await bootApp(
       adapter,
@@ -168,8 +168,7 @@ describe.each(ADAPTERS)('Redis round trips with the edge IP limit (%s)', (adapte
     const { Redis } = await import('ioredis');
     const admin = new Redis(redis.url);
     try {
-      // The first request of a route is decided at the edge (the guard has not run on it yet).
-      await timed(`${url}/rl/ping`);
+      await timed(`${url}/rl/ping`); // first call may load the script (NOSCRIPT → EVAL)
       await admin.config('RESETSTAT');
       for (let i = 0; i < 10; i++) {
         const res = await fetch(`${url}/rl/ping`);
@@ -177,8 +176,9 @@ describe.each(ADAPTERS)('Redis round trips with the edge IP limit (%s)', (adapte
       }
       const stats = await admin.info('commandstats');
       const calls = (name: string) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-      expect(calls('evalsha')).toBe(adapter === 'fastify' ? 10 : 20);
-      // Both keys are counted either way: one GET and one SET each per request.
+      expect(calls('evalsha')).toBe(20);
+      expect(calls('eval')).toBe(0);
+      // Each key in its own call: one GET and one SET each per request.
       expect([calls('get'), calls('set')]).toEqual([20, 20]);
       const keys = await admin.keys('rte:*');
       expect(keys.sort()).toEqual(['rte:{rl:127.0.0.1}:e:edge', 'rte:{rl:127.0.0.1}:p:default']);
@@ -186,6 +186,142 @@ describe.each(ADAPTERS)('Redis round trips with the edge IP limit (%s)', (adapte
       admin.disconnect();
       await app.close();
       await redis.stop();
+    }
+  });
+});
+
+/** Handler runs of the routes below, per test. */
+const runs = { post: 0, get: 0 };
+
+/** Routes the IP guard has nothing to decide on: only the edge IP limit applies. */
+@Public()
+@SkipRateLimit()
+@Controller('edge-first')
+class EdgeFirstController {
+  @Post()
+  post() {
+    runs.post++;
+    return { ok: true };
+  }
+
+  @Get()
+  get() {
+    runs.get++;
+    return { ok: true };
+  }
+}
+
+/** An application's own global guard with an async gap before it admits (as a store read has). */
+@Injectable()
+class SlowAppGuard implements CanActivate {
+  async canActivate(): Promise<boolean> {
+    await new Promise((resolve) => setImmediate(resolve));
+    return true;
+  }
+}
+
+function edgeFirstModule(options: SecurityModuleOptions) {
+  @Module({
+    imports: [SecurityModule.forRoot(options)],
+    controllers: [EdgeFirstController],
+    providers: [{ provide: APP_GUARD, useClass: SlowAppGuard }],
+  })
+  class EdgeFirstModule {}
+  return EdgeFirstModule;
+}
+
+const EDGE_FIRST_LIMIT = 3;
+
+/** The edge IP limit on Redis: limit 3 a minute, and nothing else limits the routes. */
+const edgeFirstOptions = (adapter: string, url = redisUrl(), failOpen = true): SecurityModuleOptions => ({
+  storage: { type: 'redis', url, keyPrefix: uniquePrefix(`rl-edge-first-${adapter}`), commandTimeoutMs: 2_000 },
+  auth: { enabled: false },
+  events: { logger: false },
+  rateLimit: { failOpen, edge: { limit: EDGE_FIRST_LIMIT, windowSeconds: 60 } },
+});
+
+/** A bodyless POST with a Content-Type (which a parser still reads), as a client may send. */
+const bodylessPost = (url: string) =>
+  fetch(`${url}/edge-first`, { method: 'POST', headers: { 'content-type': 'text/plain' } });
+
+/** Windows are aligned on the clock: start well inside one, so the counts below are exact. */
+async function insideOneMinute(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 10_000) await sleep(left + 100);
+}
+
+describe.each(ADAPTERS)('the edge IP limit decides before anything else runs, on Redis (%s)', (adapter) => {
+  beforeEach(() => {
+    runs.post = 0;
+    runs.get = 0;
+  });
+
+  it('admits exactly the limit of bodyless POSTs behind an async app guard, and refuses the rest', async () => {
+    const { app, url } = await bootApp(adapter, edgeFirstModule(edgeFirstOptions(adapter)));
+    try {
+      await insideOneMinute();
+      const statuses: number[] = [];
+      for (let i = 0; i < 10; i++) statuses.push((await bodylessPost(url)).status);
+      expect(statuses).toEqual([201, 201, 201, 429, 429, 429, 429, 429, 429, 429]);
+      expect(runs.post).toBe(EDGE_FIRST_LIMIT);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses GETs of a route it has already seen at the limit', async () => {
+    const { app, url } = await bootApp(adapter, edgeFirstModule(edgeFirstOptions(adapter)));
+    try {
+      await insideOneMinute();
+      expect((await fetch(`${url}/edge-first`)).status).toBe(200);
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/edge-first`)).status);
+      expect(statuses).toEqual([200, 200, 429, 429, 429]);
+      expect(runs.get).toBe(EDGE_FIRST_LIMIT);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 503 to every request under failOpen: false while Redis is down, and runs no handler', async () => {
+    const redis = await spawnRedis();
+    const { app, url } = await bootApp(adapter, edgeFirstModule(edgeFirstOptions(adapter, redis.url, false)));
+    try {
+      expect((await bodylessPost(url)).status).toBe(201);
+      await redis.stop();
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await bodylessPost(url)).status);
+      statuses.push((await fetch(`${url}/edge-first`)).status);
+      expect(statuses).toEqual([503, 503, 503, 503, 503, 503]);
+      expect(runs).toEqual({ post: 1, get: 0 });
+    } finally {
+      await app.close();
+      await redis.stop();
+    }
+  });
+
+  it('refuses GraphQL GETs at the limit, whether or not they run a guarded resolver', async () => {
+    // The fixture's own authentication (JWT) stays: `hello` is public.
+    const { storage, events, rateLimit } = edgeFirstOptions(adapter);
+    const { app, url } = await bootApp(adapter, graphqlFixture(adapter, { storage, events, rateLimit }));
+    // CSRF prevention (Apollo on Express, Mercurius on Fastify) wants one of these on a GET.
+    const headers = { 'apollo-require-preflight': '1', 'mercurius-require-preflight': '1' };
+    const get = (query: string) => fetch(`${url}/graphql?query=${encodeURIComponent(query)}`, { headers });
+    try {
+      await insideOneMinute();
+      expect((await get('{ hello }')).status).toBe(200);
+      expect((await get('{ __typename }')).status).toBe(200);
+      expect((await get('{ __typename }')).status).toBe(200);
+      const refused = [
+        await get('{ __typename }'),
+        await get('{ __schema { queryType { name } } }'),
+        await get('{ nope }'),
+        await get('{ hello }'),
+      ];
+      expect(refused.map((r) => r.status)).toEqual([429, 429, 429, 429]);
+      expect(((await refused[0].json()) as { code: string }).code).toBe('RATE_LIMITED');
+    } finally {
+      await app.close();
     }
   });
 });
