@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** A bare key: 1–255 printable ASCII characters, no spaces. */
 const BARE = /^[\x21-\x7E]{1,255}$/;
@@ -25,16 +25,16 @@ const MAX_NODES = 2_000_000;
 type Work = { value: unknown } | { text: string };
 
 /**
- * Feeds `value` into `hash` as canonical JSON: object keys sorted, so key order never matters.
- * Iterative, so any nesting depth is hashed in full: a cut-off depth would let two payloads that
- * differ only below it share a fingerprint (a replay where a 422 is due). The text is built in
- * JavaScript and handed to the hash in one call (each `update` crosses into C++); a Buffer goes in
- * as its bytes. The bytes hashed are the same as one `update` per token, so fingerprints stored
- * by earlier versions still match.
+ * `value` as canonical JSON: object keys sorted, so key order never matters. Iterative, so any
+ * nesting depth is encoded in full: a cut-off depth would let two payloads that differ only below
+ * it share a fingerprint (a replay where a 422 is due). Returns the text, or, when the value holds
+ * Buffers (hashed as their bytes), the text and the Buffers in order. The bytes are the same as one
+ * hash `update` per token, so fingerprints stored by earlier versions still match.
  */
-function canonical(value: unknown, hash: Hash): void {
+function canonical(value: unknown): string | (string | Buffer)[] {
   const stack: Work[] = [{ value }];
   let text = '';
+  let parts: (string | Buffer)[] | undefined;
   let nodes = 0;
   while (stack.length > 0) {
     const work = stack.pop() as Work;
@@ -50,7 +50,7 @@ function canonical(value: unknown, hash: Hash): void {
     if (v === undefined) text += 'u';
     else if (v === null || typeof v !== 'object') text += JSON.stringify(v) ?? 'u';
     else if (Buffer.isBuffer(v)) {
-      hash.update(`${text}b`).update(v);
+      (parts ??= []).push(`${text}b`, v);
       text = '';
     } else if (Array.isArray(v)) {
       text += '[';
@@ -69,19 +69,25 @@ function canonical(value: unknown, hash: Hash): void {
       }
     }
   }
-  hash.update(text);
+  if (!parts) return text;
+  parts.push(text);
+  return parts;
 }
 
 /**
  * The request fingerprint: SHA-256 over the method, the path with its query, the canonical body
- * and the caller's scope. Same key + different fingerprint is a 422.
+ * and the caller's scope. Same key + different fingerprint is a 422. One-shot `hash()` unless the
+ * body holds Buffers.
  *
  * @internal
  */
 export function requestFingerprint(method: string, url: string, body: unknown, scope: string): string {
-  const hash = createHash('sha256').update(`${method}\n${url}\n${scope.length}:${scope}`);
-  canonical(body, hash);
-  return hash.digest('base64url');
+  const head = `${method}\n${url}\n${scope.length}:${scope}`;
+  const encoded = canonical(body);
+  if (typeof encoded === 'string') return hash('sha256', head + encoded, 'base64url');
+  const digest = createHash('sha256').update(head);
+  for (const part of encoded) digest.update(part);
+  return digest.digest('base64url');
 }
 
 /**
@@ -92,5 +98,5 @@ export function requestFingerprint(method: string, url: string, body: unknown, s
  */
 export function idempotencyRecordId(scope: string, key: string): string {
   // Length-prefixed: no (scope, key) pair can be confused with another one.
-  return createHash('sha256').update(`${scope.length}:${scope}${key}`).digest('base64url');
+  return hash('sha256', `${scope.length}:${scope}${key}`, 'base64url');
 }
