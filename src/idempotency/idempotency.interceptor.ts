@@ -9,7 +9,8 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { defer, lastValueFrom, type Observable, throwError } from 'rxjs';
+import { defer, from, type Observable, of, throwError } from 'rxjs';
+import { catchError, finalize, last, mergeMap, switchMap } from 'rxjs/operators';
 import { getRequest, getResponse, type HttpRequestLike } from '../core/context/get-request';
 import { getSecurityState, rawRequest } from '../core/context/request-state';
 import { takeGraphqlFilter, takeResponseFilter } from '../core/context/pending-response-filter.util';
@@ -131,35 +132,20 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const storeKey = this.store.key(
       idempotencyRecordId(scope, call.field === undefined ? key : `${key}\n${call.field}`),
     );
-    // One promise chain behind `defer` (subscribed once by Nest): a chain of RxJS operators here
-    // cost several µs per request more for the same steps.
-    return defer(() => this.run(next, call, fingerprint, storeKey, res));
-  }
-
-  /** Takes the lease, then replays the stored outcome or runs the handler; resolves what the route answers. */
-  private async run(
-    next: CallHandler,
-    call: IdempotentCall,
-    fingerprint: string,
-    storeKey: string,
-    res: unknown,
-  ): Promise<unknown> {
-    const { req, route } = call;
-    let outcome: Awaited<ReturnType<IdempotencyStore['acquire']>>;
-    try {
-      outcome = await this.store.acquire(storeKey, fingerprint, route.leaseMs);
-    } catch {
-      throw this.refusal('storage', req, res);
-    }
-    if (outcome.fingerprint !== fingerprint) throw this.refusal('mismatch', req);
-    if (outcome.kind === 'in_flight') throw this.refusal('in_flight', req, res);
-    if (outcome.kind === 'completed') {
-      this.events.metrics.idempotency('replay');
-      // Stored filtered: the route's response filter must not run on it again.
-      this.takeFilter(call);
-      return this.replay(outcome.response, res, call.field === undefined);
-    }
-    return this.execute(next, { lease: outcome.lease, route, res, req, lost: false, info: call.info });
+    return defer(() => this.store.acquire(storeKey, fingerprint, route.leaseMs)).pipe(
+      catchError(() => throwError(() => this.refusal('storage', req, res))),
+      switchMap((outcome) => {
+        if (outcome.fingerprint !== fingerprint) return throwError(() => this.refusal('mismatch', req));
+        if (outcome.kind === 'in_flight') return throwError(() => this.refusal('in_flight', req, res));
+        if (outcome.kind === 'completed') {
+          this.events.metrics.idempotency('replay');
+          // Stored filtered: the route's response filter must not run on it again.
+          this.takeFilter(call);
+          return this.replay(outcome.response, res, call.field === undefined);
+        }
+        return this.execute(next, { lease: outcome.lease, route, res, req, lost: false, info: call.info });
+      }),
+    );
   }
 
   /**
@@ -216,21 +202,29 @@ export class IdempotencyInterceptor implements NestInterceptor {
     };
   }
 
-  /** Runs the handler under the lease, renewing it, then stores or releases the outcome. */
-  private async execute(next: CallHandler, run: Execution): Promise<unknown> {
+  /**
+   * Runs the handler under the lease, renewing it, then stores or releases the outcome. An
+   * unsubscribe (the client went away, an outer `timeout()`) reaches the handler, and the renewal
+   * stops: the lease then expires on its own.
+   */
+  private execute(next: CallHandler, run: Execution): Observable<unknown> {
     const timer = setInterval(() => void this.renew(run), Math.max(50, Math.floor(run.route.leaseMs / 3)));
     timer.unref();
-    try {
-      // The last value the handler emits (undefined when it completes without one).
-      const handled = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      clearInterval(timer);
-      return await this.onSuccess(run, handled);
-    } catch (error) {
-      // The handler failed, or its response filter did (a 500): store or release, then rethrow.
-      clearInterval(timer);
-      await this.onError(run, error);
-      throw error;
-    }
+    // `defer`: a handler that throws before returning an observable is settled like one that fails.
+    return defer(() => next.handle()).pipe(
+      last(null, undefined as unknown),
+      mergeMap((value) => {
+        // Renewal stops before the outcome is written (a renewal after it would report a lost lease).
+        clearInterval(timer);
+        return from(this.onSuccess(run, value));
+      }),
+      // The handler failed, or the response filter did (a 500): the key is stored or released.
+      catchError((error: unknown) => {
+        clearInterval(timer);
+        return from(this.onError(run, error)).pipe(mergeMap(() => throwError(() => error)));
+      }),
+      finalize(() => clearInterval(timer)),
+    );
   }
 
   private async renew(run: Execution): Promise<void> {
@@ -311,12 +305,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   /** The stored outcome again; a GraphQL field's keeps the response status (the request may hold other fields). */
-  private replay(stored: StoredResponse, res: unknown, http: boolean): unknown {
+  private replay(stored: StoredResponse, res: unknown, http: boolean): Observable<unknown> {
     for (const [name, value] of Object.entries(stored.headers)) setResponseHeader(res, name, value);
     setResponseHeader(res, IDEMPOTENT_REPLAYED_HEADER, 'true');
-    if (stored.kind === 'error') throw new HttpException(stored.payload as Record<string, unknown>, stored.status);
+    if (stored.kind === 'error') {
+      return throwError(() => new HttpException(stored.payload as Record<string, unknown>, stored.status));
+    }
     if (http) setStatus(res, stored.status);
-    return stored.payload;
+    return of(stored.payload);
   }
 
   private headersOf(res: unknown): Record<string, string> {
