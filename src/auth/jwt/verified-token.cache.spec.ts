@@ -120,6 +120,33 @@ describe('VerifiedTokenCache', () => {
       expect(cache.get(bob, 2_000)).toBeUndefined();
     });
 
+    it('stores every token of a round robin smaller than the cache by its second round', () => {
+      const cache = new VerifiedTokenCache<number>(10_000);
+      const tokens = Array.from({ length: 5_000 }, (_, i) => token(`p${i}`, `sig-${i}`.padStart(43, 'x')));
+      for (let round = 0; round < 2; round++) tokens.forEach((t, i) => cache.offer(t, i, 5_000));
+      expect(cache.size).toBe(5_000);
+      expect(tokens.every((t, i) => cache.get(t, 0) === i)).toBe(true);
+    });
+
+    it('stores two tokens that alternate, whatever their hashes', () => {
+      const cache = new VerifiedTokenCache<string>(10);
+      const tail = 'q'.repeat(43);
+      const [alice, bob] = [token('YWxpY2U', tail), token('Ym9i', tail)];
+      for (let i = 0; i < 3; i++) {
+        cache.offer(alice, 'alice', 5_000);
+        cache.offer(bob, 'bob', 5_000);
+      }
+      expect([cache.get(alice, 0), cache.get(bob, 0)]).toEqual(['alice', 'bob']);
+    });
+
+    it('forgets a token seen once after maxEntries other new tokens (a working set larger than the cache does not churn it)', () => {
+      const cache = new VerifiedTokenCache<number>(100);
+      const cold = Array.from({ length: 250 }, (_, i) => token(`c${i}`, `cold-${i}`.padStart(43, 'y')));
+      for (let round = 0; round < 3; round++) cold.forEach((t, i) => cache.offer(t, i, 5_000));
+      // Each token comes back after 249 others: the filter was cleared in between, nothing is stored.
+      expect(cache.size).toBeLessThanOrEqual(5);
+    });
+
     it('stores nothing with maxEntries 0, and clear() forgets what the filter saw', () => {
       const none = new VerifiedTokenCache<number>(0);
       const t = token('p');
