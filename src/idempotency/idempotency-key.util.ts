@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { createHash, hash, type Hash } from 'node:crypto';
 
 /** A bare key: 1–255 printable ASCII characters, no spaces. */
 const BARE = /^[\x21-\x7E]{1,255}$/;
@@ -24,19 +24,35 @@ const MAX_NODES = 2_000_000;
 /** A value still to encode, or text to emit as is. */
 type Work = { value: unknown } | { text: string };
 
+/** Canonical text handed to the hash at most this long at a time: a large body is never held whole. */
+const CHUNK = 64 * 1024;
+
 /**
- * `value` as canonical JSON: object keys sorted, so key order never matters. Iterative, so any
- * nesting depth is encoded in full: a cut-off depth would let two payloads that differ only below
- * it share a fingerprint (a replay where a 422 is due). Returns the text, or, when the value holds
- * Buffers (hashed as their bytes), the text and the Buffers in order. The bytes are the same as one
- * hash `update` per token, so fingerprints stored by earlier versions still match.
+ * The request fingerprint: SHA-256 over the method, the path with its query, the canonical body
+ * and the caller's scope. Same key + different fingerprint is a 422.
+ *
+ * The body is encoded as canonical JSON: object keys sorted, so key order never matters.
+ * Iteratively, so any nesting depth is encoded in full: a cut-off depth would let two payloads
+ * that differ only below it share a fingerprint (a replay where a 422 is due). The text is built in
+ * JavaScript and hashed in one call (one-shot `hash()`), or in 64 KiB chunks for a larger body; a
+ * Buffer goes in as its bytes. The bytes hashed are the same as one `update` per token, so
+ * fingerprints stored by earlier versions still match.
+ *
+ * @internal
  */
-function canonical(value: unknown): string | (string | Buffer)[] {
-  const stack: Work[] = [{ value }];
-  let text = '';
-  let parts: (string | Buffer)[] | undefined;
+export function requestFingerprint(method: string, url: string, body: unknown, scope: string): string {
+  let text = `${method}\n${url}\n${scope.length}:${scope}`;
+  let digest: Hash | undefined;
+  const flush = (): Hash => {
+    digest ??= createHash('sha256');
+    digest.update(text);
+    text = '';
+    return digest;
+  };
+  const stack: Work[] = [{ value: body }];
   let nodes = 0;
   while (stack.length > 0) {
+    if (text.length > CHUNK) flush();
     const work = stack.pop() as Work;
     if ('text' in work) {
       text += work.text;
@@ -50,8 +66,8 @@ function canonical(value: unknown): string | (string | Buffer)[] {
     if (v === undefined) text += 'u';
     else if (v === null || typeof v !== 'object') text += JSON.stringify(v) ?? 'u';
     else if (Buffer.isBuffer(v)) {
-      (parts ??= []).push(`${text}b`, v);
-      text = '';
+      text += 'b';
+      flush().update(v);
     } else if (Array.isArray(v)) {
       text += '[';
       stack.push({ text: ']' });
@@ -69,25 +85,8 @@ function canonical(value: unknown): string | (string | Buffer)[] {
       }
     }
   }
-  if (!parts) return text;
-  parts.push(text);
-  return parts;
-}
-
-/**
- * The request fingerprint: SHA-256 over the method, the path with its query, the canonical body
- * and the caller's scope. Same key + different fingerprint is a 422. One-shot `hash()` unless the
- * body holds Buffers.
- *
- * @internal
- */
-export function requestFingerprint(method: string, url: string, body: unknown, scope: string): string {
-  const head = `${method}\n${url}\n${scope.length}:${scope}`;
-  const encoded = canonical(body);
-  if (typeof encoded === 'string') return hash('sha256', head + encoded, 'base64url');
-  const digest = createHash('sha256').update(head);
-  for (const part of encoded) digest.update(part);
-  return digest.digest('base64url');
+  if (digest === undefined) return hash('sha256', text, 'base64url');
+  return flush().digest('base64url');
 }
 
 /**
