@@ -367,15 +367,13 @@ export class JwtVerifier {
     if (kind === 'refresh' && claims.token_use !== 'refresh') throw new JwtVerificationError('wrong_type', 'token_use');
     if (typeof claims.sub !== 'string' || claims.sub.length === 0)
       throw new JwtVerificationError('missing_claim', 'sub');
-    const iat = claims.iat;
-    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) {
-      throw new JwtVerificationError('malformed', 'iat');
-    }
-    // jose takes any number; `1e400` is Infinity, a token that would never expire (or always be valid).
-    for (const name of ['exp', 'nbf'] as const) {
+    // Finite numbers only: jose takes any number for exp and nbf, and `1e400` is Infinity (a token
+    // that would never expire, or always be valid).
+    for (const name of ['iat', 'exp', 'nbf'] as const) {
       const value = claims[name];
       if (value !== undefined && !Number.isFinite(value)) throw new JwtVerificationError('malformed', name);
     }
+    const iat = claims.iat;
     if (iat !== undefined && iat - this.options.clockToleranceSec > now) {
       throw new JwtVerificationError('issued_in_future');
     }
