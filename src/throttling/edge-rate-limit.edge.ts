@@ -2,12 +2,11 @@ import { resolveClientIp } from '../core/context/client-ip';
 import { getSecurityState } from '../core/context/request-state';
 import { SecurityErrorCode } from '../core/errors/error-codes';
 import { Messages } from '../core/errors/messages.constant';
-import { SecurityEventType } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import type { ResolvedRateLimitOptions, ResolvedRateLimitPolicy } from './rate-limit.options';
 import { writeEdgeError, type EdgeRefusal } from '../core/pipeline/edge-error.util';
 import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
-import { compilePolicySet, readDecision, type PolicySet } from './policy-set.util';
+import { compilePolicySet, rateLimitedEvent, readDecision, type PolicySet } from './policy-set.util';
 import { ipv6Prefix } from './rate-limit-base.guard';
 import type { RateLimiterService } from './rate-limiter.service';
 
@@ -60,20 +59,7 @@ export class EdgeRateLimitEdge implements EdgeHandler {
     // An admitted request carries no header of this step: nothing of the reply needs reading.
     if (reply[0] === 1) return false;
     const decision = readDecision(this.set, reply);
-    this.events.emit({
-      type: SecurityEventType.RATE_LIMITED,
-      outcome: 'blocked',
-      reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
-      request: req,
-      details: {
-        tracker: 'ip',
-        policies: decision.violated,
-        retryAfter: decision.retryAfter,
-        strikes: decision.strikes,
-      },
-      episode: key,
-      first: decision.firstRejection,
-    });
+    this.events.emit(rateLimitedEvent(req, decision, 'ip', key));
     const headers: Record<string, string | number> = { 'Retry-After': decision.retryAfter };
     if (this.options.headers.ietf) {
       headers['RateLimit-Policy'] = this.set.policyHeader;

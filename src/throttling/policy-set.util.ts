@@ -4,6 +4,7 @@ import {
   type ResolvedRateLimitOptions,
   type ResolvedRateLimitPolicy,
 } from './rate-limit.options';
+import { SecurityEventType, type SecurityEventInput } from '../core/events/security-event.interface';
 import { SW, SW_FIELDS } from '../storage/sliding-window.script';
 import { RATE_LIMIT_KEY, SKIP_RATE_LIMIT_KEY, THROTTLER_METADATA } from './rate-limit.constants';
 
@@ -108,6 +109,29 @@ export function readDecision(set: PolicySet, reply: readonly number[]): Decision
     firstRejection: first,
     burst,
     strikes,
+  };
+}
+
+/**
+ * The `RATE_LIMITED` event of a refusal, as the edge IP limit and the rate-limit guards emit it:
+ * `episode` groups repeated refusals (only the first is written; the store decides which).
+ *
+ * @internal
+ */
+export function rateLimitedEvent(
+  request: unknown,
+  decision: Decision,
+  tracker: 'ip' | 'principal',
+  episode: string,
+): SecurityEventInput {
+  return {
+    type: SecurityEventType.RATE_LIMITED,
+    outcome: 'blocked',
+    reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
+    request,
+    details: { tracker, policies: decision.violated, retryAfter: decision.retryAfter, strikes: decision.strikes },
+    episode,
+    first: decision.firstRejection,
   };
 }
 

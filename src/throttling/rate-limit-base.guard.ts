@@ -9,7 +9,7 @@ import { securityException } from '../core/errors/security-exception';
 import { SecurityEventType } from '../core/events/security-event.interface';
 import type { SecurityEvents } from '../core/events/security-events.service';
 import type { ResolvedRateLimitOptions } from './rate-limit.options';
-import { readDecision, type Decision, type PolicySet } from './policy-set.util';
+import { rateLimitedEvent, readDecision, type Decision, type PolicySet } from './policy-set.util';
 import type { RateLimiterService } from './rate-limiter.service';
 
 /**
@@ -93,15 +93,7 @@ export abstract class RateLimitBaseGuard {
     if (decision.admitted) return true;
     if (res) setResponseHeader(res, 'Retry-After', decision.retryAfter);
     // Every refusal is counted into its episode; only the first is written (the store decides).
-    this.events.emit({
-      type: SecurityEventType.RATE_LIMITED,
-      outcome: 'blocked',
-      reason: decision.strikes > 1 ? 'limit_exceeded_escalated' : 'limit_exceeded',
-      request: req,
-      details: { tracker, policies: decision.violated, retryAfter: decision.retryAfter, strikes: decision.strikes },
-      episode: `${keyPrefix}|${decision.violated.join(',')}`,
-      first: decision.firstRejection,
-    });
+    this.events.emit(rateLimitedEvent(req, decision, tracker, `${keyPrefix}|${decision.violated.join(',')}`));
     throw this.createException(decision);
   }
 
