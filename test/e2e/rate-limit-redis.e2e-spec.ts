@@ -8,6 +8,15 @@ import { spawnRedis, type SpawnedRedis } from '../fixtures/redis-server';
 import { graphqlFixture } from '../fixtures/graphql/graphql-fixture.module';
 import { activeMs, timed as measured, timeoutBound } from '../fixtures/time-bound';
 
+/**
+ * Windows are aligned on the clock: waits for the next window when fewer than `marginMs` of this
+ * one are left, so a burst starts well inside one window and its counts are exact.
+ */
+async function insideWindow(windowMs: number, marginMs: number): Promise<void> {
+  const left = windowMs - (Date.now() % windowMs);
+  if (left < marginMs) await sleep(left + 100);
+}
+
 @Public()
 @Controller('rl')
 class PingController {
@@ -57,11 +66,9 @@ describe.each(targets)('rate limiting on shared Redis (%s, %s)', (adapter, targe
     const a = await bootApp(adapter, appModule(options));
     const b = await bootApp(adapter, appModule(options));
     try {
-      // Windows are aligned on the clock, and a burst that straddles a boundary may admit a few
-      // more (the documented estimate over the previous window): start it well inside one window.
-      const windowMs = 3_600_000;
-      const left = windowMs - (Date.now() % windowMs);
-      if (left < 60_000) await sleep(left + 100);
+      // A burst that straddles a window boundary may admit a few more (the documented estimate
+      // over the previous window): start it well inside one window.
+      await insideWindow(3_600_000, 60_000);
       const results = await Promise.all(
         Array.from({ length: 120 }, (_, i) => timed(`${i % 2 ? a.url : b.url}/rl/ping`)),
       );
@@ -91,9 +98,7 @@ describe.each(targets)('the edge IP limit on shared Redis (%s, %s)', (adapter, t
     const a = await bootApp(adapter, appModule(options));
     const b = await bootApp(adapter, appModule(options));
     try {
-      const windowMs = 3_600_000;
-      const left = windowMs - (Date.now() % windowMs);
-      if (left < 60_000) await sleep(left + 100);
+      await insideWindow(3_600_000, 60_000);
       const results = await Promise.all(
         Array.from({ length: 120 }, (_, i) => timed(`${i % 2 ? a.url : b.url}/rl/${i % 3 ? 'ping' : 'nope'}`)),
       );
@@ -244,11 +249,6 @@ const edgeFirstOptions = (adapter: string, url = redisUrl(), failOpen = true): S
 const bodylessPost = (url: string) =>
   fetch(`${url}/edge-first`, { method: 'POST', headers: { 'content-type': 'text/plain' } });
 
-/** Windows are aligned on the clock: start well inside one, so the counts below are exact. */
-async function insideOneMinute(): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < 10_000) await sleep(left + 100);
-}
 
 describe.each(ADAPTERS)('the edge IP limit decides before anything else runs, on Redis (%s)', (adapter) => {
   beforeEach(() => {
@@ -259,7 +259,7 @@ describe.each(ADAPTERS)('the edge IP limit decides before anything else runs, on
   it('admits exactly the limit of bodyless POSTs behind an async app guard, and refuses the rest', async () => {
     const { app, url } = await bootApp(adapter, edgeFirstModule(edgeFirstOptions(adapter)));
     try {
-      await insideOneMinute();
+      await insideWindow(60_000, 10_000);
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) statuses.push((await bodylessPost(url)).status);
       expect(statuses).toEqual([201, 201, 201, 429, 429, 429, 429, 429, 429, 429]);
@@ -272,7 +272,7 @@ describe.each(ADAPTERS)('the edge IP limit decides before anything else runs, on
   it('refuses GETs of a route it has already seen at the limit', async () => {
     const { app, url } = await bootApp(adapter, edgeFirstModule(edgeFirstOptions(adapter)));
     try {
-      await insideOneMinute();
+      await insideWindow(60_000, 10_000);
       expect((await fetch(`${url}/edge-first`)).status).toBe(200);
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push((await fetch(`${url}/edge-first`)).status);
@@ -308,7 +308,7 @@ describe.each(ADAPTERS)('the edge IP limit decides before anything else runs, on
     const headers = { 'apollo-require-preflight': '1', 'mercurius-require-preflight': '1' };
     const get = (query: string) => fetch(`${url}/graphql?query=${encodeURIComponent(query)}`, { headers });
     try {
-      await insideOneMinute();
+      await insideWindow(60_000, 10_000);
       expect((await get('{ hello }')).status).toBe(200);
       expect((await get('{ __typename }')).status).toBe(200);
       expect((await get('{ __typename }')).status).toBe(200);
