@@ -249,7 +249,6 @@ const edgeFirstOptions = (adapter: string, url = redisUrl(), failOpen = true): S
 const bodylessPost = (url: string) =>
   fetch(`${url}/edge-first`, { method: 'POST', headers: { 'content-type': 'text/plain' } });
 
-
 describe.each(ADAPTERS)('the edge IP limit decides before anything else runs, on Redis (%s)', (adapter) => {
   beforeEach(() => {
     runs.post = 0;
