@@ -2,7 +2,7 @@ import { createTestRedisStorage } from '../../test/utils/redis';
 import { MemorySecurityStorage } from './memory/memory.storage';
 import { SlidingWindowMemoryStorage } from './memory/sliding-window-memory.storage';
 import type { RedisSecurityStorage } from './redis/redis.storage';
-import { SLIDING_WINDOW, SW, SW_FIELDS } from './sliding-window.script';
+import { EDGE_THEN_WINDOW, SLIDING_WINDOW, SW, SW_FIELDS } from './sliding-window.script';
 
 /** ARGV for policies [limit, windowMs, blockMs, burstThreshold] with optional escalation. */
 function argv(policies: number[][], multipliers: number[] = [], decayMs = 0, cost = 1): string[] {
@@ -250,6 +250,42 @@ describe('SLIDING_WINDOW script (Redis twin)', () => {
         expect(Math.abs(field(a, p, SW.RETRY) - field(b, p, SW.RETRY))).toBeLessThanOrEqual(2 * slowest + 2);
       }
     }
+  });
+
+  it('EDGE_THEN_WINDOW gives the same decisions as SLIDING_WINDOW on the edge key, then on the others', async () => {
+    // The edge (limit 6) counts what the route policies (limit 2 and 4) refuse, and once it refuses,
+    // the route keys are not touched: as two SLIDING_WINDOW calls in sequence.
+    const edge = [6, 3_600_000, 0, 0];
+    const route = [
+      [2, 3_600_000, 0, 0],
+      [4, 3_600_000, 0, 0],
+    ];
+    const combined = ['{sw:ew}:e', '{sw:ew}:a', '{sw:ew}:b'];
+    const apart = ['{sw:ew2}:e', '{sw:ew2}:a', '{sw:ew2}:b'];
+    // Times left out (two clocks); the route part is a reply of its own, after the edge's 9 numbers.
+    const times = (r: number[]) =>
+      r.filter((_, j) => j === 0 || ![SW.RESET, SW.RETRY].includes(((j - 1) % SW_FIELDS) as 2 | 3));
+    const strip = (r: number[]) => [...times(r.slice(0, 1 + SW_FIELDS)), ...times(r.slice(1 + SW_FIELDS))];
+    const admitted: number[][] = [];
+    for (let i = 0; i < 8; i++) {
+      const a = await redis.run(EDGE_THEN_WINDOW, combined, argv([edge, ...route]));
+      const b = memory.runSync(EDGE_THEN_WINDOW, combined, argv([edge, ...route]));
+      const first = memory.runSync(SLIDING_WINDOW, apart.slice(0, 1), argv([edge]));
+      const c = first[0] === 0 ? first : first.concat(memory.runSync(SLIDING_WINDOW, apart.slice(1), argv(route)));
+      expect(strip(a)).toEqual(strip(b));
+      expect(strip(b)).toEqual(strip(c));
+      admitted.push([a[0], a[0] === 1 ? a[1 + SW_FIELDS] : -1]);
+    }
+    expect(admitted).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 0],
+      [1, 0],
+      [1, 0],
+      [1, 0],
+      [0, -1],
+      [0, -1],
+    ]);
   });
 
   it('expires idle keys on Redis too', async () => {

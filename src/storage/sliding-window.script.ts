@@ -1,6 +1,126 @@
 import type { MemoryScriptOps, StorageScript } from './security-storage.interface';
 
 /**
+ * The decision of {@link SLIDING_WINDOW} as a Lua function, shared by the scripts: `KEYS[kb + 1..kb + n]`
+ * with their four parameters from `ARGV[ab + 1]` on (`cost, nMultipliers, decayMs, ...multipliers`
+ * stay at the head of ARGV). Returns the reply `[admitted, ...perKey]`.
+ */
+const WINDOW_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function window(now, kb, n, ab)
+  local cost = tonumber(ARGV[1])
+  local nm = tonumber(ARGV[2])
+  local decay = tonumber(ARGV[3])
+  -- One flat array, 14 slots per key: limit win blk burst ws cur prev bu sk su rej e est rejected
+  local S = {}
+  local admitted = 1
+  for i = 1, n do
+    local o = ab + (i - 1) * 4
+    local b = (i - 1) * 14
+    local limit, win = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])
+    local ws, cur, prev, bu, sk, su, rej = 0, 0, 0, 0, 0, 0, 0
+    local v = redis.call('GET', KEYS[kb + i])
+    if v then
+      local k = b + 4
+      for x in string.gmatch(v, '%d+') do
+        k = k + 1
+        S[k] = tonumber(x)
+      end
+      ws, cur, prev, bu, sk, su, rej = S[b + 5] * win, S[b + 6], S[b + 7], S[b + 8], S[b + 9], S[b + 10], S[b + 11]
+      if bu > 0 then bu = ws + bu end
+      if su > 0 then su = ws + su end
+    end
+    local cws = now - (now % win)
+    if ws ~= cws then
+      if ws == cws - win then prev = cur else prev = 0 end
+      cur = 0
+      rej = 0
+      ws = cws
+    end
+    if su <= now then sk = 0 end
+    local e = now - cws
+    local est = prev * (win - e) / win + cur
+    local rejected = 0
+    if bu > now or est + cost > limit then
+      rejected = 1
+      admitted = 0
+    end
+    S[b + 1], S[b + 2], S[b + 3], S[b + 4] = limit, win, tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
+    S[b + 5], S[b + 6], S[b + 7], S[b + 8], S[b + 9], S[b + 10], S[b + 11] = ws, cur, prev, bu, sk, su, rej
+    S[b + 12], S[b + 13], S[b + 14] = e, est, rejected
+  end
+  local out = { admitted }
+  for i = 1, n do
+    local b = (i - 1) * 14
+    local limit, win, blk, burstAt = S[b + 1], S[b + 2], S[b + 3], S[b + 4]
+    local ws, cur, prev, bu, sk, su, rej = S[b + 5], S[b + 6], S[b + 7], S[b + 8], S[b + 9], S[b + 10], S[b + 11]
+    local e, est, rejected = S[b + 12], S[b + 13], S[b + 14]
+    local retry = 0
+    local burst = 0
+    local reset = ws + win - now
+    local first = 0
+    if admitted == 1 then
+      cur = cur + cost
+    elseif rejected == 1 then
+      local before = cur + rej
+      rej = rej + cost
+      if burstAt > 0 and before < burstAt and cur + rej >= burstAt then burst = 1 end
+      if bu > now then
+        retry = bu - now
+      else
+        -- A new block (or, without one, the first rejection of the window) is one strike.
+        if nm > 0 or blk > 0 or rej == cost then
+          sk = sk + 1
+          first = 1
+        end
+        local dur = blk
+        if nm > 0 then
+          local bb = blk
+          if bb <= 0 then bb = win end
+          local k = sk
+          if k < 1 then k = 1 end
+          if k > nm then k = nm end
+          dur = math.floor(bb * tonumber(ARGV[3 + k]))
+        end
+        if dur > 0 then
+          bu = now + dur
+          retry = dur
+        else
+          local need = limit - cost
+          if need < 0 then
+            retry = win
+          elseif cur <= need then
+            retry = math.ceil(win - e - (need - cur) * win / prev)
+          else
+            retry = (win - e) + math.ceil(win - need * win / cur)
+          end
+        end
+        if first == 1 then su = math.max(bu, now) + decay end
+      end
+      if retry < 1 then retry = 1 end
+      reset = retry
+    end
+    local remaining = limit - est
+    if admitted == 1 then remaining = remaining - cost end
+    remaining = math.floor(remaining)
+    if remaining < 0 or rejected == 1 then remaining = 0 end
+    local keep = ws + 2 * win
+    if bu > keep then keep = bu end
+    if sk > 0 and su > keep then keep = su end
+    local bur, sur = 0, 0
+    if bu > ws then bur = bu - ws end
+    if su > ws then sur = su - ws end
+    redis.call('SET', KEYS[kb + i], string.format('%d,%d,%d,%d,%d,%d,%d', ws / win, cur, prev, bur, sk, sur, rej), 'PX', keep - now)
+    local o = 1 + (i - 1) * 8
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4] = math.ceil(est + cost), remaining, reset, retry
+    out[o + 5], out[o + 6], out[o + 7], out[o + 8] = rejected, sk, burst, first
+  end
+  return out
+end
+`;
+
+/**
  * Sliding-window counter over every policy of one request, in ONE atomic script (one Redis round
  * trip however many policies apply).
  *
@@ -40,121 +160,45 @@ import type { MemoryScriptOps, StorageScript } from './security-storage.interfac
  */
 export const SLIDING_WINDOW: StorageScript<number[]> = {
   name: 'sliding-window',
-  lua: `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local cost = tonumber(ARGV[1])
-local nm = tonumber(ARGV[2])
-local decay = tonumber(ARGV[3])
-local base = 3 + nm
-local n = #KEYS
--- One flat array, 14 slots per key: limit win blk burst ws cur prev bu sk su rej e est rejected
-local S = {}
-local admitted = 1
-for i = 1, n do
-  local o = base + (i - 1) * 4
-  local b = (i - 1) * 14
-  local limit, win = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])
-  local ws, cur, prev, bu, sk, su, rej = 0, 0, 0, 0, 0, 0, 0
-  local v = redis.call('GET', KEYS[i])
-  if v then
-    local k = b + 4
-    for x in string.gmatch(v, '%d+') do
-      k = k + 1
-      S[k] = tonumber(x)
-    end
-    ws, cur, prev, bu, sk, su, rej = S[b + 5] * win, S[b + 6], S[b + 7], S[b + 8], S[b + 9], S[b + 10], S[b + 11]
-    if bu > 0 then bu = ws + bu end
-    if su > 0 then su = ws + su end
-  end
-  local cws = now - (now % win)
-  if ws ~= cws then
-    if ws == cws - win then prev = cur else prev = 0 end
-    cur = 0
-    rej = 0
-    ws = cws
-  end
-  if su <= now then sk = 0 end
-  local e = now - cws
-  local est = prev * (win - e) / win + cur
-  local rejected = 0
-  if bu > now or est + cost > limit then
-    rejected = 1
-    admitted = 0
-  end
-  S[b + 1], S[b + 2], S[b + 3], S[b + 4] = limit, win, tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
-  S[b + 5], S[b + 6], S[b + 7], S[b + 8], S[b + 9], S[b + 10], S[b + 11] = ws, cur, prev, bu, sk, su, rej
-  S[b + 12], S[b + 13], S[b + 14] = e, est, rejected
-end
-local out = { admitted }
-for i = 1, n do
-  local b = (i - 1) * 14
-  local limit, win, blk, burstAt = S[b + 1], S[b + 2], S[b + 3], S[b + 4]
-  local ws, cur, prev, bu, sk, su, rej = S[b + 5], S[b + 6], S[b + 7], S[b + 8], S[b + 9], S[b + 10], S[b + 11]
-  local e, est, rejected = S[b + 12], S[b + 13], S[b + 14]
-  local retry = 0
-  local burst = 0
-  local reset = ws + win - now
-  local first = 0
-  if admitted == 1 then
-    cur = cur + cost
-  elseif rejected == 1 then
-    local before = cur + rej
-    rej = rej + cost
-    if burstAt > 0 and before < burstAt and cur + rej >= burstAt then burst = 1 end
-    if bu > now then
-      retry = bu - now
-    else
-      -- A new block (or, without one, the first rejection of the window) is one strike.
-      if nm > 0 or blk > 0 or rej == cost then
-        sk = sk + 1
-        first = 1
-      end
-      local dur = blk
-      if nm > 0 then
-        local bb = blk
-        if bb <= 0 then bb = win end
-        local k = sk
-        if k < 1 then k = 1 end
-        if k > nm then k = nm end
-        dur = math.floor(bb * tonumber(ARGV[3 + k]))
-      end
-      if dur > 0 then
-        bu = now + dur
-        retry = dur
-      else
-        local need = limit - cost
-        if need < 0 then
-          retry = win
-        elseif cur <= need then
-          retry = math.ceil(win - e - (need - cur) * win / prev)
-        else
-          retry = (win - e) + math.ceil(win - need * win / cur)
-        end
-      end
-      if first == 1 then su = math.max(bu, now) + decay end
-    end
-    if retry < 1 then retry = 1 end
-    reset = retry
-  end
-  local remaining = limit - est
-  if admitted == 1 then remaining = remaining - cost end
-  remaining = math.floor(remaining)
-  if remaining < 0 or rejected == 1 then remaining = 0 end
-  local keep = ws + 2 * win
-  if bu > keep then keep = bu end
-  if sk > 0 and su > keep then keep = su end
-  local bur, sur = 0, 0
-  if bu > ws then bur = bu - ws end
-  if su > ws then sur = su - ws end
-  redis.call('SET', KEYS[i], string.format('%d,%d,%d,%d,%d,%d,%d', ws / win, cur, prev, bur, sk, sur, rej), 'PX', keep - now)
-  local o = 1 + (i - 1) * 8
-  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = math.ceil(est + cost), remaining, reset, retry
-  out[o + 5], out[o + 6], out[o + 7], out[o + 8] = rejected, sk, burst, first
-end
-return out`,
+  lua: `${WINDOW_LUA}
+return window(now, 0, #KEYS, 3 + tonumber(ARGV[2]))`,
   memory: slidingWindowMemory,
 };
+
+/**
+ * The edge IP limit and a guard's policies in ONE atomic script (one round trip where two
+ * {@link SLIDING_WINDOW} calls were needed), with the same outcome as the two in sequence:
+ * `KEYS[1]` (the edge key) is decided alone first and counts every request it admits; only when it
+ * admits are the other keys decided, together, as {@link SLIDING_WINDOW} decides them.
+ *
+ * ARGV: the edge set's ARGV (`cost, nMultipliers, decayMs, ...multipliers`, then the edge key's
+ * `limit, windowMs, blockMs, burstThreshold`), then four per other key. Both decisions share the
+ * head (cost and escalation are the module's).
+ *
+ * Reply: the edge's `[admitted, ...8 fields]`; when it admitted, followed by the other keys'
+ * `[admitted, ...perKey]`.
+ *
+ * @internal
+ */
+export const EDGE_THEN_WINDOW: StorageScript<number[]> = {
+  name: 'edge-then-window',
+  lua: `${WINDOW_LUA}
+local base = 3 + tonumber(ARGV[2])
+local out = window(now, 0, 1, base)
+if out[1] == 0 then return out end
+local rest = window(now, 1, #KEYS - 1, base + 4)
+for i = 1, #rest do out[9 + i] = rest[i] end
+return out`,
+  memory: edgeThenWindowMemory,
+};
+
+/** The memory twin of {@link EDGE_THEN_WINDOW}. */
+function edgeThenWindowMemory(ops: MemoryScriptOps, keys: string[], args: string[]): number[] {
+  const head = 3 + Number(args[1]);
+  const edge = slidingWindowMemory(ops, keys.slice(0, 1), args.slice(0, head + 4));
+  if (edge[0] === 0) return edge;
+  return edge.concat(slidingWindowMemory(ops, keys.slice(1), args.slice(0, head).concat(args.slice(head + 4))));
+}
 
 /** Fields per key in the scratch buffer. */
 const F = 16;

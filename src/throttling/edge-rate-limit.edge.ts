@@ -9,6 +9,7 @@ import type { EdgeHandler, EdgeRequest, EdgeResponse } from '../core/pipeline/ed
 import { compilePolicySet, rateLimitedEvent, readDecision, type PolicySet } from './policy-set.util';
 import { ipv6Prefix } from './rate-limit-base.guard';
 import type { RateLimiterService } from './rate-limiter.service';
+import { SW_FIELDS } from '../storage/sliding-window.script';
 
 const RATE_LIMITED: EdgeRefusal = {
   status: 429,
@@ -25,7 +26,8 @@ const RATE_LIMITED: EdgeRefusal = {
  * requests carry no header of its own (the route's guards announce theirs); a refusal is a 429
  * with `Retry-After`, the `RateLimit` headers of the `"edge"` policy and the library's body.
  * It decides every request itself, before anything of the application runs, on every adapter and
- * store: the IP guard decides only the route's own policies.
+ * store. On a Fastify route the IP guard has run on, it also decides the guard's policies in the
+ * same storage call, after its own key, and leaves that reply to the guard (see EdgeRoutePlans).
  *
  * @internal
  */
@@ -48,11 +50,29 @@ export class EdgeRateLimitEdge implements EdgeHandler {
     const address = getSecurityState(req).ip ?? resolveClientIp(req, this.options.isTrustedProxy);
     if (this.options.isAllowlisted?.(address)) return false;
     const tracker = address.indexOf(':') === -1 ? address : ipv6Prefix(address, this.options.ipv6Groups);
-    const keys = [`{rl:${tracker}}:${this.set.suffixes[0]}`];
+    const prefix = `{rl:${tracker}}:`;
+    const edgeKey = prefix + this.set.suffixes[0];
     this.limiter ??= this.resolveLimiter();
-    const reply = this.limiter.decide(keys, this.set.args, this.set.params, req);
-    if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r, keys[0]));
-    return this.conclude(req, res, reply, keys[0]);
+    const route = res.route;
+    const plan = route === undefined ? undefined : this.limiter.edgeRoutes.planFor(req.method, route);
+    if (plan === undefined) {
+      const reply = this.limiter.decide([edgeKey], this.set.args, this.set.params, req);
+      if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r, edgeKey));
+      return this.conclude(req, res, reply, edgeKey);
+    }
+    // The route's IP policies are known (see EdgeRoutePlans): decide them in the same call, after
+    // the edge key, and leave the reply to the IP guard.
+    const routeSet = plan.set;
+    const keys = new Array<string>(1 + routeSet.suffixes.length);
+    keys[0] = edgeKey;
+    for (let i = 0; i < routeSet.suffixes.length; i++) keys[i + 1] = prefix + routeSet.suffixes[i];
+    plan.args ??= this.set.args.concat(routeSet.args.slice(this.set.args.length - 4));
+    const reply = this.limiter.decideAfterEdge(keys, plan.args, this.set.params, routeSet.params, req);
+    const handOver = (r: number[]): boolean => {
+      if (r[0] === 1) getSecurityState(req).edgeDecided = { set: routeSet, prefix, reply: r.slice(1 + SW_FIELDS) };
+      return this.conclude(req, res, r, edgeKey);
+    };
+    return reply instanceof Promise ? reply.then(handOver) : handOver(reply);
   }
 
   private conclude(req: EdgeRequest, res: EdgeResponse, reply: readonly number[], key: string): boolean {

@@ -69,7 +69,8 @@ export abstract class RateLimitBaseGuard {
     return this.conclude(ctx, req, set, reply, tracker, append, keyPrefix);
   }
 
-  private conclude(
+  /** Reads a reply into headers, events and the 429 (a refusal throws). */
+  protected conclude(
     ctx: ExecutionContext,
     req: HttpRequestLike,
     set: PolicySet,

@@ -1,6 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { getRequest } from '../core/context/get-request';
+import { getRequest, type HttpRequestLike } from '../core/context/get-request';
+import { getSecurityState } from '../core/context/request-state';
 import { isNestedGraphqlField } from '../core/context/graphql-field.util';
 import {
   RoutePlanCache,
@@ -50,10 +51,36 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     // (run once per parent object) counts only against its own `@RateLimit()` policies.
     const nested = isNestedGraphqlField(ctx);
     const set = nested ? this.fieldPlans.of(ctx) : this.plans.of(ctx);
-    if (!set) return true;
     const req = getRequest(ctx);
+    const handed = nested ? undefined : this.takeEdgeDecision(ctx, req, set);
+    if (!set) return true;
     if (this.isAllowlisted(req)) return true;
-    return this.evaluate(ctx, req, set, `{rl:${this.getTracker(req, ctx)}}:`, 'ip', nested);
+    const keyPrefix = `{rl:${this.getTracker(req, ctx)}}:`;
+    if (handed !== undefined && handed.prefix === keyPrefix) {
+      return this.conclude(ctx, req, set, handed.reply, 'ip', false, keyPrefix);
+    }
+    return this.evaluate(ctx, req, set, keyPrefix, 'ip', nested);
+  }
+
+  /**
+   * The edge IP limit's decision of this route's policies, when the edge took it (Fastify, a route
+   * learned earlier, see EdgeRoutePlans) for this very policy set; taken once. When there is none,
+   * the route is learned. Only the stock guard on HTTP requests: a subclass may track differently.
+   */
+  private takeEdgeDecision(
+    ctx: ExecutionContext,
+    req: HttpRequestLike,
+    set: PolicySet | null,
+  ): { prefix: string; reply: readonly number[] } | undefined {
+    if (ctx.getType() !== 'http' || this.constructor !== RateLimitGuard) return undefined;
+    const state = getSecurityState(req);
+    const handed = state.edgeDecided;
+    if (handed !== undefined) {
+      state.edgeDecided = undefined;
+      if (handed.set === set) return handed;
+    }
+    this.limiter.edgeRoutes.learn(req as { method?: string; routeOptions?: { url?: string } }, set);
+    return undefined;
   }
 
   /** The tracker of a request: the client IP (IPv6: its prefix). Override to group callers differently. */

@@ -10,7 +10,8 @@ import { SECURITY_OPTIONS } from '../core/security.constants';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
 import { SlidingWindowMemoryStorage } from '../storage/memory/sliding-window-memory.storage';
 import { SecurityStorage, type ScriptReply, type StorageScript } from '../storage/security-storage.interface';
-import { SLIDING_WINDOW } from '../storage/sliding-window.script';
+import { EDGE_THEN_WINDOW, SLIDING_WINDOW } from '../storage/sliding-window.script';
+import { EdgeRoutePlans } from './edge-route-plans';
 
 /** Time between two attempts to reach a failing storage; requests meanwhile follow the policy. */
 const PROBE_INTERVAL_MS = 1_000;
@@ -39,6 +40,13 @@ export class RateLimiterService {
   private readonly failOpen: boolean;
   private degraded = false;
   private nextProbeAt = 0;
+  /**
+   * What the IP guard decides on each Fastify route, learned from the guard, so the edge IP limit
+   * can decide it in its own storage call (see {@link EdgeRoutePlans}).
+   *
+   * @internal
+   */
+  readonly edgeRoutes = new EdgeRoutePlans();
 
   constructor(
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
@@ -93,6 +101,30 @@ export class RateLimiterService {
   ): number[] | Promise<number[]> {
     if (this.memory) return this.windows.decide(keys, params);
     return this.shared(SLIDING_WINDOW, keys, args, request, () => this.windows.decide(keys, params));
+  }
+
+  /**
+   * The edge IP limit (`keys[0]`) and then, only when it admits, the other keys together, in one
+   * storage call ({@link EDGE_THEN_WINDOW}): the same outcome as `decide` on the edge key followed
+   * by `decide` on the others. `args` is that script's ARGV; `edgeParams` and `params` are the two
+   * decisions' ARGV as numbers. Synchronous on a memory store.
+   *
+   * @throws {ServiceUnavailableException} 503 `STORAGE_UNAVAILABLE` when the store fails and `failOpen` is false.
+   * @internal
+   */
+  decideAfterEdge(
+    keys: readonly string[],
+    args: readonly string[],
+    edgeParams: ArrayLike<number>,
+    params: ArrayLike<number>,
+    request?: unknown,
+  ): number[] | Promise<number[]> {
+    const local = () => {
+      const edge = this.windows.decide(keys.slice(0, 1), edgeParams);
+      return edge[0] === 0 ? edge : edge.concat(this.windows.decide(keys.slice(1), params));
+    };
+    if (this.memory) return local();
+    return this.shared(EDGE_THEN_WINDOW, keys, args, request, local);
   }
 
   /** Runs on the shared store with the failure policy; `insure` decides when it is down. */

@@ -1,6 +1,13 @@
-import { Body, Controller, Get, Module, Post, type DynamicModule } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post, Version, VersioningType, type DynamicModule } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
-import { Public, SecurityModule, SkipRateLimit, type SecurityEvent, type SecurityStorage } from 'nestjs-rampart';
+import {
+  Public,
+  RateLimit,
+  SecurityModule,
+  SkipRateLimit,
+  type SecurityEvent,
+  type SecurityStorage,
+} from 'nestjs-rampart';
 import { ADAPTERS, bootApp } from '../utils/app';
 import { createTestRedisStorage } from '../utils/redis';
 
@@ -157,6 +164,115 @@ describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adap
       expect((await fetch(`${url}/edge-rl`, { ...bad, body: '{}' })).status).toBe(201);
       for (let i = 1; i < EDGE_LIMIT; i++) expect((await fetch(`${url}/edge-rl`, bad)).status).toBe(400);
       await expectEdge429(await fetch(`${url}/edge-rl`, bad));
+    });
+  },
+);
+
+@Public()
+@Controller('route-rl')
+class RouteLimitedController {
+  @RateLimit({ default: { limit: 3, windowSeconds: 60 } })
+  @Get()
+  limited() {
+    return { ok: true };
+  }
+
+  // Two handlers behind one Fastify route (a version constraint each): the edge must not decide
+  // the first one's policies for the second.
+  @RateLimit({ default: { limit: 3, windowSeconds: 60 } })
+  @Version('1')
+  @Get('versioned')
+  v1() {
+    return { v: 1 };
+  }
+
+  @SkipRateLimit()
+  @Version('2')
+  @Get('versioned')
+  v2() {
+    return { v: 2 };
+  }
+}
+
+function routeLimitModule(storage: SecurityStorage | undefined): DynamicModule {
+  @Module({})
+  class RouteLimitModule {}
+  return {
+    module: RouteLimitModule,
+    imports: [
+      SecurityModule.forRoot({
+        storage: storage ?? { type: 'memory' },
+        events: { logger: false },
+        rateLimit: { maxRequests: 10_000, edge: { limit: 1_000, windowSeconds: 60 } },
+      }),
+    ],
+    controllers: [RouteLimitedController],
+  };
+}
+
+/** The `r=` of a `RateLimit` header item. */
+function remaining(res: Response): number | undefined {
+  const match = /;r=(\d+)/.exec(res.headers.get('ratelimit') ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adapter, 'redis'] as const]))(
+  "a route's IP policies beside the edge IP limit (%s, %s store)",
+  (adapter, kind) => {
+    let app: INestApplication;
+    let url: string;
+    let storage: SecurityStorage | undefined;
+
+    beforeEach(async () => {
+      if (kind === 'redis') storage = await createTestRedisStorage(`route-rl-${adapter}`);
+      ({ app, url } = await bootApp(adapter, routeLimitModule(storage) as never, undefined, async (a) => {
+        a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' });
+        stopBeforeGuards(a);
+      }));
+    });
+    afterEach(async () => {
+      await app.close();
+      await storage?.close();
+    });
+
+    it('counts each request once in the route policy, and refuses with the route policy', async () => {
+      // On Fastify the edge decides the route's policies from the second request on (it learns the
+      // route from the first): the counts are the same as the IP guard's own.
+      const seen: Array<number | undefined> = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${url}/route-rl`);
+        expect(res.status).toBe(200);
+        seen.push(remaining(res));
+      }
+      expect(seen).toEqual([2, 1, 0]);
+      const refused = await fetch(`${url}/route-rl`);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('ratelimit-policy')).toBe('"default";q=3;w=60');
+      expect(((await refused.json()) as { code: string }).code).toBe('RATE_LIMITED');
+    });
+
+    it('a request answered before the guards counts in the route policy only where the edge decided it', async () => {
+      expect(remaining(await fetch(`${url}/route-rl`))).toBe(2);
+      expect((await fetch(`${url}/route-rl`, { headers: { 'x-stop': '1' } })).status).toBe(204);
+      // Fastify: the edge counted the stopped request in the route's policy (over-counting, never
+      // under-counting); Express decides the route's policies in the guard only.
+      expect(remaining(await fetch(`${url}/route-rl`))).toBe(adapter === 'fastify' ? 0 : 1);
+    });
+
+    it('two handlers behind one route: the edge stops deciding for either once it sees both', async () => {
+      const v1 = { 'x-api-version': '1' };
+      const v2 = { 'x-api-version': '2' };
+      expect(remaining(await fetch(`${url}/route-rl/versioned`, { headers: v1 }))).toBe(2);
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${url}/route-rl/versioned`, { headers: v2 });
+        expect(await res.json()).toEqual({ v: 2 });
+        expect(res.headers.get('ratelimit')).toBeNull();
+      }
+      // The first v2 request was counted in v1's policy by the edge (it had learned v1 there), the
+      // next four were not: the route is ambiguous from then on.
+      const res = await fetch(`${url}/route-rl/versioned`, { headers: v1 });
+      expect(res.status).toBe(200);
+      expect(remaining(res)).toBe(adapter === 'fastify' ? 0 : 1);
     });
   },
 );

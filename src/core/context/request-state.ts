@@ -28,6 +28,11 @@ export interface SecurityRequestState {
   responseFilter?: ResponseBodyFilter;
   /** The same for the root fields of a GraphQL request, by the field's resolve info. */
   graphqlFilters?: WeakMap<object, ResponseBodyFilter>;
+  /**
+   * The IP guard's decision, taken by the edge IP limit in its own storage call (Fastify, a
+   * learned route): the guard's policy set, the key prefix and the reply. The guard takes it once.
+   */
+  edgeDecided?: { readonly set: object; readonly prefix: string; readonly reply: readonly number[] };
 }
 
 const STATE = Symbol.for('nestjs-rampart:state');
