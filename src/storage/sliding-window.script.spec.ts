@@ -288,6 +288,28 @@ describe('SLIDING_WINDOW script (Redis twin)', () => {
     ]);
   });
 
+  it('EDGE_THEN_WINDOW with blocks and escalation: the same as SLIDING_WINDOW on the edge key, then on the others', async () => {
+    // A route policy that blocks and escalates (2 per hour, block 1 s × [1, 4]), a burst threshold,
+    // an edge (5 per hour) that blocks too: still the two calls in sequence.
+    const edge = [5, 3_600_000, 1_000, 0];
+    const route = [
+      [2, 3_600_000, 1_000, 3],
+      [9, 3_600_000, 0, 0],
+    ];
+    const args = (policies: number[][]) => argv(policies, [1, 4], 60_000);
+    const combined = ['{sw:eb}:e', '{sw:eb}:a', '{sw:eb}:b'];
+    const apart = ['{sw:eb2}:e', '{sw:eb2}:a', '{sw:eb2}:b'];
+    const times = (r: number[]) =>
+      r.filter((_, j) => j === 0 || ![SW.RESET, SW.RETRY].includes(((j - 1) % SW_FIELDS) as 2 | 3));
+    const strip = (r: number[]) => [...times(r.slice(0, 1 + SW_FIELDS)), ...times(r.slice(1 + SW_FIELDS))];
+    for (let i = 0; i < 8; i++) {
+      const a = await redis.run(EDGE_THEN_WINDOW, combined, args([edge, ...route]));
+      const first = await redis.run(SLIDING_WINDOW, apart.slice(0, 1), args([edge]));
+      const b = first[0] === 0 ? first : first.concat(await redis.run(SLIDING_WINDOW, apart.slice(1), args(route)));
+      expect(strip(a)).toEqual(strip(b));
+    }
+  });
+
   it('expires idle keys on Redis too', async () => {
     // A minute-long window: the key must still be there when we look, however slow the machine.
     await redis.run(SLIDING_WINDOW, ['{sw:ttl}:x'], argv([[2, 60_000, 0, 0]]));

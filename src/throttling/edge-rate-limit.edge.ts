@@ -22,7 +22,7 @@ const RATE_LIMITED: EdgeRefusal = {
  * The per-IP limit at the edge (`rateLimit.edge`): every request counts, before routing, so a
  * flood of unknown routes (404) or of CORS preflights, which no guard sees, is limited too. It
  * runs after the security headers and before CORS, on the same storage and with the same
- * failure policy as the guards (the sliding-window script, key `{rl:<ip>}:e:edge`). Admitted
+ * failure policy as the guards (the sliding-window algorithm, key `{rl:<ip>}:e:edge`). Admitted
  * requests carry no header of its own (the route's guards announce theirs); a refusal is a 429
  * with `Retry-After`, the `RateLimit` headers of the `"edge"` policy and the library's body.
  * It decides every request itself, before anything of the application runs, on every adapter and
@@ -34,6 +34,8 @@ const RATE_LIMITED: EdgeRefusal = {
 export class EdgeRateLimitEdge implements EdgeHandler {
   private readonly set: PolicySet;
   private limiter?: RateLimiterService;
+  /** `EDGE_THEN_WINDOW`'s ARGV per route policy set: this edge's ARGV, then four per route key. */
+  private readonly afterEdgeArgs = new WeakMap<PolicySet, string[]>();
 
   constructor(
     private readonly options: ResolvedRateLimitOptions,
@@ -53,21 +55,23 @@ export class EdgeRateLimitEdge implements EdgeHandler {
     const prefix = `{rl:${tracker}}:`;
     const edgeKey = prefix + this.set.suffixes[0];
     this.limiter ??= this.resolveLimiter();
-    const route = res.route;
-    const plan = route === undefined ? undefined : this.limiter.edgeRoutes.planFor(req.method, route);
-    if (plan === undefined) {
+    const routeSet = this.limiter.edgeRoutes?.planFor(req.method, res.routeContext);
+    if (routeSet === undefined) {
       const reply = this.limiter.decide([edgeKey], this.set.args, this.set.params, req);
       if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r, edgeKey));
       return this.conclude(req, res, reply, edgeKey);
     }
     // The route's IP policies are known (see EdgeRoutePlans): decide them in the same call, after
     // the edge key, and leave the reply to the IP guard.
-    const routeSet = plan.set;
     const keys = new Array<string>(1 + routeSet.suffixes.length);
     keys[0] = edgeKey;
     for (let i = 0; i < routeSet.suffixes.length; i++) keys[i + 1] = prefix + routeSet.suffixes[i];
-    plan.args ??= this.set.args.concat(routeSet.args.slice(this.set.args.length - 4));
-    const reply = this.limiter.decideAfterEdge(keys, plan.args, this.set.params, routeSet.params, req);
+    let args = this.afterEdgeArgs.get(routeSet);
+    if (args === undefined) {
+      args = this.set.args.concat(routeSet.args.slice(this.set.args.length - 4));
+      this.afterEdgeArgs.set(routeSet, args);
+    }
+    const reply = this.limiter.decideAfterEdge(keys, args, this.set.params, routeSet.params, req);
     const handOver = (r: number[]): boolean => {
       if (r[0] === 1) getSecurityState(req).edgeDecided = { set: routeSet, prefix, reply: r.slice(1 + SW_FIELDS) };
       return this.conclude(req, res, r, edgeKey);

@@ -6,7 +6,9 @@ import { RoutePlanCache } from '../core/context/route-plan.cache';
 import { SecurityEvents } from '../core/events/security-events.service';
 import type { EdgeRequest, EdgeResponse } from '../core/pipeline/edge-handler.interface';
 import { resolveSecurityOptions } from '../security.options';
+import { createTestRedisStorage } from '../../test/utils/redis';
 import { MemorySecurityStorage } from '../storage/memory/memory.storage';
+import type { SecurityStorage } from '../storage/security-storage.interface';
 import { EdgeRateLimitEdge } from './edge-rate-limit.edge';
 import { EdgeRoutePlans } from './edge-route-plans';
 import type { PolicySet } from './policy-set.util';
@@ -15,45 +17,55 @@ import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimiterService } from './rate-limiter.service';
 
 const set = (name: string) => ({ policyHeader: name }) as unknown as PolicySet;
-const routed = (method: string, url?: string) => ({ method, routeOptions: url === undefined ? undefined : { url } });
+/** A Fastify route context (`request.routeOptions.config`): one object per registered route. */
+const route = () => ({ url: '/items/:id' });
+const on = (method: string, config?: object) => ({ method, routeOptions: { config } });
 
 describe('EdgeRoutePlans', () => {
-  it('knows a route once the guard has run on it, by method and template', () => {
+  it('knows a route once the guard has run on it, by its route context', () => {
     const plans = new EdgeRoutePlans();
     const a = set('a');
-    expect(plans.planFor('GET', '/items/:id')).toBeUndefined();
-    plans.learn(routed('GET', '/items/:id'), a);
-    expect(plans.planFor('GET', '/items/:id')?.set).toBe(a);
-    expect(plans.planFor('DELETE', '/items/:id')).toBeUndefined();
-    plans.learn(routed('GET', '/items/:id'), a); // the same handler again: unchanged
-    expect(plans.planFor('GET', '/items/:id')?.set).toBe(a);
+    const get = route();
+    expect(plans.planFor('GET', get)).toBeUndefined();
+    plans.learn(on('GET', get), a);
+    expect(plans.planFor('GET', get)).toBe(a);
+    // Another registered route with the same template (a version or host constraint, HEAD): unknown.
+    expect(plans.planFor('GET', route())).toBeUndefined();
+    plans.learn(on('GET', get), a); // the same handler again: unchanged
+    expect(plans.planFor('GET', get)).toBe(a);
   });
 
   it('learns nothing without a Fastify route (Express), and has no plan for a route without IP policies', () => {
     const plans = new EdgeRoutePlans();
-    plans.learn(routed('GET'), set('a'));
-    plans.learn(routed('GET', '/health'), null);
-    expect(plans.planFor('GET', 'undefined')).toBeUndefined();
-    expect(plans.planFor('GET', '/health')).toBeUndefined();
+    plans.learn({ method: 'GET' }, set('a'));
+    plans.learn(on('GET'), set('a'));
+    const health = route();
+    plans.learn(on('GET', health), null);
+    expect(plans.planFor('GET', undefined)).toBeUndefined();
+    expect(plans.planFor('GET', health)).toBeUndefined();
+  });
+
+  it('never plans a preflight (the CORS step answers it)', () => {
+    const plans = new EdgeRoutePlans();
+    const all = route();
+    plans.learn(on('OPTIONS', all), set('a'));
+    expect(plans.planFor('OPTIONS', all)).toBeUndefined();
+    plans.learn(on('GET', all), set('a'));
+    expect(plans.planFor('OPTIONS', all)).toBeUndefined();
+    expect(plans.planFor('GET', all)).toBeDefined();
   });
 
   it.each([
     ['two policy sets', set('a'), set('b')],
     ['a set, then none', set('a'), null],
     ['none, then a set', null, set('b')],
-  ])('two handlers behind one route (%s): no plan, for good', (_case, first, second) => {
+  ])('two policy sets seen on one route (%s): no plan, for good', (_case, first, second) => {
     const plans = new EdgeRoutePlans();
-    plans.learn(routed('GET', '/v'), first);
-    plans.learn(routed('GET', '/v'), second);
-    plans.learn(routed('GET', '/v'), first);
-    expect(plans.planFor('GET', '/v')).toBeUndefined();
-  });
-
-  it('stops learning past 4,096 routes', () => {
-    const plans = new EdgeRoutePlans();
-    for (let i = 0; i < 4_100; i++) plans.learn(routed('GET', `/r${i}`), set('a'));
-    expect(plans.planFor('GET', '/r4095')).toBeDefined();
-    expect(plans.planFor('GET', '/r4096')).toBeUndefined();
+    const shared = route();
+    plans.learn(on('GET', shared), first);
+    plans.learn(on('GET', shared), second);
+    plans.learn(on('GET', shared), first);
+    expect(plans.planFor('GET', shared)).toBeUndefined();
   });
 });
 
@@ -64,37 +76,41 @@ class ItemsController {
   other(): void {}
 }
 
-/** A module, its edge and its IP guard on one memory store; `Guard` may be a subclass. */
-function pipeline(Guard: typeof RateLimitGuard = RateLimitGuard) {
+/** A module, its edge and its IP guard on one store; `Guard` may be a subclass. */
+function pipeline(storage: SecurityStorage, Guard: typeof RateLimitGuard = RateLimitGuard) {
   const resolved = resolveSecurityOptions({
     events: { logger: false },
     rateLimit: { edge: { limit: 100, windowSeconds: 60 } },
   });
   const events = new SecurityEvents(resolved);
-  const limiter = new RateLimiterService(new MemorySecurityStorage(), resolved, events);
+  const limiter = new RateLimiterService(storage, resolved, events);
   const o = resolved.rateLimit;
   if (!o.edge) throw new Error('the edge policy is on');
   const edge = new EdgeRateLimitEdge(o, o.edge, () => limiter, events, false);
   const guard = new Guard(resolved, limiter, events, new Reflector(), new RoutePlanCache());
   const decide = jest.spyOn(limiter, 'decide');
   const decideAfterEdge = jest.spyOn(limiter, 'decideAfterEdge');
+  /** One route context per handler, as Fastify registers one route per handler. */
+  const contexts = new Map<() => void, object>();
   /** One Fastify request to GET /items, through the edge, then the guard on `handler`. */
-  const request = (handler: () => void = ItemsController.prototype.list) => {
+  const request = async (handler: () => void = ItemsController.prototype.list, context?: object) => {
+    const config = context ?? contexts.get(handler) ?? contexts.set(handler, { url: '/items' }).get(handler);
     const raw: EdgeRequest = { method: 'GET', url: '/items', headers: {}, socket: { remoteAddress: '10.0.0.1' } };
     const headers: Record<string, unknown> = {};
     const res: EdgeResponse = {
       statusCode: 200,
       route: '/items',
+      routeContext: config,
       setHeader: (name, value) => (headers[name] = value),
       getHeader: (name) => headers[name],
       removeHeader: (name) => delete headers[name],
       end: () => undefined,
     };
-    if (edge.handle(raw, res) !== false) throw new Error('the edge answered');
-    const req = { raw, method: 'GET', headers: {}, routeOptions: { url: '/items' } };
+    if ((await edge.handle(raw, res)) !== false) throw new Error('the edge answered');
+    const req = { raw, method: 'GET', headers: {}, routeOptions: { url: '/items', config } };
     const ctx: ExecutionContext = new ExecutionContextHost([req, res], ItemsController, handler);
     try {
-      guard.canActivate(ctx);
+      await guard.canActivate(ctx);
       return { status: 200, headers, raw };
     } catch {
       return { status: 429, headers, raw };
@@ -103,42 +119,67 @@ function pipeline(Guard: typeof RateLimitGuard = RateLimitGuard) {
   return { request, decide, decideAfterEdge };
 }
 
-describe('the edge deciding the IP guard policies of a learned Fastify route', () => {
-  it('one storage call per request from the second on, with the guard’s own counts and refusal', () => {
-    const { request, decide, decideAfterEdge } = pipeline();
-    expect(request()).toMatchObject({
+describe('the edge deciding the IP guard policies of a learned Fastify route (Redis)', () => {
+  let storage: SecurityStorage;
+  beforeEach(async () => {
+    storage = await createTestRedisStorage('edge-route-plans');
+  });
+  afterEach(() => storage.close());
+
+  it('one storage call per request from the second on, with the guard’s own counts and refusal', async () => {
+    const { request, decide, decideAfterEdge } = pipeline(storage);
+    expect(await request()).toMatchObject({
       status: 200,
       headers: { RateLimit: expect.stringMatching(/^"default";r=1;t=\d+$/) },
     });
     expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([2, 0]);
-    const second = request();
+    const second = await request();
     expect(second).toMatchObject({
       status: 200,
       headers: { RateLimit: expect.stringMatching(/^"default";r=0;t=\d+$/) },
     });
     // Taken once: nothing of it is left on the request.
     expect(getSecurityState(second.raw).edgeDecided).toBeUndefined();
-    expect(request()).toMatchObject({ status: 429, headers: { 'Retry-After': expect.any(Number) } });
+    expect(await request()).toMatchObject({ status: 429, headers: { 'Retry-After': expect.any(Number) } });
     expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([2, 2]);
   });
 
-  it('a decision for another handler’s policies is not taken: the guard decides, and the route becomes ambiguous', () => {
-    const { request, decide, decideAfterEdge } = pipeline();
-    request(); // learns GET /items → list's policies
-    const other = request(ItemsController.prototype.other);
-    expect(other.status).toBe(200);
-    // The edge decided list's policies for it (a stray count in list's budget); other's guard decided its own.
+  it('another route (another context, e.g. another version of the path) is not decided with this one’s policies', async () => {
+    const { request, decide, decideAfterEdge } = pipeline(storage);
+    await request(); // learns list's route
+    for (let i = 0; i < 3; i++) expect((await request(ItemsController.prototype.other)).status).toBe(200);
+    // other's first request taught the edge its route too: the next two went in one call each.
+    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([4, 2]);
+    expect(await request()).toMatchObject({
+      status: 200,
+      headers: { RateLimit: expect.stringMatching(/"default";r=0;/) },
+    });
+  });
+
+  it('a decision for another policy set is not taken: the guard decides, and the route is not planned again', async () => {
+    const { request, decide, decideAfterEdge } = pipeline(storage);
+    const shared = { url: '/items' };
+    await request(ItemsController.prototype.list, shared);
+    expect((await request(ItemsController.prototype.other, shared)).status).toBe(200);
+    // The edge decided list's policies (a stray count in list's budget); other's guard decided its own.
     expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([3, 1]);
-    // From now on the edge decides its own key only, and the guard its policies.
-    expect(request()).toMatchObject({ status: 429 });
+    expect(await request(ItemsController.prototype.list, shared)).toMatchObject({ status: 429 });
     expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([5, 1]);
   });
 
-  it('a subclass of the guard (it may track callers differently) never takes the edge’s decision', () => {
+  it('a subclass of the guard (it may track callers differently) never takes the edge’s decision', async () => {
     class ByTenant extends RateLimitGuard {}
-    const { request, decide, decideAfterEdge } = pipeline(ByTenant);
-    request();
-    request();
+    const { request, decide, decideAfterEdge } = pipeline(storage, ByTenant);
+    await request();
+    await request();
     expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([4, 0]);
+  });
+});
+
+describe('the edge and the IP guard on a memory store', () => {
+  it('decide apart, synchronously: there is no round trip to save', async () => {
+    const { request, decide, decideAfterEdge } = pipeline(new MemorySecurityStorage());
+    for (let i = 0; i < 3; i++) await request();
+    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([6, 0]);
   });
 });

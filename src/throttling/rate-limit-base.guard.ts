@@ -69,7 +69,7 @@ export abstract class RateLimitBaseGuard {
     return this.conclude(ctx, req, set, reply, tracker, append, keyPrefix);
   }
 
-  /** Reads a reply into headers, events and the 429 (a refusal throws). */
+  /** Reads a reply into headers, events and the 429 (a refusal throws). @internal */
   protected conclude(
     ctx: ExecutionContext,
     req: HttpRequestLike,

@@ -20,7 +20,9 @@ import { RateLimiterService } from './rate-limiter.service';
  * Per-IP rate limiting, BEFORE authentication (so token checks and login cannot be flooded):
  * the module policies (shared by all routes), route overrides from `@RateLimit()` or
  * @nestjs/throttler's `@Throttle()`, skips from `@SkipRateLimit()` / `@SkipThrottle()`, and the
- * IP allowlist. All policies of a request are decided in one storage call. Sets `RateLimit` and
+ * IP allowlist. All policies of a request are decided in one storage call: its own, or on Fastify
+ * with a shared store, the edge IP limit's (which decides them after its own key, once it has
+ * learned the route from this guard). Sets `RateLimit` and
  * `RateLimit-Policy` (and/or `X-RateLimit-*`) on every limited response and `Retry-After` on 429.
  *
  * @throws {HttpException} 429 `RATE_LIMITED` when a policy is exceeded.
@@ -72,14 +74,15 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     req: HttpRequestLike,
     set: PolicySet | null,
   ): { prefix: string; reply: readonly number[] } | undefined {
-    if (ctx.getType() !== 'http' || this.constructor !== RateLimitGuard) return undefined;
+    const plans = this.limiter.edgeRoutes;
+    if (plans === undefined || ctx.getType() !== 'http' || this.constructor !== RateLimitGuard) return undefined;
     const state = getSecurityState(req);
     const handed = state.edgeDecided;
     if (handed !== undefined) {
       state.edgeDecided = undefined;
       if (handed.set === set) return handed;
     }
-    this.limiter.edgeRoutes.learn(req as { method?: string; routeOptions?: { url?: string } }, set);
+    plans.learn(req as { method?: string; routeOptions?: { config?: unknown } }, set);
     return undefined;
   }
 

@@ -42,11 +42,12 @@ export class RateLimiterService {
   private nextProbeAt = 0;
   /**
    * What the IP guard decides on each Fastify route, learned from the guard, so the edge IP limit
-   * can decide it in its own storage call (see {@link EdgeRoutePlans}).
+   * can decide it in its own storage call (see {@link EdgeRoutePlans}); absent without the edge IP
+   * limit and on a memory store.
    *
    * @internal
    */
-  readonly edgeRoutes = new EdgeRoutePlans();
+  readonly edgeRoutes?: EdgeRoutePlans;
 
   constructor(
     @Inject(SecurityStorage) private readonly storage: SecurityStorage,
@@ -61,6 +62,8 @@ export class RateLimiterService {
       ? new SlidingWindowMemoryStorage(memoryBound(options), this.memory.now)
       : new SlidingWindowMemoryStorage(INSURANCE_ENTRIES);
     this.failOpen = options.rateLimit.failOpen;
+    // A memory store decides synchronously: there is no round trip to save.
+    if (options.rateLimit.edge && !this.memory) this.edgeRoutes = new EdgeRoutePlans();
   }
 
   /** Whether decisions are currently taken without the shared store. */
@@ -80,6 +83,10 @@ export class RateLimiterService {
     args: string[],
     request?: unknown,
   ): R | Promise<R> {
+    if ((script as StorageScript) === EDGE_THEN_WINDOW) {
+      // Its memory twin would count in the other memory store: sliding windows live in `windows`.
+      throw new Error('RateLimiterService: EDGE_THEN_WINDOW runs through decideAfterEdge');
+    }
     if ((script as StorageScript) === SLIDING_WINDOW) {
       return this.decide(keys, args, Float64Array.from(args, Number), request) as R | Promise<R>;
     }

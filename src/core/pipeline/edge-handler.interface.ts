@@ -42,6 +42,11 @@ export interface EdgeResponse {
    * read only when a refusal is counted (metrics label).
    */
   readonly route?: string;
+  /**
+   * The route the adapter matched before the edge (Fastify: the route's context object, one per
+   * registered route), for the edge IP limit's per-route plans; undefined elsewhere.
+   */
+  readonly routeContext?: object;
 }
 
 /**

@@ -9,7 +9,7 @@ import { securityEdgeMiddleware, type EdgeMiddleware } from './security-edge.mid
 interface FastifyReplyLike {
   raw: EdgeResponse & { writeHead?: unknown; headersSent?: boolean };
   /** The Fastify request; `routeOptions.url` is the matched route's template (routing precedes `onRequest`). */
-  request?: { routeOptions?: { url?: string } };
+  request?: { routeOptions?: { url?: string; config?: object } };
   header(name: string, value: unknown): unknown;
   getHeader(name: string): unknown;
   getHeaders(): Record<string, unknown>;
@@ -63,6 +63,10 @@ class FastifyEdgeResponse implements EdgeResponse {
 
   get route(): string | undefined {
     return this.reply.request?.routeOptions?.url;
+  }
+
+  get routeContext(): object | undefined {
+    return this.reply.request?.routeOptions?.config;
   }
 
   end(chunk?: string): void {
