@@ -35,7 +35,7 @@ export class EdgeRateLimitEdge implements EdgeHandler {
   private readonly set: PolicySet;
   private limiter?: RateLimiterService;
   /** `EDGE_THEN_WINDOW`'s ARGV per route policy set: this edge's ARGV, then four per route key. */
-  private readonly afterEdgeArgs = new WeakMap<PolicySet, string[]>();
+  private readonly afterEdgeArgs = new WeakMap<PolicySet, string[] | null>();
 
   constructor(
     private readonly options: ResolvedRateLimitOptions,
@@ -56,7 +56,8 @@ export class EdgeRateLimitEdge implements EdgeHandler {
     const edgeKey = prefix + this.set.suffixes[0];
     this.limiter ??= this.resolveLimiter();
     const routeSet = this.limiter.edgeRoutes?.planFor(req.method, res.routeContext);
-    if (routeSet === undefined) {
+    const args = routeSet && this.argsAfterEdge(routeSet);
+    if (routeSet === undefined || !args) {
       const reply = this.limiter.decide([edgeKey], this.set.args, this.set.params, req);
       if (reply instanceof Promise) return reply.then((r) => this.conclude(req, res, r, edgeKey));
       return this.conclude(req, res, reply, edgeKey);
@@ -66,17 +67,33 @@ export class EdgeRateLimitEdge implements EdgeHandler {
     const keys = new Array<string>(1 + routeSet.suffixes.length);
     keys[0] = edgeKey;
     for (let i = 0; i < routeSet.suffixes.length; i++) keys[i + 1] = prefix + routeSet.suffixes[i];
-    let args = this.afterEdgeArgs.get(routeSet);
-    if (args === undefined) {
-      args = this.set.args.concat(routeSet.args.slice(this.set.args.length - 4));
-      this.afterEdgeArgs.set(routeSet, args);
-    }
     const reply = this.limiter.decideAfterEdge(keys, args, this.set.params, routeSet.params, req);
     const handOver = (r: number[]): boolean => {
-      if (r[0] === 1) getSecurityState(req).edgeDecided = { set: routeSet, prefix, reply: r.slice(1 + SW_FIELDS) };
+      if (r[0] === 1) {
+        const state = getSecurityState(req);
+        const decided = { set: routeSet, prefix, reply: r.slice(1 + SW_FIELDS) };
+        if (state.edgeDecided === undefined) state.edgeDecided = [decided];
+        else state.edgeDecided.push(decided);
+      }
       return this.conclude(req, res, r, edgeKey);
     };
     return reply instanceof Promise ? reply.then(handOver) : handOver(reply);
+  }
+
+  /**
+   * `EDGE_THEN_WINDOW`'s ARGV for a route's policy set: this edge's, then four per route key; null
+   * when the two sets' heads (cost, escalation) differ, so one script cannot decide both.
+   */
+  private argsAfterEdge(routeSet: PolicySet): string[] | null {
+    let args = this.afterEdgeArgs.get(routeSet);
+    if (args === undefined) {
+      const head = 3 + Number(routeSet.args[1]);
+      const same =
+        head === this.set.args.length - 4 && routeSet.args.slice(0, head).every((a, i) => a === this.set.args[i]);
+      args = same ? this.set.args.concat(routeSet.args.slice(head)) : null;
+      this.afterEdgeArgs.set(routeSet, args);
+    }
+    return args;
   }
 
   private conclude(req: EdgeRequest, res: EdgeResponse, reply: readonly number[], key: string): boolean {

@@ -76,23 +76,28 @@ class ItemsController {
   other(): void {}
 }
 
-/** A module, its edge and its IP guard on one store; `Guard` may be a subclass. */
-function pipeline(storage: SecurityStorage, Guard: typeof RateLimitGuard = RateLimitGuard) {
-  const resolved = resolveSecurityOptions({
-    events: { logger: false },
-    rateLimit: { edge: { limit: 100, windowSeconds: 60 } },
+/**
+ * A module (its edge and its IP guard) per store: an app may import SecurityModule more than once.
+ * `Guard` may be a subclass.
+ */
+function pipeline(storage: SecurityStorage | SecurityStorage[], Guard: typeof RateLimitGuard = RateLimitGuard) {
+  const modules = (Array.isArray(storage) ? storage : [storage]).map((store) => {
+    const resolved = resolveSecurityOptions({
+      events: { logger: false },
+      rateLimit: { edge: { limit: 100, windowSeconds: 60 } },
+    });
+    const events = new SecurityEvents(resolved);
+    const limiter = new RateLimiterService(store, resolved, events);
+    const o = resolved.rateLimit;
+    if (!o.edge) throw new Error('the edge policy is on');
+    const edge = new EdgeRateLimitEdge(o, o.edge, () => limiter, events, false);
+    const guard = new Guard(resolved, limiter, events, new Reflector(), new RoutePlanCache());
+    return { edge, guard, decide: jest.spyOn(limiter, 'decide'), afterEdge: jest.spyOn(limiter, 'decideAfterEdge') };
   });
-  const events = new SecurityEvents(resolved);
-  const limiter = new RateLimiterService(storage, resolved, events);
-  const o = resolved.rateLimit;
-  if (!o.edge) throw new Error('the edge policy is on');
-  const edge = new EdgeRateLimitEdge(o, o.edge, () => limiter, events, false);
-  const guard = new Guard(resolved, limiter, events, new Reflector(), new RoutePlanCache());
-  const decide = jest.spyOn(limiter, 'decide');
-  const decideAfterEdge = jest.spyOn(limiter, 'decideAfterEdge');
+  const calls = (spy: 'decide' | 'afterEdge') => modules.reduce((n, m) => n + m[spy].mock.calls.length, 0);
   /** One route context per handler, as Fastify registers one route per handler. */
   const contexts = new Map<() => void, object>();
-  /** One Fastify request to GET /items, through the edge, then the guard on `handler`. */
+  /** One Fastify request to GET /items, through the edges, then the guards on `handler`. */
   const request = async (handler: () => void = ItemsController.prototype.list, context?: object) => {
     const config = context ?? contexts.get(handler) ?? contexts.set(handler, { url: '/items' }).get(handler);
     const raw: EdgeRequest = { method: 'GET', url: '/items', headers: {}, socket: { remoteAddress: '10.0.0.1' } };
@@ -106,17 +111,23 @@ function pipeline(storage: SecurityStorage, Guard: typeof RateLimitGuard = RateL
       removeHeader: (name) => delete headers[name],
       end: () => undefined,
     };
-    if ((await edge.handle(raw, res)) !== false) throw new Error('the edge answered');
+    for (const { edge } of modules) if ((await edge.handle(raw, res)) !== false) throw new Error('the edge answered');
     const req = { raw, method: 'GET', headers: {}, routeOptions: { url: '/items', config } };
     const ctx: ExecutionContext = new ExecutionContextHost([req, res], ItemsController, handler);
+    const remaining: string[] = [];
     try {
-      await guard.canActivate(ctx);
-      return { status: 200, headers, raw };
+      for (const { guard } of modules) {
+        await guard.canActivate(ctx);
+        remaining.push(/;r=(\d+)/.exec(String(headers.RateLimit))?.[1] ?? '');
+      }
+      return { status: 200, headers, raw, remaining };
     } catch {
-      return { status: 429, headers, raw };
+      return { status: 429, headers, raw, remaining };
     }
   };
-  return { request, decide, decideAfterEdge };
+  /** Storage calls so far: `[decide, decideAfterEdge]`, over every module. */
+  const counts = () => [calls('decide'), calls('afterEdge')];
+  return { request, counts };
 }
 
 describe('the edge deciding the IP guard policies of a learned Fastify route (Redis)', () => {
@@ -127,29 +138,29 @@ describe('the edge deciding the IP guard policies of a learned Fastify route (Re
   afterEach(() => storage.close());
 
   it('one storage call per request from the second on, with the guard’s own counts and refusal', async () => {
-    const { request, decide, decideAfterEdge } = pipeline(storage);
+    const { request, counts } = pipeline(storage);
     expect(await request()).toMatchObject({
       status: 200,
       headers: { RateLimit: expect.stringMatching(/^"default";r=1;t=\d+$/) },
     });
-    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([2, 0]);
+    expect(counts()).toEqual([2, 0]);
     const second = await request();
     expect(second).toMatchObject({
       status: 200,
       headers: { RateLimit: expect.stringMatching(/^"default";r=0;t=\d+$/) },
     });
     // Taken once: nothing of it is left on the request.
-    expect(getSecurityState(second.raw).edgeDecided).toBeUndefined();
+    expect(getSecurityState(second.raw).edgeDecided).toEqual([]);
     expect(await request()).toMatchObject({ status: 429, headers: { 'Retry-After': expect.any(Number) } });
-    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([2, 2]);
+    expect(counts()).toEqual([2, 2]);
   });
 
   it('another route (another context, e.g. another version of the path) is not decided with this one’s policies', async () => {
-    const { request, decide, decideAfterEdge } = pipeline(storage);
+    const { request, counts } = pipeline(storage);
     await request(); // learns list's route
     for (let i = 0; i < 3; i++) expect((await request(ItemsController.prototype.other)).status).toBe(200);
     // other's first request taught the edge its route too: the next two went in one call each.
-    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([4, 2]);
+    expect(counts()).toEqual([4, 2]);
     expect(await request()).toMatchObject({
       status: 200,
       headers: { RateLimit: expect.stringMatching(/"default";r=0;/) },
@@ -157,29 +168,45 @@ describe('the edge deciding the IP guard policies of a learned Fastify route (Re
   });
 
   it('a decision for another policy set is not taken: the guard decides, and the route is not planned again', async () => {
-    const { request, decide, decideAfterEdge } = pipeline(storage);
+    const { request, counts } = pipeline(storage);
     const shared = { url: '/items' };
     await request(ItemsController.prototype.list, shared);
     expect((await request(ItemsController.prototype.other, shared)).status).toBe(200);
     // The edge decided list's policies (a stray count in list's budget); other's guard decided its own.
-    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([3, 1]);
+    expect(counts()).toEqual([3, 1]);
     expect(await request(ItemsController.prototype.list, shared)).toMatchObject({ status: 429 });
-    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([5, 1]);
+    expect(counts()).toEqual([5, 1]);
   });
 
   it('a subclass of the guard (it may track callers differently) never takes the edge’s decision', async () => {
     class ByTenant extends RateLimitGuard {}
-    const { request, decide, decideAfterEdge } = pipeline(storage, ByTenant);
+    const { request, counts } = pipeline(storage, ByTenant);
     await request();
     await request();
-    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([4, 0]);
+    expect(counts()).toEqual([4, 0]);
+  });
+});
+
+describe('two modules, each with its edge and IP guard, on one Fastify app (Redis)', () => {
+  let stores: SecurityStorage[];
+  beforeEach(async () => {
+    stores = [await createTestRedisStorage('edge-route-plans-a'), await createTestRedisStorage('edge-route-plans-b')];
+  });
+  afterEach(() => Promise.all(stores.map((s) => s.close())));
+
+  it('each guard takes its own module’s decision: every request counts once in each', async () => {
+    const { request, counts } = pipeline(stores);
+    expect((await request()).remaining).toEqual(['1', '1']);
+    expect((await request()).remaining).toEqual(['0', '0']);
+    expect(counts()).toEqual([4, 2]);
+    expect((await request()).status).toBe(429);
   });
 });
 
 describe('the edge and the IP guard on a memory store', () => {
   it('decide apart, synchronously: there is no round trip to save', async () => {
-    const { request, decide, decideAfterEdge } = pipeline(new MemorySecurityStorage());
+    const { request, counts } = pipeline(new MemorySecurityStorage());
     for (let i = 0; i < 3; i++) await request();
-    expect([decide.mock.calls.length, decideAfterEdge.mock.calls.length]).toEqual([6, 0]);
+    expect(counts()).toEqual([6, 0]);
   });
 });

@@ -76,12 +76,9 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
   ): { prefix: string; reply: readonly number[] } | undefined {
     const plans = this.limiter.edgeRoutes;
     if (plans === undefined || ctx.getType() !== 'http' || this.constructor !== RateLimitGuard) return undefined;
-    const state = getSecurityState(req);
-    const handed = state.edgeDecided;
-    if (handed !== undefined) {
-      state.edgeDecided = undefined;
-      if (handed.set === set) return handed;
-    }
+    const decided = getSecurityState(req).edgeDecided;
+    const index = decided === undefined ? -1 : decided.findIndex((d) => d.set === set);
+    if (index !== -1) return (decided as NonNullable<typeof decided>).splice(index, 1)[0];
     plans.learn(req as { method?: string; routeOptions?: { config?: unknown } }, set);
     return undefined;
   }

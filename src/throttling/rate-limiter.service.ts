@@ -63,7 +63,7 @@ export class RateLimiterService {
       : new SlidingWindowMemoryStorage(INSURANCE_ENTRIES);
     this.failOpen = options.rateLimit.failOpen;
     // A memory store decides synchronously: there is no round trip to save.
-    if (options.rateLimit.edge && !this.memory) this.edgeRoutes = new EdgeRoutePlans();
+    if (options.rateLimit.enabled && options.rateLimit.edge && !this.memory) this.edgeRoutes = new EdgeRoutePlans();
   }
 
   /** Whether decisions are currently taken without the shared store. */
@@ -74,6 +74,7 @@ export class RateLimiterService {
   /**
    * Runs `script` atomically. Synchronous on the memory store; otherwise a promise that never
    * rejects with a storage error under `failOpen` (it falls back to the insurance limiter).
+   * `EDGE_THEN_WINDOW` is refused (an Error): it runs through `decideAfterEdge`.
    *
    * @throws {ServiceUnavailableException} 503 `STORAGE_UNAVAILABLE` when the store fails and `failOpen` is false.
    */

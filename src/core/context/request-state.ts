@@ -29,10 +29,11 @@ export interface SecurityRequestState {
   /** The same for the root fields of a GraphQL request, by the field's resolve info. */
   graphqlFilters?: WeakMap<object, ResponseBodyFilter>;
   /**
-   * The IP guard's decision, taken by the edge IP limit in its own storage call (Fastify, a
-   * learned route): the guard's policy set, the key prefix and the reply. The guard takes it once.
+   * IP guards' decisions, taken by the edge IP limit in its own storage call (Fastify, a learned
+   * route): each with the guard's policy set, the key prefix and the reply (one per edge: an app
+   * may import the module twice). A guard takes the one for its policy set, once.
    */
-  edgeDecided?: { readonly set: object; readonly prefix: string; readonly reply: readonly number[] };
+  edgeDecided?: Array<{ readonly set: object; readonly prefix: string; readonly reply: readonly number[] }>;
 }
 
 const STATE = Symbol.for('nestjs-rampart:state');
