@@ -70,10 +70,7 @@ export class EdgeRateLimitEdge implements EdgeHandler {
     const reply = this.limiter.decideAfterEdge(keys, args, this.set.params, routeSet.params, req);
     const handOver = (r: number[]): boolean => {
       if (r[0] === 1) {
-        const state = getSecurityState(req);
-        const decided = { set: routeSet, prefix, reply: r.slice(1 + SW_FIELDS) };
-        if (state.edgeDecided === undefined) state.edgeDecided = [decided];
-        else state.edgeDecided.push(decided);
+        (getSecurityState(req).edgeDecided ??= []).push({ set: routeSet, prefix, reply: r.slice(1 + SW_FIELDS) });
       }
       return this.conclude(req, res, r, edgeKey);
     };

@@ -8,8 +8,8 @@ import type { PolicySet } from './policy-set.util';
  * are synchronous, and there is no round trip to save.
  *
  * - Fastify routes before its `onRequest` hook: a route is known there by its route context
- *   (`request.routeOptions.config`, one object per registered route, so per version or host
- *   constraint and per automatic HEAD route). Express's edge runs before routing and never plans.
+ *   (`request.routeOptions.config`, one object per registered route, so per version constraint
+ *   and per automatic HEAD route). Express's edge runs before routing and never plans.
  * - A route is learned when the stock IP guard runs on it (its first request is decided as
  *   before). Should two policy sets ever be seen on one route, it is never planned again.
  * - Preflights (OPTIONS) are never planned: the CORS step answers them.

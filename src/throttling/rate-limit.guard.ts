@@ -77,8 +77,8 @@ export class RateLimitGuard extends RateLimitBaseGuard implements CanActivate {
     const plans = this.limiter.edgeRoutes;
     if (plans === undefined || ctx.getType() !== 'http' || this.constructor !== RateLimitGuard) return undefined;
     const decided = getSecurityState(req).edgeDecided;
-    const index = decided === undefined ? -1 : decided.findIndex((d) => d.set === set);
-    if (index !== -1) return (decided as NonNullable<typeof decided>).splice(index, 1)[0];
+    const index = decided?.findIndex((d) => d.set === set) ?? -1;
+    if (decided !== undefined && index !== -1) return decided.splice(index, 1)[0];
     plans.learn(req as { method?: string; routeOptions?: { config?: unknown } }, set);
     return undefined;
   }

@@ -12,6 +12,8 @@ import { ADAPTERS, bootApp } from '../utils/app';
 import { createTestRedisStorage } from '../utils/redis';
 
 const EDGE_LIMIT = 20;
+/** Every adapter on each store. */
+const ADAPTER_STORES = ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adapter, 'redis'] as const]);
 const ORIGIN = 'https://app.example.com';
 
 @Public()
@@ -85,7 +87,7 @@ function appModule(storage: SecurityStorage | undefined, events: SecurityEvent[]
 
 const PREFLIGHT = { origin: ORIGIN, 'access-control-request-method': 'POST' };
 
-describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adapter, 'redis'] as const]))(
+describe.each(ADAPTER_STORES)(
   'the edge IP limit covers every request, routed or not (%s, %s store)',
   (adapter, kind) => {
     let app: INestApplication;
@@ -177,8 +179,8 @@ class RouteLimitedController {
     return { ok: true };
   }
 
-  // Two handlers behind one Fastify route (a version constraint each): the edge must not decide
-  // the first one's policies for the second.
+  // Two handlers on one path (a version constraint each: two Fastify routes): the edge must not
+  // decide the first one's policies for the second.
   @RateLimit({ default: { limit: 3, windowSeconds: 60 } })
   @Version('1')
   @Get('versioned')
@@ -216,59 +218,56 @@ function remaining(res: Response): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-describe.each(ADAPTERS.flatMap((adapter) => [[adapter, 'memory'] as const, [adapter, 'redis'] as const]))(
-  "a route's IP policies beside the edge IP limit (%s, %s store)",
-  (adapter, kind) => {
-    let app: INestApplication;
-    let url: string;
-    let storage: SecurityStorage | undefined;
+describe.each(ADAPTER_STORES)("a route's IP policies beside the edge IP limit (%s, %s store)", (adapter, kind) => {
+  let app: INestApplication;
+  let url: string;
+  let storage: SecurityStorage | undefined;
 
-    beforeEach(async () => {
-      if (kind === 'redis') storage = await createTestRedisStorage(`route-rl-${adapter}`);
-      ({ app, url } = await bootApp(adapter, routeLimitModule(storage) as never, undefined, async (a) => {
-        a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' });
-        stopBeforeGuards(a);
-      }));
-    });
-    afterEach(async () => {
-      await app.close();
-      await storage?.close();
-    });
+  beforeEach(async () => {
+    if (kind === 'redis') storage = await createTestRedisStorage(`route-rl-${adapter}`);
+    ({ app, url } = await bootApp(adapter, routeLimitModule(storage) as never, undefined, async (a) => {
+      a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' });
+      stopBeforeGuards(a);
+    }));
+  });
+  afterEach(async () => {
+    await app.close();
+    await storage?.close();
+  });
 
-    it('counts each request once in the route policy, and refuses with the route policy', async () => {
-      // On Fastify with Redis the edge decides the route's policies from the second request on (it
-      // learns the route from the first): the counts are the same as the IP guard's own.
-      const seen: Array<number | undefined> = [];
-      for (let i = 0; i < 3; i++) {
-        const res = await fetch(`${url}/route-rl`);
-        expect(res.status).toBe(200);
-        seen.push(remaining(res));
-      }
-      expect(seen).toEqual([2, 1, 0]);
-      const refused = await fetch(`${url}/route-rl`);
-      expect(refused.status).toBe(429);
-      expect(refused.headers.get('ratelimit-policy')).toBe('"default";q=3;w=60');
-      expect(((await refused.json()) as { code: string }).code).toBe('RATE_LIMITED');
-    });
+  it('counts each request once in the route policy, and refuses with the route policy', async () => {
+    // On Fastify with Redis the edge decides the route's policies from the second request on (it
+    // learns the route from the first): the counts are the same as the IP guard's own.
+    const seen: Array<number | undefined> = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${url}/route-rl`);
+      expect(res.status).toBe(200);
+      seen.push(remaining(res));
+    }
+    expect(seen).toEqual([2, 1, 0]);
+    const refused = await fetch(`${url}/route-rl`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('ratelimit-policy')).toBe('"default";q=3;w=60');
+    expect(((await refused.json()) as { code: string }).code).toBe('RATE_LIMITED');
+  });
 
-    it('a request answered before the guards counts in the route policy only where the edge decided it', async () => {
-      expect(remaining(await fetch(`${url}/route-rl`))).toBe(2);
-      expect((await fetch(`${url}/route-rl`, { headers: { 'x-stop': '1' } })).status).toBe(204);
-      // Fastify on Redis: the edge counted the stopped request in the route's policy (over-counting,
-      // never under-counting); elsewhere the guard alone decides the route's policies.
-      expect(remaining(await fetch(`${url}/route-rl`))).toBe(adapter === 'fastify' && kind === 'redis' ? 0 : 1);
-    });
+  it('a request answered before the guards counts in the route policy only where the edge decided it', async () => {
+    expect(remaining(await fetch(`${url}/route-rl`))).toBe(2);
+    expect((await fetch(`${url}/route-rl`, { headers: { 'x-stop': '1' } })).status).toBe(204);
+    // Fastify on Redis: the edge counted the stopped request in the route's policy (over-counting,
+    // never under-counting); elsewhere the guard alone decides the route's policies.
+    expect(remaining(await fetch(`${url}/route-rl`))).toBe(adapter === 'fastify' && kind === 'redis' ? 0 : 1);
+  });
 
-    it('two handlers behind one path (a version each): neither is counted in the other’s policies', async () => {
-      const v1 = { 'x-api-version': '1' };
-      const v2 = { 'x-api-version': '2' };
-      expect(remaining(await fetch(`${url}/route-rl/versioned`, { headers: v1 }))).toBe(2);
-      for (let i = 0; i < 5; i++) {
-        const res = await fetch(`${url}/route-rl/versioned`, { headers: v2 });
-        expect(await res.json()).toEqual({ v: 2 });
-        expect(res.headers.get('ratelimit')).toBeNull();
-      }
-      expect(remaining(await fetch(`${url}/route-rl/versioned`, { headers: v1 }))).toBe(1);
-    });
-  },
-);
+  it('two handlers behind one path (a version each): neither is counted in the other’s policies', async () => {
+    const v1 = { 'x-api-version': '1' };
+    const v2 = { 'x-api-version': '2' };
+    expect(remaining(await fetch(`${url}/route-rl/versioned`, { headers: v1 }))).toBe(2);
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${url}/route-rl/versioned`, { headers: v2 });
+      expect(await res.json()).toEqual({ v: 2 });
+      expect(res.headers.get('ratelimit')).toBeNull();
+    }
+    expect(remaining(await fetch(`${url}/route-rl/versioned`, { headers: v1 }))).toBe(1);
+  });
+});
